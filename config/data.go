@@ -1,0 +1,258 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrUnknownGroup is returned when a group is not defined in the group data.
+var ErrUnknownGroup = errors.New("config: unknown group")
+
+// Data is the content of the prefix znode: groups of hosts and the list of
+// resources that leases may name. It is stored as JSON, readable by the
+// original Perl tool:
+//
+//	{"groups": {"reports": ["a.example.com", "b.example.com"], "all": ["reports", "c.example.com"]},
+//	 "resources": ["db", "cpu-FQDN"]}
+//
+// A group maps to one host name or a list; a member that names another group
+// is that group's members (a subgroup).
+type Data struct {
+	// Groups maps a group name to its members, in the order stored.
+	Groups map[string][]string
+	// Resources lists the resources leases may name, in lease order.
+	Resources []string
+	// Extra keeps unknown top-level keys so that rewriting the data loses
+	// nothing another tool stored there.
+	Extra map[string]json.RawMessage
+}
+
+// ParseData validates group data read from the znode called name. Empty data
+// is valid and defines nothing.
+func ParseData(name string, b []byte) (*Data, error) {
+	d := &Data{Groups: map[string][]string{}}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return d, nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("%s: group data is not a JSON object: %s", name, err)
+	}
+	for k, v := range top {
+		var err error
+		switch k {
+		case "groups":
+			err = d.parseGroups(v)
+		case "resources":
+			err = d.parseResources(v)
+		default:
+			if d.Extra == nil {
+				d.Extra = map[string]json.RawMessage{}
+			}
+			d.Extra[k] = v
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return d, nil
+}
+
+func (d *Data) parseGroups(raw json.RawMessage) error {
+	var groups map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &groups); err != nil || groups == nil && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return fmt.Errorf(`"groups" must be an object mapping group names to a host or a list of hosts`)
+	}
+	for name, v := range groups {
+		if err := ValidateGroupName(name); err != nil {
+			return fmt.Errorf("groups: %w", err)
+		}
+		members, err := parseMembers(v)
+		if err != nil {
+			return fmt.Errorf("groups.%s: %w", name, err)
+		}
+		d.Groups[name] = members
+	}
+	return nil
+}
+
+func parseMembers(v json.RawMessage) ([]string, error) {
+	var one string
+	if err := json.Unmarshal(v, &one); err == nil {
+		v = json.RawMessage(`[` + string(v) + `]`)
+	}
+	var list []string
+	if err := json.Unmarshal(v, &list); err != nil {
+		return nil, fmt.Errorf("must be a host name or a list of host and group names, got %s", abbrev(v))
+	}
+	for _, m := range list {
+		if err := ValidateHostname(m); err != nil {
+			return nil, fmt.Errorf("member: %w", err)
+		}
+	}
+	return list, nil
+}
+
+func (d *Data) parseResources(raw json.RawMessage) error {
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf(`"resources" must be a list of resource names, got %s`, abbrev(raw))
+	}
+	seen := map[string]bool{}
+	for _, r := range list {
+		if err := ValidateNodeName(r); err != nil {
+			return fmt.Errorf("resources: %w", err)
+		}
+		if seen[r] {
+			return fmt.Errorf("resources: %q listed twice", r)
+		}
+		seen[r] = true
+	}
+	d.Resources = list
+	return nil
+}
+
+// ValidateGroupName checks a group name: the same characters as a host name.
+func ValidateGroupName(s string) error {
+	if err := ValidateHostname(s); err != nil {
+		return errors.New(strings.Replace(err.Error(), "host name", "group name", 1))
+	}
+	return nil
+}
+
+// Resolve returns the hosts of group, sorted and de-duplicated, following
+// subgroups recursively. A cycle of subgroups ends where it closes. It
+// returns an error wrapping ErrUnknownGroup for an undefined group.
+func (d *Data) Resolve(group string) ([]string, error) {
+	if _, ok := d.Groups[group]; !ok {
+		return nil, fmt.Errorf("%w %q (defined: %s)", ErrUnknownGroup, group, d.groupList())
+	}
+	seen := map[string]bool{}
+	hosts := map[string]bool{}
+	d.walk(group, seen, hosts)
+	out := make([]string, 0, len(hosts))
+	for h := range hosts {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (d *Data) walk(group string, seen, hosts map[string]bool) {
+	if seen[group] {
+		return
+	}
+	seen[group] = true
+	for _, m := range d.Groups[group] {
+		if _, isGroup := d.Groups[m]; isGroup {
+			d.walk(m, seen, hosts)
+			continue
+		}
+		hosts[normalizeHost(m)] = true
+	}
+}
+
+// HasMember reports whether host belongs to group (directly or through
+// subgroups). Host names compare case-insensitively, ignoring a final dot.
+func (d *Data) HasMember(group, host string) (bool, error) {
+	hosts, err := d.Resolve(group)
+	if err != nil {
+		return false, err
+	}
+	h := normalizeHost(host)
+	for _, m := range hosts {
+		if m == h {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Cycles returns the groups that reach themselves through subgroups.
+func (d *Data) Cycles() []string {
+	var out []string
+	for g := range d.Groups {
+		if d.reaches(g, g, map[string]bool{}) {
+			out = append(out, g)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *Data) reaches(from, target string, seen map[string]bool) bool {
+	for _, m := range d.Groups[from] {
+		if _, isGroup := d.Groups[m]; !isGroup || seen[m] {
+			continue
+		}
+		if m == target {
+			return true
+		}
+		seen[m] = true
+		if d.reaches(m, target, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasResource reports whether name is listed in Resources.
+func (d *Data) HasResource(name string) bool {
+	for _, r := range d.Resources {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Marshal encodes the data as JSON the original tool can read, with keys in
+// a stable order.
+func (d *Data) Marshal() ([]byte, error) {
+	top := map[string]any{}
+	for k, v := range d.Extra {
+		top[k] = v
+	}
+	groups := map[string]any{}
+	for g, m := range d.Groups {
+		groups[g] = m
+	}
+	top["groups"] = groups
+	if d.Resources != nil {
+		top["resources"] = d.Resources
+	} else {
+		top["resources"] = []string{}
+	}
+	return json.MarshalIndent(top, "", "  ")
+}
+
+func (d *Data) groupList() string {
+	if len(d.Groups) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(d.Groups))
+	for g := range d.Groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
+}
+
+func normalizeHost(h string) string {
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+func abbrev(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}

@@ -1,0 +1,429 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultPaths are the config files tried, in order, when neither --config nor
+// $SWITCHMAN_CONFIG names one. The second is the original Perl tool's.
+var DefaultPaths = []string{"/etc/switchman.yaml", "/etc/switchman.conf"}
+
+// EnvVar names the environment variable that points at the config file.
+const EnvVar = "SWITCHMAN_CONFIG"
+
+// ErrNoConfig is returned by Find when no config file exists.
+var ErrNoConfig = errors.New("config: no config file found")
+
+// Defaults for optional keys.
+const (
+	DefaultSessionTimeout     = 10 * time.Second
+	DefaultConnectTimeout     = 5 * time.Second
+	DefaultTerminationTimeout = 10 * time.Second
+)
+
+// Config is a validated config file.
+type Config struct {
+	// Path is the file the config was read from.
+	Path string
+	// ZKHosts lists the ZooKeeper servers as host:port.
+	ZKHosts []string
+	// Prefix is the absolute znode path holding group data, locks, queues
+	// and semaphores.
+	Prefix string
+	// SessionTimeout is the ZooKeeper session timeout asked for.
+	SessionTimeout time.Duration
+	// ConnectTimeout bounds the wait for a first ZooKeeper session.
+	ConnectTimeout time.Duration
+	// TerminationTimeout is the grace between SIGTERM and SIGKILL.
+	TerminationTimeout time.Duration
+	// ResourcesWaitTimeout bounds the wait in lease queues; 0 means none.
+	ResourcesWaitTimeout time.Duration
+	// LogFile, when set, receives JSON log lines at LogLevel.
+	LogFile string
+	// LogLevel is a zerolog level name, already normalised.
+	LogLevel string
+	// DataReadLen is accepted for compatibility with the original and ignored.
+	DataReadLen int
+	// Hostname overrides this host's identity (its FQDN) when set.
+	Hostname string
+	// SkippedExitCode is the exit status of a run that did not start because
+	// the lock was busy or this host is not in the group (default 0).
+	SkippedExitCode int
+}
+
+// Find returns the config file to read: explicit when set, else the file
+// named by $SWITCHMAN_CONFIG, else the first of DefaultPaths that exists.
+func Find(explicit string, getenv func(string) string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	if p := getenv(EnvVar); p != "" {
+		return p, nil
+	}
+	for _, p := range DefaultPaths {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w (tried --config, $%s, %s)", ErrNoConfig, EnvVar, strings.Join(DefaultPaths, ", "))
+}
+
+// Load reads and validates the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: config file does not exist", path)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates config file content; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: not valid YAML or JSON: %s", name, yamlMsg(err))
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty config file; zkhosts and prefix are required", name)
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: line %d: config must be a mapping of keys to values", name, root.Line)
+	}
+	c := &Config{
+		Path:               name,
+		SessionTimeout:     DefaultSessionTimeout,
+		ConnectTimeout:     DefaultConnectTimeout,
+		TerminationTimeout: DefaultTerminationTimeout,
+		LogLevel:           "info",
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if seen[k.Value] {
+			return nil, fmt.Errorf("%s: line %d: key %q given twice", name, k.Line, k.Value)
+		}
+		seen[k.Value] = true
+		set, ok := keySetters[k.Value]
+		if !ok {
+			return nil, fmt.Errorf("%s: line %d: unknown key %q (known: %s)", name, k.Line, k.Value, knownKeys())
+		}
+		if err := set(c, v); err != nil {
+			return nil, fmt.Errorf("%s: line %d: key %q: %w", name, v.Line, k.Value, err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	if len(c.ZKHosts) == 0 {
+		return errors.New(`key "zkhosts" is required (e.g. "zk1:2181,zk2:2181")`)
+	}
+	if c.Prefix == "" {
+		return errors.New(`key "prefix" is required (an absolute znode path, e.g. "/switchman")`)
+	}
+	if c.TerminationTimeout > c.SessionTimeout {
+		return fmt.Errorf(`key "termination_timeout" (%s) must not exceed "session_timeout" (%s): the whole stop must fit before the session can expire`,
+			c.TerminationTimeout, c.SessionTimeout)
+	}
+	return nil
+}
+
+type setter func(*Config, *yaml.Node) error
+
+var keySetters = map[string]setter{
+	"zkhosts":                setZKHosts,
+	"prefix":                 func(c *Config, n *yaml.Node) error { return setPrefix(c, n) },
+	"session_timeout":        durationKey(func(c *Config) *time.Duration { return &c.SessionTimeout }, time.Second, 10*time.Minute),
+	"connect_timeout":        durationKey(func(c *Config) *time.Duration { return &c.ConnectTimeout }, 100*time.Millisecond, 10*time.Minute),
+	"termination_timeout":    durationKey(func(c *Config) *time.Duration { return &c.TerminationTimeout }, 0, time.Hour),
+	"resources_wait_timeout": durationKey(func(c *Config) *time.Duration { return &c.ResourcesWaitTimeout }, 0, 365*24*time.Hour),
+	"logfile":                stringKey(func(c *Config) *string { return &c.LogFile }),
+	"loglevel":               setLogLevel,
+	"data_read_len":          intKey(func(c *Config) *int { return &c.DataReadLen }, 0, math.MaxInt32),
+	"hostname":               setHostname,
+	"skipped_exit_code":      intKey(func(c *Config) *int { return &c.SkippedExitCode }, 0, 255),
+}
+
+func knownKeys() string {
+	return "zkhosts, prefix, session_timeout, connect_timeout, termination_timeout, resources_wait_timeout, " +
+		"logfile, loglevel, data_read_len, hostname, skipped_exit_code"
+}
+
+func scalar(n *yaml.Node) (string, error) {
+	if n.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("must be a single value, got a %s", kindName(n))
+	}
+	return n.Value, nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "value"
+}
+
+func stringKey(field func(*Config) *string) setter {
+	return func(c *Config, n *yaml.Node) error {
+		s, err := scalar(n)
+		if err != nil {
+			return err
+		}
+		if n.Tag != "!!str" {
+			return fmt.Errorf("must be a string, got %q", s)
+		}
+		*field(c) = s
+		return nil
+	}
+}
+
+func intKey(field func(*Config) *int, min, max int) setter {
+	return func(c *Config, n *yaml.Node) error {
+		s, err := scalar(n)
+		if err != nil {
+			return err
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil || v < min || v > max {
+			return fmt.Errorf("must be a whole number from %d to %d, got %q", min, max, s)
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// durationKey accepts a number of seconds (the original's form, fractions
+// allowed) or a Go duration string such as "1m30s".
+func durationKey(field func(*Config) *time.Duration, min, max time.Duration) setter {
+	return func(c *Config, n *yaml.Node) error {
+		s, err := scalar(n)
+		if err != nil {
+			return err
+		}
+		d, err := ParseSeconds(s)
+		if err != nil {
+			return err
+		}
+		if d < min || d > max {
+			return fmt.Errorf("must be between %s and %s, got %q", min, max, s)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// ParseSeconds parses a duration given as a number of seconds ("10", "0.5")
+// or as a Go duration ("10s", "1m30s"). Negative values are an error.
+func ParseSeconds(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
+			return 0, fmt.Errorf("must be a non-negative number of seconds, got %q", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a number of seconds or a duration like \"30s\", got %q", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("must not be negative, got %q", s)
+	}
+	return d, nil
+}
+
+func setZKHosts(c *Config, n *yaml.Node) error {
+	var items []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		items = strings.Split(n.Value, ",")
+	case yaml.SequenceNode:
+		for _, e := range n.Content {
+			s, err := scalar(e)
+			if err != nil {
+				return fmt.Errorf("list item: %w", err)
+			}
+			items = append(items, s)
+		}
+	default:
+		return fmt.Errorf("must be \"host:port,host:port\" or a list, got a %s", kindName(n))
+	}
+	hosts, err := ParseZKHosts(items)
+	if err != nil {
+		return err
+	}
+	c.ZKHosts = hosts
+	return nil
+}
+
+// ParseZKHosts validates ZooKeeper server addresses. A chroot suffix
+// ("h:2181/app") is refused: switchman scopes itself with prefix instead.
+func ParseZKHosts(items []string) ([]string, error) {
+	var hosts []string
+	for _, h := range items {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if i := strings.IndexByte(h, '/'); i >= 0 {
+			return nil, fmt.Errorf("chroot %q in %q is not supported: remove it and put the path in \"prefix\"", h[i:], h)
+		}
+		host, port, ok := strings.Cut(h, ":")
+		if !ok {
+			port = "2181"
+			h += ":2181"
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" {
+			return nil, fmt.Errorf("%q is not host:port", h)
+		}
+		hosts = append(hosts, h)
+	}
+	if len(hosts) == 0 {
+		return nil, errors.New("must name at least one host:port")
+	}
+	return hosts, nil
+}
+
+func setPrefix(c *Config, n *yaml.Node) error {
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	if err := ValidatePath(s); err != nil {
+		return err
+	}
+	c.Prefix = strings.TrimSuffix(s, "/")
+	return nil
+}
+
+// ValidatePath checks an absolute znode path: it starts with "/", has no
+// empty, "." or ".." components and no control characters.
+func ValidatePath(p string) error {
+	if !strings.HasPrefix(p, "/") || p == "/" {
+		return fmt.Errorf("must be an absolute znode path below the root like \"/switchman\", got %q", p)
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(p[1:], "/"), "/") {
+		if err := ValidateNodeName(part); err != nil {
+			return fmt.Errorf("path %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// MaxNodeName is the longest lock name (and znode name) accepted, in bytes.
+const MaxNodeName = 512
+
+// ValidateNodeName checks that s can be one znode name: not empty, not "."
+// or "..", no "/", no control characters, valid UTF-8, at most MaxNodeName
+// bytes. Lock names and resource names are checked with it.
+func ValidateNodeName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("name is empty")
+	case s == "." || s == "..":
+		return fmt.Errorf("name %q is reserved", s)
+	case len(s) > MaxNodeName:
+		return fmt.Errorf("name is %d bytes long, the limit is %d", len(s), MaxNodeName)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("name %q is not valid UTF-8", s)
+	}
+	for _, r := range s {
+		if r == '/' {
+			return fmt.Errorf("name %q contains \"/\"", s)
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0xd800 && r <= 0xf8ff) || r == 0xfff0 || r == 0xfffe || r == 0xffff {
+			return fmt.Errorf("name %q contains a control or reserved character %U", s, r)
+		}
+	}
+	return nil
+}
+
+func setLogLevel(c *Config, n *yaml.Node) error {
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	lvl, err := NormalizeLogLevel(s)
+	if err != nil {
+		return err
+	}
+	c.LogLevel = lvl
+	return nil
+}
+
+// NormalizeLogLevel maps the original's level names (debug, info, notice,
+// warning, error, critical, alert, emergency) and zerolog's (trace, debug,
+// info, warn, error, fatal, panic, disabled) to a zerolog level name.
+func NormalizeLogLevel(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "trace":
+		return "trace", nil
+	case "debug":
+		return "debug", nil
+	case "info", "notice":
+		return "info", nil
+	case "warn", "warning":
+		return "warn", nil
+	case "error", "err", "critical", "crit":
+		return "error", nil
+	case "fatal", "alert", "emergency", "emerg":
+		return "fatal", nil
+	case "panic":
+		return "panic", nil
+	case "disabled", "off", "none":
+		return "disabled", nil
+	}
+	return "", fmt.Errorf("unknown level %q (use debug, info, warning, error, critical)", s)
+}
+
+func setHostname(c *Config, n *yaml.Node) error {
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	if err := ValidateHostname(s); err != nil {
+		return err
+	}
+	c.Hostname = s
+	return nil
+}
+
+// ValidateHostname checks a host identity as used in group data: letters,
+// digits, '-', '_' and '.' only, at most 253 bytes, not empty.
+func ValidateHostname(s string) error {
+	if s == "" || len(s) > 253 {
+		return fmt.Errorf("host name must be 1 to 253 characters, got %q", s)
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '.' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+			return fmt.Errorf("host name %q: character %q not allowed (letters, digits, '-', '_', '.')", s, r)
+		}
+	}
+	return nil
+}
+
+func yamlMsg(err error) string {
+	return strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", "; ")
+}

@@ -1,0 +1,181 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		input string
+		check func(t *testing.T, c *Config)
+	}{
+		{
+			name:  "original JSON config loads unchanged",
+			input: `{"zkhosts":"zk1:2181,zk2:2181","prefix":"/switchman","loglevel":"warning","logfile":"/var/log/switchman.log","termination_timeout":5,"data_read_len":65536}`,
+			check: func(t *testing.T, c *Config) {
+				if got := strings.Join(c.ZKHosts, ","); got != "zk1:2181,zk2:2181" {
+					t.Errorf("ZKHosts = %q", got)
+				}
+				if c.Prefix != "/switchman" || c.LogLevel != "warn" || c.TerminationTimeout != 5*time.Second {
+					t.Errorf("got %+v", c)
+				}
+				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 {
+					t.Errorf("defaults/compat keys wrong: %+v", c)
+				}
+			},
+		},
+		{
+			name:  "YAML with a list of hosts and duration strings",
+			input: "zkhosts:\n  - a:1\n  - b\nprefix: /x/y/\nsession_timeout: 20s\nconnect_timeout: 1.5\nresources_wait_timeout: 1m\nhostname: web1.example.com\nloglevel: critical\n",
+			check: func(t *testing.T, c *Config) {
+				if got := strings.Join(c.ZKHosts, ","); got != "a:1,b:2181" {
+					t.Errorf("ZKHosts = %q", got)
+				}
+				if c.Prefix != "/x/y" || c.SessionTimeout != 20*time.Second || c.ConnectTimeout != 1500*time.Millisecond ||
+					c.ResourcesWaitTimeout != time.Minute || c.Hostname != "web1.example.com" || c.LogLevel != "error" {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Parse("test.yaml", []byte(tt.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, input string
+		want        []string // substrings of the one-line error
+	}{
+		{"empty", "", []string{"f.yaml", "zkhosts and prefix are required"}},
+		{"not a mapping", "- a\n- b\n", []string{"f.yaml", "line 1", "mapping"}},
+		{"bad yaml", "zkhosts: [a\n", []string{"f.yaml", "not valid YAML"}},
+		{"unknown key", "zkhosts: a:1\nprefix: /s\nzkhost: b\n", []string{"f.yaml", "line 3", `unknown key "zkhost"`}},
+		{"missing zkhosts", "prefix: /s\n", []string{`"zkhosts" is required`}},
+		{"missing prefix", "zkhosts: a:1\n", []string{`"prefix" is required`}},
+		{"chroot", "zkhosts: a:1/app\nprefix: /s\n", []string{"line 1", `"zkhosts"`, "chroot", "prefix"}},
+		{"bad port", "zkhosts: a:99999\nprefix: /s\n", []string{`"zkhosts"`, "host:port"}},
+		{"relative prefix", "zkhosts: a:1\nprefix: s\n", []string{`"prefix"`, "absolute"}},
+		{"dotdot prefix", "zkhosts: a:1\nprefix: /a/../b\n", []string{`"prefix"`, "reserved"}},
+		{"negative termination", "zkhosts: a:1\nprefix: /s\ntermination_timeout: -1\n", []string{"line 3", `"termination_timeout"`, "non-negative"}},
+		{"wrong type", "zkhosts: a:1\nprefix: /s\ntermination_timeout: [1]\n", []string{`"termination_timeout"`, "single value"}},
+		{"garbage duration", "zkhosts: a:1\nprefix: /s\nsession_timeout: soon\n", []string{`"session_timeout"`, `"soon"`}},
+		{"session too short", "zkhosts: a:1\nprefix: /s\nsession_timeout: 10ms\n", []string{`"session_timeout"`, "between"}},
+		{"termination longer than session", "zkhosts: a:1\nprefix: /s\nsession_timeout: 4\ntermination_timeout: 6\n", []string{`"termination_timeout"`, "must not exceed"}},
+		{"bad loglevel", "zkhosts: a:1\nprefix: /s\nloglevel: loud\n", []string{`"loglevel"`, `"loud"`}},
+		{"logfile not string", "zkhosts: a:1\nprefix: /s\nlogfile: 12\n", []string{`"logfile"`, "string"}},
+		{"bad hostname", "zkhosts: a:1\nprefix: /s\nhostname: a b\n", []string{`"hostname"`}},
+		{"duplicate key", "zkhosts: a:1\nprefix: /s\nprefix: /t\n", []string{"line 3", "twice"}},
+		{"bad data_read_len", "zkhosts: a:1\nprefix: /s\ndata_read_len: lots\n", []string{`"data_read_len"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("f.yaml", []byte(tt.input))
+			if err == nil {
+				t.Fatalf("Parse(%q) succeeded, want error", tt.input)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans lines: %q", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	t.Parallel()
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == EnvVar {
+				return v
+			}
+			return ""
+		}
+	}
+	if p, _ := Find("/a.yaml", env("/b.yaml")); p != "/a.yaml" {
+		t.Errorf("explicit path not preferred: %q", p)
+	}
+	if p, _ := Find("", env("/b.yaml")); p != "/b.yaml" {
+		t.Errorf("env path not used: %q", p)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "nope.yaml")
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Load missing = %v", err)
+	}
+	if err := os.WriteFile(p, []byte("zkhosts: a:1\nprefix: /p\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(p); err != nil || c.Path != p {
+		t.Fatalf("Load = %v, %v", c, err)
+	}
+}
+
+func TestValidateNodeName(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", MaxNodeName+1)
+	for _, bad := range []string{"", ".", "..", "a/b", "a\nb", "tab\there", "\x7f", long, "bad\xffutf8"} {
+		if err := ValidateNodeName(bad); err == nil {
+			t.Errorf("ValidateNodeName(%q) = nil, want error", bad)
+		}
+	}
+	for _, good := range []string{"build-report", "a.b", "x_1", "отчёт", strings.Repeat("y", MaxNodeName)} {
+		if err := ValidateNodeName(good); err != nil {
+			t.Errorf("ValidateNodeName(%q) = %v", good, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"zkhosts":"a:1","prefix":"/s"}`))
+	f.Add([]byte("zkhosts: [a:1, b:2]\nprefix: /s\nsession_timeout: 3s\n"))
+	f.Add([]byte("termination_timeout: -1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse("fuzz.yaml", b)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error: %q", err)
+			}
+			return
+		}
+		if len(c.ZKHosts) == 0 || c.Prefix == "" || c.TerminationTimeout > c.SessionTimeout {
+			t.Fatalf("accepted an invalid config: %+v", c)
+		}
+	})
+}
+
+func FuzzValidateNodeName(f *testing.F) {
+	for _, s := range []string{"job", "..", "a/b", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateNodeName(s) == nil && (s == "" || strings.ContainsAny(s, "/\x00\n") || len(s) > MaxNodeName) {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Callers compare with errors.Is.
+var (
+	// ErrUnreachable means no ZooKeeper session could be established in time.
+	ErrUnreachable = errors.New("lock: zookeeper unreachable")
+	// ErrNoPrefix means the configured prefix znode does not exist.
+	ErrNoPrefix = errors.New("lock: prefix znode does not exist")
+	// ErrBusy means another process holds the lock.
+	ErrBusy = errors.New("lock: held by another process")
+	// ErrLockLost means the lock node was deleted or is no longer ours.
+	ErrLockLost = errors.New("lock: lock lost")
+	// ErrSessionExpired means the ZooKeeper session expired: every
+	// ephemeral node of ours, the lock among them, is gone.
+	ErrSessionExpired = errors.New("lock: zookeeper session expired")
+	// ErrSessionAtRisk means the server has not been heard from for so long
+	// that it may expire the session soon (self-fencing).
+	ErrSessionAtRisk = errors.New("lock: zookeeper session at risk")
+	// ErrNotMember means the group data changed and this host left the group.
+	ErrNotMember = errors.New("lock: host no longer in group")
+	// ErrPrefixDeleted means the prefix znode holding the group data was deleted.
+	ErrPrefixDeleted = errors.New("lock: prefix znode deleted")
+)
+
+// BusyError says who holds a busy lock. It wraps ErrBusy.
+type BusyError struct {
+	Path   string
+	Holder Info
+}
+
+func (e *BusyError) Error() string {
+	h := e.Holder
+	if h.Host == "" {
+		return fmt.Sprintf("lock %s: held by another process", e.Path)
+	}
+	return fmt.Sprintf("lock %s: held by %s pid %d since %s", e.Path, h.Host, h.PID, h.Start.Format(time.RFC3339))
+}
+
+func (e *BusyError) Unwrap() error { return ErrBusy }
+
+// AtRiskError is the cause given when self-fencing stops a job. It wraps
+// ErrSessionAtRisk and tells the supervisor, through KillBy, by when the
+// child must be dead: before the server can expire the session and so hand
+// the lock to another host.
+type AtRiskError struct {
+	// Silent is how long the server had not been heard from.
+	Silent time.Duration
+	// Deadline is when the child must be dead.
+	Deadline time.Time
+}
+
+func (e *AtRiskError) Error() string {
+	return fmt.Sprintf("lock: zookeeper session at risk: server silent for %s", e.Silent.Round(time.Millisecond))
+}
+
+func (e *AtRiskError) Unwrap() error { return ErrSessionAtRisk }
+
+// KillBy returns the time by which the child must have been killed.
+func (e *AtRiskError) KillBy() time.Time { return e.Deadline }

@@ -1,0 +1,264 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/rs/zerolog"
+)
+
+// Watched is znode content read together with a watch on it.
+type Watched struct {
+	// Data is the content read.
+	Data []byte
+	path string
+	ch   <-chan zk.Event
+}
+
+// WatchData reads the prefix znode and sets a watch on it, so that a change
+// made after this read is never missed. It returns an error wrapping
+// ErrNoPrefix when the node does not exist.
+func (s *Session) WatchData(prefix string) (*Watched, error) {
+	s.count()
+	b, _, ch, err := s.conn.GetW(prefix)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, errNoPrefix(prefix)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Watched{Data: b, path: prefix, ch: ch}, nil
+}
+
+// GuardOptions say what a running job's permission depends on.
+type GuardOptions struct {
+	// Lock is the lock held; nil with --no-lock.
+	Lock *Held
+	// Group is the group data read at start-up, with its watch; nil
+	// without --group.
+	Group *Watched
+	// Member decides from new group data whether this host may go on. An
+	// error means the data is malformed: the job keeps running on the last
+	// good data (an operator's typo must not stop every job of the fleet)
+	// and the error is logged.
+	Member func(data []byte) (bool, error)
+	// Grace is the termination grace the supervisor uses; self-fencing
+	// starts early enough for a shortened grace to end before the session
+	// can expire.
+	Grace time.Duration
+	// Logger receives the guard's reports.
+	Logger zerolog.Logger
+}
+
+// Guard watches, event-driven, everything the running job's permission
+// depends on: the session, the lock node and the group data. The returned
+// context is cancelled, with the reason as its cause (see the Err
+// variables of this package, and *AtRiskError), when permission is lost,
+// or when stop is called. stop releases the guard's resources.
+func (s *Session) Guard(parent context.Context, o GuardOptions) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	g := &guard{s: s, o: o, ctx: ctx, cancel: cancel, sessionID: s.conn.SessionID()}
+	if o.Lock != nil {
+		g.lockW = o.Lock.watch
+		g.sessionID = o.Lock.SessionID
+	}
+	if o.Group != nil {
+		g.dataW = o.Group.ch
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.run()
+	}()
+	return ctx, func() {
+		cancel(nil)
+		<-done
+	}
+}
+
+type guard struct {
+	s         *Session
+	o         GuardOptions
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	sessionID int64
+	lockW     <-chan zk.Event
+	dataW     <-chan zk.Event
+	beating   atomic.Bool
+}
+
+func (g *guard) run() {
+	states := g.s.subscribe()
+	defer g.s.unsubscribe(states)
+	g.checkSession()
+	fence := time.NewTimer(g.fenceDelay())
+	defer fence.Stop()
+	// A heartbeat read every tenth of the session timeout bounds how stale
+	// lastHeard can be on a healthy connection; the library's own pings
+	// come only every third, too coarse to tell a short partition from a
+	// dangerous one.
+	beat := time.NewTicker(g.s.Timeout() / 10)
+	defer beat.Stop()
+	for g.ctx.Err() == nil {
+		select {
+		case <-g.ctx.Done():
+		case <-states:
+			g.checkSession()
+		case ev := <-g.lockW:
+			g.onLockEvent(ev)
+		case ev := <-g.dataW:
+			g.onDataEvent(ev)
+		case <-fence.C:
+			g.checkFence()
+			fence.Reset(g.fenceDelay())
+		case <-beat.C:
+			g.heartbeat()
+		}
+	}
+}
+
+func (g *guard) lose(cause error) {
+	g.o.Logger.Debug().Err(cause).Msg("permission lost")
+	g.cancel(cause)
+}
+
+// checkSession reacts to a session state change. After an expiry the
+// library silently opens a new session, which owns none of our nodes: that
+// is a loss, never something to carry on with. After a reconnect within the
+// session, watches are re-read and re-armed, since a node deleted while
+// disconnected fires no watch on this side.
+func (g *guard) checkSession() {
+	st := g.s.conn.State()
+	if st == zk.StateExpired || (g.s.conn.SessionID() != g.sessionID && st == zk.StateHasSession) {
+		g.lose(ErrSessionExpired)
+		return
+	}
+	if st == zk.StateHasSession {
+		g.rearmLock()
+		g.rearmData()
+	}
+}
+
+func (g *guard) onLockEvent(ev zk.Event) {
+	g.lockW = nil
+	switch ev.Type {
+	case zk.EventNodeDeleted:
+		g.lose(ErrLockLost)
+	case zk.EventNotWatching:
+		g.checkSession()
+	default:
+		g.rearmLock()
+	}
+}
+
+// rearmLock re-reads the lock node with a watch and checks it is ours.
+func (g *guard) rearmLock() {
+	h := g.o.Lock
+	if h == nil || g.ctx.Err() != nil {
+		return
+	}
+	g.s.count()
+	_, st, ch, err := g.s.conn.GetW(h.Path)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		g.lose(ErrLockLost)
+	case err != nil:
+		// The connection dropped again; the next session event re-arms.
+		g.o.Logger.Debug().Err(err).Msg("re-read lock")
+	case st.EphemeralOwner != h.SessionID || st.Czxid != h.Token:
+		g.lose(ErrLockLost)
+	default:
+		g.lockW = ch
+	}
+}
+
+func (g *guard) onDataEvent(ev zk.Event) {
+	g.dataW = nil
+	switch ev.Type {
+	case zk.EventNodeDeleted:
+		g.lose(ErrPrefixDeleted)
+	case zk.EventNotWatching:
+		g.checkSession()
+	default:
+		g.rearmData()
+	}
+}
+
+// rearmData re-reads the group data with a watch and re-checks membership.
+func (g *guard) rearmData() {
+	if g.o.Group == nil || g.ctx.Err() != nil {
+		return
+	}
+	g.s.count()
+	b, _, ch, err := g.s.conn.GetW(g.o.Group.path)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		g.lose(ErrPrefixDeleted)
+		return
+	case err != nil:
+		g.o.Logger.Debug().Err(err).Msg("re-read group data")
+		return
+	}
+	g.dataW = ch
+	ok, err := g.o.Member(b)
+	switch {
+	case err != nil:
+		g.o.Logger.Error().Err(err).Msg("group data is malformed; keeping the last good data")
+	case !ok:
+		g.lose(ErrNotMember)
+	}
+}
+
+// Self-fencing. The server expires the session once it has not heard from
+// us for the session timeout S. We measure silence from the last byte we
+// heard (the server heard us no earlier than just before that). The child
+// must be dead by lastHeard + S - margin; TERM goes out a grace before.
+// The grace is capped at fenceGraceShare of S so that TERM never goes out
+// before about three quarters of S: a partition shorter than two thirds
+// of S, plus up to a heartbeat of staleness, stops nothing.
+const (
+	fenceMarginShare = 20   // margin = S/20: server-side expiry runs on tick boundaries, never early
+	fenceGraceShare  = 0.18 // max grace = 0.18 S, so TERM >= 0.77 S after the last byte heard
+)
+
+func (g *guard) fenceTimes(lastHeard time.Time) (term, kill time.Time) {
+	S := g.s.Timeout()
+	kill = lastHeard.Add(S - S/fenceMarginShare)
+	grace := g.o.Grace
+	if max := time.Duration(float64(S) * fenceGraceShare); grace > max {
+		grace = max
+	}
+	return kill.Add(-grace), kill
+}
+
+func (g *guard) fenceDelay() time.Duration {
+	term, _ := g.fenceTimes(g.s.LastHeard())
+	if d := time.Until(term); d > 0 {
+		return d
+	}
+	return 0
+}
+
+func (g *guard) checkFence() {
+	heard := g.s.LastHeard()
+	term, kill := g.fenceTimes(heard)
+	if time.Now().Before(term) {
+		return
+	}
+	g.lose(&AtRiskError{Silent: time.Since(heard), Deadline: kill})
+}
+
+// heartbeat sends one cheap read unless the previous one is still out.
+func (g *guard) heartbeat() {
+	if !g.beating.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer g.beating.Store(false)
+		g.s.count()
+		_, _, _ = g.s.conn.Exists("/")
+	}()
+}

@@ -1,0 +1,186 @@
+package lock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Info is what a lock node holds: who runs the job. It is stored as JSON.
+type Info struct {
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Start   time.Time `json:"start"`
+	Command []string  `json:"command,omitempty"`
+	Group   string    `json:"group,omitempty"`
+	Version string    `json:"version,omitempty"`
+	// ExpectedDuration, when set, lets `switchman check overdue` spot a
+	// job running past it.
+	ExpectedDuration string `json:"expected_duration,omitempty"`
+}
+
+// Held is a lock held by this session.
+type Held struct {
+	s *Session
+	// Path is the lock node.
+	Path string
+	// Token is the fencing token: the lock node's creation zxid, which grows
+	// with every new holder of any lock.
+	Token int64
+	// SessionID is the session that owns the node.
+	SessionID int64
+	watch     <-chan zk.Event
+}
+
+// LocksDir, QueuesDir and SemaphoresDir are the znodes under the prefix
+// that switchman keeps, as the original did.
+const (
+	LocksDir      = "locks"
+	QueuesDir     = "queues"
+	SemaphoresDir = "semaphores"
+)
+
+// acl is the ACL of nodes switchman creates.
+var acl = zk.WorldACL(zk.PermAll)
+
+// Acquire takes the lock PREFIX/locks/name without waiting. It returns a
+// *BusyError (wrapping ErrBusy) when another session holds it. Missing
+// parent nodes are created on the first failure only, so the common path is
+// one create and one watched read.
+//
+// When the connection drops during the create, Acquire waits for the
+// session to come back and decides by the node's owner whether the create
+// went through: the lock is never left orphaned nor taken twice.
+func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (*Held, error) {
+	p := path.Join(prefix, LocksDir, name)
+	data, err := json.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("encode lock data: %w", err)
+	}
+	for attempt := 0; ; attempt++ {
+		s.count()
+		_, err = s.conn.Create(p, data, zk.FlagEphemeral, acl)
+		switch {
+		case err == nil || errors.Is(err, zk.ErrNodeExists):
+			return s.claim(p)
+		case errors.Is(err, zk.ErrNoNode) && attempt == 0:
+			if err := s.EnsureLayout(prefix); err != nil {
+				return nil, err
+			}
+		case isConnErr(err) && attempt < 3:
+			if err := s.waitSession(ctx); err != nil {
+				return nil, fmt.Errorf("create lock %s: %w", p, err)
+			}
+		default:
+			return nil, fmt.Errorf("create lock %s: %w", p, err)
+		}
+	}
+}
+
+// claim reads the lock node with a watch and decides whether it is ours.
+func (s *Session) claim(p string) (*Held, error) {
+	s.count()
+	data, st, ch, err := s.conn.GetW(p)
+	if errors.Is(err, zk.ErrNoNode) {
+		// Deleted between our create and this read: the holder left.
+		// Report busy rather than race again; cron runs us again soon.
+		return nil, &BusyError{Path: p}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lock %s: %w", p, err)
+	}
+	sid := s.conn.SessionID()
+	if st.EphemeralOwner == sid {
+		return &Held{s: s, Path: p, Token: st.Czxid, SessionID: sid, watch: ch}, nil
+	}
+	busy := &BusyError{Path: p}
+	_ = json.Unmarshal(data, &busy.Holder) // a foreign or old format only loses detail
+	return nil, busy
+}
+
+// waitSession waits until the client has a session again after a
+// connection loss, bounded by ctx and the session timeout.
+func (s *Session) waitSession(ctx context.Context) error {
+	ch := s.subscribe()
+	defer s.unsubscribe(ch)
+	timer := time.NewTimer(s.Timeout())
+	defer timer.Stop()
+	for s.conn.State() != zk.StateHasSession {
+		select {
+		case <-ch:
+		case <-timer.C:
+			return fmt.Errorf("%w: no session after connection loss", ErrUnreachable)
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
+// Release deletes the lock node if, and only if, it is still this
+// session's node: a lock path is never deleted blindly, since after a loss
+// it may already be another host's. Closing the session releases it too.
+func (h *Held) Release() error {
+	h.s.count()
+	_, st, err := h.s.conn.Get(h.Path)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("release %s: %w", h.Path, err)
+	}
+	if st.EphemeralOwner != h.SessionID || st.Czxid != h.Token {
+		return nil
+	}
+	h.s.count()
+	if err := h.s.conn.Delete(h.Path, st.Version); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return fmt.Errorf("release %s: %w", h.Path, err)
+	}
+	return nil
+}
+
+// EnsureLayout checks that prefix exists and creates its locks, queues and
+// semaphores children when missing. It returns an error wrapping
+// ErrNoPrefix when the prefix itself is missing: switchman never invents
+// the znode that holds the fleet's group data.
+func (s *Session) EnsureLayout(prefix string) error {
+	s.count()
+	ok, _, err := s.conn.Exists(prefix)
+	if err != nil {
+		return fmt.Errorf("check prefix %s: %w", prefix, err)
+	}
+	if !ok {
+		return errNoPrefix(prefix)
+	}
+	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
+		s.count()
+		_, err := s.conn.Create(path.Join(prefix, d), nil, 0, acl)
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("create %s: %w", path.Join(prefix, d), err)
+		}
+	}
+	return nil
+}
+
+// ReadData returns the prefix znode's content. It returns an error wrapping
+// ErrNoPrefix when the node does not exist.
+func (s *Session) ReadData(prefix string) ([]byte, error) {
+	s.count()
+	b, _, err := s.conn.Get(prefix)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, errNoPrefix(prefix)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", prefix, err)
+	}
+	return b, nil
+}
+
+func errNoPrefix(prefix string) error {
+	return fmt.Errorf("%w: %s (create it, e.g. with `switchman groups init`)", ErrNoPrefix, prefix)
+}

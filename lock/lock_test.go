@@ -1,0 +1,309 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/zktest"
+)
+
+// testTimeout is the session timeout of the tests: short so that expiry and
+// self-fencing happen within seconds.
+const testTimeout = 2 * time.Second
+
+func dial(t *testing.T, addr string) *Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Dial(ctx, Options{Servers: []string{addr}, SessionTimeout: testTimeout, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func mkPrefix(t *testing.T, s *Session, p string, data string) {
+	t.Helper()
+	if _, err := s.conn.Create(p, []byte(data), 0, acl); err != nil {
+		t.Fatalf("create %s: %v", p, err)
+	}
+}
+
+func waitDone(t *testing.T, ctx context.Context, within time.Duration) error {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(within):
+		t.Fatalf("guard did not fire within %s", within)
+		return nil
+	}
+}
+
+func TestAcquireExclusive(t *testing.T) {
+	srv := zktest.Start(t)
+	a, b := dial(t, srv.Addr), dial(t, srv.Addr)
+	mkPrefix(t, a, "/sw", "")
+	ctx := context.Background()
+
+	held, err := a.Acquire(ctx, "/sw", "job", Info{Host: "a.example.com", PID: 42, Start: time.Now()})
+	if err != nil {
+		t.Fatalf("first Acquire: %v", err)
+	}
+	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
+		if ok, _, _ := a.conn.Exists(path.Join("/sw", d)); !ok {
+			t.Errorf("layout node %s not created", d)
+		}
+	}
+	_, err = b.Acquire(ctx, "/sw", "job", Info{Host: "b.example.com"})
+	var busy *BusyError
+	if !errors.As(err, &busy) || !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Acquire = %v, want BusyError", err)
+	}
+	if busy.Holder.Host != "a.example.com" || busy.Holder.PID != 42 || !strings.Contains(err.Error(), "a.example.com pid 42") {
+		t.Errorf("holder not reported: %v", err)
+	}
+
+	// Releasing hands the lock on, and the new holder's token is higher.
+	if err := held.Release(); err != nil {
+		t.Fatal(err)
+	}
+	held2, err := b.Acquire(ctx, "/sw", "job", Info{Host: "b.example.com"})
+	if err != nil {
+		t.Fatalf("Acquire after release: %v", err)
+	}
+	if held2.Token <= held.Token {
+		t.Errorf("fencing token did not grow: %d then %d", held.Token, held2.Token)
+	}
+	// A stale holder's Release must not delete the new holder's node.
+	if err := held.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := a.conn.Exists(held2.Path); !ok {
+		t.Fatal("stale Release deleted another session's lock")
+	}
+}
+
+func TestCloseReleasesLock(t *testing.T) {
+	srv := zktest.Start(t)
+	a, b := dial(t, srv.Addr), dial(t, srv.Addr)
+	mkPrefix(t, a, "/sw", "")
+	if _, err := a.Acquire(context.Background(), "/sw", "job", Info{}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, err := b.Acquire(context.Background(), "/sw", "job", Info{}); err != nil {
+		t.Fatalf("lock not free after the holder's session closed: %v", err)
+	}
+}
+
+func TestMissingPrefix(t *testing.T) {
+	srv := zktest.Start(t)
+	s := dial(t, srv.Addr)
+	_, err := s.Acquire(context.Background(), "/nope", "job", Info{})
+	if !errors.Is(err, ErrNoPrefix) || !strings.Contains(err.Error(), "/nope") {
+		t.Fatalf("Acquire under a missing prefix = %v", err)
+	}
+	if _, err := s.WatchData("/nope"); !errors.Is(err, ErrNoPrefix) {
+		t.Fatalf("WatchData missing prefix = %v", err)
+	}
+	if ok, _, _ := s.conn.Exists("/nope"); ok {
+		t.Fatal("switchman created the prefix itself")
+	}
+}
+
+func TestDialUnreachable(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	// Port 1 on loopback: nothing listens there.
+	_, err := Dial(context.Background(), Options{Servers: []string{"127.0.0.1:1"}, SessionTimeout: testTimeout, ConnectTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("Dial = %v, want ErrUnreachable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Dial took %s with a 300ms connect timeout", d)
+	}
+}
+
+// TestHotPathRoundTrips guards the number of requests of a run: read the
+// group data with a watch, create the lock, read it with a watch. Parent
+// nodes are created only when missing.
+func TestHotPathRoundTrips(t *testing.T) {
+	srv := zktest.Start(t)
+	s := dial(t, srv.Addr)
+	mkPrefix(t, s, "/sw", `{"groups":{}}`)
+	if _, err := s.Acquire(context.Background(), "/sw", "first", Info{}); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Requests()
+	if _, err := s.WatchData("/sw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Acquire(context.Background(), "/sw", "second", Info{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Requests() - before; got != 3 {
+		t.Errorf("a run made %d requests, want 3 (get+watch data, create lock, get+watch lock)", got)
+	}
+}
+
+func TestGuard(t *testing.T) {
+	srv := zktest.Start(t)
+	admin := dial(t, srv.Addr)
+	mkPrefix(t, admin, "/sw", `{"groups":{"g":["me"]}}`)
+	member := func(b []byte) (bool, error) {
+		if !strings.HasPrefix(string(b), "{") {
+			return false, errors.New("malformed")
+		}
+		return strings.Contains(string(b), `"me"`), nil
+	}
+	start := func(t *testing.T, name string) (*Session, *Held, context.Context) {
+		s := dial(t, srv.Addr)
+		w, err := s.WatchData("/sw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.Acquire(context.Background(), "/sw", name, Info{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Group: w, Member: member, Grace: time.Second})
+		t.Cleanup(stop)
+		return s, h, ctx
+	}
+
+	t.Run("lock node deleted", func(t *testing.T) {
+		_, h, ctx := start(t, "deleted")
+		if err := admin.conn.Delete(h.Path, -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrLockLost) {
+			t.Fatalf("cause = %v, want ErrLockLost", err)
+		}
+	})
+	t.Run("malformed data keeps running, then a move stops", func(t *testing.T) {
+		_, _, ctx := start(t, "moved")
+		if _, err := admin.conn.Set("/sw", []byte("oops{"), -1); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("malformed data stopped the job: %v", context.Cause(ctx))
+		case <-time.After(500 * time.Millisecond):
+		}
+		if _, err := admin.conn.Set("/sw", []byte(`{"groups":{"g":["other"]}}`), -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrNotMember) {
+			t.Fatalf("cause = %v, want ErrNotMember", err)
+		}
+		if _, err := admin.conn.Set("/sw", []byte(`{"groups":{"g":["me"]}}`), -1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("session closed elsewhere", func(t *testing.T) {
+		s, _, ctx := start(t, "expired")
+		s.conn.Close()
+		if err := waitDone(t, ctx, 5*time.Second); err == nil {
+			t.Fatal("no cause")
+		}
+	})
+}
+
+func TestGuardPrefixDeleted(t *testing.T) {
+	srv := zktest.Start(t)
+	admin := dial(t, srv.Addr)
+	mkPrefix(t, admin, "/sw", `{"groups":{"g":["me"]}}`)
+	s := dial(t, srv.Addr)
+	w, err := s.WatchData("/sw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := s.Guard(context.Background(), GuardOptions{Group: w, Member: func([]byte) (bool, error) { return true, nil }})
+	defer stop()
+	if err := admin.conn.Delete("/sw", -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrPrefixDeleted) {
+		t.Fatalf("cause = %v, want ErrPrefixDeleted", err)
+	}
+}
+
+// TestSelfFencing freezes ZooKeeper past the session timeout: the guard must
+// fire, and its deadline must fall before the server could expire the
+// session, measured from the last byte heard.
+func TestSelfFencing(t *testing.T) {
+	srv := zktest.Start(t)
+	s := dial(t, srv.Addr)
+	mkPrefix(t, s, "/sw", "")
+	h, err := s.Acquire(context.Background(), "/sw", "job", Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: 10 * time.Second})
+	defer stop()
+	time.Sleep(300 * time.Millisecond)
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Resume()
+	paused := time.Now()
+	err = waitDone(t, ctx, 2*testTimeout)
+	fired := time.Now()
+	var risk *AtRiskError
+	if !errors.As(err, &risk) {
+		t.Fatalf("cause = %v, want *AtRiskError", err)
+	}
+	heard := s.LastHeard()
+	if !risk.KillBy().Before(heard.Add(testTimeout)) {
+		t.Errorf("kill deadline %s is not before expiry %s", risk.KillBy().Sub(heard), testTimeout)
+	}
+	if fired.Sub(heard) < testTimeout/2 {
+		t.Errorf("fired only %s after the last byte heard: too eager", fired.Sub(heard))
+	}
+	t.Logf("paused→fired %s, silent %s, kill deadline %s after last heard", fired.Sub(paused), risk.Silent, risk.KillBy().Sub(heard))
+}
+
+// TestRestartWithinSessionKeepsLock restarts the server quickly: the
+// session survives, the guard must not fire and the lock stays ours.
+func TestRestartWithinSessionKeepsLock(t *testing.T) {
+	srv := zktest.Start(t)
+	s, err := Dial(context.Background(), Options{Servers: []string{srv.Addr}, SessionTimeout: 8 * time.Second, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mkPrefix(t, s, "/sw", "")
+	h, err := s.Acquire(context.Background(), "/sw", "job", Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: time.Second})
+	defer stop()
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for s.conn.State() != zk.StateHasSession && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case <-ctx.Done():
+		t.Fatalf("guard fired across a quick restart: %v", context.Cause(ctx))
+	case <-time.After(time.Second):
+	}
+	_, st, err := s.conn.Get(h.Path)
+	if err != nil || st.EphemeralOwner != h.SessionID {
+		t.Fatalf("lock not ours after restart: %v", err)
+	}
+}

@@ -1,0 +1,211 @@
+package lock
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Session.
+type Options struct {
+	// Servers lists ZooKeeper servers as host:port.
+	Servers []string
+	// SessionTimeout is the session timeout asked of the server.
+	SessionTimeout time.Duration
+	// ConnectTimeout bounds the wait for the first session.
+	ConnectTimeout time.Duration
+	// Logger receives the client library's chatter at debug level and the
+	// session's own events. The zero value logs nothing.
+	Logger zerolog.Logger
+}
+
+// Session is one ZooKeeper session. It is safe for concurrent use.
+type Session struct {
+	conn *zk.Conn
+	log  zerolog.Logger
+	// asked is the timeout requested; negotiated, what the server granted
+	// (sniffed from the connect response, in milliseconds).
+	asked      time.Duration
+	negotiated atomic.Int64
+	// lastHeard is when a byte last arrived from the server (unix nanos).
+	lastHeard atomic.Int64
+
+	mu       sync.Mutex
+	subs     []chan zk.State
+	expired  chan struct{}
+	expOnce  sync.Once
+	hasSess  chan struct{}
+	hsOnce   sync.Once
+	requests atomic.Int64
+}
+
+// Dial connects to ZooKeeper and waits, at most ConnectTimeout, for a session.
+// It returns an error wrapping ErrUnreachable when none is established.
+func Dial(ctx context.Context, o Options) (*Session, error) {
+	s := &Session{
+		log:     o.Logger,
+		asked:   o.SessionTimeout,
+		expired: make(chan struct{}),
+		hasSess: make(chan struct{}),
+	}
+	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
+		zk.WithLogger(zkLogger{o.Logger}),
+		zk.WithDialer(s.dial),
+		zk.WithEventCallback(s.onEvent),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	s.conn = conn
+	timer := time.NewTimer(o.ConnectTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.hasSess:
+		return s, nil
+	case <-timer.C:
+		err = fmt.Errorf("%w: no session with %s within %s", ErrUnreachable, strings.Join(o.Servers, ","), o.ConnectTimeout)
+	case <-ctx.Done():
+		err = fmt.Errorf("%w: %v", ErrUnreachable, context.Cause(ctx))
+	}
+	conn.Close()
+	return nil, err
+}
+
+// dial wraps each TCP connection so that every byte read stamps lastHeard.
+func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout(network, addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &heardConn{Conn: c, s: s}, nil
+}
+
+// heardConn records when the server was last heard from, and sniffs the
+// negotiated session timeout from the connect response, which go-zookeeper
+// does not export: the response starts with length, protocol version and
+// timeout, three big-endian int32s.
+type heardConn struct {
+	net.Conn
+	s    *Session
+	head [12]byte
+	got  int
+}
+
+func (c *heardConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.s.lastHeard.Store(time.Now().UnixNano())
+		if c.got < len(c.head) {
+			c.got += copy(c.head[c.got:], p[:n])
+			if c.got == len(c.head) {
+				if ms := int32(binary.BigEndian.Uint32(c.head[8:])); ms > 0 {
+					c.s.negotiated.Store(int64(ms))
+				}
+			}
+		}
+	}
+	return n, err
+}
+
+func (s *Session) onEvent(ev zk.Event) {
+	if ev.Type != zk.EventSession {
+		return
+	}
+	s.log.Debug().Str("state", ev.State.String()).Str("server", ev.Server).Msg("zookeeper session event")
+	switch ev.State {
+	case zk.StateExpired:
+		s.expOnce.Do(func() { close(s.expired) })
+	case zk.StateHasSession:
+		s.hsOnce.Do(func() { close(s.hasSess) })
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.subs {
+		select {
+		case ch <- ev.State:
+		default: // a full channel already holds a wake-up; the reader re-reads state
+		}
+	}
+}
+
+// subscribe returns a channel that receives session state changes.
+func (s *Session) subscribe() chan zk.State {
+	ch := make(chan zk.State, 8)
+	s.mu.Lock()
+	s.subs = append(s.subs, ch)
+	s.mu.Unlock()
+	return ch
+}
+
+// Expired is closed once the session has expired. An expired session's
+// ephemeral nodes are gone; the client library then silently opens a new
+// session, which holds none of them.
+func (s *Session) Expired() <-chan struct{} { return s.expired }
+
+// ID returns the current session id.
+func (s *Session) ID() int64 { return s.conn.SessionID() }
+
+// Timeout returns the session timeout in force: the one the server granted
+// when known, else the one asked for.
+func (s *Session) Timeout() time.Duration {
+	if ms := s.negotiated.Load(); ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return s.asked
+}
+
+// LastHeard returns when a byte last arrived from the server.
+func (s *Session) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()) }
+
+// Requests returns how many requests this package sent; tests use it to
+// guard the number of round trips per run.
+func (s *Session) Requests() int64 { return s.requests.Load() }
+
+// Conn returns the underlying client for packages of this module that build
+// further recipes (leases, run records) on the same session.
+func (s *Session) Conn() *zk.Conn { return s.conn }
+
+// Close ends the session. The server deletes every ephemeral node of the
+// session at once, which releases the lock and any leases exactly: only
+// nodes of this session, never another holder's.
+func (s *Session) Close() {
+	s.requests.Add(1)
+	s.conn.Close()
+}
+
+func (s *Session) count() { s.requests.Add(1) }
+
+// zkLogger routes go-zookeeper's logging into zerolog at debug level: the
+// library logs every connect, which must never reach cron's mail.
+type zkLogger struct{ log zerolog.Logger }
+
+func (l zkLogger) Printf(format string, args ...any) {
+	l.log.Debug().Str("component", "zk").Msgf(format, args...)
+}
+
+// isConnErr reports whether err means the request's fate is unknown because
+// the connection dropped.
+func isConnErr(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
+		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
+}
+
+func (s *Session) unsubscribe(ch chan zk.State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range s.subs {
+		if c == ch {
+			s.subs = append(s.subs[:i], s.subs[i+1:]...)
+			return
+		}
+	}
+}
