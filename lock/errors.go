@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // Sentinel errors. Callers compare with errors.Is.
@@ -26,7 +28,27 @@ var (
 	ErrNotMember = errors.New("lock: host no longer in group")
 	// ErrPrefixDeleted means the prefix znode holding the group data was deleted.
 	ErrPrefixDeleted = errors.New("lock: prefix znode deleted")
+	// ErrAuth means ZooKeeper refused a request for want of rights: the
+	// node's ACL does not grant this session's identity (no auth_file, a
+	// wrong password, another user's node), or the credentials were refused.
+	ErrAuth = errors.New("lock: not authorized by zookeeper")
 )
+
+// IsAuth reports whether err means ZooKeeper refused this session's
+// identity: ErrAuth, or the client library's NOAUTH or auth-failed errors
+// from any recipe on the session.
+func IsAuth(err error) bool {
+	return errors.Is(err, ErrAuth) || errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed)
+}
+
+// wrapAuth turns a NOAUTH into an ErrAuth error that says what to check;
+// other errors pass through. Callers add the operation and path.
+func wrapAuth(err error) error {
+	if errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed) {
+		return fmt.Errorf("%w (the znode's ACL does not grant this identity: check auth_file, or run `switchman doctor`)", ErrAuth)
+	}
+	return err
+}
 
 // BusyError says who holds a busy lock. It wraps ErrBusy.
 type BusyError struct {

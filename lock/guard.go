@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +29,7 @@ func (s *Session) WatchData(prefix string) (*Watched, error) {
 		return nil, errNoPrefix(prefix)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read %s: %w", prefix, wrapAuth(err))
 	}
 	return &Watched{Data: b, path: prefix, ch: ch}, nil
 }

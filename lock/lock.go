@@ -45,7 +45,8 @@ const (
 	SemaphoresDir = "semaphores"
 )
 
-// acl is the ACL of nodes switchman creates.
+// acl is the open ACL, the default of unauthenticated sessions. Recipes
+// creating nodes should use Session.ACL, which follows Options.Auth.
 var acl = zk.WorldACL(zk.PermAll)
 
 // Acquire takes the lock PREFIX/locks/name without waiting. It returns a
@@ -64,7 +65,7 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 	}
 	for attempt := 0; ; attempt++ {
 		s.count()
-		_, err = s.conn.Create(p, data, zk.FlagEphemeral, acl)
+		_, err = s.conn.Create(p, data, zk.FlagEphemeral, s.ACL())
 		switch {
 		case err == nil || errors.Is(err, zk.ErrNodeExists):
 			return s.claim(p)
@@ -77,7 +78,7 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 				return nil, fmt.Errorf("create lock %s: %w", p, err)
 			}
 		default:
-			return nil, fmt.Errorf("create lock %s: %w", p, err)
+			return nil, fmt.Errorf("create lock %s: %w", p, wrapAuth(err))
 		}
 	}
 }
@@ -92,7 +93,7 @@ func (s *Session) claim(p string) (*Held, error) {
 		return nil, &BusyError{Path: p}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read lock %s: %w", p, err)
+		return nil, fmt.Errorf("read lock %s: %w", p, wrapAuth(err))
 	}
 	sid := s.conn.SessionID()
 	if st.EphemeralOwner == sid {
@@ -152,16 +153,16 @@ func (s *Session) EnsureLayout(prefix string) error {
 	s.count()
 	ok, _, err := s.conn.Exists(prefix)
 	if err != nil {
-		return fmt.Errorf("check prefix %s: %w", prefix, err)
+		return fmt.Errorf("check prefix %s: %w", prefix, wrapAuth(err))
 	}
 	if !ok {
 		return errNoPrefix(prefix)
 	}
 	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
 		s.count()
-		_, err := s.conn.Create(path.Join(prefix, d), nil, 0, acl)
+		_, err := s.conn.Create(path.Join(prefix, d), nil, 0, s.ACL())
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("create %s: %w", path.Join(prefix, d), err)
+			return fmt.Errorf("create %s: %w", path.Join(prefix, d), wrapAuth(err))
 		}
 	}
 	return nil
@@ -176,7 +177,7 @@ func (s *Session) ReadData(prefix string) ([]byte, error) {
 		return nil, errNoPrefix(prefix)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", prefix, err)
+		return nil, fmt.Errorf("read %s: %w", prefix, wrapAuth(err))
 	}
 	return b, nil
 }

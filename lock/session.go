@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +27,14 @@ type Options struct {
 	// Logger receives the client library's chatter at debug level and the
 	// session's own events. The zero value logs nothing.
 	Logger zerolog.Logger
+	// Auth, when set, is "user:password" for ZooKeeper's digest scheme. It
+	// is added to the session before any other request, and nodes this
+	// session creates then get full rights for this identity and read for
+	// everyone (see ACL); without it they are open to all.
+	Auth string
+	// TLS, when set, makes every connection TLS with these settings; an
+	// empty ServerName means the host part of the server's address.
+	TLS *tls.Config
 }
 
 // Session is one ZooKeeper session. It is safe for concurrent use.
@@ -46,6 +55,12 @@ type Session struct {
 	hasSess  chan struct{}
 	hsOnce   sync.Once
 	requests atomic.Int64
+
+	tls     *tls.Config
+	nodeACL []zk.ACL
+	// dialErr is the last connection failure, reported when no session
+	// comes (a TLS handshake error says far more than a timeout).
+	dialErr atomic.Value
 }
 
 // Dial connects to ZooKeeper and waits, at most ConnectTimeout, for a session.
@@ -56,6 +71,8 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 		asked:   o.SessionTimeout,
 		expired: make(chan struct{}),
 		hasSess: make(chan struct{}),
+		tls:     o.TLS,
+		nodeACL: nodeACL(o.Auth != ""),
 	}
 	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
 		zk.WithLogger(zkLogger{o.Logger}),
@@ -70,9 +87,11 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 	defer timer.Stop()
 	select {
 	case <-s.hasSess:
-		return s, nil
+		if err = s.addAuth(o.Auth); err == nil {
+			return s, nil
+		}
 	case <-timer.C:
-		err = fmt.Errorf("%w: no session with %s within %s", ErrUnreachable, strings.Join(o.Servers, ","), o.ConnectTimeout)
+		err = fmt.Errorf("%w: no session with %s within %s%s", ErrUnreachable, strings.Join(o.Servers, ","), o.ConnectTimeout, s.lastDialErr())
 	case <-ctx.Done():
 		err = fmt.Errorf("%w: %v", ErrUnreachable, context.Cause(ctx))
 	}
@@ -80,13 +99,78 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 	return nil, err
 }
 
-// dial wraps each TCP connection so that every byte read stamps lastHeard.
+// addAuth adds digest credentials to the session. It runs before any other
+// request of ours; the client library re-adds them after a reconnect.
+// ZooKeeper accepts any digest credentials here: a wrong password shows as
+// NOAUTH on the first node whose ACL wants the right one.
+func (s *Session) addAuth(auth string) error {
+	if auth == "" {
+		return nil
+	}
+	s.count()
+	if err := s.conn.AddAuth("digest", []byte(auth)); err != nil {
+		return fmt.Errorf("%w: add digest credentials: %v", ErrAuth, err)
+	}
+	return nil
+}
+
+// nodeACL is the ACL of the nodes a session creates: open to all without
+// credentials; with them, all rights for the creator's identity and read for
+// everyone, so that nobody else can delete a running job's lock.
+func nodeACL(authenticated bool) []zk.ACL {
+	if !authenticated {
+		return zk.WorldACL(zk.PermAll)
+	}
+	return append(zk.AuthACL(zk.PermAll), zk.WorldACL(zk.PermRead)...)
+}
+
+// ACL returns the ACL for nodes this session creates (see Options.Auth).
+func (s *Session) ACL() []zk.ACL { return s.nodeACL }
+
+// dial opens a TCP (or TLS) connection and wraps it so that every byte read
+// stamps lastHeard.
 func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout(network, addr, timeout)
+	var c net.Conn
+	var err error
+	if s.tls == nil {
+		c, err = net.DialTimeout(network, addr, timeout)
+	} else {
+		c, err = s.dialTLS(network, addr, timeout)
+	}
 	if err != nil {
+		s.dialErr.Store(err.Error())
 		return nil, err
 	}
 	return &heardConn{Conn: c, s: s}, nil
+}
+
+// dialTLS connects and completes the handshake within timeout, verifying
+// the server's certificate against the configured roots.
+func (s *Session) dialTLS(network, addr string, timeout time.Duration) (net.Conn, error) {
+	cfg := s.tls.Clone()
+	if cfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ServerName = host
+	}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("tls %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// lastDialErr formats the last connection failure for an error message.
+func (s *Session) lastDialErr() string {
+	if e, ok := s.dialErr.Load().(string); ok {
+		return "; last error: " + e
+	}
+	return ""
 }
 
 // heardConn records when the server was last heard from, and sniffs the

@@ -80,8 +80,8 @@ func waitServing(addr string, timeout time.Duration, exited <-chan struct{}) err
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		// Each probe is bounded by the poll interval's order of magnitude so a
-		// hung server cannot stretch the overall bound much.
+		// One probe may take up to a second (a JVM in a long GC pause still
+		// counts as coming up), so the overall bound can be overshot by ~1s.
 		_, err := mode(addr, time.Second)
 		if err == nil {
 			return nil

@@ -247,7 +247,9 @@ func (s *Server) awaitServing(p *proc, logOff int64, timeout time.Duration) erro
 		return nil
 	}
 	_ = p.signal(syscall.SIGKILL)
-	p.waitFor(killWait)
+	if p.waitFor(killWait) && errors.Is(err, ErrExited) {
+		err = fmt.Errorf("%w (%v)", err, p.waitErr) // e.g. "exit status 2" for a bad zoo.cfg
+	}
 	out := s.logSince(logOff)
 	if strings.Contains(out, "Address already in use") {
 		err = fmt.Errorf("%w: %w", errPortTaken, err)

@@ -449,6 +449,28 @@ func TestServerDiesWithItsParent(t *testing.T) {
 	if err := EnsureInstalled(); err != nil {
 		unavailable(t, err)
 	}
+	helper, pid, dir := startHelperServer(t)
+	if pids := procsMentioning(t, dir); len(pids) != 1 || pids[0] != pid {
+		t.Fatalf("processes running from %s = %v, want just the JVM %d", dir, pids, pid)
+	}
+	if err := helper.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = helper.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(procsMentioning(t, dir)) > 0 {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL) // our own grandchild: do not leak it
+			t.Fatalf("JVM %d still running 10s after its parent was killed", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startHelperServer runs TestPdeathsigHelper in a child test binary and
+// returns it with its server's JVM pid and directory (removed at cleanup).
+func startHelperServer(t *testing.T) (*exec.Cmd, int, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPdeathsigHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
@@ -458,9 +480,10 @@ func TestServerDiesWithItsParent(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	lines := make(chan string, 1)
 	go func() {
+		defer close(lines)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if strings.HasPrefix(sc.Text(), "pid ") || strings.HasPrefix(sc.Text(), "error ") {
@@ -468,34 +491,20 @@ func TestServerDiesWithItsParent(t *testing.T) {
 				return
 			}
 		}
-		close(lines)
 	}()
 	var pid int
 	var dir string
 	select {
 	case line := <-lines:
-		if _, err := fmt.Sscanf(line, "pid %d dir %s", &pid, &dir); err != nil {
+		if _, err := fmt.Sscanf(line, "pid %d dir %s", &pid, &dir); err != nil || dir == "" {
 			t.Fatalf("helper said %q", line)
 		}
 	case <-time.After(45 * time.Second):
 		t.Fatal("helper did not start a server within 45s")
 	}
-	defer os.RemoveAll(dir) // the helper dies before its own cleanup
-	if pids := procsMentioning(t, dir); len(pids) != 1 || pids[0] != pid {
-		t.Fatalf("processes running from %s = %v, want just the JVM %d", dir, pids, pid)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(procsMentioning(t, dir)) > 0 {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL) // our own grandchild: do not leak it
-			t.Fatalf("JVM %d still running 10s after its parent was killed", pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// The helper is killed before its own cleanup could remove the directory.
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return cmd, pid, dir
 }
 
 func TestInstallScriptQuietWhenInstalled(t *testing.T) {

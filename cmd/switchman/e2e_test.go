@@ -1,0 +1,573 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/zktest"
+)
+
+// The end-to-end tests run the real switchman binary, built once with the
+// race detector, against a real ZooKeeper shared by the package (each test
+// has its own prefix). Tests that stop or freeze ZooKeeper start their own.
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "switchman-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "switchman")
+	if out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if shared.srv != nil {
+		shared.srv.Close()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var shared struct {
+	once sync.Once
+	srv  *zktest.Server
+	err  error
+}
+
+func sharedZK(t *testing.T) *zktest.Server {
+	t.Helper()
+	shared.once.Do(func() {
+		if shared.err = zktest.EnsureInstalled(); shared.err == nil {
+			shared.srv, shared.err = zktest.StartServer(zktest.Options{})
+		}
+	})
+	if shared.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("ZooKeeper: %v", shared.err)
+		}
+		t.Skipf("ZooKeeper not available: %v", shared.err)
+	}
+	return shared.srv
+}
+
+// env is one test's world: a prefix with group data, a config file and an
+// admin client.
+type env struct {
+	t      *testing.T
+	addr   string
+	prefix string
+	dir    string
+	cfg    string
+	admin  *zk.Conn
+}
+
+func newEnv(t *testing.T, srv *zktest.Server, data string, cfgExtra ...string) *env {
+	t.Helper()
+	e := &env{t: t, addr: srv.Addr, dir: t.TempDir()}
+	e.prefix = "/" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	conn, _, err := zk.Connect([]string{srv.Addr}, 5*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	e.admin = conn
+	if _, err := conn.Create(e.prefix, []byte(data), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create prefix: %v", err)
+	}
+	e.cfg = filepath.Join(e.dir, "switchman.yaml")
+	body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: 4s\nconnect_timeout: 3s\ntermination_timeout: 1\nlogfile: %s\nloglevel: debug\n",
+		srv.Addr, e.prefix, filepath.Join(e.dir, "switchman.log"))
+	body += strings.Join(cfgExtra, "\n")
+	if err := os.WriteFile(e.cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+}
+
+func (e *env) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(binPath, append([]string{"-c", e.cfg}, args...)...)
+	c.Env = append(os.Environ(), "DEBUG=")
+	return c
+}
+
+// run runs switchman to completion, bounded.
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	c := e.cmd(args...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	start := time.Now()
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		c.Process.Kill()
+		e.t.Fatalf("switchman %q did not finish in 60s; stderr: %s", args, errb.String())
+	}
+	return result{code: c.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+}
+
+// sh returns arguments running a shell script as the child.
+func sh(script string) []string { return []string{"--", "/bin/sh", "-c", script} }
+
+// waitFile waits until path exists and is non-empty, bounded.
+func waitFile(t *testing.T, path string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return string(b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear within %s", path, within)
+	return ""
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	pid, err := strconv.Atoi(strings.TrimSpace(waitFile(t, path, 10*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	// A zombie is dead for our purpose; its parent reaps it.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func waitGone(t *testing.T, pid int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still alive after %s", pid, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitExit(t *testing.T, c *exec.Cmd, within time.Duration) int {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	select {
+	case <-done:
+		return c.ProcessState.ExitCode()
+	case <-time.After(within):
+		c.Process.Kill()
+		t.Fatalf("switchman did not exit within %s", within)
+		return -1
+	}
+}
+
+func TestRunSimpleAndSilent(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	out := filepath.Join(e.dir, "env")
+	r := e.run(append([]string{"-g", "g", "--hostname", "h1.example.com"},
+		sh(`env | grep ^SWITCHMAN_ | sort > `+out+`; echo child-out; echo child-err >&2`)...)...)
+	if r.code != 0 || r.stdout != "child-out\n" || r.stderr != "child-err\n" {
+		t.Fatalf("code %d stdout %q stderr %q: switchman must pass the child's output through and add nothing", r.code, r.stdout, r.stderr)
+	}
+	got := waitFile(t, out, time.Second)
+	for _, want := range []string{"SWITCHMAN_GROUP=g", "SWITCHMAN_HOST=h1.example.com", "SWITCHMAN_LOCK=" + e.prefix + "/locks/sh", "SWITCHMAN_FENCING_TOKEN="} {
+		if !strings.Contains(got, want) {
+			t.Errorf("child env lacks %s:\n%s", want, got)
+		}
+	}
+	logb, _ := os.ReadFile(filepath.Join(e.dir, "switchman.log"))
+	for _, want := range []string{`"message":"START"`, `"message":"FINISH"`, `"max_rss_kb"`, `"user_cpu_ms"`, `"result":"success"`} {
+		if !bytes.Contains(logb, []byte(want)) {
+			t.Errorf("log lacks %s", want)
+		}
+	}
+	if ok, _, _ := e.admin.Exists(e.prefix + "/locks/sh"); ok {
+		t.Error("lock node left behind after the run")
+	}
+}
+
+func TestExclusive(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	marks := filepath.Join(e.dir, "marks")
+	script := `echo run >> ` + marks + `; sleep 2`
+	first := e.cmd(append([]string{"--lockname", "job"}, sh(script)...)...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFile(t, marks, 10*time.Second)
+	r := e.run(append([]string{"--lockname", "job", "--hostname", "other.example.com"}, sh(script)...)...)
+	if r.code != 0 || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("busy run: code %d stderr %q; want a quiet 0", r.code, r.stderr)
+	}
+	if code := waitExit(t, first, 20*time.Second); code != 0 {
+		t.Fatalf("first run exit %d", code)
+	}
+	if b, _ := os.ReadFile(marks); strings.Count(string(b), "run") != 1 {
+		t.Fatalf("child ran %d times, want 1", strings.Count(string(b), "run"))
+	}
+	r = e.run(append([]string{"--skipped-exit-code", "3", "--lockname", "job"}, sh(`exit 0`)...)...)
+	if r.code != 0 {
+		t.Fatalf("free lock: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"web":["w1.example.com"],"all":["web","db1.example.com"],"a":["b"],"b":["a","c1.example.com"]}}`)
+	tests := []struct {
+		name, group, host string
+		ran               bool
+		code              int
+		stderr            string
+	}{
+		{"direct member", "web", "w1.example.com", true, 0, ""},
+		{"nested member", "all", "w1.example.com", true, 0, ""},
+		{"not a member is quiet", "web", "db1.example.com", false, 0, ""},
+		{"cycle terminates", "a", "c1.example.com", true, 0, ""},
+		{"cycle non-member", "b", "zz.example.com", false, 0, ""},
+		{"unknown group", "nope", "w1.example.com", false, ExitDataErr, `unknown group "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mark := filepath.Join(e.dir, "ran-"+strings.ReplaceAll(tt.name, " ", "-"))
+			r := e.run(append([]string{"-g", tt.group, "--hostname", tt.host, "--lockname", "l-" + filepath.Base(mark)}, sh("touch "+mark)...)...)
+			_, err := os.Stat(mark)
+			if ran := err == nil; ran != tt.ran || r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("ran=%v code=%d stderr=%q; want ran=%v code=%d stderr~%q", ran, r.code, r.stderr, tt.ran, tt.code, tt.stderr)
+			}
+			if tt.stderr == "" && r.stderr != "" {
+				t.Errorf("unexpected stderr %q", r.stderr)
+			}
+		})
+	}
+	t.Run("skipped exit code", func(t *testing.T) {
+		r := e.run(append([]string{"-g", "web", "--hostname", "db1.example.com", "--skipped-exit-code", "99"}, sh("true")...)...)
+		if r.code != 99 {
+			t.Fatalf("exit %d, want 99", r.code)
+		}
+	})
+}
+
+func TestMalformedGroupDataAtStart(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":[1,2]}}`)
+	mark := filepath.Join(e.dir, "ran")
+	r := e.run(append([]string{"-g", "g", "--hostname", "h"}, sh("touch "+mark)...)...)
+	if r.code != ExitDataErr || !strings.Contains(r.stderr, "groups.g") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("code %d stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("child started despite malformed data")
+	}
+}
+
+// startTrapped starts switchman with a child that records its pid and a
+// "term" mark when it gets SIGTERM.
+func (e *env) startTrapped(extra ...string) (*exec.Cmd, int, string) {
+	e.t.Helper()
+	pidf, marks := filepath.Join(e.dir, "pid"), filepath.Join(e.dir, "marks")
+	os.Remove(pidf)
+	script := `echo $$ > ` + pidf + `; trap 'echo term >> ` + marks + `; exit 0' TERM; sleep 60 & wait`
+	c := e.cmd(append(extra, sh(script)...)...)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	return c, readPid(e.t, pidf), marks
+}
+
+func TestLiveGroupMoveStopsChild(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	c, pid, marks := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
+	moved := time.Now()
+	if _, err := e.admin.Set(e.prefix, []byte(`{"groups":{"g":["h2.example.com"]}}`), -1); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	if d := time.Since(moved); d > 3*time.Second {
+		t.Errorf("stopping took %s after the move", d)
+	}
+	waitGone(t, pid, time.Second)
+	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
+		t.Error("child did not get SIGTERM")
+	}
+}
+
+func TestMalformedDataWhileRunningKeepsChild(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	c, pid, _ := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
+	if _, err := e.admin.Set(e.prefix, []byte(`{"groups": oops`), -1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if !alive(pid) {
+		t.Fatal("a typo in the group data stopped the running job")
+	}
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d after forwarded TERM (child traps it and exits 0)", code)
+	}
+}
+
+func TestLockDeletedStopsChild(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	c, pid, marks := e.startTrapped("--lockname", "job")
+	if err := e.admin.Delete(e.prefix+"/locks/job", -1); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	waitGone(t, pid, time.Second)
+	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
+		t.Error("child did not get SIGTERM")
+	}
+}
+
+func TestSignalForwardingReleasesLock(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			pidf := filepath.Join(e.dir, "pid-"+strconv.Itoa(int(sig)))
+			c := e.cmd(append([]string{"--lockname", "sig"}, sh(`echo $$ > `+pidf+`; sleep 60 & wait`)...)...)
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pid := readPid(t, pidf)
+			if err := c.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := waitExit(t, c, 10*time.Second); code != 128+int(sig) {
+				t.Fatalf("exit %d, want %d (the child died of the forwarded signal)", code, 128+int(sig))
+			}
+			waitGone(t, pid, time.Second)
+			if ok, _, _ := e.admin.Exists(e.prefix + "/locks/sig"); ok {
+				t.Fatal("lock still held after switchman exited")
+			}
+		})
+	}
+}
+
+func TestSigkilledSwitchmanLeavesNoChild(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	c, pid, _ := e.startTrapped("--lockname", "killed")
+	if err := c.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, c.Process.Pid, 5*time.Second)
+	waitGone(t, pid, 5*time.Second)
+	// The child's grandchild (the sleep) must be gone too: nothing of the
+	// job may outlive a SIGKILLed switchman.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command("pgrep", "-g", strconv.Itoa(pid)).Output()
+		if len(bytes.TrimSpace(out)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of the job outlived switchman: %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Wait()
+}
+
+func TestTimeoutAndIgnoredTerm(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	pids := filepath.Join(e.dir, "pids")
+	// The child ignores TERM and has two grandchildren that ignore it too.
+	script := `trap '' TERM; (trap '' TERM; sleep 60) & (trap '' TERM; sleep 60) & echo $$ > ` + pids + `; wait`
+	start := time.Now()
+	r := e.run(append([]string{"--timeout", "500ms", "--lockname", "slow"}, sh(script)...)...)
+	if r.code != ExitTimeout || !strings.Contains(r.stderr, "--timeout") {
+		t.Fatalf("exit %d stderr %q, want %d", r.code, r.stderr, ExitTimeout)
+	}
+	if took := time.Since(start); took < 1500*time.Millisecond {
+		t.Errorf("finished after %s: the 1s grace before KILL was not honoured", took)
+	}
+	pid := readPid(t, pids)
+	waitGone(t, pid, time.Second)
+	out, _ := exec.Command("pgrep", "-g", strconv.Itoa(pid)).Output()
+	if len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("processes left in the child's group: %s", out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	noexec := filepath.Join(e.dir, "noexec")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"child status passes through", sh("exit 3"), 3, ""},
+		{"255", sh("exit 255"), 255, ""},
+		{"death by signal", sh("kill -9 $$"), 137, ""},
+		{"not found", []string{"--", "/nonexistent/cmd"}, ExitNotFound, "not found"},
+		{"not executable", []string{"--", noexec}, ExitNotExec, "not executable"},
+		{"no command", []string{"-g", "x"}, ExitUsage, "no command given"},
+		{"bad lock name", []string{"--lockname", "..", "--", "true"}, ExitUsage, "reserved"},
+		{"unknown flag", []string{"--bogus", "--", "true"}, ExitUsage, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.run(append([]string{"--lockname", "codes"}, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) || (tt.stderr == "" && r.stderr != "") {
+				t.Fatalf("exit %d stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	write := func(name, body string) string {
+		p := filepath.Join(e.dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mark := filepath.Join(e.dir, "ran")
+	tests := []struct {
+		name   string
+		cfg    string
+		code   int
+		stderr string
+	}{
+		{"unknown key", write("a.yaml", "zkhosts: "+e.addr+"\nprefix: /x\nzk_hosts: y\n"), ExitConfig, `line 3: unknown key "zk_hosts"`},
+		{"negative duration", write("b.yaml", "zkhosts: "+e.addr+"\nprefix: /x\ntermination_timeout: -3\n"), ExitConfig, `"termination_timeout"`},
+		{"missing file", filepath.Join(e.dir, "missing.yaml"), ExitConfig, "does not exist"},
+		{"zookeeper unreachable", write("c.yaml", "zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), ExitUnavailable, "unreachable"},
+		{"prefix missing", write("d.yaml", "zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), ExitUnavailable, "/no/such/prefix"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := exec.Command(binPath, "-c", tt.cfg, "--", "/bin/sh", "-c", "touch "+mark)
+			var errb bytes.Buffer
+			c.Stderr = &errb
+			err := c.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
+				t.Fatalf("exit %v, want %d; stderr %q", err, tt.code, errb.String())
+			}
+			if s := errb.String(); !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 || !strings.Contains(s, tt.cfg) && tt.code == ExitConfig {
+				t.Errorf("stderr %q: want one line naming the file and containing %q", s, tt.stderr)
+			}
+			if _, err := os.Stat(mark); err == nil {
+				t.Fatal("child started despite bad input")
+			}
+		})
+	}
+}
+
+// TestZooKeeperFrozenStopsChildBeforeExpiry freezes the only server past
+// the session timeout: the child must be dead before the session could
+// expire, so that no second host could get the lock while it runs.
+func TestZooKeeperFrozenStopsChildBeforeExpiry(t *testing.T) {
+	srv := zktest.Start(t)
+	e := newEnv(t, srv, `{}`)
+	c, pid, marks := e.startTrapped("--lockname", "frozen")
+	time.Sleep(500 * time.Millisecond)
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Resume()
+	frozen := time.Now()
+	waitGone(t, pid, 8*time.Second)
+	gone := time.Since(frozen)
+	// The session timeout is 4s: the server heard from us at most a
+	// heartbeat (0.4s) before the freeze.
+	if gone >= 4*time.Second {
+		t.Fatalf("child died %s after the freeze: not before the 4s session could expire", gone)
+	}
+	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
+		t.Error("child was not sent SIGTERM first")
+	}
+	srv.Resume()
+	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	t.Logf("child gone %s after ZooKeeper froze (session timeout 4s)", gone)
+}
+
+func TestZooKeeperRestartWithinSessionKeepsChild(t *testing.T) {
+	srv := zktest.Start(t)
+	e := newEnv(t, srv, `{}`)
+	done := filepath.Join(e.dir, "done")
+	c := e.cmd(append([]string{"--lockname", "restart"}, sh(`sleep 5; echo ok > `+done)...)...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 20*time.Second); code != 0 {
+		t.Fatalf("exit %d: a restart within the session timeout must not stop the job", code)
+	}
+	waitFile(t, done, time.Second)
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/supervise"
+)
+
+// Exit codes of switchman's own outcomes. The child's own exit status passes
+// through unchanged (128+N when it died of signal N); these codes are what
+// switchman returns when it failed, or stopped the child, itself. They avoid
+// 1, 2 and 126-255, which shells and children use, and follow sysexits.h
+// where one fits. The README shows the same table.
+const (
+	ExitOK          = 0   // the child exited 0, or the run was skipped (busy lock, host not in group)
+	ExitUsage       = 64  // bad command line: flags, lock name, lease spec
+	ExitDataErr     = 65  // bad group data in ZooKeeper, unknown group or resource
+	ExitUnavailable = 69  // ZooKeeper unreachable, or the prefix znode missing
+	ExitSoftware    = 70  // internal error
+	ExitLost        = 71  // permission lost while the child ran: lock lost, session expired or at risk, group moved
+	ExitLeaseWait   = 75  // gave up waiting for leases or the lock (resources_wait_timeout, --wait)
+	ExitConfig      = 78  // bad config file
+	ExitTimeout     = 124 // the child ran longer than --timeout and was stopped (as timeout(1))
+	ExitNotExec     = 126 // the command is not executable (as a shell)
+	ExitNotFound    = 127 // the command was not found (as a shell)
+)
+
+// ExitError carries an exit code. A nil Err means there is nothing to print:
+// the code is the child's own status.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageError marks a bad command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode maps an error returned by a command to the process exit status.
+// It is the only place that decides exit codes.
+func exitCode(err error) int {
+	var ee *ExitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, supervise.ErrNotFound):
+		return ExitNotFound
+	case errors.Is(err, supervise.ErrNotExecutable):
+		return ExitNotExec
+	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix):
+		return ExitUnavailable
+	case errors.Is(err, lock.ErrLockLost), errors.Is(err, lock.ErrSessionExpired),
+		errors.Is(err, lock.ErrSessionAtRisk), errors.Is(err, lock.ErrNotMember),
+		errors.Is(err, lock.ErrPrefixDeleted):
+		return ExitLost
+	case errors.Is(err, supervise.ErrTimeout):
+		return ExitTimeout
+	}
+	return ExitSoftware
+}

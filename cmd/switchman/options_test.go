@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/supervise"
+)
+
+func TestParseRunArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		command  []string
+		lockname string
+		group    string
+	}{
+		{"child flags left alone", []string{"-g", "g", "--", "cmd", "-g", "x"}, []string{"cmd", "-g", "x"}, "cmd", "g"},
+		{"stops at first non-flag", []string{"--group", "g", "/usr/bin/job", "--lockname", "y"}, []string{"/usr/bin/job", "--lockname", "y"}, "job", "g"},
+		{"lockname given", []string{"--lockname", "mine", "--", "/bin/true"}, []string{"/bin/true"}, "mine", ""},
+		{"double dash inside child args", []string{"--", "cmd", "--", "-c"}, []string{"cmd", "--", "-c"}, "cmd", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := parseRunArgs(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(o.Command, tt.command) || o.LockName != tt.lockname || o.Group != tt.group {
+				t.Errorf("got command %q lock %q group %q", o.Command, o.LockName, o.Group)
+			}
+		})
+	}
+}
+
+func TestParseRunArgsErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", []string{"-g", "g"}, "no command given"},
+		{"empty lockname", []string{"--lockname", "", "--", "x"}, ""},
+		{"dotdot lockname", []string{"--lockname", "..", "--", "x"}, "reserved"},
+		{"slash lockname", []string{"--lockname", "a/b", "--", "x"}, `"/"`},
+		{"control char lockname", []string{"--lockname", "a\tb", "--", "x"}, "control"},
+		{"long lockname", []string{"--lockname", strings.Repeat("n", 513), "--", "x"}, "limit is 512"},
+		{"unknown flag", []string{"--frobnicate", "--", "x"}, "unknown flag"},
+		{"bad timeout", []string{"--timeout", "soon", "--", "x"}, "timeout"},
+		{"negative timeout", []string{"--timeout", "-1s", "--", "x"}, "negative"},
+		{"bad hostname", []string{"--hostname", "a b", "--", "x"}, "hostname"},
+		{"bad group", []string{"-g", "a/b", "--", "x"}, "group"},
+		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
+		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parseRunArgs(tt.args)
+			if err == nil {
+				t.Fatalf("parseRunArgs(%q) succeeded", tt.args)
+			}
+			if exitCode(err) != ExitUsage {
+				t.Errorf("exit code %d, want %d", exitCode(err), ExitUsage)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q, want one line containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, ExitOK},
+		{"child status", &ExitError{Code: 3}, 3},
+		{"usage", usageError{errors.New("x")}, ExitUsage},
+		{"config", &ExitError{Code: ExitConfig, Err: errors.New("f: bad")}, ExitConfig},
+		{"not found", fmt.Errorf("x: %w", supervise.ErrNotFound), ExitNotFound},
+		{"not executable", fmt.Errorf("x: %w", supervise.ErrNotExecutable), ExitNotExec},
+		{"unreachable", fmt.Errorf("dial: %w", lock.ErrUnreachable), ExitUnavailable},
+		{"no prefix", fmt.Errorf("x: %w", lock.ErrNoPrefix), ExitUnavailable},
+		{"lock lost", lock.ErrLockLost, ExitLost},
+		{"session expired", lock.ErrSessionExpired, ExitLost},
+		{"at risk", &lock.AtRiskError{}, ExitLost},
+		{"not member", lock.ErrNotMember, ExitLost},
+		{"prefix deleted", lock.ErrPrefixDeleted, ExitLost},
+		{"timeout", supervise.ErrTimeout, ExitTimeout},
+		{"anything else", errors.New("boom"), ExitSoftware},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// App holds what every command shares: its output streams and environment.
+type App struct {
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment; tests replace it.
+	Getenv func(string) string
+}
+
+// Main runs switchman with args and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	app := &App{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	root := newRootCmd(app)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if !(errors.As(err, &ee) && ee.Err == nil) {
+		fmt.Fprintf(stderr, "switchman: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "Run 'switchman --help' for usage.")
+		}
+	}
+	return exitCode(err)
+}
+
+func newRootCmd(app *App) *cobra.Command {
+	opts := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "switchman [flags] -- CMD [ARGS...]",
+		Short: "Run a cron job only where and when it may, under a fleet-wide ZooKeeper lock",
+		Long: `switchman prefixes a crontab line. It runs CMD only if this host belongs to
+the group (as ZooKeeper says now), no other instance holds the lock anywhere in
+the fleet, and the leases asked for are free. While CMD runs, switchman watches
+ZooKeeper and stops CMD (TERM to its process group, KILL after a grace) the
+moment that permission is lost.
+
+A run that does not start because the lock is busy or this host is not in the
+group exits 0 and prints nothing, so cron stays quiet.`,
+		Example: `  # every 5 minutes, on one host of group "reports" at a time
+  */5 * * * *  app  switchman --group reports -- /usr/lib/acme/bin/build-report --daily
+
+  # two shards of one script need two lock names
+  */2 * * * *  app  switchman -g batch --lockname mod2-rem0 -- /usr/bin/job --mod 2 --rem 0
+
+  # stop the job after an hour; at most 3 jobs at once on the database
+  0 * * * *    app  switchman -g etl --timeout 1h --lease db=1:3 -- /usr/bin/etl`,
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := opts.complete(c, args); err != nil {
+				return usageError{err}
+			}
+			return runJob(c.Context(), app, opts)
+		},
+	}
+	cmd.SetOut(app.Stdout)
+	cmd.SetErr(app.Stderr)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// Flags stop at the first non-flag argument and at "--": the wrapper
+	// never parses the child's flags.
+	cmd.Flags().SetInterspersed(false)
+	opts.bind(cmd)
+	cmd.SetVersionTemplate("switchman {{.Version}}\n")
+	return cmd
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/supervise"
+)
+
+// stopSignals are the signals switchman forwards to the child's process
+// group; it then waits for the child, releases the lock and exits.
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT}
+
+// job is one run of the wrapper, from config to release. Its steps read top
+// to bottom in run.
+type job struct {
+	app  *App
+	opts *runOptions
+	cfg  *config.Config
+	log  zerolog.Logger
+	host string
+	path string // the command, resolved
+
+	sess  *lock.Session
+	group *lock.Watched
+	data  *config.Data
+	held  *lock.Held
+	env   []string
+}
+
+// runJob runs the wrapper: config -> connect -> group check -> leases ->
+// lock -> supervise -> record -> release.
+func runJob(ctx context.Context, app *App, o *runOptions) error {
+	j := &job{app: app, opts: o}
+	if err := j.setup(); err != nil {
+		return err
+	}
+	// Until the child runs, a stop signal aborts the run cleanly; while it
+	// runs, the supervisor forwards the signal to the child instead. The
+	// registration stays until the end so no signal kills switchman
+	// outright between the two.
+	pre, stopPre := signal.NotifyContext(ctx, stopSignals...)
+	defer stopPre()
+	defer j.close()
+	ran, err := j.permit(pre)
+	if err != nil || !ran {
+		return err
+	}
+	return j.supervise(ctx)
+}
+
+// setup loads the config, builds the logger and resolves the command, so
+// that bad input fails before ZooKeeper is touched.
+func (j *job) setup() error {
+	path, err := config.Find(j.opts.Config, j.app.Getenv)
+	if err != nil {
+		return &ExitError{Code: ExitConfig, Err: err}
+	}
+	if j.cfg, err = config.Load(path); err != nil {
+		return &ExitError{Code: ExitConfig, Err: err}
+	}
+	var closeLog func()
+	if j.log, closeLog, err = newLogger(j.app, j.cfg); err != nil {
+		return &ExitError{Code: ExitConfig, Err: err}
+	}
+	_ = closeLog // the process exits right after the run; the OS closes it
+	j.host = j.identity()
+	if j.path, err = lookCommand(j.opts.Command[0]); err != nil {
+		return err
+	}
+	if j.cfg.TerminationTimeout > j.cfg.SessionTimeout/5 {
+		j.log.Debug().Dur("termination_timeout", j.cfg.TerminationTimeout).
+			Msg("self-fencing uses a shorter grace so the stop ends before the session can expire")
+	}
+	return nil
+}
+
+func (j *job) identity() string {
+	switch {
+	case j.opts.Hostname != "":
+		return j.opts.Hostname
+	case j.cfg.Hostname != "":
+		return j.cfg.Hostname
+	}
+	return hostFQDN()
+}
+
+// lookCommand resolves CMD as a shell would, mapping failures to the
+// shell's exit codes.
+func lookCommand(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p, nil
+	}
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s: %w", name, supervise.ErrNotFound)
+	}
+	return "", fmt.Errorf("%s: %w", name, supervise.ErrNotExecutable)
+}
+
+// permit connects and checks, in order, group membership, leases and the
+// lock. It reports false, with a nil error, for a skipped run.
+func (j *job) permit(ctx context.Context) (bool, error) {
+	if j.opts.Group == "" && j.opts.NoLock && len(j.opts.Leases) == 0 {
+		return true, nil // nothing to ask ZooKeeper
+	}
+	var err error
+	j.sess, err = lock.Dial(ctx, lock.Options{
+		Servers:        j.cfg.ZKHosts,
+		SessionTimeout: j.cfg.SessionTimeout,
+		ConnectTimeout: j.cfg.ConnectTimeout,
+		Logger:         j.log,
+	})
+	if err != nil {
+		return false, err
+	}
+	if ok, err := j.checkGroup(); !ok || err != nil {
+		return false, err
+	}
+	if ok, err := j.takeLeases(ctx); !ok || err != nil {
+		return false, err
+	}
+	return j.takeLock(ctx)
+}
+
+func (j *job) checkGroup() (bool, error) {
+	if j.opts.Group == "" {
+		return true, nil
+	}
+	var err error
+	if j.group, err = j.sess.WatchData(j.cfg.Prefix); err != nil {
+		return false, err
+	}
+	if j.data, err = config.ParseData(j.cfg.Prefix, j.group.Data); err != nil {
+		return false, &ExitError{Code: ExitDataErr, Err: err}
+	}
+	ok, err := j.data.HasMember(j.opts.Group, j.host)
+	if err != nil {
+		return false, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
+	}
+	if !ok {
+		j.log.Info().Str("group", j.opts.Group).Str("host", j.host).Msg("host not in group; not running")
+		return false, j.skipped()
+	}
+	return true, nil
+}
+
+func (j *job) takeLock(ctx context.Context) (bool, error) {
+	if j.opts.NoLock {
+		return true, nil
+	}
+	var err error
+	j.held, err = j.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, lock.Info{
+		Host: j.host, PID: os.Getpid(), Start: time.Now().UTC(), Command: j.opts.Command,
+		Group: j.opts.Group, Version: version,
+	})
+	var busy *lock.BusyError
+	if errors.As(err, &busy) {
+		ev := j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID)
+		if !busy.Holder.Start.IsZero() {
+			ev = ev.Time("holder_since", busy.Holder.Start)
+		}
+		ev.Msg("lock busy; not running")
+		return false, j.skipped()
+	}
+	return err == nil, err
+}
+
+// skipped is the outcome of a run that did not start: exit 0 by default,
+// so cron stays quiet, or the configured code.
+func (j *job) skipped() error {
+	code := j.cfg.SkippedExitCode
+	if j.opts.SkipCode != unsetCode {
+		code = j.opts.SkipCode
+	}
+	if code == 0 {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
+
+// childEnv is the child's environment: ours plus what it may want to know
+// about its permission.
+func (j *job) childEnv() []string {
+	env := append(os.Environ(), "SWITCHMAN_HOST="+j.host)
+	if j.opts.Group != "" {
+		env = append(env, "SWITCHMAN_GROUP="+j.opts.Group)
+	}
+	if j.held != nil {
+		env = append(env, "SWITCHMAN_LOCK="+j.held.Path,
+			"SWITCHMAN_FENCING_TOKEN="+strconv.FormatInt(j.held.Token, 10))
+	}
+	return append(env, j.env...)
+}
+
+func (j *job) close() {
+	if j.sess != nil {
+		j.sess.Close() // releases the lock and leases: ephemeral nodes of this session only
+	}
+}

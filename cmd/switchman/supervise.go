@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/supervise"
+)
+
+// supervise starts the child under the guard and waits for it. The guard's
+// context is cancelled when permission is lost, which makes the supervisor
+// stop the child's whole process group.
+func (j *job) supervise(ctx context.Context) error {
+	guarded, stopGuard := j.guard(ctx)
+	defer stopGuard()
+	child, err := supervise.Start(supervise.Options{
+		Path: j.path, Args: j.opts.Command[1:], Env: j.childEnv(),
+		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
+		Signals: stopSignals, Logger: j.log,
+	})
+	if err != nil {
+		return err
+	}
+	j.logStart(child.PID())
+	res := child.Wait(guarded)
+	return j.finish(res)
+}
+
+func (j *job) guard(ctx context.Context) (context.Context, func()) {
+	if j.sess == nil {
+		return ctx, func() {}
+	}
+	return j.sess.Guard(ctx, lock.GuardOptions{
+		Lock:  j.held,
+		Group: j.group,
+		Member: func(b []byte) (bool, error) {
+			d, err := config.ParseData(j.cfg.Prefix, b)
+			if err != nil {
+				return false, err
+			}
+			return d.HasMember(j.opts.Group, j.host)
+		},
+		Grace:  j.cfg.TerminationTimeout,
+		Logger: j.log,
+	})
+}
+
+func (j *job) logStart(pid int) {
+	ev := j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
+		Int("pid", pid).Strs("command", j.opts.Command)
+	if j.held != nil {
+		ev = ev.Int64("fencing_token", j.held.Token)
+	}
+	ev.Msg("START")
+}
+
+// finish logs the FINISH line and turns the child's result into the run's
+// outcome.
+func (j *job) finish(r supervise.Result) error {
+	result, err := j.outcome(r)
+	// FINISH goes to the log file; when switchman itself stopped the child,
+	// the returned error is the one line stderr (and cron's mail) gets.
+	ev := j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).Int("pid", r.PID).
+		Int("exit_code", r.ExitCode).Str("result", result).
+		Int64("duration_ms", r.Wall.Milliseconds()).
+		Int64("user_cpu_ms", r.UserCPU.Milliseconds()).Int64("sys_cpu_ms", r.SysCPU.Milliseconds()).
+		Int64("max_rss_kb", r.MaxRSSKB)
+	if r.Signal != 0 {
+		ev = ev.Str("signal", r.Signal.String())
+	}
+	if r.StopCause != nil {
+		ev = ev.AnErr("cause", r.StopCause)
+	}
+	ev.Msg("FINISH")
+	return err
+}
+
+// outcome classifies a result and picks the exit status: the child's own,
+// unless switchman stopped it for a reason of its own.
+func (j *job) outcome(r supervise.Result) (string, error) {
+	child := &ExitError{Code: r.ExitCode}
+	switch {
+	case r.Stopped && r.TimedOut:
+		return "timeout", &ExitError{Code: ExitTimeout,
+			Err: fmt.Errorf("%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)}
+	case r.Stopped && exitCode(r.StopCause) == ExitLost:
+		return "lost-lock", &ExitError{Code: ExitLost,
+			Err: fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)}
+	case r.Killed:
+		return "killed", child
+	case r.ExitCode == 0:
+		return "success", nil
+	}
+	return "failure", child
+}
