@@ -29,6 +29,7 @@ const (
 	DefaultSessionTimeout     = 10 * time.Second
 	DefaultConnectTimeout     = 5 * time.Second
 	DefaultTerminationTimeout = 10 * time.Second
+	DefaultHistoryKeep        = 20
 )
 
 // Config is a validated config file.
@@ -59,6 +60,22 @@ type Config struct {
 	// SkippedExitCode is the exit status of a run that did not start because
 	// the lock was busy or this host is not in the group (default 0).
 	SkippedExitCode int
+	// AuthFile names a file holding ZooKeeper digest credentials
+	// ("user:password"); empty means no authentication.
+	AuthFile string
+	// Auth is the content of AuthFile, read and checked by Load; Parse
+	// leaves it empty.
+	Auth string
+	// TLS, when set, makes every ZooKeeper connection TLS.
+	TLS *TLS
+	// HistoryKeep is how many versions of the group data `switchman groups`
+	// keeps under the prefix (default DefaultHistoryKeep).
+	HistoryKeep int
+	// MetricsTextfileDir, when set, receives a Prometheus textfile per job
+	// at each finish, for node_exporter's textfile collector.
+	MetricsTextfileDir string
+	// authLine is the line of the auth_file key, for Load's errors.
+	authLine int
 }
 
 // Find returns the config file to read: explicit when set, else the file
@@ -87,7 +104,14 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return Parse(path, data)
+	c, err := Parse(path, data)
+	if err != nil || c.AuthFile == "" {
+		return c, err
+	}
+	if c.Auth, err = ReadAuthFile(c.AuthFile); err != nil {
+		return nil, fmt.Errorf("%s: line %d: key \"auth_file\": %w", path, c.authLine, err)
+	}
+	return c, nil
 }
 
 // Parse validates config file content; name is used in error messages.
@@ -109,6 +133,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		ConnectTimeout:     DefaultConnectTimeout,
 		TerminationTimeout: DefaultTerminationTimeout,
 		LogLevel:           "info",
+		HistoryKeep:        DefaultHistoryKeep,
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -159,11 +184,15 @@ var keySetters = map[string]setter{
 	"data_read_len":          intKey(func(c *Config) *int { return &c.DataReadLen }, 0, math.MaxInt32),
 	"hostname":               setHostname,
 	"skipped_exit_code":      intKey(func(c *Config) *int { return &c.SkippedExitCode }, 0, 255),
+	"history_keep":           intKey(func(c *Config) *int { return &c.HistoryKeep }, 1, 1000),
+	"metrics_textfile_dir":   stringKey(func(c *Config) *string { return &c.MetricsTextfileDir }),
+	"auth_file":              setAuthFile,
+	"tls":                    setTLS,
 }
 
 func knownKeys() string {
 	return "zkhosts, prefix, session_timeout, connect_timeout, termination_timeout, resources_wait_timeout, " +
-		"logfile, loglevel, data_read_len, hostname, skipped_exit_code"
+		"logfile, loglevel, data_read_len, hostname, skipped_exit_code, auth_file, tls, history_keep, metrics_textfile_dir"
 }
 
 func scalar(n *yaml.Node) (string, error) {

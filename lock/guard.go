@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -23,8 +24,13 @@ type Watched struct {
 // made after this read is never missed. It returns an error wrapping
 // ErrNoPrefix when the node does not exist.
 func (s *Session) WatchData(prefix string) (*Watched, error) {
-	s.count()
-	b, _, ch, err := s.conn.GetW(prefix)
+	var b []byte
+	var ch <-chan zk.Event
+	err := s.retryConn(context.Background(), func() (err error) {
+		s.count()
+		b, _, ch, err = s.conn.GetW(prefix)
+		return err
+	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil, errNoPrefix(prefix)
 	}
@@ -52,6 +58,13 @@ type GuardOptions struct {
 	Grace time.Duration
 	// Logger receives the guard's reports.
 	Logger zerolog.Logger
+	// KillPath, with OnKill and Lock, makes the guard watch that node for
+	// a kill request (see RequestKill) naming the lock's fencing token,
+	// and call OnKill once with the signal asked for. The guard's context
+	// is not cancelled: the caller stops its child and releases the lock
+	// only after the child is dead.
+	KillPath string
+	OnKill   func(sig syscall.Signal)
 }
 
 // Guard watches, event-driven, everything the running job's permission
@@ -88,6 +101,8 @@ type guard struct {
 	sessionID int64
 	lockW     <-chan zk.Event
 	dataW     <-chan zk.Event
+	killW     <-chan zk.Event
+	killed    bool
 	beating   atomic.Bool
 }
 
@@ -112,6 +127,9 @@ func (g *guard) run() {
 			g.onLockEvent(ev)
 		case ev := <-g.dataW:
 			g.onDataEvent(ev)
+		case <-g.killW:
+			g.killW = nil
+			g.armKill()
 		case <-fence.C:
 			g.checkFence()
 			fence.Reset(g.fenceDelay())
@@ -140,6 +158,9 @@ func (g *guard) checkSession() {
 	if st == zk.StateHasSession {
 		g.rearmLock()
 		g.rearmData()
+		if g.killW == nil {
+			g.armKill()
+		}
 	}
 }
 

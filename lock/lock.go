@@ -68,7 +68,7 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 		_, err = s.conn.Create(p, data, zk.FlagEphemeral, s.ACL())
 		switch {
 		case err == nil || errors.Is(err, zk.ErrNodeExists):
-			return s.claim(p)
+			return s.claim(ctx, p)
 		case errors.Is(err, zk.ErrNoNode) && attempt == 0:
 			if err := s.EnsureLayout(prefix); err != nil {
 				return nil, err
@@ -77,6 +77,8 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 			if err := s.waitSession(ctx); err != nil {
 				return nil, fmt.Errorf("create lock %s: %w", p, err)
 			}
+		case isConnErr(err):
+			return nil, fmt.Errorf("create lock %s: %w: %v", p, ErrUnreachable, err)
 		default:
 			return nil, fmt.Errorf("create lock %s: %w", p, wrapAuth(err))
 		}
@@ -84,9 +86,15 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 }
 
 // claim reads the lock node with a watch and decides whether it is ours.
-func (s *Session) claim(p string) (*Held, error) {
-	s.count()
-	data, st, ch, err := s.conn.GetW(p)
+func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
+	var data []byte
+	var st *zk.Stat
+	var ch <-chan zk.Event
+	err := s.retryConn(ctx, func() (err error) {
+		s.count()
+		data, st, ch, err = s.conn.GetW(p)
+		return err
+	})
 	if errors.Is(err, zk.ErrNoNode) {
 		// Deleted between our create and this read: the holder left.
 		// Report busy rather than race again; cron runs us again soon.

@@ -56,8 +56,9 @@ type Session struct {
 	hsOnce   sync.Once
 	requests atomic.Int64
 
-	tls     *tls.Config
-	nodeACL []zk.ACL
+	tls        *tls.Config
+	tlsTimeout time.Duration
+	nodeACL    []zk.ACL
 	// dialErr is the last connection failure, reported when no session
 	// comes (a TLS handshake error says far more than a timeout).
 	dialErr atomic.Value
@@ -72,7 +73,11 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 		expired: make(chan struct{}),
 		hasSess: make(chan struct{}),
 		tls:     o.TLS,
-		nodeACL: nodeACL(o.Auth != ""),
+		// The library bounds each dial by a fixed second; a TLS handshake
+		// with a busy or cold JVM can take longer, so it gets the whole
+		// connect budget, which Dial's own timer still bounds.
+		tlsTimeout: max(o.ConnectTimeout, time.Second),
+		nodeACL:    nodeACL(o.Auth != ""),
 	}
 	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
 		zk.WithLogger(zkLogger{o.Logger}),
@@ -135,7 +140,7 @@ func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, e
 	if s.tls == nil {
 		c, err = net.DialTimeout(network, addr, timeout)
 	} else {
-		c, err = s.dialTLS(network, addr, timeout)
+		c, err = s.dialTLS(network, addr, max(timeout, s.tlsTimeout))
 	}
 	if err != nil {
 		s.dialErr.Store(err.Error())
@@ -290,6 +295,25 @@ func (s *Session) unsubscribe(ch chan zk.State) {
 		if c == ch {
 			s.subs = append(s.subs[:i], s.subs[i+1:]...)
 			return
+		}
+	}
+}
+
+// retryConn runs op and, when the connection dropped under it, waits for
+// the session to come back and runs it again, a few times: a server restart
+// or leader election is routine and must not fail a cron run. A connection
+// that stays lost ends as ErrUnreachable.
+func (s *Session) retryConn(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || !isConnErr(err) {
+			return err
+		}
+		if attempt == 3 {
+			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		if werr := s.waitSession(ctx); werr != nil {
+			return werr
 		}
 	}
 }

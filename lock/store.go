@@ -63,12 +63,12 @@ func (s *Session) InitPrefix(prefix string, data []byte) (bool, error) {
 	for i := 1; i < len(parts); i++ {
 		p := "/" + strings.Join(parts[:i], "/")
 		s.count()
-		if _, err := s.conn.Create(p, nil, 0, acl); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		if _, err := s.conn.Create(p, nil, 0, s.ACL()); err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return false, fmt.Errorf("create %s: %w", p, err)
 		}
 	}
 	s.count()
-	_, err := s.conn.Create(prefix, data, 0, acl)
+	_, err := s.conn.Create(prefix, data, 0, s.ACL())
 	if errors.Is(err, zk.ErrNodeExists) {
 		return false, nil
 	}
@@ -95,7 +95,7 @@ func (s *Session) WriteData(prefix string, version int32, c Change, keep int) er
 	s.count()
 	_, err = s.conn.Multi(
 		&zk.SetDataRequest{Path: prefix, Data: c.After, Version: version},
-		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: acl, Flags: zk.FlagSequence},
+		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: s.ACL(), Flags: zk.FlagSequence},
 	)
 	switch {
 	case errors.Is(err, zk.ErrBadVersion):
@@ -111,7 +111,7 @@ func (s *Session) WriteData(prefix string, version int32, c Change, keep int) er
 // ensureNode creates a persistent node with no data if it is missing.
 func (s *Session) ensureNode(p string) error {
 	s.count()
-	_, err := s.conn.Create(p, nil, 0, acl)
+	_, err := s.conn.Create(p, nil, 0, s.ACL())
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("create %s: %w", p, err)
 	}

@@ -112,7 +112,10 @@ type result struct {
 
 func (e *env) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(binPath, append([]string{"-c", e.cfg}, args...)...)
-	c.Env = append(os.Environ(), "DEBUG=")
+	// A race-enabled binary sleeps a second at exit (the race runtime's
+	// atexit_sleep_ms); the shim is that binary too, and the sleep would
+	// eat the tests' one-second grace.
+	c.Env = append(os.Environ(), "DEBUG=", "GORACE=atexit_sleep_ms=0")
 	return c
 }
 
@@ -570,4 +573,46 @@ func TestZooKeeperRestartWithinSessionKeepsChild(t *testing.T) {
 		t.Fatalf("exit %d: a restart within the session timeout must not stop the job", code)
 	}
 	waitFile(t, done, time.Second)
+}
+
+// TestSignalWhileWaiting stops a switchman that waits for a busy lock:
+// it exits 128+N, the command never started, and it leaves no queue node.
+func TestSignalWhileWaiting(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	holder, _, _ := e.startTrapped("--lockname", "waited")
+	defer func() { holder.Process.Signal(syscall.SIGTERM); waitExit(t, holder, 10*time.Second) }()
+	mark := filepath.Join(e.dir, "ran")
+	c := e.cmd(append([]string{"--lockname", "waited", "--wait"}, sh("touch "+mark)...)...)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		kids, _, _ := e.admin.Children(e.prefix + "/queues/.lock-waited")
+		if len(kids) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter never queued")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 10*time.Second); code != 128+int(syscall.SIGTERM) {
+		t.Fatalf("exit %d, want %d; stderr %q", code, 128+int(syscall.SIGTERM), errb.String())
+	}
+	if !strings.Contains(errb.String(), "SIGTERM before the command started") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("the command ran")
+	}
+	if kids, _, _ := e.admin.Children(e.prefix + "/queues/.lock-waited"); len(kids) != 0 {
+		t.Fatalf("queue nodes left: %v", kids)
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -15,12 +17,14 @@ import (
 // where one fits. The README shows the same table.
 const (
 	ExitOK          = 0   // the child exited 0, or the run was skipped (busy lock, host not in group)
+	ExitOutOfDate   = 1   // crontab generate --check: the files on disk differ (as diff(1))
 	ExitUsage       = 64  // bad command line: flags, lock name, lease spec
 	ExitDataErr     = 65  // bad group data in ZooKeeper, unknown group or resource
 	ExitUnavailable = 69  // ZooKeeper unreachable, or the prefix znode missing
 	ExitSoftware    = 70  // internal error
 	ExitLost        = 71  // permission lost while the child ran: lock lost, session expired or at risk, group moved
 	ExitLeaseWait   = 75  // gave up waiting for leases or the lock (resources_wait_timeout, --wait)
+	ExitNoPerm      = 77  // ZooKeeper refused this identity (NOAUTH): no or wrong auth_file, or the ACL does not allow it
 	ExitConfig      = 78  // bad config file
 	ExitTimeout     = 124 // the child ran longer than --timeout and was stopped (as timeout(1))
 	ExitNotExec     = 126 // the command is not executable (as a shell)
@@ -65,6 +69,12 @@ func exitCode(err error) int {
 		return ExitNotFound
 	case errors.Is(err, supervise.ErrNotExecutable):
 		return ExitNotExec
+	case errors.As(err, new(metadata.ErrorList)), errors.Is(err, metadata.ErrNoBlocks):
+		return ExitDataErr
+	case errors.Is(err, crontabgen.ErrOutOfDate):
+		return ExitOutOfDate
+	case lock.IsAuth(err):
+		return ExitNoPerm
 	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix):
 		return ExitUnavailable
 	case errors.Is(err, lock.ErrLockLost), errors.Is(err, lock.ErrSessionExpired),
@@ -73,6 +83,8 @@ func exitCode(err error) int {
 		return ExitLost
 	case errors.Is(err, supervise.ErrTimeout):
 		return ExitTimeout
+	case errors.Is(err, lock.ErrConflict):
+		return ExitLeaseWait // EX_TEMPFAIL: re-read and retry
 	}
 	return ExitSoftware
 }

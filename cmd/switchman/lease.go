@@ -3,18 +3,147 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lease"
+	"github.com/acme/switchman/lock"
 )
 
-var errLeasesUnsupported = errors.New("--lease is not available in this build yet")
+// Leases (--lease) and waiting for a busy lock (--wait). Both wait in fair
+// queues, and all the waiting of one run shares one deadline: the earlier
+// of the config's resources_wait_timeout and --wait DURATION, counted from
+// the first wait.
 
-// validateLeaseFlags checks --lease specs. Leases are being built (issue 3);
-// until then any --lease is refused, so a job never runs without a lease it
-// asked for.
-func validateLeaseFlags(specs []string) error {
-	if len(specs) > 0 {
-		return errLeasesUnsupported
-	}
-	return nil
+// validateLeaseFlags checks the --lease specs as far as the command line
+// allows: the syntax of each, and the values of those that use no macro.
+// Macro values and the resources list are checked on the host that runs
+// the job, by takeLeases.
+func validateLeaseFlags(specs []string) error { return lease.Check(specs) }
+
+// waitState is what the lease and lock steps of a run share.
+type waitState struct {
+	started  bool
+	deadline time.Time // zero: no limit
+	bound    string    // what set the deadline, for the error message
 }
 
-func (j *job) takeLeases(ctx context.Context) (bool, error) { return true, nil }
+// takeLeases takes the --lease leases in the prefix data's resources order
+// and exports them to the child as SWITCHMAN_LEASES. A run whose lock name
+// already waits for a resource, or whose lock is taken by another instance
+// while it waits (without --wait), is skipped.
+func (j *job) takeLeases(ctx context.Context) (bool, error) {
+	if len(j.opts.Leases) == 0 {
+		return true, nil
+	}
+	leases, err := j.resolveLeases()
+	if err != nil {
+		return false, err
+	}
+	reqs := make([]lock.LeaseRequest, len(leases))
+	for i, l := range leases {
+		reqs[i] = lock.LeaseRequest{Resource: l.Resource, Count: l.Count, Total: l.Total}
+	}
+	start := time.Now()
+	held, err := j.sess.TakeLeases(ctx, lock.LeaseOptions{
+		Prefix: j.cfg.Prefix, Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
+		Deadline: j.waitDeadline(), Logger: j.log,
+		// With --wait a busy lock is waited for after the leases.
+		WatchLock: !j.opts.NoLock && !j.opts.WaitForced,
+	})
+	if err != nil {
+		return false, j.leaseError(err, leases)
+	}
+	// The leases are released when the session closes at the end of the
+	// run: the server deletes their nodes at once.
+	env := lease.Env(leases)
+	j.log.Info().Str("lock", j.opts.LockName).Str("leases", env).Strs("queue_nodes", held.Queued).
+		Strs("lease_nodes", held.Nodes).Int64("waited_ms", time.Since(start).Milliseconds()).Msg("leases held")
+	j.env = append(j.env, "SWITCHMAN_LEASES="+env)
+	return true, nil
+}
+
+// resolveLeases expands the specs' macros for this host and orders them by
+// the prefix data's resources list.
+func (j *job) resolveLeases() ([]lease.Lease, error) {
+	m := lease.HostMacros(j.host)
+	leases, err := lease.Resolve(j.opts.Leases, m)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	data := j.data
+	if data == nil {
+		b, err := j.sess.ReadData(j.cfg.Prefix)
+		if err != nil {
+			return nil, err
+		}
+		if data, err = config.ParseData(j.cfg.Prefix, b); err != nil {
+			return nil, &ExitError{Code: ExitDataErr, Err: err}
+		}
+	}
+	ordered, err := lease.Order(leases, data.Resources, m)
+	if err != nil {
+		return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
+	}
+	return ordered, nil
+}
+
+// leaseError turns a failed TakeLeases into the run's outcome.
+func (j *job) leaseError(err error, leases []lease.Lease) error {
+	var busy *lock.BusyError
+	var mismatch *lock.TotalMismatchError
+	switch {
+	case errors.As(err, &busy):
+		j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID).
+			Msg("lock busy while waiting for leases; not running")
+		return j.skipped()
+	case errors.Is(err, lock.ErrQueued):
+		j.log.Info().Str("lock", j.opts.LockName).Err(err).Msg("already queued for a lease; not running")
+		return j.skipped()
+	case errors.Is(err, lock.ErrWaitTimeout):
+		j.log.Info().Str("lock", j.opts.LockName).Str("leases", lease.Env(leases)).Str("bound", j.wait.bound).
+			Msg("gave up waiting for leases")
+		return &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)}
+	case errors.As(err, &mismatch):
+		return &ExitError{Code: ExitDataErr, Err: err}
+	}
+	return err
+}
+
+// waitForLock takes the lock with --wait: it queues fairly behind other
+// waiters and takes the lock when its holder releases it, within the run's
+// wait deadline.
+func (j *job) waitForLock(ctx context.Context) (bool, error) {
+	start := time.Now()
+	held, err := j.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
+		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log})
+	if errors.Is(err, lock.ErrWaitTimeout) {
+		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
+		return false, &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)}
+	}
+	if err != nil {
+		return false, err
+	}
+	j.held = held
+	j.log.Debug().Str("lock", j.opts.LockName).Int64("waited_ms", time.Since(start).Milliseconds()).Msg("lock taken")
+	return true, nil
+}
+
+// waitDeadline fixes, at the first wait of the run, when waiting ends: the
+// earlier of resources_wait_timeout and --wait DURATION from now. Zero
+// means no limit.
+func (j *job) waitDeadline() time.Time {
+	if j.wait.started {
+		return j.wait.deadline
+	}
+	j.wait.started = true
+	now := time.Now()
+	if d := j.cfg.ResourcesWaitTimeout; d > 0 {
+		j.wait.deadline, j.wait.bound = now.Add(d), "resources_wait_timeout "+d.String()
+	}
+	if d := j.opts.Wait; j.opts.WaitForced && d > 0 && (j.wait.deadline.IsZero() || now.Add(d).Before(j.wait.deadline)) {
+		j.wait.deadline, j.wait.bound = now.Add(d), "--wait "+d.String()
+	}
+	return j.wait.deadline
+}

@@ -3,6 +3,15 @@
 // the moment that permission is lost.
 package main
 
-import "os"
+import (
+	"os"
 
-func main() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) }
+	"github.com/acme/switchman/supervise"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == supervise.ShimArg {
+		os.Exit(supervise.RunShim(os.Args[2:]))
+	}
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}

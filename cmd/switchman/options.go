@@ -23,7 +23,13 @@ type runOptions struct {
 	Leases     []string
 	Wait       time.Duration
 	WaitForced bool // --wait given: queue for a busy lock instead of skipping
-	Command    []string
+	// HaltOnFailure stops later runs after a failed one until `switchman resume`.
+	HaltOnFailure bool
+	// ExpectedDuration is stored with the lock for `switchman check overdue`.
+	ExpectedDuration time.Duration
+	// MinInterval: start at most once per this across the fleet.
+	MinInterval time.Duration
+	Command     []string
 }
 
 // unsetCode marks --skipped-exit-code as not given (the config decides).
@@ -37,10 +43,13 @@ func (o *runOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group")
 	f.DurationVar(&o.Timeout, "timeout", 0, "stop CMD (TERM, then KILL after the grace) when it runs longer, and exit 124")
 	f.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
-	f.IntVar(&o.SkipCode, "skipped-exit-code", unsetCode, "exit status when the run is skipped: lock busy or host not in group (default 0, or config skipped_exit_code)")
+	f.IntVar(&o.SkipCode, "skipped-exit-code", 0, "exit status when the run is skipped: lock busy or host not in group (default: config skipped_exit_code, else 0)")
 	f.StringArrayVar(&o.Leases, "lease", nil, "lease COUNT of TOTAL of a shared RESOURCE before running: RESOURCE=COUNT:TOTAL (repeatable)")
 	f.DurationVar(&o.Wait, "wait", 0, "when the lock is busy, queue for it fairly and run when free, up to this long (0: no limit)")
 	f.Lookup("wait").NoOptDefVal = "0s"
+	f.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
+	f.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
+	f.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
 }
 
 // complete validates the parsed flags and takes the command from args.
@@ -50,6 +59,9 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 	}
 	o.Command = args
 	o.WaitForced = cmd.Flags().Changed("wait")
+	if !cmd.Flags().Changed("skipped-exit-code") {
+		o.SkipCode = unsetCode
+	}
 	if o.LockName == "" && !cmd.Flags().Changed("lockname") {
 		o.LockName = filepath.Base(args[0])
 	}
@@ -58,6 +70,15 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("invalid --timeout %s: must not be negative", o.Timeout)
+	}
+	if o.MinInterval < 0 {
+		return fmt.Errorf("invalid --min-interval %s: must not be negative", o.MinInterval)
+	}
+	if o.ExpectedDuration < 0 {
+		return fmt.Errorf("invalid --expected-duration %s: must not be negative", o.ExpectedDuration)
+	}
+	if o.HaltOnFailure && o.NoLock {
+		return errors.New("--halt-on-failure needs the lock's name and cannot be combined with --no-lock")
 	}
 	if o.Wait < 0 {
 		return fmt.Errorf("invalid --wait %s: must not be negative", o.Wait)

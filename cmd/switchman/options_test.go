@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -98,6 +100,9 @@ func TestExitCode(t *testing.T) {
 		{"not member", lock.ErrNotMember, ExitLost},
 		{"prefix deleted", lock.ErrPrefixDeleted, ExitLost},
 		{"timeout", supervise.ErrTimeout, ExitTimeout},
+		{"metadata errors", metadata.ErrorList{}, ExitDataErr},
+		{"no metadata", metadata.ErrNoBlocks, ExitDataErr},
+		{"out of date", fmt.Errorf("x: %w", crontabgen.ErrOutOfDate), ExitOutOfDate},
 		{"anything else", errors.New("boom"), ExitSoftware},
 	}
 	for _, tt := range tests {

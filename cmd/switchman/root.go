@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -30,7 +31,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *ExitError
 	if !(errors.As(err, &ee) && ee.Err == nil) {
-		fmt.Fprintf(stderr, "switchman: %v\n", err)
+		// One error a line, each marked as ours (several bad METADATA
+		// blocks are reported at once, one file:line each).
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "switchman: %s\n", line)
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintln(stderr, "Run 'switchman --help' for usage.")
@@ -78,6 +83,15 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	// never parses the child's flags.
 	cmd.Flags().SetInterspersed(false)
 	opts.bind(cmd)
+	cmd.AddCommand(newDoctorCmd(app))
+	cmd.AddCommand(newCrontabCmd(app))
+	cmd.AddCommand(newDocsCmd())
 	cmd.SetVersionTemplate("switchman {{.Version}}\n")
+	cmd.AddCommand(newGroupsCmd(app))
+	cmd.AddCommand(newStatusCmd(app))
+	cmd.AddCommand(newKillCmd(app))
+	cmd.AddCommand(newPauseCmd(app))
+	cmd.AddCommand(newResumeCmd(app))
+	cmd.AddCommand(newCheckCmd(app))
 	return cmd
 }

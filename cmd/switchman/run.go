@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/lock"
@@ -30,13 +31,14 @@ type job struct {
 	cfg  *config.Config
 	log  zerolog.Logger
 	host string
-	path string // the command, resolved
 
 	sess  *lock.Session
 	group *lock.Watched
 	data  *config.Data
 	held  *lock.Held
 	env   []string
+	run   *lock.Run // the run record, once written
+	wait  waitState // leases and --wait (lease.go)
 }
 
 // runJob runs the wrapper: config -> connect -> group check -> leases ->
@@ -50,10 +52,16 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	// runs, the supervisor forwards the signal to the child instead. The
 	// registration stays until the end so no signal kills switchman
 	// outright between the two.
-	pre, stopPre := signal.NotifyContext(ctx, stopSignals...)
+	pre, stopPre := notifyContext(ctx)
 	defer stopPre()
 	defer j.close()
 	ran, err := j.permit(pre)
+	var sig signalCause
+	if err != nil && errors.As(context.Cause(pre), &sig) {
+		// Stopped while connecting or waiting for leases or the lock: the
+		// command never started; report the signal as a shell would.
+		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+	}
 	if err != nil || !ran {
 		return err
 	}
@@ -76,7 +84,7 @@ func (j *job) setup() error {
 	}
 	_ = closeLog // the process exits right after the run; the OS closes it
 	j.host = j.identity()
-	if j.path, err = lookCommand(j.opts.Command[0]); err != nil {
+	if err = lookCommand(j.opts.Command[0]); err != nil {
 		return err
 	}
 	if j.cfg.TerminationTimeout > j.cfg.SessionTimeout/5 {
@@ -96,42 +104,48 @@ func (j *job) identity() string {
 	return hostFQDN()
 }
 
-// lookCommand resolves CMD as a shell would, mapping failures to the
-// shell's exit codes.
-func lookCommand(name string) (string, error) {
-	p, err := exec.LookPath(name)
+// lookCommand checks, before ZooKeeper is touched, that CMD can be found
+// and run, mapping failures to the shell's exit codes.
+func lookCommand(name string) error {
+	_, err := exec.LookPath(name)
 	if err == nil {
-		return p, nil
+		return nil
 	}
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s: %w", name, supervise.ErrNotFound)
+		return fmt.Errorf("%s: %w", name, supervise.ErrNotFound)
 	}
-	return "", fmt.Errorf("%s: %w", name, supervise.ErrNotExecutable)
+	return fmt.Errorf("%s: %w", name, supervise.ErrNotExecutable)
 }
 
 // permit connects and checks, in order, group membership, leases and the
 // lock. It reports false, with a nil error, for a skipped run.
 func (j *job) permit(ctx context.Context) (bool, error) {
-	if j.opts.Group == "" && j.opts.NoLock && len(j.opts.Leases) == 0 {
+	if j.opts.Group == "" && j.opts.NoLock && len(j.opts.Leases) == 0 && j.opts.MinInterval == 0 {
 		return true, nil // nothing to ask ZooKeeper
 	}
-	var err error
-	j.sess, err = lock.Dial(ctx, lock.Options{
-		Servers:        j.cfg.ZKHosts,
-		SessionTimeout: j.cfg.SessionTimeout,
-		ConnectTimeout: j.cfg.ConnectTimeout,
-		Logger:         j.log,
-	})
+	opts, err := sessionOptions(j.cfg, j.log)
 	if err != nil {
+		return false, err
+	}
+	if j.sess, err = lock.Dial(ctx, opts); err != nil {
 		return false, err
 	}
 	if ok, err := j.checkGroup(); !ok || err != nil {
 		return false, err
 	}
+	if ok, err := j.checkPause(); !ok || err != nil {
+		return false, err
+	}
+	if ok, err := j.checkHalt(); !ok || err != nil {
+		return false, err
+	}
 	if ok, err := j.takeLeases(ctx); !ok || err != nil {
 		return false, err
 	}
-	return j.takeLock(ctx)
+	if ok, err := j.takeLock(ctx); !ok || err != nil {
+		return false, err
+	}
+	return j.checkInterval()
 }
 
 func (j *job) checkGroup() (bool, error) {
@@ -160,11 +174,11 @@ func (j *job) takeLock(ctx context.Context) (bool, error) {
 	if j.opts.NoLock {
 		return true, nil
 	}
+	if j.opts.WaitForced {
+		return j.waitForLock(ctx)
+	}
 	var err error
-	j.held, err = j.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, lock.Info{
-		Host: j.host, PID: os.Getpid(), Start: time.Now().UTC(), Command: j.opts.Command,
-		Group: j.opts.Group, Version: version,
-	})
+	j.held, err = j.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
 	var busy *lock.BusyError
 	if errors.As(err, &busy) {
 		ev := j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID)
@@ -175,6 +189,15 @@ func (j *job) takeLock(ctx context.Context) (bool, error) {
 		return false, j.skipped()
 	}
 	return err == nil, err
+}
+
+// lockInfo is what the lock node, and the queue and lease nodes, say
+// about this run.
+func (j *job) lockInfo() lock.Info {
+	return lock.Info{
+		Host: j.host, PID: os.Getpid(), Start: time.Now().UTC(), Command: j.opts.Command,
+		Group: j.opts.Group, Version: version, ExpectedDuration: durString(j.opts.ExpectedDuration),
+	}
 }
 
 // skipped is the outcome of a run that did not start: exit 0 by default,
@@ -207,5 +230,29 @@ func (j *job) childEnv() []string {
 func (j *job) close() {
 	if j.sess != nil {
 		j.sess.Close() // releases the lock and leases: ephemeral nodes of this session only
+	}
+}
+
+// signalCause is the cause of the set-up context when a stop signal arrived.
+type signalCause struct{ sig syscall.Signal }
+
+func (s signalCause) Error() string { return "stopped by " + unix.SignalName(s.sig) }
+
+// notifyContext is signal.NotifyContext that records which signal came.
+// The registration stays until stop is called.
+func notifyContext(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, stopSignals...)
+	go func() {
+		select {
+		case s := <-ch:
+			cancel(signalCause{s.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,22 +15,33 @@ import (
 // context is cancelled when permission is lost, which makes the supervisor
 // stop the child's whole process group.
 func (j *job) supervise(ctx context.Context) error {
-	guarded, stopGuard := j.guard(ctx)
+	kill := &killSwitch{}
+	guarded, stopGuard := j.guard(ctx, kill)
 	defer stopGuard()
+	// Orphans that escape the child's process group (setsid) are
+	// reparented to us, so that the stop can find and kill them too.
+	if err := supervise.EnableSubreaper(); err != nil {
+		j.log.Warn().Err(err).Msg("cannot become a child subreaper; setsid'd descendants may outlive a stop")
+	}
 	child, err := supervise.Start(supervise.Options{
-		Path: j.path, Args: j.opts.Command[1:], Env: j.childEnv(),
+		Path: j.opts.Command[0], Args: j.opts.Command[1:], Env: j.childEnv(),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
 		Signals: stopSignals, Logger: j.log,
+		// The shim (this binary again) kills the whole group, should
+		// switchman itself be SIGKILLed.
+		Shim: "/proc/self/exe",
 	})
 	if err != nil {
 		return err
 	}
+	kill.attach(child)
 	j.logStart(child.PID())
+	j.recordStart(child.PID())
 	res := child.Wait(guarded)
 	return j.finish(res)
 }
 
-func (j *job) guard(ctx context.Context) (context.Context, func()) {
+func (j *job) guard(ctx context.Context, kill *killSwitch) (context.Context, func()) {
 	if j.sess == nil {
 		return ctx, func() {}
 	}
@@ -43,8 +55,10 @@ func (j *job) guard(ctx context.Context) (context.Context, func()) {
 			}
 			return d.HasMember(j.opts.Group, j.host)
 		},
-		Grace:  j.cfg.TerminationTimeout,
-		Logger: j.log,
+		Grace:    j.cfg.TerminationTimeout,
+		Logger:   j.log,
+		KillPath: lock.KillPath(j.cfg.Prefix, j.opts.LockName),
+		OnKill:   kill.request,
 	})
 }
 
@@ -75,6 +89,7 @@ func (j *job) finish(r supervise.Result) error {
 		ev = ev.AnErr("cause", r.StopCause)
 	}
 	ev.Msg("FINISH")
+	j.recordFinish(r, result)
 	return err
 }
 
@@ -89,7 +104,7 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	case r.Stopped && exitCode(r.StopCause) == ExitLost:
 		return "lost-lock", &ExitError{Code: ExitLost,
 			Err: fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)}
-	case r.Killed:
+	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
 		return "killed", child
 	case r.ExitCode == 0:
 		return "success", nil

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
+)
+
+// sibling is a second env of the same test: another prefix, config and
+// directory on the same server.
+func (e *env) sibling(suffix, data string) *env {
+	e.t.Helper()
+	s := *e
+	s.prefix, s.dir = e.prefix+suffix, e.t.TempDir()
+	if _, err := e.admin.Create(s.prefix, []byte(data), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		e.t.Fatalf("create prefix: %v", err)
+	}
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s.cfg = filepath.Join(s.dir, "switchman.yaml")
+	body := strings.Replace(string(b), "prefix: "+e.prefix+"\n", "prefix: "+s.prefix+"\n", 1)
+	if err := os.WriteFile(s.cfg, []byte(body), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return &s
+}
+
+// TestChecks runs each Nagios check in an OK and a CRITICAL state.
+func TestChecks(t *testing.T) {
+	srv := sharedZK(t)
+	now := time.Now().UTC()
+	okRun := func(job, host string) lock.Run {
+		return lock.Run{Lock: job, Host: host, State: "finished", Start: now.Add(-time.Minute), Finish: now,
+			Result: "success", LastSuccess: now}
+	}
+	oldFail := lock.Run{Lock: "nightly", Host: "b.example.com", State: "finished", Start: now.Add(-72 * time.Hour),
+		Finish: now.Add(-72 * time.Hour), Result: "failure", ExitCode: 2, LastSuccess: now.Add(-96 * time.Hour)}
+	good := newEnv(t, srv, `{"groups":{"g":["a.example.com"]}}`)
+	good.seedRuns(1, func(int) lock.Run { return okRun("hourly", "a.example.com") })
+	bad := good.sibling("-bad", `{"groups":{"g":["a.example.com"],"h":["b.example.com"]}}`)
+	bad.seedRuns(2, func(i int) lock.Run {
+		if i == 0 {
+			return okRun("hourly", "a.example.com")
+		}
+		return oldFail
+	})
+	cron := filepath.Join(good.dir, "crontab")
+	os.WriteFile(cron, []byte("*/5 * * * * switchman -g g -- /bin/true\n"), 0o644)
+	badCron := filepath.Join(good.dir, "crontab-bad")
+	os.WriteFile(badCron, []byte("*/5 * * * * switchman -g nosuch -- /bin/true\n"), 0o644)
+
+	// A job past its expected duration, on the bad env only.
+	c := bad.cmd(append([]string{"--lockname", "slow", "--expected-duration", "1ms"}, sh("sleep 30")...)...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	fast := good.cmd(append([]string{"--lockname", "fast", "--expected-duration", "1h"}, sh("sleep 30")...)...)
+	if err := fast.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fast.Process.Kill(); fast.Wait() })
+	waitLock := func(e *env, name string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if ok, _, _ := e.admin.Exists(e.prefix + "/locks/" + name); ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never locked", name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLock(bad, "slow")
+	waitLock(good, "fast")
+
+	tests := []struct {
+		name string
+		args []string
+		want string // in the status line
+	}{
+		{"overdue", []string{"check", "overdue"}, "slow on"},
+		{"failed", []string{"check", "failed"}, "nightly on b.example.com: failure"},
+		{"stale", []string{"check", "stale", "--max-age", "24h"}, "nightly last succeeded"},
+		{"hosts", []string{"check", "hosts", "--max-age", "24h"}, ": h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good.run(tt.args...)
+			if r.code != 0 || !strings.HasPrefix(r.stdout, "SWITCHMAN "+strings.ToUpper(tt.name)+" OK - ") || !strings.Contains(r.stdout, " | ") {
+				t.Fatalf("OK state: exit %d %q %q", r.code, r.stdout, r.stderr)
+			}
+			r = bad.run(tt.args...)
+			if r.code != 2 || !strings.Contains(r.stdout, "CRITICAL - ") || !strings.Contains(r.stdout, tt.want) ||
+				strings.Count(r.stdout, "\n") != 1 {
+				t.Fatalf("CRITICAL state: exit %d %q %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	t.Run("stale named job never ran", func(t *testing.T) {
+		if r := good.run("check", "stale", "nosuchjob"); r.code != 2 || !strings.Contains(r.stdout, "never ran") {
+			t.Fatalf("exit %d %q", r.code, r.stdout)
+		}
+	})
+	t.Run("groups", func(t *testing.T) {
+		if r := good.run("check", "groups", cron); r.code != 0 || !strings.Contains(r.stdout, "OK") {
+			t.Fatalf("OK state: exit %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		if r := good.run("check", "groups", badCron); r.code != 2 || !strings.Contains(r.stdout, "nosuch") {
+			t.Fatalf("CRITICAL state: exit %d %q %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("unknown when zookeeper is unreachable", func(t *testing.T) {
+		cfg := filepath.Join(good.dir, "dead.yaml")
+		os.WriteFile(cfg, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 300ms\n"), 0o644)
+		r := good.run("check", "failed", "-c", cfg)
+		if r.code != 3 || !strings.HasPrefix(r.stdout, "SWITCHMAN FAILED UNKNOWN - ") {
+			t.Fatalf("exit %d %q", r.code, r.stdout)
+		}
+	})
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/crontab"
+	"github.com/acme/switchman/crontabgen"
+)
+
+// newCrontabCmd builds `switchman crontab`: generate cron.d files from
+// METADATA blocks, and check crontabs (a Nagios plugin).
+func newCrontabCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "crontab",
+		Short: "Generate cron.d files from METADATA in scripts, and check crontabs",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newCrontabGenerateCmd(app), newCrontabCheckCmd(app))
+	return cmd
+}
+
+// crontabGenerateOptions are the flags of `crontab generate`.
+type crontabGenerateOptions struct {
+	gen       crontabgen.Options
+	out       string
+	check     bool
+	debhelper bool
+	paths     []string
+}
+
+func newCrontabGenerateCmd(app *App) *cobra.Command {
+	o := &crontabGenerateOptions{}
+	cmd := &cobra.Command{
+		Use:   "generate [flags] PATH...",
+		Short: "Write one cron.d file per package from the METADATA blocks of scripts",
+		Long: `generate reads the METADATA blocks (<crontab> ... </crontab>, in POD, # or //
+comments) of every file in PATH (directories recursively, hidden ones
+skipped) and writes one cron.d file per package, each job a line that runs
+the script through switchman. Every problem of every file is reported, one
+"file:line: message" a line, and then nothing is written.
+
+Files are written atomically (temporary file, fsync, rename). With --check
+nothing is written: the files in --out are compared with what would be
+generated, a diff is printed, and the exit status is non-zero when they
+differ (for CI and package builds). Without --out the files are printed.`,
+		Example: `  # in debian/rules: debian/scripts2.cron.d, installed by dh_installcron
+  switchman crontab generate --package scripts2 --install-dir /usr/lib/scripts2 \
+      --debhelper --out debian bin/
+
+  # in CI: fail when the committed files are stale
+  switchman crontab generate --install-dir /usr/lib/scripts2 --out cron.d --check bin/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			o.paths = args
+			if o.check && o.out == "" {
+				return usageError{errors.New("--check compares with the files in --out: give --out")}
+			}
+			return runCrontabGenerate(app, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.gen.Package, "package", "", "package of blocks that name none")
+	f.StringVar(&o.gen.InstallDir, "install-dir", "", "absolute directory where the package installs the scripts (default: their absolute source paths)")
+	f.StringVar(&o.out, "out", "", "directory to write the files into (default: print them)")
+	f.BoolVar(&o.check, "check", false, "write nothing; print a diff and fail when the files in --out differ")
+	f.BoolVar(&o.gen.Debhelper, "debhelper", false, "name files PACKAGE.cron.d, for dh_installcron (debian/PACKAGE.cron.d)")
+	f.StringVar(&o.gen.User, "user", crontabgen.DefaultUser, "user of jobs whose block sets none")
+	f.StringVar(&o.gen.Switchman, "switchman", crontabgen.DefaultSwitchman, "absolute path of switchman on the hosts")
+	f.StringVar(&o.gen.Shell, "shell", "/bin/sh", `SHELL line of each file ("" for none)`)
+	f.StringVar(&o.gen.Path, "path", "/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin", `PATH line of each file ("" for none)`)
+	return cmd
+}
+
+// runCrontabGenerate generates, then writes, checks or prints the files.
+func runCrontabGenerate(app *App, o *crontabGenerateOptions) error {
+	o.gen.CheckArgs = func(args []string) error {
+		_, err := parseRunArgs(args)
+		return err
+	}
+	files, err := crontabgen.Generate(o.paths, o.gen)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.check:
+		return crontabgen.Check(o.out, files, app.Stdout)
+	case o.out != "":
+		return crontabgen.Write(o.out, files)
+	}
+	for i := range files {
+		if _, err := files[i].WriteTo(app.Stdout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// crontabCheckOptions are the flags of `crontab check`.
+type crontabCheckOptions struct {
+	zk      bool
+	config  string
+	format  string
+	verbose bool
+	files   []string
+}
+
+func newCrontabCheckCmd(app *App) *cobra.Command {
+	o := &crontabCheckOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [flags] FILE...",
+		Short: "Check the switchman lines of crontabs and cron.d files (a Nagios plugin)",
+		Long: `check parses crontabs and cron.d files, finds every switchman invocation
+(also behind env assignments, nice, flock, ... and after && or ;), and checks
+that its flags parse as a run would parse them; with --zk, also that every
+--group is defined in the prefix znode's group data.
+
+It prints one Nagios status line with performance data (-v adds one line per
+problem) and exits 0 OK, 1 WARNING (a line that does not invoke switchman is
+broken, a cron.d file cron ignores, no switchman line at all), 2 CRITICAL (a
+switchman line that would not run as meant) or 3 UNKNOWN (unreadable file,
+ZooKeeper unreachable, bad usage).
+
+Files in a directory named cron.d, /etc/crontab and *.cron.d have a user
+field; other files are users' crontabs, unless all their switchman lines
+have a user before the command. --format overrides that.`,
+		Example: `  switchman crontab check --zk /etc/crontab /etc/cron.d/*
+  switchman crontab check -v /var/spool/cron/crontabs/app`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			o.files = args
+			return runCrontabCheck(app, o)
+		},
+	}
+	// Nagios reads the exit status: a bad flag is UNKNOWN (3), not a
+	// usage error's code.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return nagiosUnknown(app, err)
+	})
+	f := cmd.Flags()
+	f.BoolVar(&o.zk, "zk", false, "check that every --group exists in ZooKeeper")
+	f.StringVarP(&o.config, "config", "c", "", "config file for --zk (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
+	f.StringVar(&o.format, "format", "auto", "auto, system (TIME USER COMMAND) or user (TIME COMMAND)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "after the status line, print every problem on its own line")
+	return cmd
+}
+
+// runCrontabCheck prints the Nagios status line and returns an *ExitError
+// with the plugin's exit code unless everything is OK.
+func runCrontabCheck(app *App, o *crontabCheckOptions) error {
+	format, err := parseCrontabFormat(o.format)
+	if err != nil {
+		return nagiosUnknown(app, err)
+	}
+	if len(o.files) == 0 {
+		return nagiosUnknown(app, errors.New("no files given: switchman crontab check FILE..."))
+	}
+	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs}
+	if o.zk {
+		if opts.Groups, err = zkGroups(app, o.config); err != nil {
+			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))
+		}
+	}
+	var r crontab.Report
+	for _, name := range o.files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nagiosUnknown(app, err)
+		}
+		r.CheckFile(name, data, opts)
+	}
+	r.Finish()
+	fmt.Fprintln(app.Stdout, r.Summary())
+	if o.verbose {
+		for _, p := range r.Problems {
+			fmt.Fprintf(app.Stdout, "%s %s\n", p.Severity, p)
+		}
+	}
+	if r.Status() == crontab.OK {
+		return nil
+	}
+	// The status line is the whole message: Err stays nil so that nothing
+	// more is printed.
+	return &ExitError{Code: int(r.Status())}
+}
+
+// groupOfRunArgs parses a switchman invocation's arguments as a run would.
+func groupOfRunArgs(args []string) (string, error) {
+	ro, err := parseRunArgs(args)
+	if err != nil {
+		return "", err
+	}
+	return ro.Group, nil
+}
+
+func zkGroups(app *App, configPath string) (map[string]bool, error) {
+	names, err := loadGroupNames(app, configPath)
+	if err != nil {
+		return nil, err
+	}
+	groups := make(map[string]bool, len(names))
+	for _, n := range names {
+		groups[n] = true
+	}
+	return groups, nil
+}
+
+func parseCrontabFormat(s string) (crontab.Format, error) {
+	switch s {
+	case "auto":
+		return crontab.FormatAuto, nil
+	case "system":
+		return crontab.FormatSystem, nil
+	case "user":
+		return crontab.FormatUser, nil
+	}
+	return 0, fmt.Errorf("--format %q: want auto, system or user", s)
+}
+
+// nagiosUnknown prints the UNKNOWN status line for err and returns exit
+// code 3.
+func nagiosUnknown(app *App, err error) error {
+	r := crontab.Report{Problems: []crontab.Problem{{Severity: crontab.Unknown, Msg: err.Error()}}}
+	fmt.Fprintln(app.Stdout, r.Summary())
+	return &ExitError{Code: int(crontab.Unknown)}
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lock"
+)
+
+// maxClockOffset is the clock offset against ZooKeeper above which doctor
+// warns: lock records and run history carry local start times, and cron
+// fires by the local clock, so hosts a second or more apart make both
+// misleading.
+const maxClockOffset = time.Second
+
+// versionTimeout bounds one `srvr` query; a server that ignores it (the
+// command disabled) closes the connection at once.
+const versionTimeout = 2 * time.Second
+
+// Doctor exits with ExitDoctorFail when any check fails; it runs no child,
+// so 1 cannot be mistaken for a child's status.
+const ExitDoctorFail = 1
+
+type doctorOptions struct {
+	Config   string
+	Hostname string
+}
+
+// Check outcomes, as printed at the start of each line.
+const (
+	checkOK   = "OK"
+	checkWarn = "WARN"
+	checkFail = "FAIL"
+)
+
+// doctor runs the checks in order and prints one line per check.
+type doctor struct {
+	app   *App
+	opts  *doctorOptions
+	out   io.Writer
+	fails int
+	cfg   *config.Config
+	sess  *lock.Session
+	data  *config.Data
+}
+
+func newDoctorCmd(app *App) *cobra.Command {
+	o := &doctorOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this host's switchman set-up: config, ZooKeeper, prefix, ACLs, groups, clock, cron",
+		Long: `doctor checks, one line each with OK, WARN or FAIL and a hint: the config file
+(found, readable, valid, not writable by others), ZooKeeper (reachable, its
+version), the prefix znode (exists, its ACL and that of its locks), this
+host's identity and its groups, the clock offset against ZooKeeper, and
+whether a cron daemon runs. It exits 1 if any check fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runDoctor(c.Context(), app, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Config, "config", "c", "", "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
+	f.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
+	d := &doctor{app: app, opts: o, out: app.Stdout}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer func() {
+		if d.sess != nil {
+			d.sess.Close()
+		}
+	}()
+	if d.checkConfig() && d.checkZooKeeper(ctx) && d.checkPrefix() {
+		d.checkIdentity()
+		d.checkClock()
+	}
+	d.checkCron()
+	if d.fails > 0 {
+		return &ExitError{Code: ExitDoctorFail}
+	}
+	return nil
+}
+
+func (d *doctor) report(outcome, what, hint string) {
+	if outcome == checkFail {
+		d.fails++
+	}
+	line := fmt.Sprintf("%-4s %s", outcome, what)
+	if hint != "" {
+		line += " (" + hint + ")"
+	}
+	fmt.Fprintln(d.out, strings.ReplaceAll(line, "\n", " "))
+}
+
+func (d *doctor) checkConfig() bool {
+	path, err := config.Find(d.opts.Config, d.app.Getenv)
+	if err != nil {
+		d.report(checkFail, "config: "+err.Error(), "write /etc/switchman.yaml or pass -c")
+		return false
+	}
+	if d.cfg, err = config.Load(path); err != nil {
+		d.report(checkFail, "config: "+err.Error(), "fix the file and run doctor again")
+		return false
+	}
+	d.report(checkOK, "config: "+path+" readable and valid", "")
+	d.checkConfigMode(path)
+	return true
+}
+
+// checkConfigMode fails a config file that others may write: whoever can
+// edit it can point every job at their own ZooKeeper.
+func (d *doctor) checkConfigMode(path string) {
+	st, err := os.Stat(path)
+	if err != nil {
+		d.report(checkFail, "config: "+err.Error(), "")
+		return
+	}
+	dir, derr := os.Stat(filepath.Dir(path))
+	switch perm := st.Mode().Perm(); {
+	case perm&0o002 != 0:
+		d.report(checkFail, fmt.Sprintf("config: %s is writable by others (mode %04o)", path, perm), "chmod o-w "+path)
+	case derr == nil && dir.Mode().Perm()&0o002 != 0 && dir.Mode()&os.ModeSticky == 0:
+		d.report(checkFail, fmt.Sprintf("config: directory %s is writable by others", filepath.Dir(path)), "chmod o-w "+filepath.Dir(path))
+	case perm&0o020 != 0:
+		d.report(checkWarn, fmt.Sprintf("config: %s is writable by its group (mode %04o)", path, perm), "chmod g-w "+path+" unless the group is trusted")
+	default:
+		d.report(checkOK, fmt.Sprintf("config: %s not writable by others (mode %04o)", path, perm), "")
+	}
+}
+
+func (d *doctor) checkZooKeeper(ctx context.Context) bool {
+	opts, err := sessionOptions(d.cfg, zerolog.Nop())
+	if err != nil {
+		d.report(checkFail, "zookeeper: "+err.Error(), "fix the tls files")
+		return false
+	}
+	if d.sess, err = lock.Dial(ctx, opts); err != nil {
+		d.report(checkFail, "zookeeper: "+err.Error(), "check zkhosts, the network, and tls")
+		return false
+	}
+	how := "plain"
+	if opts.TLS != nil {
+		how = "TLS"
+	}
+	if opts.Auth != "" {
+		how += ", digest auth as " + strings.SplitN(opts.Auth, ":", 2)[0]
+	}
+	d.report(checkOK, fmt.Sprintf("zookeeper: connected to %s (%s), session timeout %s",
+		strings.Join(d.cfg.ZKHosts, ","), how, d.sess.Timeout()), "")
+	for _, addr := range d.cfg.ZKHosts {
+		if v, err := lock.ServerVersion(ctx, addr, opts.TLS, versionTimeout); err == nil {
+			d.report(checkOK, "zookeeper: "+addr+" version "+v, "")
+		} else {
+			d.report(checkOK, "zookeeper: "+addr+" version unknown", "srvr: "+err.Error())
+		}
+	}
+	return true
+}
+
+func (d *doctor) checkPrefix() bool {
+	p := d.cfg.Prefix
+	ok, err := d.sess.NodeExists(p)
+	switch {
+	case err != nil:
+		d.report(checkFail, "prefix: "+err.Error(), "")
+		return false
+	case !ok:
+		d.report(checkFail, "prefix: "+p+" does not exist", "create it with the group data")
+		return false
+	}
+	d.report(checkOK, "prefix: "+p+" exists", "")
+	d.checkACL(p, "anyone can rewrite the group data: set an ACL naming the admins' digest identity")
+	locks := p + "/" + lock.LocksDir
+	if ok, err := d.sess.NodeExists(locks); err == nil && ok {
+		d.checkACL(locks, "anyone can delete running jobs' locks: use auth_file so switchman creates it protected")
+	}
+	return true
+}
+
+func (d *doctor) checkACL(p, openHint string) {
+	acl, err := d.sess.NodeACL(p)
+	if err != nil {
+		d.report(checkWarn, "acl: "+err.Error(), "")
+		return
+	}
+	words := make([]string, len(acl))
+	open := false
+	for i, e := range acl {
+		words[i] = e.String()
+		open = open || e.Open()
+	}
+	if open {
+		d.report(checkWarn, "acl: "+p+" "+strings.Join(words, ","), openHint)
+		return
+	}
+	d.report(checkOK, "acl: "+p+" "+strings.Join(words, ","), "")
+}
+
+func (d *doctor) checkIdentity() {
+	host := d.opts.Hostname
+	switch {
+	case host != "":
+	case d.cfg.Hostname != "":
+		host = d.cfg.Hostname
+	default:
+		host = hostFQDN()
+	}
+	b, err := d.sess.ReadData(d.cfg.Prefix)
+	if err != nil {
+		d.report(checkFail, "groups: "+err.Error(), "")
+		return
+	}
+	if d.data, err = config.ParseData(d.cfg.Prefix, b); err != nil {
+		d.report(checkFail, "groups: "+err.Error(), "fix the group data")
+		return
+	}
+	var mine []string
+	for g := range d.data.Groups {
+		if ok, err := d.data.HasMember(g, host); err == nil && ok {
+			mine = append(mine, g)
+		}
+	}
+	sort.Strings(mine)
+	if len(mine) == 0 {
+		d.report(checkWarn, "identity: "+host+" is in no group", "jobs with --group will not run here; set hostname in the config if the name is wrong")
+		return
+	}
+	d.report(checkOK, "identity: "+host+" is in groups "+strings.Join(mine, ", "), "")
+}
+
+func (d *doctor) checkClock() {
+	off, unc, err := d.sess.ClockOffset(d.cfg.Prefix)
+	if err != nil {
+		d.report(checkWarn, "clock: cannot measure: "+err.Error(), "")
+		return
+	}
+	what := fmt.Sprintf("clock: offset to zookeeper %s (±%s)", off.Round(time.Millisecond), unc.Round(time.Millisecond))
+	if off > maxClockOffset || off < -maxClockOffset {
+		d.report(checkWarn, what, "over 1s: check NTP (chrony, systemd-timesyncd) here and on the servers")
+		return
+	}
+	d.report(checkOK, what, "")
+}
+
+// cronDaemons are process names of the cron daemons Debian and others ship.
+var cronDaemons = map[string]bool{"cron": true, "crond": true, "cronie": true, "busybox-crond": true, "fcron": true, "supercronic": true}
+
+func (d *doctor) checkCron() {
+	if name, pid, ok := findProcess("/proc", cronDaemons); ok {
+		d.report(checkOK, fmt.Sprintf("cron: %s running (pid %d)", name, pid), "")
+		return
+	}
+	d.report(checkWarn, "cron: no cron daemon running", "install and start cron, or jobs will never be started")
+}
+
+// findProcess looks in procDir for a process whose command name is in
+// names.
+func findProcess(procDir string, names map[string]bool) (string, int, bool) {
+	ents, err := os.ReadDir(procDir)
+	if err != nil {
+		return "", 0, false
+	}
+	for _, e := range ents {
+		pid := 0
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(procDir, e.Name(), "comm"))
+		if err != nil {
+			continue
+		}
+		if name := strings.TrimSpace(string(b)); names[name] {
+			return name, pid, true
+		}
+	}
+	return "", 0, false
+}

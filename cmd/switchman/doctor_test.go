@@ -1,0 +1,154 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// doctorLines runs `switchman doctor` with cfg and returns its exit code
+// and output lines, checking that every line has the one-line form.
+func (e *env) doctor(cfg string, extra ...string) (int, []string) {
+	e.t.Helper()
+	c := *e
+	c.cfg = cfg
+	r := c.run(append([]string{"doctor", "-c", cfg}, extra...)...)
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	form := regexp.MustCompile(`^(OK  |WARN|FAIL) [a-z]+: `)
+	for _, l := range lines {
+		if !form.MatchString(l) {
+			e.t.Errorf("doctor line %q is not \"OK|WARN|FAIL check: ...\"", l)
+		}
+	}
+	if r.stderr != "" {
+		e.t.Errorf("doctor wrote to stderr: %q", r.stderr)
+	}
+	return r.code, lines
+}
+
+// hasLine reports whether a line starts with outcome and contains all of
+// parts.
+func hasLine(lines []string, outcome string, parts ...string) bool {
+	for _, l := range lines {
+		if !strings.HasPrefix(l, outcome) {
+			continue
+		}
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(l, p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDoctor(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"],"all":["g","other.example.com"]}}`)
+	if err := os.Chmod(e.cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := e.withConfig("open.yaml")
+	if err := os.Chmod(open.cfg, 0o646); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(e.dir, "missing.yaml")
+	if err := os.WriteFile(missing, []byte("zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	down := filepath.Join(e.dir, "down.yaml")
+	if err := os.WriteFile(down, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		cfg   string
+		code  int
+		lines [][]string // outcome, then parts the line contains
+	}{
+		{"healthy", e.cfg, 0, [][]string{
+			{"OK", "config:", "readable and valid"},
+			{"OK", "config:", "not writable by others"},
+			{"OK", "zookeeper: connected to " + e.addr},
+			{"OK", "zookeeper: " + e.addr + " version 3."},
+			{"OK", "prefix: " + e.prefix + " exists"},
+			{"WARN", "acl: " + e.prefix + " world:anyone:cdrwa", "anyone can rewrite"},
+			{"OK", "identity: h1.example.com is in groups all, g"},
+			{"OK", "clock: offset to zookeeper"},
+		}},
+		{"config writable by others", open.cfg, ExitDoctorFail, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
+		{"prefix missing", missing, ExitDoctorFail, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
+		{"zookeeper unreachable", down, ExitDoctorFail, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
+		{"no config", filepath.Join(e.dir, "none.yaml"), ExitDoctorFail, [][]string{{"FAIL", "config:", "does not exist"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, lines := e.doctor(tt.cfg, "--hostname", "h1.example.com")
+			t.Logf("doctor output:\n%s", strings.Join(lines, "\n"))
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tt.code, strings.Join(lines, "\n"))
+			}
+			for _, want := range tt.lines {
+				if !hasLine(lines, want[0], want[1:]...) {
+					t.Errorf("no %s line with %q in:\n%s", want[0], want[1:], strings.Join(lines, "\n"))
+				}
+			}
+			if !hasLine(lines, "", "cron: ") {
+				t.Errorf("no cron line in:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
+
+// TestDoctorProtectedPrefix checks the ACL lines of a locked-down prefix
+// with and without credentials.
+func TestDoctorProtectedPrefix(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	e.protect("switchman", "right")
+	authed := e.withConfig("authed.yaml", "auth_file: "+e.authFile("s.secret", "switchman:right", 0o600))
+	code, lines := e.doctor(authed.cfg, "--hostname", "h1.example.com")
+	if code != 0 || !hasLine(lines, "OK", "acl: "+e.prefix+" digest:switchman:") ||
+		!hasLine(lines, "OK", "digest auth as switchman") || !hasLine(lines, "OK", "identity: h1.example.com is in groups g") {
+		t.Errorf("with credentials: exit %d, output:\n%s", code, strings.Join(lines, "\n"))
+	}
+	code, lines = e.doctor(e.cfg, "--hostname", "h1.example.com")
+	if code != ExitDoctorFail || !hasLine(lines, "FAIL", "groups:", "not authorized") {
+		t.Errorf("without credentials: exit %d, want %d and a FAIL groups line; output:\n%s", code, ExitDoctorFail, strings.Join(lines, "\n"))
+	}
+}
+
+func TestFindProcess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		procs map[string]string // pid -> comm
+		want  string
+	}{
+		{"cron among others", map[string]string{"1": "systemd", "42": "cron", "self": "x"}, "cron"},
+		{"crond", map[string]string{"7": "crond"}, "crond"},
+		{"none", map[string]string{"1": "init", "2": "crontab"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			for pid, comm := range tt.procs {
+				if err := os.MkdirAll(filepath.Join(dir, pid), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, pid, "comm"), []byte(comm+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			name, _, ok := findProcess(dir, cronDaemons)
+			if name != tt.want || ok != (tt.want != "") {
+				t.Errorf("findProcess = %q, %v; want %q", name, ok, tt.want)
+			}
+		})
+	}
+}

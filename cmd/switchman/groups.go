@@ -1,0 +1,582 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lock"
+)
+
+// groupsOptions are the flags shared by the `groups` subcommands.
+type groupsOptions struct {
+	Config string
+	DryRun bool
+	Output string
+	From   string
+	To     string
+	Before bool
+}
+
+func newGroupsCmd(app *App) *cobra.Command {
+	o := &groupsOptions{}
+	cmd := &cobra.Command{
+		Use:   "groups",
+		Short: "Show and edit the fleet's group data in ZooKeeper safely",
+		Long: `Every write validates the new data first, is a compare-and-set on the znode
+version (a concurrent edit fails, never overwrites), and is kept in the
+history under PREFIX/history, so that it can be rolled back.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.PersistentFlags().StringVarP(&o.Config, "config", "c", "", "config file")
+	sub := []*cobra.Command{
+		groupsCmd(app, o, "init", "Create the prefix znode (and parents) with empty group data", cobra.NoArgs, runGroupsInit),
+		groupsCmd(app, o, "show [GROUP]", "Print groups with their resolved hosts", cobra.MaximumNArgs(1), runGroupsShow),
+		groupsCmd(app, o, "set GROUP MEMBER...", "Set a group's members", cobra.MinimumNArgs(2), runGroupsSet),
+		groupsCmd(app, o, "add GROUP MEMBER...", "Add members to a group (creating it)", cobra.MinimumNArgs(2), runGroupsAdd),
+		groupsCmd(app, o, "remove GROUP MEMBER...", "Remove members from a group", cobra.MinimumNArgs(2), runGroupsRemove),
+		groupsCmd(app, o, "move GROUP --from HOST --to HOST", "Replace a member of a group by another", cobra.ExactArgs(1), runGroupsMove),
+		groupsCmd(app, o, "delete GROUP", "Delete a group", cobra.ExactArgs(1), runGroupsDelete),
+		groupsCmd(app, o, "import FILE", "Replace the group data by FILE's (- for stdin)", cobra.ExactArgs(1), runGroupsImport),
+		groupsCmd(app, o, "export", "Print the group data as JSON", cobra.NoArgs, runGroupsExport),
+		groupsCmd(app, o, "edit", "Edit the group data in $EDITOR; validated on save", cobra.NoArgs, runGroupsEdit),
+		groupsCmd(app, o, "history", "List the recorded versions of the group data", cobra.NoArgs, runGroupsHistory),
+		groupsCmd(app, o, "rollback N", "Restore version N of the history (itself a new version)", cobra.ExactArgs(1), runGroupsRollback),
+	}
+	for _, c := range sub {
+		name := c.Name()
+		switch name {
+		case "show", "history":
+			c.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+		case "export":
+		default:
+			c.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the diff, write nothing")
+		}
+		if name == "move" {
+			c.Flags().StringVar(&o.From, "from", "", "member to replace (required)")
+			c.Flags().StringVar(&o.To, "to", "", "member to put in its place (required)")
+		}
+		if name == "rollback" {
+			c.Flags().BoolVar(&o.Before, "before", false, "restore the data as it was before change N instead of after it")
+		}
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+// usageArgs makes a wrong number of arguments a usage error (exit 64).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+type groupsRun func(ctx context.Context, app *App, o *groupsOptions, args []string) error
+
+func groupsCmd(app *App, o *groupsOptions, use, short string, args cobra.PositionalArgs, run groupsRun) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: usageArgs(args),
+		RunE: func(c *cobra.Command, a []string) error {
+			if o.Output != "table" && o.Output != "json" && o.Output != "" {
+				return usageError{fmt.Errorf("invalid --output %q: must be table or json", o.Output)}
+			}
+			return run(c.Context(), app, o, a)
+		},
+	}
+}
+
+func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	empty, _ := (&config.Data{Groups: map[string][]string{}}).Marshal()
+	if o.DryRun {
+		fmt.Fprintf(app.Stdout, "would create %s with:\n%s\n", a.cfg.Prefix, empty)
+		return nil
+	}
+	created, err := a.sess.InitPrefix(a.cfg.Prefix, empty)
+	if err != nil {
+		return err
+	}
+	if !created {
+		fmt.Fprintf(app.Stdout, "%s already exists; left untouched\n", a.cfg.Prefix)
+		return nil
+	}
+	fmt.Fprintf(app.Stdout, "created %s\n", a.cfg.Prefix)
+	return nil
+}
+
+// groupView is one group as `show` prints it.
+type groupView struct {
+	Group   string   `json:"group"`
+	Members []string `json:"members"`
+	Hosts   []string `json:"hosts"`
+}
+
+func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	d, err := a.readData()
+	if err != nil {
+		return err
+	}
+	names := sortedGroups(d)
+	if len(args) == 1 {
+		if _, ok := d.Groups[args[0]]; !ok {
+			_, err := d.Resolve(args[0])
+			return &ExitError{Code: ExitDataErr, Err: err}
+		}
+		names = args
+	}
+	views := make([]groupView, 0, len(names))
+	for _, g := range names {
+		hosts, _ := d.Resolve(g)
+		views = append(views, groupView{Group: g, Members: d.Groups[g], Hosts: hosts})
+	}
+	if o.Output == "json" {
+		return writeJSON(app.Stdout, views)
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
+	for _, v := range views {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Group, strings.Join(v.Members, ","), orDash(strings.Join(v.Hosts, ",")))
+	}
+	if len(args) == 0 && len(d.Resources) > 0 {
+		fmt.Fprintf(tw, "\nresources:\t%s\n", strings.Join(d.Resources, ","))
+	}
+	return tw.Flush()
+}
+
+func runGroupsSet(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	return mutateGroups(ctx, app, o, "set "+strings.Join(args, " "), func(d *config.Data) error {
+		d.Groups[args[0]] = dedupe(args[1:])
+		return nil
+	})
+}
+
+func runGroupsAdd(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	return mutateGroups(ctx, app, o, "add "+strings.Join(args, " "), func(d *config.Data) error {
+		d.Groups[args[0]] = dedupe(append(append([]string{}, d.Groups[args[0]]...), args[1:]...))
+		return nil
+	})
+}
+
+func runGroupsRemove(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	return mutateGroups(ctx, app, o, "remove "+strings.Join(args, " "), func(d *config.Data) error {
+		members, ok := d.Groups[args[0]]
+		if !ok {
+			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
+		}
+		drop := map[string]bool{}
+		for _, m := range args[1:] {
+			if !contains(members, m) {
+				return fmt.Errorf("%q is not a member of group %q (members: %s)", m, args[0], strings.Join(members, ", "))
+			}
+			drop[m] = true
+		}
+		kept := []string{}
+		for _, m := range members {
+			if !drop[m] {
+				kept = append(kept, m)
+			}
+		}
+		d.Groups[args[0]] = kept
+		return nil
+	})
+}
+
+func runGroupsMove(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	if o.From == "" || o.To == "" {
+		return usageError{errors.New("move needs --from HOST and --to HOST")}
+	}
+	g := args[0]
+	return mutateGroups(ctx, app, o, fmt.Sprintf("move %s %s -> %s", g, o.From, o.To), func(d *config.Data) error {
+		members, ok := d.Groups[g]
+		if !ok {
+			return fmt.Errorf("%w %q", config.ErrUnknownGroup, g)
+		}
+		if !contains(members, o.From) {
+			return fmt.Errorf("--from %q is not a member of group %q (members: %s)", o.From, g, strings.Join(members, ", "))
+		}
+		out := []string{}
+		for _, m := range members {
+			if m == o.From {
+				m = o.To
+			}
+			out = append(out, m)
+		}
+		d.Groups[g] = dedupe(out)
+		return nil
+	})
+}
+
+func runGroupsDelete(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	return mutateGroups(ctx, app, o, "delete "+args[0], func(d *config.Data) error {
+		if _, ok := d.Groups[args[0]]; !ok {
+			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
+		}
+		for g, members := range d.Groups {
+			if g != args[0] && contains(members, args[0]) {
+				return fmt.Errorf("group %q is a member of group %q; remove it there first", args[0], g)
+			}
+		}
+		delete(d.Groups, args[0])
+		return nil
+	})
+}
+
+func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	var b []byte
+	var err error
+	if args[0] == "-" {
+		b, err = io.ReadAll(os.Stdin)
+	} else {
+		b, err = os.ReadFile(args[0])
+	}
+	if err != nil {
+		return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("import: %w", err)}
+	}
+	nd, err := config.ParseData(args[0], b)
+	if err != nil {
+		return &ExitError{Code: ExitDataErr, Err: err}
+	}
+	return replaceGroups(ctx, app, o, "import "+args[0], nd)
+}
+
+func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	d, err := a.readData()
+	if err != nil {
+		return err
+	}
+	b, err := d.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(app.Stdout, "%s\n", b)
+	return err
+}
+
+func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	hist, err := a.sess.History(a.cfg.Prefix)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		type entry struct {
+			N int64 `json:"n"`
+			lock.Change
+		}
+		out := make([]entry, 0, len(hist))
+		for _, c := range hist {
+			out = append(out, entry{N: c.Seq, Change: c})
+		}
+		return writeJSON(app.Stdout, out)
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "N\tWHEN\tWHO\tWHAT")
+	for _, c := range hist {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Seq, c.When.Local().Format(time.DateTime), c.Who, c.What)
+	}
+	return tw.Flush()
+}
+
+func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []string) error {
+	n, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		return usageError{fmt.Errorf("invalid version %q: must be a number from `switchman groups history`", args[0])}
+	}
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	hist, err := a.sess.History(a.cfg.Prefix)
+	a.close()
+	if err != nil {
+		return err
+	}
+	for _, c := range hist {
+		if c.Seq != n {
+			continue
+		}
+		raw, which := c.After, "after"
+		if o.Before {
+			raw, which = c.Before, "before"
+		}
+		nd, err := config.ParseData(fmt.Sprintf("history %d (%s)", n, which), raw)
+		if err != nil {
+			return &ExitError{Code: ExitDataErr, Err: err}
+		}
+		return replaceGroups(ctx, app, o, fmt.Sprintf("rollback %d (%s)", n, which), nd)
+	}
+	return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("no version %d in the history (see `switchman groups history`)", n)}
+}
+
+// replaceGroups writes nd in place of the whole group data.
+func replaceGroups(ctx context.Context, app *App, o *groupsOptions, what string, nd *config.Data) error {
+	return mutateGroups(ctx, app, o, what, func(d *config.Data) error {
+		*d = *nd
+		if d.Groups == nil {
+			d.Groups = map[string][]string{}
+		}
+		return nil
+	})
+}
+
+// mutateGroups is every write: read data and version, apply change,
+// validate, show the diff, and compare-and-set with a history entry.
+func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, change func(*config.Data) error) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	old, version, err := a.sess.ReadDataVersion(a.cfg.Prefix)
+	if err != nil {
+		return err
+	}
+	d, err := config.ParseData(a.cfg.Prefix, old)
+	if err != nil {
+		return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("current data is invalid (fix it with `switchman groups import` or `edit`): %w", err)}
+	}
+	if err := change(d); err != nil {
+		return &ExitError{Code: ExitDataErr, Err: err}
+	}
+	newb, err := validateData(app, a.cfg.Prefix, d)
+	if err != nil {
+		return err
+	}
+	return commitData(app, a, o.DryRun, what, old, newb, version)
+}
+
+// validateData encodes d and checks the encoding parses back cleanly; it
+// warns on stderr about cycles and groups resolving to no host.
+func validateData(app *App, name string, d *config.Data) ([]byte, error) {
+	for g, members := range d.Groups {
+		if err := config.ValidateGroupName(g); err != nil {
+			return nil, &ExitError{Code: ExitDataErr, Err: err}
+		}
+		for _, m := range members {
+			if err := config.ValidateHostname(m); err != nil {
+				return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("group %q: %w", g, err)}
+			}
+		}
+	}
+	b, err := d.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	back, err := config.ParseData(name, b)
+	if err != nil {
+		return nil, &ExitError{Code: ExitDataErr, Err: err}
+	}
+	for _, w := range dataWarnings(back) {
+		fmt.Fprintf(app.Stderr, "switchman: warning: %s\n", w)
+	}
+	return b, nil
+}
+
+// dataWarnings lists what is legal but probably a mistake.
+func dataWarnings(d *config.Data) []string {
+	var out []string
+	if c := d.Cycles(); len(c) > 0 {
+		out = append(out, "groups in a cycle of subgroups: "+strings.Join(c, ", "))
+	}
+	for _, g := range sortedGroups(d) {
+		if hosts, _ := d.Resolve(g); len(hosts) == 0 {
+			out = append(out, fmt.Sprintf("group %q resolves to no host: its jobs run nowhere", g))
+		}
+	}
+	return out
+}
+
+func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, version int32) error {
+	oldPretty := prettyData(a.cfg.Prefix, old)
+	diff := lineDiff(oldPretty, string(newb))
+	if diff == "" {
+		fmt.Fprintln(app.Stdout, "no change")
+		return nil
+	}
+	fmt.Fprint(app.Stdout, diff)
+	if dryRun {
+		fmt.Fprintln(app.Stdout, "dry run: nothing written")
+		return nil
+	}
+	err := a.sess.WriteData(a.cfg.Prefix, version, lock.Change{
+		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: rawJSON(old), After: newb,
+	}, a.cfg.HistoryKeep)
+	return err
+}
+
+// prettyData normalises stored data for the diff; unparsable data is shown
+// as stored.
+func prettyData(name string, b []byte) string {
+	if d, err := config.ParseData(name, b); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		if p, err := d.Marshal(); err == nil {
+			return string(p)
+		}
+	}
+	return string(b)
+}
+
+// rawJSON keeps b in a history entry as JSON when it is JSON, else as a
+// JSON string, so the entry stays valid JSON.
+func rawJSON(b []byte) json.RawMessage {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return json.RawMessage(`{}`)
+	}
+	if json.Valid(b) {
+		return b
+	}
+	q, _ := json.Marshal(string(b))
+	return q
+}
+
+// whoAmI names the operator for the history: the sudo caller if any.
+func whoAmI(app *App) string {
+	name := app.Getenv("SUDO_USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = app.Getenv("USER")
+		}
+	}
+	h, _ := os.Hostname()
+	return name + "@" + h
+}
+
+func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	old, version, err := a.sess.ReadDataVersion(a.cfg.Prefix)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp("", "switchman-groups-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	text := prettyData(a.cfg.Prefix, old) + "\n"
+	in := bufio.NewReader(os.Stdin)
+	for {
+		if err := os.WriteFile(f.Name(), []byte(text), 0o600); err != nil {
+			return err
+		}
+		if err := runEditor(app, f.Name()); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			return err
+		}
+		d, err := config.ParseData(f.Name(), b)
+		var newb []byte
+		if err == nil {
+			newb, err = validateData(app, f.Name(), d)
+		}
+		if err == nil {
+			return commitData(app, a, o.DryRun, "edit", old, newb, version)
+		}
+		fmt.Fprintf(app.Stderr, "switchman: %v\nEdit again? [Y/n] ", err)
+		ans, _ := in.ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(ans)); a == "n" || a == "no" {
+			return &ExitError{Code: ExitDataErr, Err: errors.New("edit abandoned; nothing written")}
+		}
+		text = string(b)
+	}
+}
+
+func runEditor(app *App, file string) error {
+	editor := app.Getenv("VISUAL")
+	if editor == "" {
+		editor = app.Getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = "vi"
+	}
+	// Through the shell, as git does, so EDITOR may carry arguments.
+	c := exec.Command("/bin/sh", "-c", editor+` "$1"`, editor, file)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("editor %q: %w; nothing written", editor, err)
+	}
+	return nil
+}
+
+func sortedGroups(d *config.Data) []string {
+	names := make([]string, 0, len(d.Groups))
+	for g := range d.Groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func dedupe(in []string) []string {
+	out := []string{}
+	for _, m := range in {
+		if !contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, m := range list {
+		if m == s {
+			return true
+		}
+	}
+	return false
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

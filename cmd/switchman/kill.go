@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/acme/switchman/lock"
+)
+
+// killOptions are `switchman kill`'s flags.
+type killOptions struct {
+	Config string
+	Signal string
+	Wait   time.Duration
+}
+
+// exitNotHeld is `kill`'s status when nobody held the lock.
+const exitNotHeld = 1
+
+// killMargin is added to the default --wait of `kill`.
+const killMargin = 5 * time.Second
+
+func newKillCmd(app *App) *cobra.Command {
+	o := &killOptions{}
+	cmd := &cobra.Command{
+		Use:   "kill LOCKNAME",
+		Short: "Ask the holder of a lock, wherever it runs, to stop its job, and wait for it",
+		Long: `The holder's switchman sends the signal to the job's process group, SIGKILL
+after the grace, and releases the lock only once the job is dead, so no second
+instance can start while the first still runs. Exit status: 0 stopped, 1 nobody
+held the lock, 75 the job did not stop within --wait.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(c *cobra.Command, args []string) error {
+			sig := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(o.Signal), "SIG"))
+			if sig == 0 {
+				return usageError{fmt.Errorf("invalid --signal %q: use a name such as TERM, INT or KILL", o.Signal)}
+			}
+			return runKill(c.Context(), app, o, args[0], sig)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
+	cmd.Flags().StringVarP(&o.Signal, "signal", "s", "TERM", "signal to send first")
+	cmd.Flags().DurationVar(&o.Wait, "wait", 0, "how long to wait for the lock's release (default: termination_timeout + session_timeout + 5s)")
+	return cmd
+}
+
+func runKill(ctx context.Context, app *App, o *killOptions, name string, sig syscall.Signal) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	p := a.cfg.Prefix
+	holder, token, err := a.sess.RequestKill(p, name, sig, whoAmI(app))
+	if errors.Is(err, lock.ErrNotHeld) {
+		return &ExitError{Code: exitNotHeld, Err: fmt.Errorf("%s: nobody holds the lock", name)}
+	}
+	if err != nil {
+		return err
+	}
+	defer a.sess.ClearKill(p, name)
+	wait := o.Wait
+	if wait <= 0 {
+		// The holder sees the request at once (a watch), then allows the
+		// grace; a holder cut off from ZooKeeper stops itself before its
+		// session can expire. The margin covers a loaded host reaping the
+		// job's process group and closing its session.
+		wait = a.cfg.TerminationTimeout + a.cfg.SessionTimeout + killMargin
+	}
+	wctx, cancel := context.WithTimeoutCause(context.Background(), wait, errors.New("timed out"))
+	defer cancel()
+	start := time.Now()
+	if err := a.sess.WaitReleased(wctx, p, name, token); err != nil {
+		return &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)}
+	}
+	outcome := "released"
+	if runs, err := a.sess.Runs(p, name); err == nil {
+		for _, r := range runs {
+			if r.Host == holder.Host && r.Token == token && r.State == lock.StateFinished {
+				outcome = fmt.Sprintf("%s, exit status %d", r.Result, r.ExitCode)
+			}
+		}
+	}
+	fmt.Fprintf(app.Stdout, "%s on %s pid %d stopped after %s: %s\n", name, holder.Host, holder.PID,
+		time.Since(start).Round(time.Millisecond), outcome)
+	return nil
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

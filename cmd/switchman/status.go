@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/lock"
+)
+
+// statusOptions are `switchman status`'s flags.
+type statusOptions struct {
+	Config string
+	Output string
+}
+
+func newStatusCmd(app *App) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status [LOCKNAME]",
+		Short: "Show locks held, queues, semaphores, halted jobs and the last run per job and host",
+		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.Output != "table" && o.Output != "json" {
+				return usageError{fmt.Errorf("invalid --output %q: must be table or json", o.Output)}
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runStatus(c.Context(), app, o, name)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// lockView is a held lock as status shows it.
+type lockView struct {
+	Name    string    `json:"lock"`
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Since   time.Time `json:"since"`
+	Command []string  `json:"command,omitempty"`
+	Token   int64     `json:"fencing_token"`
+	Group   string    `json:"group,omitempty"`
+	Expect  string    `json:"expected_duration,omitempty"`
+}
+
+// fleetStatus is everything status shows.
+type fleetStatus struct {
+	Locks      []lockView            `json:"locks"`
+	Queues     map[string]int        `json:"queues"`
+	Semaphores map[string][]string   `json:"semaphores"`
+	Halted     map[string]lock.Halt  `json:"halted"`
+	Paused     map[string]lock.Pause `json:"paused"`
+	Runs       []lock.Run            `json:"runs"`
+}
+
+// readStatus reads the fleet's state; name narrows it to one lock.
+func readStatus(a *admin, name string) (*fleetStatus, error) {
+	p := a.cfg.Prefix
+	st := &fleetStatus{Queues: map[string]int{}, Semaphores: map[string][]string{}}
+	locks, err := a.sess.Locks(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range locks {
+		if name == "" || l.Name == name {
+			st.Locks = append(st.Locks, lockView{Name: l.Name, Host: l.Info.Host, PID: l.Info.PID, Since: l.Info.Start,
+				Command: l.Info.Command, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration})
+		}
+	}
+	if st.Halted, err = a.sess.Halts(p); err != nil {
+		return nil, err
+	}
+	if st.Paused, err = a.sess.Pauses(p); err != nil {
+		return nil, err
+	}
+	if st.Runs, err = a.sess.Runs(p, name); err != nil {
+		return nil, err
+	}
+	if name != "" {
+		return st, nil
+	}
+	queues, err := a.sess.Waiters(p, lock.QueuesDir)
+	if err != nil {
+		return nil, err
+	}
+	for q, w := range queues {
+		st.Queues[q] = len(w)
+	}
+	sems, err := a.sess.Waiters(p, lock.SemaphoresDir)
+	if err != nil {
+		return nil, err
+	}
+	for r, holders := range sems {
+		for _, h := range holders {
+			st.Semaphores[r] = append(st.Semaphores[r], holderName(h))
+		}
+	}
+	return st, nil
+}
+
+// holderName names a lease holder from its node data (JSON with a host
+// and pid, as the lock's, or plain text as the original wrote).
+func holderName(b []byte) string {
+	var i lock.Info
+	if json.Unmarshal(b, &i) == nil && i.Host != "" {
+		return fmt.Sprintf("%s:%d", i.Host, i.PID)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func runStatus(ctx context.Context, app *App, o *statusOptions, name string) error {
+	a, err := dialAdmin(ctx, app, o.Config)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := readStatus(a, name)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return writeJSON(app.Stdout, st)
+	}
+	return printStatus(app, st)
+}
+
+func printStatus(app *App, st *fleetStatus) error {
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOCK\tHOST\tPID\tSINCE\tTOKEN\tCOMMAND")
+	for _, l := range st.Locks {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, strings.Join(l.Command, " "))
+	}
+	if len(st.Queues) > 0 {
+		fmt.Fprintln(tw, "\nQUEUE\tWAITING")
+		for _, q := range sortedKeys(st.Queues) {
+			fmt.Fprintf(tw, "%s\t%d\n", q, st.Queues[q])
+		}
+	}
+	if len(st.Semaphores) > 0 {
+		fmt.Fprintln(tw, "\nRESOURCE\tUSED\tHOLDERS")
+		for _, r := range sortedKeys(st.Semaphores) {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", r, len(st.Semaphores[r]), strings.Join(st.Semaphores[r], ","))
+		}
+	}
+	if len(st.Halted) > 0 {
+		fmt.Fprintln(tw, "\nHALTED\tHOST\tSINCE\tRESULT\tRESUME WITH")
+		for _, n := range sortedKeys(st.Halted) {
+			h := st.Halted[n]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tswitchman resume %s\n", n, h.Host, fmtTime(h.When), h.Result, n)
+		}
+	}
+	if len(st.Paused) > 0 {
+		fmt.Fprintln(tw, "\nPAUSED\tBY\tSINCE\tREASON")
+		for _, n := range sortedKeys(st.Paused) {
+			p := st.Paused[n]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n, p.Who, fmtTime(p.When), orDash(p.Reason))
+		}
+	}
+	fmt.Fprintln(tw, "\nJOB\tHOST\tSTATE\tSTART\tFINISH\tRESULT\tEXIT\tDURATION\tMAX RSS KB")
+	for _, r := range st.Runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Lock, r.Host, r.State, fmtTime(r.Start), fmtTime(r.Finish),
+			orDash(r.Result), r.ExitCode, (time.Duration(r.DurationMS) * time.Millisecond).String(), r.MaxRSSKB)
+	}
+	return tw.Flush()
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}

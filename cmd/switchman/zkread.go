@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"sort"
+
+	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/lock"
+)
+
+// admin is what the operator commands (groups, status, kill, checks) share:
+// the config and one ZooKeeper session.
+type admin struct {
+	cfg  *config.Config
+	sess *lock.Session
+	log  zerolog.Logger
+}
+
+// loadConfig finds and loads the config file as the wrapper does.
+func loadConfig(app *App, configPath string) (*config.Config, error) {
+	path, err := config.Find(configPath, app.Getenv)
+	if err != nil {
+		return nil, &ExitError{Code: ExitConfig, Err: err}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &ExitError{Code: ExitConfig, Err: err}
+	}
+	return cfg, nil
+}
+
+// dialAdmin loads the config and connects. The caller closes the session.
+func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error) {
+	cfg, err := loadConfig(app, configPath)
+	if err != nil {
+		return nil, err
+	}
+	log, _, err := newLogger(app, cfg)
+	if err != nil {
+		return nil, &ExitError{Code: ExitConfig, Err: err}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// The same session options as a run: auth_file and TLS apply to
+	// operators' commands too.
+	opts, err := sessionOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := lock.Dial(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &admin{cfg: cfg, sess: sess, log: log}, nil
+}
+
+func (a *admin) close() { a.sess.Close() }
+
+// readData reads and parses the prefix znode's group data.
+func (a *admin) readData() (*config.Data, error) {
+	b, err := a.sess.ReadData(a.cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	d, err := config.ParseData(a.cfg.Prefix, b)
+	if err != nil {
+		return nil, &ExitError{Code: ExitDataErr, Err: err}
+	}
+	return d, nil
+}
+
+// loadGroupNames returns the sorted names of the groups defined in the
+// prefix znode named by the config at configPath (or the default config).
+// The crontab checker uses it.
+func loadGroupNames(app *App, configPath string) ([]string, error) {
+	a, err := dialAdmin(context.Background(), app, configPath)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	d, err := a.readData()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(d.Groups))
+	for g := range d.Groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -1,0 +1,342 @@
+package crontab
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// MaxCommand is the longest command Debian's cron runs as written: it
+// keeps the first 999 bytes of a longer one (MAX_COMMAND is 1000 in its
+// cron.h) and silently drops the rest.
+const MaxCommand = 999
+
+// Severity is a Nagios plugin state; its value is the plugin's exit code.
+type Severity int
+
+// Nagios plugin states, in their exit-code order.
+const (
+	OK Severity = iota
+	Warning
+	Critical
+	Unknown
+)
+
+// String returns the Nagios name of the state ("CRITICAL").
+func (s Severity) String() string {
+	switch s {
+	case OK:
+		return "OK"
+	case Warning:
+		return "WARNING"
+	case Critical:
+		return "CRITICAL"
+	}
+	return "UNKNOWN"
+}
+
+// Problem is one finding of the checker, at a file and line (0: the whole
+// file).
+type Problem struct {
+	File     string
+	Line     int
+	Severity Severity
+	Msg      string
+}
+
+// String returns "file:line: message", "file: message" when Line is 0, or
+// the message alone when File is empty.
+func (p Problem) String() string {
+	if p.File == "" {
+		return p.Msg
+	}
+	if p.Line == 0 {
+		return p.File + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+}
+
+// CheckOptions says how to check crontabs.
+type CheckOptions struct {
+	// Format of the files' job lines; FormatAuto decides per file (FormatOf).
+	Format Format
+	// ParseArgs parses the words after the switchman word, exactly as the
+	// wrapper would, and returns the --group given ("" for none). Required.
+	ParseArgs func(args []string) (group string, err error)
+	// Groups is the set of groups defined in ZooKeeper; nil skips the check.
+	Groups map[string]bool
+}
+
+// Report is what the checker found in a set of files.
+type Report struct {
+	Files       int       // files checked
+	Invocations int       // switchman invocations found
+	Problems    []Problem // sorted by Sort: most severe first
+}
+
+// CheckFile checks one crontab file's content and adds its invocations and
+// problems to r. name is used in messages and, with FormatAuto, to pick the
+// format.
+func (r *Report) CheckFile(name string, data []byte, opts CheckOptions) {
+	r.Files++
+	f := opts.Format
+	if f == FormatAuto {
+		f = formatFor(name, data)
+	}
+	if f == FormatSystem && filepath.Base(filepath.Dir(filepath.Clean(name))) == "cron.d" && !ValidCronDName(filepath.Base(name)) {
+		r.add(name, 0, Warning, "cron ignores this file: names in cron.d may only contain A-Z a-z 0-9 _ -")
+	}
+	for i, text := range strings.Split(string(data), "\n") {
+		r.checkLine(name, i+1, strings.TrimSuffix(text, "\r"), f, opts)
+	}
+}
+
+// formatFor is FormatOf, except that a file FormatOf calls a user crontab
+// is read as FormatSystem when its switchman lines all have a user before
+// the command ("TIME app /usr/bin/switchman ..."): a cron.d file kept
+// elsewhere, such as an example or a file before it is installed.
+func formatFor(name string, data []byte) Format {
+	if f := FormatOf(name); f != FormatUser {
+		return f
+	}
+	user, system := 0, 0
+	for _, text := range strings.Split(string(data), "\n") {
+		l, err := ParseLine(text, FormatUser)
+		if err != nil || l.Kind != Job {
+			continue
+		}
+		words, _ := cutFields(l.Command, 2)
+		switch {
+		case len(words) > 0 && path.Base(words[0]) == "switchman":
+			user++
+		case len(words) == 2 && userName.MatchString(words[0]) && path.Base(words[1]) == "switchman":
+			system++
+		}
+	}
+	if system > 0 && user == 0 {
+		return FormatSystem
+	}
+	return FormatUser
+}
+
+// userName is a plausible user field: what useradd accepts, and more.
+var userName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*\$?$`)
+
+// checkLine checks one line: problems on a line that invokes switchman are
+// critical (the job would not run as meant), others are warnings.
+func (r *Report) checkLine(file string, num int, text string, f Format, opts CheckOptions) {
+	sev := Warning
+	if strings.Contains(text, "switchman") {
+		sev = Critical
+	}
+	l, err := ParseLine(text, f)
+	if err != nil {
+		r.add(file, num, sev, err.Error())
+		return
+	}
+	if l.Kind != Job {
+		return
+	}
+	if f == FormatSystem && path.Base(l.User) == "switchman" {
+		r.add(file, num, Critical, fmt.Sprintf("no user field: cron would run the command as user %q", l.User))
+		return
+	}
+	cmd, _ := cronCommand(l.Command)
+	if len(cmd) > MaxCommand {
+		r.add(file, num, sev, fmt.Sprintf("command is %d bytes; Debian's cron cuts it at %d", len(cmd), MaxCommand))
+	}
+	calls, err := invocations(cmd)
+	if err != nil {
+		r.add(file, num, sev, "command: "+err.Error())
+		return
+	}
+	for _, c := range calls {
+		r.Invocations++
+		r.checkCall(file, num, c, opts)
+	}
+}
+
+func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
+	group, err := opts.ParseArgs(c.args)
+	if err != nil {
+		r.add(file, num, Critical, "switchman flags: "+err.Error())
+		return
+	}
+	if group == "" || opts.Groups == nil {
+		return
+	}
+	switch {
+	case c.dynamic[group]:
+		r.add(file, num, Warning, fmt.Sprintf("group %q is computed by the shell; not checked against ZooKeeper", group))
+	case !opts.Groups[group]:
+		r.add(file, num, Critical, fmt.Sprintf("group %q is not defined in ZooKeeper", group))
+	}
+}
+
+func (r *Report) add(file string, line int, sev Severity, msg string) {
+	r.Problems = append(r.Problems, Problem{File: file, Line: line, Severity: sev, Msg: msg})
+}
+
+// Finish adds the whole-run findings (nothing found at all is a warning:
+// the check is probably pointed at the wrong files) and sorts the problems
+// most severe first, then by file and line. Call it once, after the last
+// CheckFile.
+func (r *Report) Finish() {
+	if r.Invocations == 0 {
+		r.add("", 0, Warning, fmt.Sprintf("no switchman invocations found in %d files", r.Files))
+	}
+	sort.SliceStable(r.Problems, func(i, j int) bool {
+		a, b := r.Problems[i], r.Problems[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}
+
+// Status is the most severe problem's severity, or OK.
+func (r *Report) Status() Severity {
+	if len(r.Problems) == 0 {
+		return OK
+	}
+	return r.Problems[0].Severity
+}
+
+// Summary returns the Nagios plugin status line: state, the most severe
+// problem (or the counts), and performance data. It never contains a
+// newline, and the text before the perfdata never contains "|".
+func (r *Report) Summary() string {
+	text := fmt.Sprintf("%d switchman lines in %d files", r.Invocations, r.Files)
+	if n := len(r.Problems); n > 0 {
+		text = r.Problems[0].String()
+		if n > 1 {
+			text += fmt.Sprintf(" (+%d more)", n-1)
+		}
+	}
+	return fmt.Sprintf("CRONTAB %s - %s | files=%d;;;0 switchman_lines=%d;;;0 problems=%d;;;0",
+		r.Status(), nagiosText(text), r.Files, r.Invocations, len(r.Problems))
+}
+
+// nagiosText keeps a message on one line and out of the perfdata: Nagios
+// splits the output at the first "|".
+func nagiosText(s string) string {
+	s = strings.ReplaceAll(s, "|", "(pipe)")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// ValidCronDName reports whether Debian's cron reads a file of this name
+// in /etc/cron.d: it skips names with anything but letters, digits, _ and
+// - (run-parts' rule), which includes any name with a dot.
+func ValidCronDName(name string) bool {
+	return cronDName.MatchString(name)
+}
+
+var cronDName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// call is one switchman invocation in a command.
+type call struct {
+	args    []string
+	dynamic map[string]bool // args that hold shell expansions
+}
+
+// wrappers are commands that commonly run switchman as their argument;
+// the first word named switchman after one of them is an invocation.
+var wrappers = map[string]bool{
+	"exec": true, "env": true, "nice": true, "ionice": true, "nohup": true,
+	"setsid": true, "chronic": true, "timeout": true, "flock": true, "time": true,
+}
+
+// invocations finds the switchman invocations in a command: simple
+// commands whose command word is named switchman, or whose command word is
+// a wrapper (nice, flock, ...) followed by a word named switchman. A word
+// named switchman elsewhere ("test -x /usr/bin/switchman") is not one.
+func invocations(cmd string) ([]call, error) {
+	toks, err := lex(cmd, false)
+	if err != nil {
+		return nil, err
+	}
+	var calls []call
+	for _, words := range simpleCommands(cmd, toks) {
+		if c, ok := findCall(words); ok {
+			calls = append(calls, c)
+		}
+	}
+	return calls, nil
+}
+
+var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+func findCall(words []token) (call, bool) {
+	for len(words) > 0 && words[0].assign {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return call{}, false
+	}
+	start := -1
+	switch {
+	case path.Base(words[0].text) == "switchman":
+		start = 0
+	case wrappers[path.Base(words[0].text)]:
+		for i, w := range words[1:] {
+			if path.Base(w.text) == "switchman" {
+				start = i + 1
+				break
+			}
+		}
+	}
+	if start < 0 {
+		return call{}, false
+	}
+	c := call{dynamic: map[string]bool{}}
+	for _, w := range words[start+1:] {
+		c.args = append(c.args, w.text)
+		if w.dynamic {
+			c.dynamic[w.text] = true
+		}
+	}
+	return c, true
+}
+
+// redirections take the next word as their target.
+var redirections = map[string]bool{"<": true, ">": true, ">>": true, "<&": true, ">&": true, "<>": true, ">|": true, "<<": true, "<<-": true, "&>": true}
+
+// simpleCommands splits tokens at control operators and drops
+// redirections with their targets and IO numbers ("2>&1"), marking
+// assignments by their raw text (quotes make "A='x y'" one word).
+func simpleCommands(src string, toks []token) [][]token {
+	var out [][]token
+	var cur []token
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.op && redirections[t.text]:
+			if n := len(cur); n > 0 && cur[n-1].end == t.start && isDigits(cur[n-1].text) {
+				cur = cur[:n-1]
+			}
+			i++ // the target
+		case t.op:
+			out = append(out, cur)
+			cur = nil
+		default:
+			t.assign = assignment.MatchString(src[t.start:t.end])
+			cur = append(cur, t)
+		}
+	}
+	return append(out, cur)
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

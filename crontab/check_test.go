@@ -1,0 +1,151 @@
+package crontab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fakeParseArgs stands in for the wrapper's flag parser: it knows the
+// wrapper's flags and refuses anything else, which is all the checker
+// relies on.
+func fakeParseArgs(args []string) (string, error) {
+	group := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i == len(args)-1 {
+				return "", errors.New("no command after --")
+			}
+			return group, nil
+		case a == "-g" || a == "--group" || a == "--lockname" || a == "--lease" || a == "--timeout" || a == "-c":
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("flag %s needs a value", a)
+			}
+			if a == "-g" || a == "--group" {
+				group = args[i+1]
+			}
+			i++
+		case a == "--no-lock" || strings.HasPrefix(a, "--wait"):
+		case strings.HasPrefix(a, "-"):
+			return "", fmt.Errorf("unknown flag %s", a)
+		default:
+			return group, nil
+		}
+	}
+	return "", errors.New("no command")
+}
+
+func TestInvocations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cmd  string
+		want [][]string
+	}{
+		{name: "plain", cmd: "/usr/bin/switchman -g a -- /bin/job x", want: [][]string{{"-g", "a", "--", "/bin/job", "x"}}},
+		{name: "by PATH", cmd: "switchman -- job", want: [][]string{{"--", "job"}}},
+		{name: "env prefix", cmd: "TZ=UTC LANG='C x' /usr/bin/switchman -- job", want: [][]string{{"--", "job"}}},
+		{name: "test guard is not a call", cmd: "test -x /usr/bin/switchman && /usr/bin/switchman -g b -- job",
+			want: [][]string{{"-g", "b", "--", "job"}}},
+		{name: "wrapper", cmd: "nice -n 10 /usr/bin/switchman -- job", want: [][]string{{"--", "job"}}},
+		{name: "redirections dropped", cmd: "/usr/bin/switchman -- job >/dev/null 2>&1", want: [][]string{{"--", "job"}}},
+		{name: "two calls", cmd: "switchman -- a; switchman -- b | cat", want: [][]string{{"--", "a"}, {"--", "b"}}},
+		{name: "none", cmd: "/usr/bin/job --switchman", want: nil},
+		{name: "echo mention", cmd: "echo switchman", want: nil},
+		{name: "comment", cmd: "/bin/true # switchman -- x", want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			calls, err := invocations(tt.cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][]string
+			for _, c := range calls {
+				got = append(got, c.args)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("invocations(%q) = %q, want %q", tt.cmd, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckGolden(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "check")
+	groups := map[string]bool{"reports": true, "billing": true}
+	var r Report
+	names := []string{"cron.d/good", "cron.d/bad", "cron.d/bad.name", "user.crontab"}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.CheckFile(n, data, CheckOptions{ParseArgs: fakeParseArgs, Groups: groups})
+	}
+	r.Finish()
+	var b strings.Builder
+	fmt.Fprintf(&b, "status: %v\nsummary: %s\n", r.Status(), r.Summary())
+	for _, p := range r.Problems {
+		fmt.Fprintf(&b, "%v %s\n", p.Severity, p)
+	}
+	golden(t, filepath.Join(dir, "report.golden"), b.String())
+	if r.Status() != Critical {
+		t.Errorf("status = %v, want CRITICAL", r.Status())
+	}
+}
+
+func TestCheckStates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, file, content string
+		groups              map[string]bool
+		want                Severity
+		summary             string
+	}{
+		{name: "ok", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g a -- /bin/job\n",
+			groups: map[string]bool{"a": true}, want: OK,
+			summary: "CRONTAB OK - 1 switchman lines in 1 files | files=1;;;0 switchman_lines=1;;;0 problems=0;;;0"},
+		{name: "no zk check", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g zz -- /bin/job\n", want: OK},
+		{name: "nothing found", file: "/etc/cron.d/x", content: "* * * * * root /bin/job\n", want: Warning,
+			summary: "CRONTAB WARNING - no switchman invocations found in 1 files | files=1;;;0 switchman_lines=0;;;0 problems=1;;;0"},
+		{name: "dynamic group", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g $(cat /etc/g) -- /bin/job\n",
+			groups: map[string]bool{"a": true}, want: Warning},
+		{name: "missing group", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g b -- /bin/job\n",
+			groups: map[string]bool{"a": true}, want: Critical},
+		{name: "pipe kept out of perfdata", file: "c", content: "* * * * * /usr/bin/switchman --bad -- a | b\n", want: Critical,
+			summary: "CRONTAB CRITICAL - c:1: switchman flags: unknown flag --bad | files=1;;;0 switchman_lines=1;;;0 problems=1;;;0"},
+		{name: "system lines in a file named like a user crontab", file: "examples/crontab",
+			content: "MAILTO=x\n*/5 * * * *  app  /usr/bin/switchman -g a -- /bin/job\n", groups: map[string]bool{"a": true}, want: OK,
+			summary: "CRONTAB OK - 1 switchman lines in 1 files | files=1;;;0 switchman_lines=1;;;0 problems=0;;;0"},
+		{name: "user crontab stays user", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * app /usr/bin/switchman -g a -- /bin/job\n",
+			groups: map[string]bool{"a": true}, want: OK},
+		{name: "user line in cron.d", file: "/etc/cron.d/x", content: "* * * * * /usr/bin/switchman -- /bin/job\n", want: Critical},
+		{name: "too long", file: "c", content: "* * * * * /usr/bin/switchman -- /bin/job " + strings.Repeat("x", 1000) + "\n", want: Critical},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r Report
+			r.CheckFile(tt.file, []byte(tt.content), CheckOptions{ParseArgs: fakeParseArgs, Groups: tt.groups})
+			r.Finish()
+			if r.Status() != tt.want {
+				t.Fatalf("status = %v, want %v; problems %v", r.Status(), tt.want, r.Problems)
+			}
+			if tt.summary != "" && r.Summary() != tt.summary {
+				t.Errorf("summary = %q\nwant      %q", r.Summary(), tt.summary)
+			}
+			if s := r.Summary(); strings.Count(s, "|") != 1 || strings.ContainsAny(s, "\n\r") {
+				t.Errorf("summary %q is not one Nagios line", s)
+			}
+		})
+	}
+}

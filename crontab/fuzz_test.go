@@ -1,0 +1,110 @@
+package crontab
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// oneLine fails the test when an error message is empty or spans lines:
+// every rejection must be one clear line.
+func oneLine(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
+		t.Fatalf("error message %q is not one non-empty line", msg)
+	}
+}
+
+func FuzzParseSchedule(f *testing.F) {
+	for _, s := range []string{"* * * * *", "*/5 9-17 * jan-jun mon-fri", "@daily", "61 * * * *", "*/0 * * * *", "1-2/3,4 * * * 7"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseSchedule(s)
+		if err != nil {
+			oneLine(t, err)
+			if !errors.Is(err, ErrSchedule) {
+				t.Fatalf("error %v does not match ErrSchedule", err)
+			}
+			return
+		}
+		again, err := ParseSchedule(got)
+		if err != nil || again != got {
+			t.Fatalf("normalized %q does not parse to itself: %q, %v", got, again, err)
+		}
+	})
+}
+
+func FuzzParseField(f *testing.F) {
+	f.Add(0, "*/15")
+	f.Add(3, "jan-dec/2")
+	f.Add(4, "mon-fri,0")
+	f.Add(1, "24")
+	f.Fuzz(func(t *testing.T, field int, s string) {
+		if err := ParseField(Field(field), s); err != nil {
+			oneLine(t, err)
+			if !errors.Is(err, ErrSchedule) {
+				t.Fatalf("error %v does not match ErrSchedule", err)
+			}
+		}
+	})
+}
+
+func FuzzParseLine(f *testing.F) {
+	f.Add("*/2 * * * * root /usr/bin/switchman -g a -- /bin/job 'x y' >/dev/null 2>&1", true)
+	f.Add("@reboot /usr/bin/switchman --lockname $(hostname)-x -- job%stdin", false)
+	f.Add("MAILTO=\"\"", true)
+	f.Add("0 0 * * * root nice switchman -- a; switchman -- b | c", true)
+	f.Fuzz(func(t *testing.T, s string, system bool) {
+		format := FormatUser
+		if system {
+			format = FormatSystem
+		}
+		l, err := ParseLine(s, format)
+		if err != nil {
+			oneLine(t, err)
+			return
+		}
+		if l.Kind == Job {
+			if _, err := ParseSchedule(l.Schedule); err != nil {
+				t.Fatalf("job line %q has an invalid schedule %q", s, l.Schedule)
+			}
+		}
+		var r Report
+		r.CheckFile("fuzz", []byte(s), CheckOptions{Format: format, ParseArgs: fakeParseArgs, Groups: map[string]bool{"a": true}})
+		r.Finish()
+		if sum := r.Summary(); strings.Count(sum, "|") != 1 || strings.ContainsAny(sum, "\n\r") {
+			t.Fatalf("summary %q is not one Nagios line", sum)
+		}
+	})
+}
+
+func FuzzSplitParams(f *testing.F) {
+	for _, s := range []string{"--mod 2 --rem 0", `--name "a b" 'c;d'`, "--fmt %Y", `a\ b`, "$HOME", "'unclosed"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitParams(s)
+		if err != nil {
+			oneLine(t, err)
+			return
+		}
+		// A word that Quote accepts must come back unchanged through sh.
+		for _, w := range words {
+			q, err := Quote(w)
+			if err != nil {
+				continue
+			}
+			back, err := SplitParams(q)
+			if err != nil || len(back) != 1 || back[0] != w {
+				t.Fatalf("Quote(%q) = %q splits to %q, %v", w, q, back, err)
+			}
+		}
+		// What cron hands sh is exactly the params text.
+		if esc, err := EscapePercent(s); err == nil {
+			if cmd, stdin := cronCommand(esc); cmd != s || stdin != "" {
+				t.Fatalf("cron turns %q into %q + stdin %q, want %q", esc, cmd, stdin, s)
+			}
+		}
+	})
+}

@@ -1,0 +1,100 @@
+package crontabgen
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/acme/switchman/metadata"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// golden compares got with the file, or rewrites the file with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s--- got\n%s", path, want, got)
+	}
+}
+
+// caseOptions reads a case's args file: one option a line, key=value.
+func caseOptions(t *testing.T, path string) Options {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o Options
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "package":
+			o.Package = v
+		case "install-dir":
+			o.InstallDir = v
+		case "user":
+			o.User = v
+		case "shell":
+			o.Shell = v
+		case "path":
+			o.Path = v
+		case "debhelper":
+			o.Debhelper = true
+		default:
+			t.Fatalf("%s: unknown option %q", path, line)
+		}
+	}
+	return o
+}
+
+// render shows generated files, or the error, as golden text.
+func render(files []File, err error) string {
+	if err != nil {
+		return "error:\n" + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, f := range files {
+		fmt.Fprintf(&b, "==> %s <==\n%s", f.Name, f.Bytes())
+	}
+	return b.String()
+}
+
+// TestGenerateGolden runs every case under testdata/cases: src/ holds the
+// scripts, args the options, want.golden the files or the errors.
+func TestGenerateGolden(t *testing.T) {
+	t.Parallel()
+	cases, err := filepath.Glob(filepath.Join("testdata", "cases", "*"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, dir := range cases {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			files, err := Generate([]string{filepath.Join(dir, "src")}, caseOptions(t, filepath.Join(dir, "args")))
+			if strings.HasPrefix(filepath.Base(dir), "err-") {
+				var el metadata.ErrorList
+				if !errors.As(err, &el) || files != nil {
+					t.Fatalf("want an ErrorList and no files, got %v, %d files", err, len(files))
+				}
+			} else if err != nil {
+				t.Fatalf("Generate: %v", err)
+			}
+			golden(t, filepath.Join(dir, "want.golden"), render(files, err))
+		})
+	}
+}

@@ -1,0 +1,3 @@
+# <crontab>
+#   time: @daily
+# </crontab>

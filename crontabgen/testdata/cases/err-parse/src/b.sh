@@ -1,0 +1,2 @@
+# <crontab>
+#   time: @daily

@@ -1,0 +1,10 @@
+# <crontab>
+#   time: @daily
+#   package: e
+#   params: --a=1
+# </crontab>
+# <crontab>
+#   time: @daily
+#   package: e
+#   params: --a 1
+# </crontab>

@@ -1,0 +1,5 @@
+# <crontab>
+#   time: @daily
+#   package: e
+#   lockname: shared-on-purpose
+# </crontab>

@@ -1,0 +1,5 @@
+# <crontab>
+#   time: @hourly
+#   package: e
+#   lockname: shared-on-purpose
+# </crontab>

@@ -1,0 +1,8 @@
+# <crontab>
+#   time: @daily
+#   package: e
+# </crontab>
+# <crontab>
+#   time: @daily
+#   package: e
+# </crontab>

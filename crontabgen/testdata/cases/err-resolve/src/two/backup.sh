@@ -1,0 +1,4 @@
+# <crontab>
+#   time: @hourly
+#   package: e
+# </crontab>

@@ -1,0 +1,23 @@
+#!/bin/sh
+# <crontab>
+#   time: 30 4 * jan-jun mon-fri
+#   package: tools
+#   params: --report daily --format '%Y-%m-%d' --title "Daily report"
+#   group: reports
+#   lockname: daily-report
+#   lease: FQDN_cpu=1:CPU
+#   lease: FQDN_mem=4:int(MEMMB/1024)
+#   timeout: 2h
+#   wait: 5m
+#   user: reporter
+#   env: TZ=UTC
+#   env: LC_ALL=C.UTF-8
+#   env: EMPTY=
+#   mailto: reports@example.com
+#   comment: the daily report, needs 4 GB
+# </crontab>
+# <crontab>
+#   time: @reboot
+#   package: tools
+#   no_lock: yes
+# </crontab>

@@ -1,0 +1,4 @@
+# <crontab>
+#   time: 0 0 * * *
+#   package: tools
+# </crontab>

@@ -1,0 +1,8 @@
+# <crontab>
+#   time: @hourly
+# </crontab>
+# <crontab>
+#   time: @weekly
+#   package: acme-extra
+#   params: --deep
+# </crontab>

@@ -1,0 +1,4 @@
+# <crontab>
+#   time: @monthly
+#   package: acme-extra
+# </crontab>

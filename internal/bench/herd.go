@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// herdRound is one herd: n switchman processes released at one instant on
+// one lock name.
+type herdRound struct {
+	N int
+	// Ran is how many children ran; the lock allows exactly one.
+	Ran int
+	// Losers is the time from the release until every switchman but the
+	// winner had exited (they found the lock busy); All, until the last
+	// one did, after the winner's child was let go.
+	Losers, All time.Duration
+	// PacketsPerRun is ZooKeeper requests served per switchman process.
+	PacketsPerRun float64
+	// Failed counts processes that exited non-zero.
+	Failed int
+	// CPUPerRun is the mean user+system CPU time of a process (the
+	// barrier shell, switchman and, for the winner, its child).
+	CPUPerRun time.Duration
+}
+
+// herdTimeout bounds each wait of a herd round.
+const herdTimeout = 60 * time.Second
+
+// barrierScript holds each process at a FIFO until the bench opens its
+// write end, which wakes every reader at once: the whole herd starts in
+// the same instant rather than in fork order. It first reports, on fd 3,
+// that it is about to block.
+const barrierScript = `printf x >&3; exec 3>&-; : <"$0"; exec "$@"`
+
+// measureHerd runs rounds herds of n processes each.
+func measureHerd(f *fixture, n, rounds int) ([]herdRound, error) {
+	var out []herdRound
+	for i := range rounds {
+		r, err := f.herdOnce(n, i)
+		if err != nil {
+			return out, fmt.Errorf("herd round %d: %w", i, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// herdProc is one process of a herd and, once reaped, its exit status.
+type herdProc struct {
+	cmd  *exec.Cmd
+	code int
+}
+
+// herdOnce runs one herd in its own directory and checks that every
+// process exited 0 (run, or skipped on the busy lock).
+func (f *fixture) herdOnce(n, round int) (herdRound, error) {
+	r := herdRound{N: n}
+	dir := filepath.Join(f.dir, fmt.Sprintf("herd-%d", round))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return r, err
+	}
+	fifo, ran, release := filepath.Join(dir, "go"), filepath.Join(dir, "ran"), filepath.Join(dir, "release")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return r, fmt.Errorf("mkfifo: %w", err)
+	}
+	procs, err := f.startHerd(n, fifo, ran, release, dir)
+	if err != nil {
+		return r, err
+	}
+	p0, err := f.packetsReceived()
+	if err != nil {
+		abort(procs)
+		return r, err
+	}
+	start := time.Now()
+	// Opening the write end blocks until a reader is there, and every
+	// process is already blocked reading: all wake now. The write end
+	// stays open so that a straggler's open cannot block.
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		abort(procs)
+		return r, err
+	}
+	defer w.Close()
+	r.Losers, r.All, err = waitHerd(procs, start, ran, release)
+	if err != nil {
+		return r, err
+	}
+	p1, err := f.packetsReceived()
+	if err != nil {
+		return r, err
+	}
+	r.PacketsPerRun = float64(p1-p0) / float64(n)
+	var cpu time.Duration
+	for _, p := range procs {
+		if p.code != 0 {
+			r.Failed++
+		}
+		cpu += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+	}
+	r.CPUPerRun = cpu / time.Duration(n)
+	r.Ran = countLines(ran)
+	if r.Failed > 0 {
+		errs, _ := os.ReadFile(filepath.Join(dir, "stderr"))
+		return r, fmt.Errorf("%d of %d processes exited non-zero; stderr: %.500s", r.Failed, n, errs)
+	}
+	return r, nil
+}
+
+// startHerd starts n barrier shells, each to exec switchman, and returns
+// once all of them are about to block on the FIFO.
+func (f *fixture) startHerd(n int, fifo, ran, release, dir string) ([]*herdProc, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	errFile, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		pw.Close()
+		return nil, err
+	}
+	defer errFile.Close()
+	env := append(os.Environ(), envChild+"=herd", envRan+"="+ran, envRelease+"="+release)
+	var procs []*herdProc
+	for range n {
+		cmd := exec.Command("/bin/sh", "-c", barrierScript, fifo, f.bin, "-c", f.cfg, "--lockname", "herd", "--", f.self)
+		cmd.Env = env
+		cmd.Stderr = errFile
+		cmd.ExtraFiles = []*os.File{pw}
+		if err := cmd.Start(); err != nil {
+			pw.Close()
+			abort(procs)
+			return nil, fmt.Errorf("start herd process: %w", err)
+		}
+		procs = append(procs, &herdProc{cmd: cmd, code: -1})
+	}
+	pw.Close() // only the children hold the write end now
+	if err := pr.SetReadDeadline(time.Now().Add(herdTimeout)); err != nil {
+		abort(procs)
+		return nil, err
+	}
+	if _, err := io.ReadFull(pr, make([]byte, n)); err != nil {
+		abort(procs)
+		return nil, fmt.Errorf("herd processes did not all reach the barrier: %w", err)
+	}
+	// A process reports just before its open(); give the last ones time
+	// to enter it. Late ones are not held back anyway: the write end stays
+	// open.
+	time.Sleep(50 * time.Millisecond)
+	return procs, nil
+}
+
+// waitHerd waits until every process whose child did not run has exited,
+// lets the running children go, and waits for the rest. It returns both
+// times from start.
+func waitHerd(procs []*herdProc, start time.Time, ran, release string) (losers, all time.Duration, err error) {
+	exited := make(chan *herdProc, len(procs))
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = p.cmd.Wait()
+			p.code = p.cmd.ProcessState.ExitCode()
+			exited <- p
+		}()
+	}
+	defer wg.Wait()
+	timeout := time.After(herdTimeout)
+	// Polling the ran file: a child that ran stays alive until released,
+	// so exited + ran == n means every other process is done.
+	poll := time.NewTicker(2 * time.Millisecond)
+	defer poll.Stop()
+	for count := 0; count < len(procs); {
+		select {
+		case <-exited:
+			count++
+		case <-poll.C:
+		case <-timeout:
+			killAll(procs)
+			return 0, 0, fmt.Errorf("%d of %d processes still running after %s", len(procs)-count, len(procs), herdTimeout)
+		}
+		if losers == 0 && count+countLines(ran) >= len(procs) {
+			losers = time.Since(start)
+			if err := os.WriteFile(release, nil, 0o644); err != nil {
+				killAll(procs)
+				return 0, 0, err
+			}
+		}
+	}
+	return losers, time.Since(start), nil
+}
+
+// countLines returns the number of lines in the file at path (0 if none).
+func countLines(path string) int {
+	b, _ := os.ReadFile(path)
+	return bytes.Count(b, []byte("\n"))
+}
+
+// killAll kills every process of the herd; their waiters reap them.
+func killAll(procs []*herdProc) {
+	for _, p := range procs {
+		if p.cmd.Process != nil {
+			_ = p.cmd.Process.Kill()
+		}
+	}
+}
+
+// abort kills and reaps the herd before its waiters exist.
+func abort(procs []*herdProc) {
+	killAll(procs)
+	for _, p := range procs {
+		_ = p.cmd.Wait()
+	}
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// Variant keys of the overhead measurement. The first three are what the
+// issue compares; the others split switchman's time into its parts.
+const (
+	vBare    = "bare"    // /bin/true
+	vFlock   = "flock"   // flock(1) around /bin/true: the local-lock floor
+	vLocked  = "locked"  // switchman -- /bin/true: lock taken and released
+	vGoFloor = "gofloor" // an empty Go program: any Go wrapper's floor
+	vVersion = "version" // switchman --version: this binary's start-up alone
+	vNoLock  = "nolock"  // switchman --no-lock -- /bin/true: config and supervision, no ZooKeeper
+	vBase    = "base"    // -baseline BIN -- /bin/true: another build, for before/after comparisons
+)
+
+// overheadResult holds whole-process wall times per variant, measured in
+// interleaved rounds (index i of every slice is round i).
+type overheadResult struct {
+	Times map[string][]time.Duration
+	// CPU is user+system CPU time per run and variant (the child's
+	// included, as wait4 reports it).
+	CPU map[string][]time.Duration
+	// Locked is how many measured switchman runs (the baseline's too)
+	// created and deleted a lock node (from PREFIX/locks' child version).
+	Locked int
+	// PacketsPerRun is ZooKeeper requests served per locked switchman run
+	// (averaged with the baseline's, when there is one).
+	PacketsPerRun float64
+}
+
+// overheadWarmup rounds run first and are not recorded: they fill the page
+// cache and let ZooKeeper's JIT compile its request path.
+const overheadWarmup = 10
+
+type variant struct {
+	key  string
+	argv []string
+}
+
+// measureOverhead runs every variant once per round, rounds times,
+// starting each round with a different variant so that none always
+// follows another.
+func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline string) (overheadResult, error) {
+	r := overheadResult{Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}}
+	goFloor, err := buildGoFloor(ctx, f.dir)
+	if err != nil {
+		return r, err
+	}
+	variants := []variant{
+		{vBare, []string{"/bin/true"}},
+		{vFlock, []string{"flock", filepath.Join(f.dir, "flock.lock"), "/bin/true"}},
+		{vLocked, []string{f.bin, "-c", f.cfg, "--", "/bin/true"}},
+		{vGoFloor, []string{goFloor}},
+		{vVersion, []string{f.bin, "--version"}},
+		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
+	}
+	if baseline != "" {
+		variants = append(variants, variant{vBase, []string{baseline, "-c", f.cfg, "--", "/bin/true"}})
+	}
+	errPath := filepath.Join(f.dir, "overhead-stderr")
+	errFile, err := os.Create(errPath)
+	if err != nil {
+		return r, err
+	}
+	defer errFile.Close()
+	run := func(v variant) (wall, cpu time.Duration, err error) {
+		cmd := exec.CommandContext(ctx, v.argv[0], v.argv[1:]...)
+		// Files, not buffers: no copying goroutine skews one variant.
+		cmd.Stderr = errFile
+		start := time.Now()
+		err = cmd.Run()
+		wall = time.Since(start)
+		if err != nil {
+			b, _ := os.ReadFile(errPath)
+			return wall, 0, fmt.Errorf("%v: %w (stderr: %q)", v.argv, err, b)
+		}
+		return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	}
+	for i := range overheadWarmup * len(variants) {
+		if _, _, err := run(variants[i%len(variants)]); err != nil {
+			return r, err
+		}
+	}
+	cv0, err := f.lockCversion()
+	if err != nil {
+		return r, err
+	}
+	p0, err := f.packetsReceived()
+	if err != nil {
+		return r, err
+	}
+	for i := range rounds {
+		for k := range variants {
+			v := variants[(i+k)%len(variants)]
+			wall, cpu, err := run(v)
+			if err != nil {
+				return r, err
+			}
+			r.Times[v.key] = append(r.Times[v.key], wall)
+			r.CPU[v.key] = append(r.CPU[v.key], cpu)
+		}
+	}
+	p1, err := f.packetsReceived()
+	if err != nil {
+		return r, err
+	}
+	cv1, err := f.lockCversion()
+	if err != nil {
+		return r, err
+	}
+	r.Locked = int(cv1-cv0) / 2
+	locked := rounds
+	if baseline != "" {
+		locked *= 2 // the baseline's runs talk to ZooKeeper too
+	}
+	r.PacketsPerRun = float64(p1-p0) / float64(locked)
+	if b, _ := os.ReadFile(errPath); len(b) > 0 {
+		return r, fmt.Errorf("a run printed to stderr: %q", b)
+	}
+	return r, nil
+}
+
+// buildGoFloor compiles an empty Go program: what any wrapper written in
+// Go pays to start, before doing anything.
+func buildGoFloor(ctx context.Context, dir string) (string, error) {
+	src := filepath.Join(dir, "gofloor.go")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "gofloor")
+	goTool := os.Getenv("GO")
+	if goTool == "" {
+		goTool = "go"
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, src)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the empty Go program: %w: %s", err, out)
+	}
+	return bin, nil
+}
+
+// minus returns a[i]-b[i]: per-round differences.
+func minus(a, b []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(a))
+	for i := range a {
+		out[i] = a[i] - b[i]
+	}
+	return out
+}
+
+// ratios returns a[i]/b[i]: per-round ratios.
+func ratios(a, b []time.Duration) []float64 {
+	out := make([]float64, len(a))
+	for i := range a {
+		out[i] = float64(a[i]) / float64(b[i])
+	}
+	return out
+}

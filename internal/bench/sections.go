@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Targets, from the benchmark issue.
+const (
+	targetOverheadMs = 10.0 // median above bare exec, on loopback
+	targetRSSMB      = 12.0
+	targetReactionMs = 50.0 // p99
+)
+
+// overheadSections returns the wall-time section and the CPU-time section.
+func overheadSections(f *fixture, o options, rep *report) []section {
+	s := section{Title: "1. Overhead: whole-process wall time of /bin/true"}
+	// Generous: a run takes milliseconds; this only stops a hung one.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := measureOverhead(ctx, f, o.Rounds, o.Baseline)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("overhead", err))
+		return []section{s}
+	}
+	s.Rows = append(overheadRows(r, o), splitRows(r.Times)...)
+	if o.Baseline != "" {
+		s.Rows = append(s.Rows,
+			row{Name: "baseline `" + o.Baseline + " -- /bin/true`", Unit: "ms", S: summarize(ms(r.Times[vBase]))},
+			row{Name: "switchman − baseline, per round", Unit: "ms", S: summarize(ms(minus(r.Times[vLocked], r.Times[vBase])))},
+		)
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Overhead: %d interleaved rounds after %d warm-up rounds; each round runs every variant "+
+		"once (bare, flock, switchman locked, an empty Go program, `switchman --version`, `switchman --no-lock`), starting with a "+
+		"different one each round. Times are fork+exec+wait as seen by the parent (Go os/exec). Differences and ratios are taken "+
+		"within each round. The config names no hostname, so each run also resolves its FQDN, as in production.", o.Rounds, overheadWarmup))
+	rep.Notes = append(rep.Notes, "ZooKeeper requests are mntr's zk_packets_received delta (session handshake, requests, "+
+		"pings and close) divided by runs; the bench's own idle admin session adds at most one ping per 10 s to the total.")
+	return []section{s, cpuSection(r)}
+}
+
+// overheadRows are the issue's comparisons: switchman against bare exec
+// and flock(1), and the checks that every run really took the lock.
+func overheadRows(r overheadResult, o options) []row {
+	t := r.Times
+	wantLocked := o.Rounds
+	if o.Baseline != "" {
+		wantLocked *= 2
+	}
+	over := summarize(ms(minus(t[vLocked], t[vBare])))
+	return []row{
+		{Name: "`/bin/true` (bare exec)", Unit: "ms", S: summarize(ms(t[vBare]))},
+		{Name: "`flock FILE /bin/true`", Unit: "ms", S: summarize(ms(t[vFlock]))},
+		{Name: "`switchman -c CFG -- /bin/true` (lock taken and released)", Unit: "ms", S: summarize(ms(t[vLocked]))},
+		{Name: "switchman − bare, per round", Unit: "ms", S: over,
+			Target: fmt.Sprintf("median < %g ms", targetOverheadMs), Met: met(over.Median < targetOverheadMs)},
+		{Name: "switchman − flock, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vFlock])))},
+		{Name: "switchman ÷ bare, per round", Unit: "×", S: summarize(ratios(t[vLocked], t[vBare]))},
+		{Name: "switchman ÷ flock, per round", Unit: "×", S: summarize(ratios(t[vLocked], t[vFlock]))},
+		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
+			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
+		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
+	}
+}
+
+// splitRows split switchman's time into its parts, each the per-round
+// difference of two variants.
+func splitRows(t map[string][]time.Duration) []row {
+	part := func(name string, a, b string) row {
+		return row{Name: "*where the time goes:* " + name, Unit: "ms", S: summarize(ms(minus(t[a], t[b])))}
+	}
+	return []row{
+		part("empty Go program − bare", vGoFloor, vBare),
+		part("`switchman --version` − empty Go program (binary size, package init)", vVersion, vGoFloor),
+		part("`switchman --no-lock -- /bin/true` − `--version` (config, FQDN, supervision, child)", vNoLock, vVersion),
+		part("locked − `--no-lock` (everything ZooKeeper: session, lock, run record, release)", vLocked, vNoLock),
+	}
+}
+
+// cpuSection shows the CPU time of every overhead variant.
+func cpuSection(r overheadResult) section {
+	s := section{Title: "1b. CPU time (user+sys, child included) per run of the overhead variants"}
+	for _, v := range []struct{ key, name string }{
+		{vBare, "`/bin/true`"}, {vFlock, "`flock FILE /bin/true`"}, {vGoFloor, "empty Go program"},
+		{vVersion, "`switchman --version`"}, {vNoLock, "`switchman --no-lock -- /bin/true`"},
+		{vLocked, "`switchman -- /bin/true` (locked)"}, {vBase, "baseline (locked)"},
+	} {
+		if len(r.CPU[v.key]) > 0 {
+			s.Rows = append(s.Rows, row{Name: v.name, Unit: "ms", S: summarize(ms(r.CPU[v.key]))})
+		}
+	}
+	return s
+}
+
+func memorySection(f *fixture, o options, rep *report) section {
+	s := section{Title: "2. Memory of the switchman process while its child sleeps"}
+	r, err := measureMemory(f, o.MemoryRuns)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("memory", err))
+		return s
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Memory: read from /proc/PID/status %s after the child is ready, %d runs. "+
+		"RssFile is the part of the binary's pages in memory: page cache shared by every switchman process of the host; "+
+		"RssAnon is the part each process adds on its own.", memorySettle, o.MemoryRuns))
+	rss := summarize(mb(r["VmRSS"]))
+	s.Rows = append(s.Rows,
+		row{Name: "VmRSS", Unit: "MB", S: rss, Target: fmt.Sprintf("< %g MB", targetRSSMB), Met: met(rss.Max < targetRSSMB)},
+		row{Name: "VmHWM (peak RSS)", Unit: "MB", S: summarize(mb(r["VmHWM"]))},
+		row{Name: "*of VmRSS:* RssAnon (heap, stacks)", Unit: "MB", S: summarize(mb(r["RssAnon"]))},
+		row{Name: "*of VmRSS:* RssFile (mapped binary and libraries)", Unit: "MB", S: summarize(mb(r["RssFile"]))},
+	)
+	if len(r["ShimRSS"]) > 0 {
+		s.Rows = append(s.Rows,
+			row{Name: "switchman's shim process (between switchman and the job): VmRSS", Unit: "MB", S: summarize(mb(r["ShimRSS"]))},
+			row{Name: "*of the shim's VmRSS:* RssAnon", Unit: "MB", S: summarize(mb(r["ShimAnon"]))},
+		)
+	}
+	return s
+}
+
+// mb converts /proc's kB (1024 bytes) to MB (MiB).
+func mb(kb []float64) []float64 {
+	out := make([]float64, len(kb))
+	for i, v := range kb {
+		out[i] = v / 1024
+	}
+	return out
+}
+
+func reactionSection(f *fixture, o options) section {
+	s := section{Title: "3. Reaction: ZooKeeper change to the child's SIGTERM"}
+	r, err := measureReaction(f, o.Trials)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("reaction", err))
+		return s
+	}
+	target := fmt.Sprintf("p99 < %g ms", targetReactionMs)
+	del, moved := summarize(ms(r.LockDeleted)), summarize(ms(r.GroupMoved))
+	s.Rows = append(s.Rows,
+		row{Name: "lock znode deleted → SIGTERM", Unit: "ms", S: del, Target: target, Met: met(del.P99 < targetReactionMs)},
+		row{Name: "group moved to another host → SIGTERM", Unit: "ms", S: moved, Target: target, Met: met(moved.P99 < targetReactionMs)},
+	)
+	return s
+}
+
+func fenceSection(f *fixture, o options) section {
+	s := section{Title: fmt.Sprintf("4. Self-fencing: ZooKeeper frozen (SIGSTOP) to the child's SIGTERM, session timeout %s", fenceSession)}
+	r, err := measureFence(f, o.FenceTrials)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("self-fencing", err))
+		return s
+	}
+	stopped := summarize(ms(r.Stopped))
+	session := float64(r.Session.Milliseconds())
+	share := make([]float64, len(r.Stopped))
+	for i, d := range ms(r.Stopped) {
+		share[i] = 100 * d / session
+	}
+	s.Rows = append(s.Rows,
+		row{Name: "freeze → SIGTERM", Unit: "ms", S: stopped, Target: fmt.Sprintf("always < %g ms", session), Met: met(stopped.Max < session), Hard: true},
+		row{Name: "freeze → SIGTERM, share of the session timeout", Unit: "%", S: summarize(share)},
+	)
+	return s
+}
+
+func herdSection(f *fixture, o options, rep *report) section {
+	s := section{Title: fmt.Sprintf("5. Herd: %d switchman processes released at one instant on one lock", o.Herd)}
+	rounds, err := measureHerd(f, o.Herd, o.HerdRounds)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("herd", err))
+		return s
+	}
+	var ran, losers, all, packets, cpu []float64
+	exactlyOne := true
+	for _, r := range rounds {
+		ran = append(ran, float64(r.Ran))
+		losers = append(losers, float64(r.Losers.Microseconds())/1000)
+		all = append(all, float64(r.All.Microseconds())/1000)
+		packets = append(packets, r.PacketsPerRun)
+		cpu = append(cpu, r.CPUPerRun.Seconds()*1000)
+		exactlyOne = exactlyOne && r.Ran == 1
+	}
+	s.Rows = append(s.Rows,
+		row{Name: "children run per herd", Unit: "", S: summarize(ran), Target: "exactly 1, every round", Met: met(exactlyOne), Hard: true},
+		row{Name: "until every other process exited (lock busy)", Unit: "ms", S: summarize(losers)},
+		row{Name: "until all exited (winner's child released then)", Unit: "ms", S: summarize(all)},
+		row{Name: "ZooKeeper requests per switchman run", Unit: "req", S: summarize(packets)},
+		row{Name: fmt.Sprintf("CPU (user+sys) per process; %d CPUs", runtime.NumCPU()), Unit: "ms", S: summarize(cpu)},
+	)
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Herd: each round starts %d shells that block opening a FIFO and then exec switchman; "+
+		"opening the FIFO's write end releases all of them at once. The winner's child holds the lock until every other "+
+		"process has exited, so each of the others meets a busy lock.", o.Herd))
+	return s
+}
+
+// otherSection measures what the other issues added: leases, crontab
+// generation and `status`.
+func otherSection(f *fixture, o options) section {
+	s := section{Title: "6. Benchmarks of other issues"}
+	s.Rows = append(s.Rows, leaseRows(f, o.LeaseRounds)...)
+	r, err := measureCrontab(f.dir, o.Scripts)
+	if err != nil {
+		s.Rows = append(s.Rows, failedRow("crontab generation", err))
+	} else {
+		s.Rows = append(s.Rows,
+			row{Name: fmt.Sprintf("crontab generation: scan, parse and render %d scripts (%d cron lines, %d KB)",
+				r.Scripts, r.Entries, r.Bytes/1024), Unit: "ms", S: summarize(ms(r.Times))},
+			row{Name: "crontab generation, per script", Unit: "µs", S: summarize(perItem(r.Times, r.Scripts))},
+		)
+	}
+	s.Rows = append(s.Rows, statusRows(f, o)...)
+	return s
+}
+
+func statusRows(f *fixture, o options) []row {
+	r, err := measureStatus(f, o.Jobs, o.Jobs/10)
+	if err != nil {
+		return []row{failedRow("`switchman status`", err)}
+	}
+	want := r.Jobs + r.Running
+	return []row{
+		{Name: fmt.Sprintf("`switchman status` over %d jobs (%d running, lock held)", r.Jobs, r.Running), Unit: "ms", S: summarize(ms(r.Times))},
+		{Name: "`switchman status`: lines naming a job (run records + held locks)", Unit: "lines", S: summarize([]float64{float64(r.Listed)}),
+			Target: fmt.Sprintf("%d", want), Met: met(r.Listed == want), Hard: true},
+		{Name: "`switchman status`: ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
+	}
+}
+
+// perItem divides each duration by n, in microseconds.
+func perItem(ds []time.Duration, n int) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = float64(d.Microseconds()) / float64(n)
+	}
+	return out
+}

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/acme/switchman/internal/faultproxy"
+	"github.com/acme/switchman/internal/history"
+)
+
+// Timing of every scenario. The session timeout S is short so that each
+// fault plays out in seconds; the grace is shorter than switchman's own cap
+// on the self-fencing path (0.18 S), so TERM -> KILL takes half a second.
+// The tick is cron's minute shrunk: every host launches switchman this often
+// whether or not its previous run is still going, as cron does.
+const (
+	sessionTimeout = 4 * time.Second
+	graceTimeout   = 500 * time.Millisecond
+	tick           = 400 * time.Millisecond
+	lockName       = "job"
+	groupName      = "g"
+)
+
+// shortChild is the usual job: a random sleep shorter than a tick or two,
+// so that the lock changes hands often.
+var shortChild = []string{"-min", "100ms", "-max", "500ms"}
+
+// host is one simulated machine: a name, a fault proxy in front of the
+// ensemble, its config file and the job's arguments.
+type host struct {
+	name  string
+	proxy *faultproxy.Proxy
+	cfg   string
+	args  atomic.Pointer[[]string] // histchild arguments for the next launches
+	pause atomic.Bool              // launches suspended (the driver skips ticks)
+}
+
+func (h *host) setArgs(a ...string) { h.args.Store(&a) }
+
+// launch is one switchman process started by a host's driver.
+type launch struct {
+	host    string
+	seq     int
+	log     string // this run's history log
+	cmd     *exec.Cmd
+	started time.Time
+	stderr  bytes.Buffer
+	done    chan struct{}
+
+	// Set once done is closed.
+	exited time.Time
+	code   int    // exit status, -1 when killed by a signal
+	signal string // the signal that killed switchman, if any
+	// deadAt is when each child pid without an end line was seen dead.
+	deadAt map[int]time.Time
+}
+
+// harness runs one scenario: hosts, drivers and the record of every launch.
+type harness struct {
+	bin    string // directory holding switchman and histchild
+	dir    string // scratch directory of this scenario
+	cl     *cluster
+	prefix string
+	hosts  []*host
+
+	mu       sync.Mutex
+	launches []*launch
+	seq      int
+	wg       sync.WaitGroup
+}
+
+// newHarness creates the prefix with all hosts in the group, one proxy per
+// host and its config.
+func newHarness(bin, dir string, cl *cluster, prefix string, n int) (*harness, error) {
+	h := &harness{bin: bin, dir: dir, cl: cl, prefix: prefix}
+	var names []string
+	for i := range n {
+		names = append(names, fmt.Sprintf("h%d.test", i+1))
+	}
+	if err := cl.createPrefix(prefix, groupData(names...)); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		hs, err := h.newHost(name)
+		if err != nil {
+			h.close()
+			return nil, err
+		}
+		h.hosts = append(h.hosts, hs)
+	}
+	return h, nil
+}
+
+func (h *harness) newHost(name string) (*host, error) {
+	p, err := faultproxy.New(h.cl.ens.Addrs())
+	if err != nil {
+		return nil, err
+	}
+	hs := &host{name: name, proxy: p, cfg: filepath.Join(h.dir, name+".yaml")}
+	hs.setArgs(shortChild...)
+	body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: %s\nconnect_timeout: 3s\n"+
+		"termination_timeout: %g\nlogfile: %s\nloglevel: debug\n",
+		p.Addr(), h.prefix, sessionTimeout, graceTimeout.Seconds(), filepath.Join(h.dir, name+".log"))
+	if err := os.WriteFile(hs.cfg, []byte(body), 0o644); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return hs, nil
+}
+
+// groupData is the prefix znode's JSON with hosts in the group.
+func groupData(hosts ...string) string {
+	q := make([]string, len(hosts))
+	for i, s := range hosts {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf(`{"groups": {%q: [%s]}, "resources": []}`, groupName, strings.Join(q, ", "))
+}
+
+func (h *harness) close() {
+	for _, hs := range h.hosts {
+		hs.proxy.Close()
+	}
+}
+
+// drive launches switchman on every host every tick until ctx ends.
+func (h *harness) drive(ctx context.Context) {
+	for _, hs := range h.hosts {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			t := time.NewTicker(tick)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if !hs.pause.Load() {
+						h.start(hs)
+					}
+				}
+			}
+		}()
+	}
+}
+
+// start launches one switchman run on hs, as cron would.
+func (h *harness) start(hs *host) {
+	h.mu.Lock()
+	h.seq++
+	l := &launch{host: hs.name, seq: h.seq, done: make(chan struct{})}
+	h.mu.Unlock()
+	l.log = filepath.Join(h.dir, fmt.Sprintf("run-%05d.hist", l.seq))
+	args := []string{"-c", hs.cfg, "-g", groupName, "--hostname", hs.name, "--lockname", lockName,
+		"--", filepath.Join(h.bin, "histchild"), "-log", l.log}
+	args = append(args, *hs.args.Load()...)
+	l.cmd = exec.Command(filepath.Join(h.bin, "switchman"), args...)
+	l.cmd.Stderr = &l.stderr
+	l.started = time.Now()
+	err := l.cmd.Start()
+	// Published only once started, so readers see a complete launch.
+	h.mu.Lock()
+	h.launches = append(h.launches, l)
+	h.mu.Unlock()
+	if err != nil {
+		l.code, l.exited = -2, time.Now()
+		fmt.Fprintf(&l.stderr, "harness: start: %v", err)
+		close(l.done)
+		return
+	}
+	go l.wait()
+}
+
+// wait reaps switchman while watching its child, so that a child killed
+// with SIGKILL (no end line) is dated by when it died, not by when its
+// wrapper exited.
+func (l *launch) wait() {
+	exited := make(chan struct{})
+	deaths := make(chan map[int]time.Time, 1)
+	go func() { deaths <- l.watchChild(exited) }()
+	err := l.cmd.Wait()
+	l.exited = time.Now()
+	close(exited)
+	l.code = l.cmd.ProcessState.ExitCode()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			l.signal = ws.Signal().String()
+		}
+	}
+	l.deadAt = <-deaths
+	close(l.done)
+}
+
+// watchChild finds the child's pid in the run's log and polls it until it
+// is dead (2 ms resolution); it gives up 5 s after switchman exited.
+func (l *launch) watchChild(exited <-chan struct{}) map[int]time.Time {
+	dead := map[int]time.Time{}
+	pid := 0
+	var exitedAt time.Time
+	for {
+		select {
+		case <-exited:
+			if exitedAt.IsZero() {
+				exitedAt = time.Now()
+			}
+		default:
+		}
+		if pid == 0 {
+			pid = startedPID(l.log)
+		}
+		switch {
+		case pid != 0 && !alive(pid):
+			dead[pid] = time.Now()
+			return dead
+		case pid == 0 && !exitedAt.IsZero():
+			return dead // the child never started
+		case !exitedAt.IsZero() && time.Since(exitedAt) > 5*time.Second:
+			return dead // left running: the checker reports it
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// startedPID returns the pid of the child recorded in log, or 0.
+func startedPID(log string) int {
+	runs, err := history.ParseFile(log)
+	if err != nil || len(runs) == 0 {
+		return 0
+	}
+	return runs[0].PID
+}
+
+// alive reports whether pid is a live (not zombie) histchild: the name check
+// guards against pid reuse, the state check against an unreaped zombie (a
+// container's init may not reap).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if lp < 0 || rp < 0 || rp+2 >= len(s) {
+		return false
+	}
+	if s[lp+1:rp] != "histchild" {
+		return false
+	}
+	state := s[rp+2]
+	return state != 'Z' && state != 'X'
+}
+
+// waitGone polls until pid is dead (bounded) and returns when it was seen
+// dead; at the bound it returns the zero time (the checker reports it).
+func waitGone(pid int, timeout time.Duration) time.Time {
+	deadline := time.Now().Add(timeout)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			return time.Time{}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Now()
+}
+
+// stop ends the drivers, then waits for every switchman; stragglers get
+// SIGTERM (forwarded to their child) after a while, then SIGKILL. It
+// returns the number that needed SIGKILL from the harness (a hung wrapper).
+func (h *harness) stop(cancel context.CancelFunc) int {
+	cancel()
+	h.wg.Wait()
+	ls := h.snapshot()
+	waitAll(ls, 4*time.Second)
+	for _, l := range ls {
+		if !isDone(l) {
+			_ = l.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	waitAll(ls, 10*time.Second)
+	hung := 0
+	for _, l := range ls {
+		if !isDone(l) {
+			hung++
+			_ = l.cmd.Process.Kill()
+		}
+	}
+	waitAll(ls, 10*time.Second)
+	return hung
+}
+
+func (h *harness) snapshot() []*launch {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*launch(nil), h.launches...)
+}
+
+func isDone(l *launch) bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func waitAll(ls []*launch, timeout time.Duration) {
+	deadline := time.After(timeout)
+	for _, l := range ls {
+		select {
+		case <-l.done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// running returns a run of hostName whose child is running now (start line,
+// no end line, switchman not exited), with its launch, waiting up to
+// timeout for one.
+func (h *harness) running(hostName string, timeout time.Duration) (history.Run, *launch, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, l := range h.snapshot() {
+			if l.host != hostName || isDone(l) {
+				continue
+			}
+			runs, err := history.ParseFile(l.log)
+			if err != nil {
+				continue
+			}
+			for _, r := range runs {
+				if !r.Ended {
+					return r, l, nil
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return history.Run{}, nil, fmt.Errorf("no child running on %s within %s", hostName, timeout)
+}
+
+// history collects every launch's log into one list of runs, closing the
+// runs that have no end line at the moment their child was seen dead.
+func (h *harness) history() ([]history.Run, error) {
+	var all []history.Run
+	for _, l := range h.snapshot() {
+		runs, err := history.ParseFile(l.log)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var dead map[int]time.Time // read only once wait has finished writing it
+		if isDone(l) {
+			dead = l.deadAt
+		}
+		runs = history.CloseUnended(runs, func(r history.Run) time.Time { return dead[r.PID] })
+		all = append(all, runs...)
+	}
+	return all, nil
+}

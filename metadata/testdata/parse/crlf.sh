@@ -1,0 +1,4 @@
+# <crontab>
+#   time: 0 1 * * *
+#   package: tools
+# </crontab>

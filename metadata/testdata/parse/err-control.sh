@@ -1,0 +1,5 @@
+# <crontab>
+#   time: @hourly
+#   comment: bell  here
+#   params: --x [31m
+# </crontab>

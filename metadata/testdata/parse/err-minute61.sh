@@ -1,0 +1,3 @@
+# <crontab>
+#   time: 61 * * * *
+# </crontab>

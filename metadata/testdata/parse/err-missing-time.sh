@@ -1,0 +1,4 @@
+# <crontab>
+#   package: tools
+#   params: --x
+# </crontab>

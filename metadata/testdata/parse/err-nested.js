@@ -1,0 +1,5 @@
+// <crontab>
+//   time: @hourly
+// <crontab>
+//   time: @daily
+// </crontab>

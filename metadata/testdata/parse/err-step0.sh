@@ -1,0 +1,3 @@
+# <crontab>
+#   time: */0 * * * *
+# </crontab>

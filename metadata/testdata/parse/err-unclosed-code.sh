@@ -1,0 +1,4 @@
+# <crontab>
+#   time: * * * * *
+echo "the comment ended before </crontab>"
+# </crontab>

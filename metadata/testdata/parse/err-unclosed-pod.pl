@@ -1,0 +1,6 @@
+=head1 METADATA
+
+    <crontab>
+        time: @hourly
+
+=cut

@@ -1,0 +1,5 @@
+# <crontab>
+#   time: * * * * *
+#   packge: tools
+#   no-lock: yes
+# </crontab>

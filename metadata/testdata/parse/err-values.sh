@@ -1,0 +1,39 @@
+# <crontab>
+#   time: @hourly
+#   params: --home $HOME
+#   lockname: a/b
+#   group: two words
+#   lease: cpu=1
+#   timeout: forever
+#   wait: sometimes
+#   user: 0root
+#   no_lock: maybe
+#   env: SHELL=/bin/bash
+#   env: MAILTO=x@y
+#   env: 1X=y
+#   mailto: "a"b"
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   params: --x 'unbalanced
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   params: --fmt 100\%
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   lockname: x
+#   no_lock: yes
+# </crontab>
+# <crontab>
+#   time: 0 0 * * *
+#   just some text
+#   package: p
+# </crontab>
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   no_lock: yes
+#   wait: 1m
+# </crontab>

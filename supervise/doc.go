@@ -1,0 +1,51 @@
+// Package supervise runs one child process and supervises it until it and
+// everything it started are gone.
+//
+// The package knows nothing of ZooKeeper or locks. Whoever decides that the
+// child must stop (lock loss, a timeout, `switchman kill`) says so by
+// cancelling the context given to [Child.Wait], with a cause; Wait then stops
+// the child's whole process group: SIGTERM, a grace period, SIGKILL. A cause
+// that has a KillBy() time.Time method shortens the grace so the SIGKILL lands
+// no later than that instant.
+//
+// # Process tree
+//
+// The child runs in its own process group (its pgid is its pid), so one
+// kill(-pgid) reaches every descendant that did not leave the group. When the
+// direct child has exited, Wait SIGKILLs whatever is left of the group and
+// waits, bounded, until the group is empty: a cron job must not leave
+// stragglers behind.
+//
+// Descendants that called setsid() or setpgid() escape the group. When the
+// program has called [EnableSubreaper], such a descendant is reparented to
+// this process once its own parent dies, and Wait finds it by scanning
+// /proc/*/stat for processes whose parent is this process, kills it and
+// reaps it. An escaped descendant whose parent is still alive when the tree
+// is torn down is found the same way once that parent has been killed. See
+// [EnableSubreaper] for which of this process's children count as part of a
+// Child's tree.
+//
+// # When this process dies
+//
+// The child is started with PR_SET_PDEATHSIG=SIGKILL, so it is killed when
+// switchman is, even by SIGKILL. Linux ties that signal to the thread that
+// forked the child, not to the process, and the Go runtime may retire
+// threads; so the child is started from a goroutine locked to its OS thread
+// that stays locked and alive until the child has been reaped. The race in
+// which switchman dies between fork and the child's prctl call is closed by
+// the Go runtime itself: the child compares getppid() with the pid recorded
+// before the fork and kills itself if they differ (syscall/exec_linux.go).
+//
+// The parent-death signal reaches only the direct child, and the kernel
+// clears it when the child execs a set-user-ID, set-group-ID or
+// file-capability program. Grandchildren of a SIGKILLed switchman keep
+// running (they are reparented to the nearest subreaper or init). This is
+// the remaining gap; closing it would need a second watchdog process or a
+// cgroup, which this package does not do.
+//
+// # Terminals
+//
+// Because the child is not in the foreground process group, a child that
+// reads from a controlling terminal is stopped by SIGTTIN. Cron jobs have no
+// terminal; interactive use is not supported.
+package supervise

@@ -1,0 +1,242 @@
+package supervise
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// live records the processes started by Start whose trees are not cleaned
+// up yet, so that a sweep for one Child's orphans leaves the others' alone.
+var live = struct {
+	sync.Mutex
+	// pids holds the direct children not reaped yet. Each is reaped by its
+	// own Child; a sweep that reaped one would steal its exit status.
+	pids map[int]bool
+	// groups holds their process group ids until their Wait has cleared
+	// the group, so leftovers of one group are not taken for another
+	// Child's orphans.
+	groups map[int]bool
+}{pids: map[int]bool{}, groups: map[int]bool{}}
+
+// startRegistered starts a process and records it in live. Holding the lock
+// across the start keeps a concurrent sweep from seeing the new process
+// before it is recorded.
+func startRegistered(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+	live.Lock()
+	defer live.Unlock()
+	p, err := os.StartProcess(path, argv, attr)
+	if err == nil {
+		live.pids[p.Pid] = true
+		live.groups[p.Pid] = true // Setpgid: the group id is the pid
+	}
+	return p, err
+}
+
+// reaped removes a reaped child from live.pids.
+func reaped(pid int) {
+	live.Lock()
+	defer live.Unlock()
+	delete(live.pids, pid)
+}
+
+// cleared removes a child's group from live.groups once Wait cleared it.
+func cleared(pgid int) {
+	live.Lock()
+	defer live.Unlock()
+	delete(live.groups, pgid)
+}
+
+// EnableSubreaper makes this process a child subreaper
+// (PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented to it
+// instead of to init. Wait can then find descendants that escaped the
+// child's process group with setsid() or setpgid() once their parent has
+// died, SIGKILL them when the child has exited, and reap them; and it reaps
+// such orphans that exit while the child runs, on SIGCHLD, so they do not
+// pile up as zombies. switchman's main calls it once, early.
+//
+// It affects the whole process, and Wait cannot tell where an orphan came
+// from. With the subreaper on, Wait treats as part of its child's tree every
+// child of this process that is not a direct child started by Start, started
+// no earlier than the child, and is not in the process group of another
+// Child whose Wait has not finished. So a program that enables it must not
+// start other processes (with os/exec, say) while a Child is being
+// supervised; and when several Childs run at once, a descendant of one that
+// escaped with setsid() may be killed by another's Wait. switchman
+// supervises one Child and starts nothing else.
+func EnableSubreaper() error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("supervise: enable subreaper: %w", err)
+	}
+	return nil
+}
+
+// subreaper reports whether this process is a child subreaper.
+func subreaper() bool {
+	var on int32
+	// PR_GET_CHILD_SUBREAPER stores the flag through the int pointer in arg2.
+	err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&on)), 0, 0, 0)
+	return err == nil && on != 0
+}
+
+// clearTree runs after the direct child was reaped. It SIGKILLs what is left
+// of the process group and, when sweeps is set, the escaped descendants that
+// were reparented to us, reaping what it can, until nothing is left or
+// leftoverTimeout has passed. Killing one escaped process may reparent its
+// children to us, so this repeats until a round finds nothing.
+func (c *Child) clearTree(sweeps bool) {
+	deadline := time.Now().Add(leftoverTimeout)
+	for round := 0; ; round++ {
+		// The group id stays in use, and cannot be reused, while any
+		// member, zombie or not, exists; so ESRCH means the group is gone.
+		group := unix.Kill(-c.pid, syscall.SIGKILL) == nil
+		orphans := 0
+		if sweeps {
+			orphans = c.sweepOrphans(true)
+		}
+		if round == 0 && (group || orphans > 0) {
+			c.log.Debug().Int("pid", c.pid).Bool("group", group).Int("orphans", orphans).Msg("killing leftover processes")
+		}
+		if !group && orphans == 0 {
+			cleared(c.pid)
+			return
+		}
+		if time.Now().After(deadline) {
+			c.log.Debug().Int("pid", c.pid).Bool("group", group).Int("orphans", orphans).Msg("leftover processes did not go away")
+			return
+		}
+		time.Sleep(leftoverPoll)
+	}
+}
+
+// sweepOrphans finds this process's children that belong to c's tree (see
+// EnableSubreaper), SIGKILLs the live ones when kill is set, and reaps those
+// that have exited. It returns how many it found. Killing a process whose
+// parent is us is safe from pid reuse: its pid stays taken until we reap it.
+func (c *Child) sweepOrphans(kill bool) int {
+	live.Lock()
+	defer live.Unlock()
+	kids, err := childrenOf(os.Getpid())
+	if err != nil {
+		c.log.Debug().Err(err).Msg("scan for orphans")
+		return 0
+	}
+	found := 0
+	for _, k := range kids {
+		if !c.ownsLocked(k) {
+			continue
+		}
+		found++
+		if kill && k.state != 'Z' {
+			_ = unix.Kill(k.pid, syscall.SIGKILL)
+		}
+		var ws unix.WaitStatus
+		// WNOHANG: a process in uninterruptible sleep must not block us;
+		// the next round reaps it.
+		_, _ = unix.Wait4(k.pid, &ws, unix.WNOHANG, nil)
+	}
+	return found
+}
+
+// ownsLocked reports whether p, a child of this process, counts as part of
+// c's tree. live must be locked.
+func (c *Child) ownsLocked(p procStat) bool {
+	switch {
+	case live.pids[p.pid]:
+		return false // a direct child of some Child: its own goroutine reaps it
+	case p.start < c.startTicks:
+		return false // older than our child, so not its descendant
+	case p.pgid != c.pid && live.groups[p.pgid]:
+		return false // in the group of another Child, which clears it
+	default:
+		return true
+	}
+}
+
+// procStat holds the fields of /proc/pid/stat that we use.
+type procStat struct {
+	pid, ppid, pgid int
+	state           byte
+	start           uint64 // clock ticks after boot
+}
+
+// startTicks returns a process's start time in clock ticks since boot.
+func startTicks(pid int) (uint64, error) {
+	st, err := readStat(pid)
+	return st.start, err
+}
+
+// childrenOf scans /proc for the processes whose parent is ppid.
+func childrenOf(ppid int) ([]procStat, error) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("read /proc: %w", err)
+	}
+	var kids []procStat
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue // not a process directory
+		}
+		st, err := readStat(pid)
+		if err != nil {
+			continue // gone since the listing
+		}
+		if st.ppid == ppid {
+			kids = append(kids, st)
+		}
+	}
+	return kids, nil
+}
+
+// readStat reads /proc/pid/stat.
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	st, err := parseStat(b)
+	if err != nil {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	st.pid = pid
+	return st, nil
+}
+
+var errStat = errors.New("malformed stat line")
+
+// parseStat parses a /proc/pid/stat line: "pid (comm) state ppid pgrp
+// session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime
+// cstime priority nice threads itrealvalue starttime ...". comm may hold
+// spaces and parentheses, so fields are counted after the last ')'.
+func parseStat(b []byte) (procStat, error) {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return procStat{}, errStat
+	}
+	f := bytes.Fields(b[end+1:])
+	const startField = 22 - 3 // field 22, counted from state (field 3)
+	if len(f) <= startField || len(f[0]) != 1 {
+		return procStat{}, errStat
+	}
+	ppid, err1 := strconv.Atoi(string(f[1]))
+	pgid, err2 := strconv.Atoi(string(f[2]))
+	start, err3 := strconv.ParseUint(string(f[startField]), 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return procStat{}, fmt.Errorf("%w: %w", errStat, err)
+	}
+	return procStat{ppid: ppid, pgid: pgid, state: f[0][0], start: start}, nil
+}
