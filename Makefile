@@ -9,7 +9,7 @@ BIN     := bin/switchman
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchman
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchman
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
 # ZooKeeper (and Java) from Debian's packages.

@@ -109,7 +109,7 @@ type guard struct {
 func (g *guard) run() {
 	states := g.s.subscribe()
 	defer g.s.unsubscribe(states)
-	g.checkSession()
+	g.begin()
 	fence := time.NewTimer(g.fenceDelay())
 	defer fence.Stop()
 	// A heartbeat read every tenth of the session timeout bounds how stale
@@ -162,6 +162,20 @@ func (g *guard) checkSession() {
 			g.armKill()
 		}
 	}
+}
+
+// begin starts guarding without re-reading what the caller just read: the
+// lock and group data watches set by Acquire and WatchData are live (the
+// client re-registers them on a reconnect within the session), so only a
+// session change since then needs checking. Re-reading here cost two round
+// trips per run for nothing.
+func (g *guard) begin() {
+	st := g.s.conn.State()
+	if st == zk.StateExpired || g.s.conn.SessionID() != g.sessionID {
+		g.lose(ErrSessionExpired)
+		return
+	}
+	g.armKill()
 }
 
 func (g *guard) onLockEvent(ev zk.Event) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -176,6 +177,13 @@ func startTicks(pid int) (uint64, error) {
 
 // childrenOf scans /proc for the processes whose parent is ppid.
 func childrenOf(ppid int) ([]procStat, error) {
+	// /proc/PID/task/TID/children lists just this process's children: a
+	// few reads instead of one per process on the box (a full scan cost
+	// about 20 ms of CPU per run on a busy host). Kernels built without
+	// CONFIG_PROC_CHILDREN lack the file: scan all of /proc then.
+	if kids, ok := childrenFromTasks(ppid); ok {
+		return kids, nil
+	}
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil, err
@@ -200,6 +208,37 @@ func childrenOf(ppid int) ([]procStat, error) {
 		}
 	}
 	return kids, nil
+}
+
+// childrenFromTasks reads the children of ppid from its tasks' children
+// files; ok is false when the kernel does not provide them.
+func childrenFromTasks(ppid int) (kids []procStat, ok bool) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", ppid))
+	if err != nil || len(tasks) == 0 {
+		return nil, false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", ppid, t.Name()))
+		if errors.Is(err, os.ErrNotExist) {
+			if _, terr := os.Stat(fmt.Sprintf("/proc/%d/task/%s", ppid, t.Name())); terr == nil {
+				return nil, false // the task exists but has no children file
+			}
+			continue // the thread exited since the listing
+		}
+		if err != nil {
+			return nil, false
+		}
+		for _, f := range strings.Fields(string(b)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if st, err := readStat(pid); err == nil && st.ppid == ppid {
+				kids = append(kids, st)
+			}
+		}
+	}
+	return kids, true
 }
 
 // readStat reads /proc/pid/stat.
