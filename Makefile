@@ -10,6 +10,7 @@ all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchman
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-shim ./cmd/switchman-shim
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
 # ZooKeeper (and Java) from Debian's packages.
@@ -53,9 +54,10 @@ fuzz:
 # a conffile, README and changelog.
 deb:
 	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman ./cmd/switchman
+	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman-shim ./cmd/switchman-shim
 	rm -rf bin/deb/docs
 	bin/deb/switchman gen-docs bin/deb/docs
-	cd internal/debpkg && $(GO) run . -binary ../../bin/deb/switchman -docs ../../bin/deb/docs \
+	cd internal/debpkg && $(GO) run . -binary ../../bin/deb/switchman -shim ../../bin/deb/switchman-shim -docs ../../bin/deb/docs \
 		-root ../.. -out ../../bin -version '$(VERSION)'
 
 vet:

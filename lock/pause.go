@@ -84,16 +84,7 @@ func (s *Session) PausedBy(prefix, name, group string) (string, *Pause, error) {
 
 // Pauses returns every pause marker by name.
 func (s *Session) Pauses(prefix string) (map[string]Pause, error) {
-	dir := path.Join(prefix, PausesDir)
-	names, err := s.children(dir)
-	if err != nil {
-		return nil, err
-	}
-	paths := make([]string, len(names))
-	for i, n := range names {
-		paths[i] = path.Join(dir, n)
-	}
-	datas, _, err := s.getMany(paths)
+	names, datas, _, err := s.readChildren(path.Join(prefix, PausesDir))
 	if err != nil {
 		return nil, err
 	}

@@ -288,16 +288,7 @@ func (s *Session) ClearHalt(prefix, name string) (bool, error) {
 
 // Halts returns every halt marker by lock name.
 func (s *Session) Halts(prefix string) (map[string]Halt, error) {
-	dir := path.Join(prefix, HaltsDir)
-	names, err := s.children(dir)
-	if err != nil {
-		return nil, err
-	}
-	paths := make([]string, len(names))
-	for i, n := range names {
-		paths[i] = path.Join(dir, n)
-	}
-	datas, _, err := s.getMany(paths)
+	names, datas, _, err := s.readChildren(path.Join(prefix, HaltsDir))
 	if err != nil {
 		return nil, err
 	}
@@ -322,16 +313,7 @@ type HeldLock struct {
 
 // Locks returns the locks held now, sorted by name.
 func (s *Session) Locks(prefix string) ([]HeldLock, error) {
-	dir := path.Join(prefix, LocksDir)
-	names, err := s.children(dir)
-	if err != nil {
-		return nil, err
-	}
-	paths := make([]string, len(names))
-	for i, n := range names {
-		paths[i] = path.Join(dir, n)
-	}
-	datas, stats, err := s.getMany(paths)
+	names, datas, stats, err := s.readChildren(path.Join(prefix, LocksDir))
 	if err != nil {
 		return nil, err
 	}
@@ -379,4 +361,19 @@ func (s *Session) Waiters(prefix, dir string) (map[string][][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// readChildren lists dir and reads every child, in parallel; a child gone
+// since the listing has nil data.
+func (s *Session) readChildren(dir string) ([]string, [][]byte, []*zk.Stat, error) {
+	names, err := s.children(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = path.Join(dir, n)
+	}
+	datas, stats, err := s.getMany(paths)
+	return names, datas, stats, err
 }

@@ -36,6 +36,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// The small shim, beside the binary as make build and the package put it.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "switchman-shim"), "../switchman-shim").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build switchman-shim: %v\n%s", err, out)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if shared.srv != nil {
 		shared.srv.Close()
@@ -614,5 +619,34 @@ func TestSignalWhileWaiting(t *testing.T) {
 	}
 	if kids, _, _ := e.admin.Children(e.prefix + "/queues/.lock-waited"); len(kids) != 0 {
 		t.Fatalf("queue nodes left: %v", kids)
+	}
+}
+
+// TestShimChoice checks which shim runs the job: the small switchman-shim
+// beside the binary, else switchman itself re-executed through
+// /proc/self/exe (whose process name is then "exe"); both keep exit codes.
+func TestShimChoice(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	lone := filepath.Join(t.TempDir(), "switchman")
+	b, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ bin, parent string }{{binPath, "switchman-shim"}, {lone, "exe"}} {
+		out := filepath.Join(e.dir, "parent-"+tt.parent)
+		c := exec.Command(tt.bin, "-c", e.cfg, "--lockname", "shim", "--", "/bin/sh", "-c", "cat /proc/$PPID/comm > "+out+"; exit 7")
+		c.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		err := c.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+			t.Fatalf("%s: exit %v, want 7", tt.bin, err)
+		}
+		if got := strings.TrimSpace(waitFile(t, out, time.Second)); got != tt.parent {
+			t.Errorf("%s: the job's parent is %q, want %q", tt.bin, got, tt.parent)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/acme/switchman/config"
@@ -27,9 +29,9 @@ func (j *job) supervise(ctx context.Context) error {
 		Path: j.opts.Command[0], Args: j.opts.Command[1:], Env: j.childEnv(),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
 		Signals: stopSignals, Logger: j.log,
-		// The shim (this binary again) kills the whole group, should
-		// switchman itself be SIGKILLed.
-		Shim: "/proc/self/exe",
+		// The shim kills the whole group, should switchman itself be
+		// SIGKILLed.
+		Shim: shimPath(),
 	})
 	if err != nil {
 		return err
@@ -110,4 +112,25 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 		return "success", nil
 	}
 	return "failure", child
+}
+
+// shimPaths are where the small shim binary is looked for, after the
+// directory of this executable.
+var shimPaths = []string{"/usr/lib/switchman/switchman-shim"}
+
+// shimPath returns the shim to start the job with: the small
+// switchman-shim beside this executable or where the package installs it,
+// else this executable itself (slower to start: every package's init runs
+// again).
+func shimPath() string {
+	cands := shimPaths
+	if exe, err := os.Executable(); err == nil {
+		cands = append([]string{filepath.Join(filepath.Dir(exe), "switchman-shim")}, cands...)
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return c
+		}
+	}
+	return "/proc/self/exe"
 }

@@ -25,14 +25,15 @@ import (
 
 // options are debpkg's flags.
 type options struct {
-	Binary, Docs, Root, Out string
-	Version, Arch           string
-	Maintainer              string
+	Binary, Shim, Docs, Root, Out string
+	Version, Arch                 string
+	Maintainer                    string
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.Binary, "binary", "bin/switchman", "the switchman binary to package")
+	flag.StringVar(&o.Shim, "shim", "", "the switchman-shim binary to package (empty: none; switchman then re-executes itself)")
 	flag.StringVar(&o.Docs, "docs", "bin/docs", "output of `switchman gen-docs` (man1/, completions/)")
 	flag.StringVar(&o.Root, "root", ".", "repository root (README.md, examples/switchman.yaml)")
 	flag.StringVar(&o.Out, "out", "bin", "directory for the .deb")
@@ -187,6 +188,9 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 		file(filepath.Join(o.Docs, "completions", "switchman.bash"), "/usr/share/bash-completion/completions/switchman", 0o644, when),
 		file(filepath.Join(o.Docs, "completions", "_switchman"), "/usr/share/zsh/vendor-completions/_switchman", 0o644, when),
 		file(filepath.Join(o.Docs, "completions", "switchman.fish"), "/usr/share/fish/vendor_completions.d/switchman.fish", 0o644, when),
+	}
+	if o.Shim != "" {
+		c = append(c, file(o.Shim, "/usr/lib/switchman/switchman-shim", 0o755, when))
 	}
 	pages, err := filepath.Glob(filepath.Join(o.Docs, "man1", "*.1"))
 	if err != nil || len(pages) == 0 {

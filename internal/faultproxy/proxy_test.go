@@ -244,8 +244,13 @@ func TestPass(t *testing.T) {
 	if got, _ := c.recv().xid(); got != 9 {
 		t.Fatalf("reply to split frame has xid %d, want 9", got)
 	}
-	st := p.Stats()
 	reqBytes := int64(len(mkFrame([]byte("connect-request"))) + 4*len(request(0, 0)))
+	// The proxy counts a frame after its write returns, which can be after
+	// the client has read it: wait (bounded) for the counters to settle.
+	st := p.Stats()
+	for deadline := time.Now().Add(2 * time.Second); st.BytesToClient != 24+4*20 && time.Now().Before(deadline); st = p.Stats() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if st.Accepted != 1 || st.Active != 1 || st.BytesToServer != reqBytes || st.BytesToClient != 24+4*20 {
 		t.Errorf("stats %+v: want 1 accepted/active, %d bytes to server, %d to client", st, reqBytes, 24+4*20)
 	}
