@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/golden"
 )
 
 // fakeParseArgs stands in for the wrapper's flag parser: it knows the
@@ -97,7 +99,7 @@ func TestCheckGolden(t *testing.T) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "%v %s\n", p.Severity, p)
 	}
-	golden(t, filepath.Join(dir, "report.golden"), b.String())
+	golden.Check(t, filepath.Join(dir, "report.golden"), b.String())
 	if r.Status() != Critical {
 		t.Errorf("status = %v, want CRITICAL", r.Status())
 	}

@@ -2,35 +2,16 @@ package crontabgen
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/internal/golden"
+
 	"github.com/acme/switchman/metadata"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// golden compares got with the file, or rewrites the file with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s--- got\n%s", path, want, got)
-	}
-}
 
 // caseOptions reads a case's args file: one option a line, key=value.
 func caseOptions(t *testing.T, path string) Options {
@@ -94,7 +75,7 @@ func TestGenerateGolden(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("Generate: %v", err)
 			}
-			golden(t, filepath.Join(dir, "want.golden"), render(files, err))
+			golden.Check(t, filepath.Join(dir, "want.golden"), render(files, err))
 		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/internal/golden"
 )
 
 func testFiles(t *testing.T) []File {
@@ -98,7 +100,7 @@ func TestCheckReportsDifferences(t *testing.T) {
 		t.Errorf("Check wrote to the directory: %d entries", len(entries))
 	}
 	got := bytes.ReplaceAll(out.Bytes(), []byte(dir), []byte("OUT"))
-	golden(t, filepath.Join("testdata", "check.diff.golden"), string(got))
+	golden.Check(t, filepath.Join("testdata", "check.diff.golden"), string(got))
 }
 
 func TestDiff(t *testing.T) {

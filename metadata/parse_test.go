@@ -2,33 +2,14 @@ package metadata
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// golden compares got with the file, or rewrites the file with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s--- got\n%s", path, want, got)
-	}
-}
 
 // dump writes jobs and the error in a stable text form for golden files.
 func dump(jobs []Job, err error) string {
@@ -102,7 +83,7 @@ func TestParseGolden(t *testing.T) {
 			if strings.HasPrefix(name, "err-") != (err != nil) {
 				t.Errorf("err-* files must fail and others must not; got %v", err)
 			}
-			golden(t, filepath.Join("testdata", "golden", name+".golden"), dump(jobs, err))
+			golden.Check(t, filepath.Join("testdata", "golden", name+".golden"), dump(jobs, err))
 		})
 	}
 }

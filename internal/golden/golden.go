@@ -1,4 +1,6 @@
-package crontab
+// Package golden compares test output with files under testdata/ and
+// rewrites those files when the tests run with -update.
+package golden
 
 import (
 	"flag"
@@ -8,8 +10,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// golden compares got with the file, or rewrites the file with -update.
-func golden(t *testing.T, path, got string) {
+// Check compares got with the file at path, failing t when they differ,
+// or rewrites the file when the tests run with -update.
+func Check(t testing.TB, path, got string) {
 	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
