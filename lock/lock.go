@@ -45,10 +45,6 @@ const (
 	SemaphoresDir = "semaphores"
 )
 
-// acl is the open ACL, the default of unauthenticated sessions. Recipes
-// creating nodes should use Session.ACL, which follows Options.Auth.
-var acl = zk.WorldACL(zk.PermAll)
-
 // Acquire takes the lock PREFIX/locks/name without waiting. It returns a
 // *BusyError (wrapping ErrBusy) when another session holds it. Missing
 // parent nodes are created on the first failure only, so the common path is

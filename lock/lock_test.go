@@ -17,6 +17,9 @@ import (
 // self-fencing happen within seconds.
 const testTimeout = 2 * time.Second
 
+// acl is the open ACL the tests create their own nodes with.
+var acl = zk.WorldACL(zk.PermAll)
+
 func dial(t *testing.T, addr string) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

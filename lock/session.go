@@ -50,8 +50,6 @@ type Session struct {
 
 	mu       sync.Mutex
 	subs     []chan zk.State
-	expired  chan struct{}
-	expOnce  sync.Once
 	hasSess  chan struct{}
 	hsOnce   sync.Once
 	requests atomic.Int64
@@ -70,7 +68,6 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 	s := &Session{
 		log:     o.Logger,
 		asked:   o.SessionTimeout,
-		expired: make(chan struct{}),
 		hasSess: make(chan struct{}),
 		tls:     o.TLS,
 		// The library bounds each dial by a fixed second; a TLS handshake
@@ -210,10 +207,7 @@ func (s *Session) onEvent(ev zk.Event) {
 		return
 	}
 	s.log.Debug().Str("state", ev.State.String()).Str("server", ev.Server).Msg("zookeeper session event")
-	switch ev.State {
-	case zk.StateExpired:
-		s.expOnce.Do(func() { close(s.expired) })
-	case zk.StateHasSession:
+	if ev.State == zk.StateHasSession {
 		s.hsOnce.Do(func() { close(s.hasSess) })
 	}
 	s.mu.Lock()
@@ -235,11 +229,6 @@ func (s *Session) subscribe() chan zk.State {
 	return ch
 }
 
-// Expired is closed once the session has expired. An expired session's
-// ephemeral nodes are gone; the client library then silently opens a new
-// session, which holds none of them.
-func (s *Session) Expired() <-chan struct{} { return s.expired }
-
 // ID returns the current session id.
 func (s *Session) ID() int64 { return s.conn.SessionID() }
 
@@ -258,10 +247,6 @@ func (s *Session) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()
 // Requests returns how many requests this package sent; tests use it to
 // guard the number of round trips per run.
 func (s *Session) Requests() int64 { return s.requests.Load() }
-
-// Conn returns the underlying client for packages of this module that build
-// further recipes (leases, run records) on the same session.
-func (s *Session) Conn() *zk.Conn { return s.conn }
 
 // Close ends the session. The server deletes every ephemeral node of the
 // session at once, which releases the lock and any leases exactly: only
