@@ -11,6 +11,7 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchman
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-shim ./cmd/switchman-shim
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-metrics ./cmd/switchman-metrics
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
 # ZooKeeper (and Java) from Debian's packages.
@@ -55,9 +56,10 @@ fuzz:
 deb:
 	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman ./cmd/switchman
 	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman-shim ./cmd/switchman-shim
+	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman-metrics ./cmd/switchman-metrics
 	rm -rf bin/deb/docs
-	bin/deb/switchman gen-docs bin/deb/docs
-	cd internal/debpkg && $(GO) run . -binary ../../bin/deb/switchman -shim ../../bin/deb/switchman-shim -docs ../../bin/deb/docs \
+	$(GO) run -tags gendocs -ldflags '$(LDFLAGS)' ./cmd/switchman gen-docs bin/deb/docs
+	cd internal/debpkg && $(GO) run . -binary ../../bin/deb/switchman -shim ../../bin/deb/switchman-shim -metrics ../../bin/deb/switchman-metrics -docs ../../bin/deb/docs \
 		-root ../.. -out ../../bin -version '$(VERSION)'
 
 vet:

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // MaxCommand is the longest command Debian's cron runs as written: it
@@ -112,7 +113,7 @@ func formatFor(name string, data []byte) Format {
 		switch {
 		case len(words) > 0 && path.Base(words[0]) == "switchman":
 			user++
-		case len(words) == 2 && userName.MatchString(words[0]) && path.Base(words[1]) == "switchman":
+		case len(words) == 2 && userName().MatchString(words[0]) && path.Base(words[1]) == "switchman":
 			system++
 		}
 	}
@@ -123,7 +124,9 @@ func formatFor(name string, data []byte) Format {
 }
 
 // userName is a plausible user field: what useradd accepts, and more.
-var userName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*\$?$`)
+// The patterns compile on first use: switchman links this package for its
+// crontab command, and a plain run must not pay for them at start.
+var userName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*\$?$`) })
 
 // checkLine checks one line: problems on a line that invokes switchman are
 // critical (the job would not run as meant), others are warnings.
@@ -239,10 +242,10 @@ func nagiosText(s string) string {
 // in /etc/cron.d: it skips names with anything but letters, digits, _ and
 // - (run-parts' rule), which includes any name with a dot.
 func ValidCronDName(name string) bool {
-	return cronDName.MatchString(name)
+	return cronDName().MatchString(name)
 }
 
-var cronDName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var cronDName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // call is one switchman invocation in a command.
 type call struct {
@@ -275,7 +278,7 @@ func invocations(cmd string) ([]call, error) {
 	return calls, nil
 }
 
-var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`) })
 
 func findCall(words []token) (call, bool) {
 	for len(words) > 0 && words[0].assign {
@@ -330,7 +333,7 @@ func simpleCommands(src string, toks []token) [][]token {
 			out = append(out, cur)
 			cur = nil
 		default:
-			t.assign = assignment.MatchString(src[t.start:t.end])
+			t.assign = assignment().MatchString(src[t.start:t.end])
 			cur = append(cur, t)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ErrLine matches (errors.Is) every error of ParseLine.
@@ -66,7 +67,7 @@ type Line struct {
 	Command  string // Job: the command as written, before cron's % handling
 }
 
-var envLine = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$`)
+var envLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$`) })
 
 // ParseLine parses one line of a crontab in the given format (FormatAuto
 // is treated as FormatUser). Blank lines, comments and NAME=VALUE lines
@@ -81,7 +82,7 @@ func ParseLine(s string, f Format) (Line, error) {
 	case trimmed[0] == '#':
 		return Line{Kind: Comment}, nil
 	}
-	if m := envLine.FindStringSubmatch(s); m != nil {
+	if m := envLine().FindStringSubmatch(s); m != nil {
 		return Line{Kind: Env, Name: m[1], Value: envValue(m[2])}, nil
 	}
 	return parseJob(trimmed, f)

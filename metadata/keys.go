@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acme/switchman/crontab"
@@ -107,13 +108,15 @@ func CheckLockName(name string) error {
 	return oneWord(name)
 }
 
-var leaseSpec = regexp.MustCompile(`^[^=:]+=[^:]+:.+$`)
+// The patterns compile on first use: switchman links this package for its
+// crontab command, and a plain run must not pay for them at start.
+var leaseSpec = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^=:]+=[^:]+:.+$`) })
 
 // setLease checks the shape RESOURCE=COUNT:TOTAL; COUNT and TOTAL may be
 // numbers or the wrapper's expressions (CPU, MEMMB, int(MEMMB/1024)), which
 // the wrapper's own parser checks.
 func setLease(j *Job, v string) error {
-	if !leaseSpec.MatchString(v) {
+	if !leaseSpec().MatchString(v) {
 		return fmt.Errorf("%q is not RESOURCE=COUNT:TOTAL", v)
 	}
 	if err := oneWord(v); err != nil {
@@ -176,24 +179,24 @@ func setWait(j *Job, v string) error {
 
 // userName is what useradd accepts by default, plus upper case and dots,
 // which other tools create.
-var userName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$`)
+var userName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$`) })
 
 func setUser(j *Job, v string) error {
-	if !userName.MatchString(v) {
+	if !userName().MatchString(v) {
 		return fmt.Errorf("%q is not a user name", v)
 	}
 	j.User = v
 	return nil
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // setEnv stores one NAME=VALUE assignment, written before the command so
 // that it applies to this job only.
 func setEnv(j *Job, v string) error {
 	name, value, ok := strings.Cut(v, "=")
 	switch {
-	case !ok || !envName.MatchString(name):
+	case !ok || !envName().MatchString(name):
 		return fmt.Errorf("%q is not NAME=VALUE", v)
 	case name == "MAILTO":
 		return errors.New("use the mailto key for MAILTO")

@@ -62,7 +62,8 @@ func TestDebPackage(t *testing.T) {
 	}
 	for _, p := range []string{"/usr/share/bash-completion/completions/switchman", "/usr/share/zsh/vendor-completions/_switchman",
 		"/usr/share/fish/vendor_completions.d/switchman.fish", "/usr/share/doc/switchman/changelog.Debian.gz",
-		"/usr/share/doc/switchman/copyright", "/usr/share/doc/switchman/README.md.gz"} {
+		"/usr/share/doc/switchman/copyright", "/usr/share/doc/switchman/README.md.gz",
+		"/usr/lib/switchman/switchman-shim", "/usr/lib/switchman/switchman-metrics"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("package did not install %s: %v", p, err)
 		}

@@ -1,3 +1,5 @@
+//go:build gendocs
+
 package main
 
 import (
@@ -11,7 +13,9 @@ import (
 
 // newDocsCmd builds the hidden command that `make deb` runs to generate the
 // man pages and shell completions from this very command tree, so that
-// they never drift from the flags.
+// they never drift from the flags. It exists only in a binary built with
+// -tags gendocs: the man-page generator (cobra/doc and a markdown library)
+// would otherwise load with every cron run (see nodocs.go).
 func newDocsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:    "gen-docs DIR",

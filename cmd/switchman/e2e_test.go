@@ -36,10 +36,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	// The small shim, beside the binary as make build and the package put it.
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "switchman-shim"), "../switchman-shim").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build switchman-shim: %v\n%s", err, out)
-		os.Exit(1)
+	// The helpers, beside the binary as make build and the package put them.
+	for _, h := range []string{"switchman-shim", "switchman-metrics"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, h), "../"+h).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", h, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	if shared.srv != nil {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -131,6 +133,41 @@ func TestRunRecordAndMetrics(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(metrics, ".switchman-*")); len(left) != 0 {
 		t.Errorf("temp files left: %v", left)
+	}
+}
+
+// TestMetricsHelperMissing checks a switchman installed without the
+// switchman-metrics helper: the job runs and keeps its exit code, and one
+// warning line names what is missing.
+func TestMetricsHelperMissing(t *testing.T) {
+	srv := sharedZK(t)
+	metrics := t.TempDir()
+	e := newEnv(t, srv, `{}`, "metrics_textfile_dir: "+metrics)
+	lone := filepath.Join(t.TempDir(), "switchman")
+	b, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/usr/lib/switchman/switchman-metrics"); err == nil {
+		t.Skip("switchman-metrics is installed in /usr/lib/switchman on this machine")
+	}
+	c := exec.Command(lone, append([]string{"-c", e.cfg, "--lockname", "nometrics"}, sh("exit 3")...)...)
+	c.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	err = c.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("exit %v, want the job's 3; stderr %q", err, stderr.String())
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "switchman-metrics is not installed") {
+		t.Errorf("stderr %q, want one line naming the missing helper", stderr.String())
+	}
+	if ents, _ := os.ReadDir(metrics); len(ents) != 0 {
+		t.Errorf("files written without the helper: %d", len(ents))
 	}
 }
 

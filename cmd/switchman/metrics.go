@@ -1,57 +1,50 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+	"os/exec"
+	"strings"
+	"time"
 
 	"github.com/acme/switchman/lock"
 )
 
-// writeMetrics writes the job's last-run metrics to DIR/switchman_LOCK.prom
-// for node_exporter's textfile collector. The file is written under a
-// temporary name and renamed, so the collector never reads half a file.
+// metricsHelper is the binary that writes the textfile (package metrics).
+// switchman does not link the Prometheus libraries itself: their package
+// initialisation alone would add milliseconds to every cron run.
+const metricsHelper = "switchman-metrics"
+
+// metricsTimeout bounds the helper: it writes one small local file, so
+// anything longer is a hung filesystem, and the job's exit must not wait
+// on it.
+const metricsTimeout = 10 * time.Second
+
+// writeMetrics has the switchman-metrics helper write the job's last-run
+// metrics to DIR/switchman_LOCK.prom for node_exporter's textfile
+// collector (atomically: see metrics.Write).
 func writeMetrics(dir string, r *lock.Run) error {
-	reg := prometheus.NewRegistry()
-	labels := prometheus.Labels{"lock": r.Lock, "group": r.Group, "host": r.Host}
-	gauge := func(name, help string, v float64) {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "switchman_" + name, Help: help, ConstLabels: labels})
-		g.Set(v)
-		reg.MustRegister(g)
+	path := helperPath(metricsHelper)
+	if path == "" {
+		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, helperDir)
 	}
-	gauge("last_start_timestamp_seconds", "Start of the last run.", float64(r.Start.UnixMilli())/1e3)
-	gauge("last_finish_timestamp_seconds", "Finish of the last run.", float64(r.Finish.UnixMilli())/1e3)
-	if !r.LastSuccess.IsZero() {
-		gauge("last_success_timestamp_seconds", "Finish of the last successful run.", float64(r.LastSuccess.UnixMilli())/1e3)
-	}
-	gauge("last_exit_status", "Exit status of the last run (128+N for signal N).", float64(r.ExitCode))
-	gauge("last_duration_seconds", "Wall time of the last run.", float64(r.DurationMS)/1e3)
-	gauge("last_max_rss_bytes", "Peak resident set size of the last run.", float64(r.MaxRSSKB)*1024)
-	families, err := reg.Gather()
+	in, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".switchman-*.prom.tmp")
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	enc := expfmt.NewEncoder(tmp, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, f := range families {
-		if err := enc.Encode(f); err != nil {
-			tmp.Close()
-			return fmt.Errorf("metrics: %w", err)
+	ctx, cancel := context.WithTimeout(context.Background(), metricsTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, dir)
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stderr = bytes.NewReader(in), &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			err = errors.New(msg)
 		}
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, "switchman_"+r.Lock+".prom"))
+	return nil
 }

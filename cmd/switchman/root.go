@@ -85,7 +85,9 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	opts.bind(cmd)
 	cmd.AddCommand(newDoctorCmd(app))
 	cmd.AddCommand(newCrontabCmd(app))
-	cmd.AddCommand(newDocsCmd())
+	if docs := newDocsCmd(); docs != nil {
+		cmd.AddCommand(docs)
+	}
 	cmd.SetVersionTemplate("switchman {{.Version}}\n")
 	cmd.AddCommand(newGroupsCmd(app))
 	cmd.AddCommand(newStatusCmd(app))

@@ -114,23 +114,31 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	return "failure", child
 }
 
-// shimPaths are where the small shim binary is looked for, after the
-// directory of this executable.
-var shimPaths = []string{"/usr/lib/switchman/switchman-shim"}
+// helperDir is where the package installs switchman's helper binaries.
+// A helper is looked for beside this executable first, then there.
+var helperDir = "/usr/lib/switchman"
 
-// shimPath returns the shim to start the job with: the small
-// switchman-shim beside this executable or where the package installs it,
-// else this executable itself (slower to start: every package's init runs
-// again).
-func shimPath() string {
-	cands := shimPaths
+// helperPath returns the path of the helper binary name, or "" when it is
+// installed neither beside this executable nor in helperDir.
+func helperPath(name string) string {
+	cands := []string{filepath.Join(helperDir, name)}
 	if exe, err := os.Executable(); err == nil {
-		cands = append([]string{filepath.Join(filepath.Dir(exe), "switchman-shim")}, cands...)
+		cands = append([]string{filepath.Join(filepath.Dir(exe), name)}, cands...)
 	}
 	for _, c := range cands {
 		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return c
 		}
+	}
+	return ""
+}
+
+// shimPath returns the shim to start the job with: the small
+// switchman-shim helper, else this executable itself (slower to start:
+// every package's init runs again).
+func shimPath() string {
+	if p := helperPath("switchman-shim"); p != "" {
+		return p
 	}
 	return "/proc/self/exe"
 }

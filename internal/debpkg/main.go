@@ -25,15 +25,16 @@ import (
 
 // options are debpkg's flags.
 type options struct {
-	Binary, Shim, Docs, Root, Out string
-	Version, Arch                 string
-	Maintainer                    string
+	Binary, Shim, Metrics, Docs, Root, Out string
+	Version, Arch                          string
+	Maintainer                             string
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.Binary, "binary", "bin/switchman", "the switchman binary to package")
 	flag.StringVar(&o.Shim, "shim", "", "the switchman-shim binary to package (empty: none; switchman then re-executes itself)")
+	flag.StringVar(&o.Metrics, "metrics", "", "the switchman-metrics binary to package (empty: none; metrics_textfile_dir then only warns)")
 	flag.StringVar(&o.Docs, "docs", "bin/docs", "output of `switchman gen-docs` (man1/, completions/)")
 	flag.StringVar(&o.Root, "root", ".", "repository root (README.md, examples/switchman.yaml)")
 	flag.StringVar(&o.Out, "out", "bin", "directory for the .deb")
@@ -191,6 +192,9 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 	}
 	if o.Shim != "" {
 		c = append(c, file(o.Shim, "/usr/lib/switchman/switchman-shim", 0o755, when))
+	}
+	if o.Metrics != "" {
+		c = append(c, file(o.Metrics, "/usr/lib/switchman/switchman-metrics", 0o755, when))
 	}
 	pages, err := filepath.Glob(filepath.Join(o.Docs, "man1", "*.1"))
 	if err != nil || len(pages) == 0 {
