@@ -27,7 +27,7 @@ func TestCreateReplyLost(t *testing.T) {
 	if err := other.EnsureLayout("/sw"); err != nil {
 		t.Fatal(err)
 	}
-	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2)
+	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2, faultproxy.OpMulti)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	held, err := s.Acquire(ctx, "/sw", "job", Info{Host: "me"})

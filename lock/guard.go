@@ -175,6 +175,11 @@ func (g *guard) begin() {
 		g.lose(ErrSessionExpired)
 		return
 	}
+	if g.lockW == nil {
+		// Acquire's one-request create sets no watch: set it now, while
+		// the job starts, checking the node is still ours.
+		g.rearmLock()
+	}
 	g.armKill()
 }
 

@@ -48,11 +48,14 @@ const (
 // Acquire takes the lock PREFIX/locks/name without waiting. It returns a
 // *BusyError (wrapping ErrBusy) when another session holds it. Missing
 // parent nodes are created on the first failure only, so the common path is
-// one create and one watched read.
+// a single request (see createHeld).
 //
 // When the connection drops during the create, Acquire waits for the
 // session to come back and decides by the node's owner whether the create
 // went through: the lock is never left orphaned nor taken twice.
+//
+// The returned Held carries no watch yet: Guard sets it, while the job
+// starts, and treats a node already gone or not ours as a loss.
 func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (*Held, error) {
 	p := path.Join(prefix, LocksDir, name)
 	data, err := json.Marshal(info)
@@ -60,10 +63,12 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 		return nil, fmt.Errorf("encode lock data: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
-		s.count()
-		_, err = s.conn.Create(p, data, zk.FlagEphemeral, s.ACL())
+		var h *Held
+		h, err = s.createHeld(p, data)
 		switch {
-		case err == nil || errors.Is(err, zk.ErrNodeExists):
+		case err == nil:
+			return h, nil
+		case errors.Is(err, zk.ErrNodeExists):
 			return s.claim(ctx, p)
 		case errors.Is(err, zk.ErrNoNode) && attempt == 0:
 			if err := s.EnsureLayout(prefix); err != nil {
@@ -79,6 +84,42 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 			return nil, fmt.Errorf("create lock %s: %w", p, wrapAuth(err))
 		}
 	}
+}
+
+// createHeld creates the ephemeral lock node p in one round trip: a multi
+// that creates it and sets the same data again at version 0. A plain create
+// returns only the path; the set returns the node's Stat, whose creation
+// zxid is the fencing token and whose owner is this session, so no read
+// has to follow.
+func (s *Session) createHeld(p string, data []byte) (*Held, error) {
+	s.count()
+	res, err := s.conn.Multi(
+		&zk.CreateRequest{Path: p, Data: data, Acl: s.ACL(), Flags: zk.FlagEphemeral},
+		&zk.SetDataRequest{Path: p, Data: data, Version: 0},
+	)
+	if err = multiErr(res, err); err != nil {
+		return nil, err
+	}
+	if len(res) != 2 || res[1].Stat == nil {
+		return nil, fmt.Errorf("create lock %s: multi returned %d results", p, len(res))
+	}
+	st := res[1].Stat
+	return &Held{s: s, Path: p, Token: st.Czxid, SessionID: st.EphemeralOwner}, nil
+}
+
+// multiErr is the error of a multi: ZooKeeper reports the failed
+// operation's error in the reply header, which the client returns as err;
+// an operation's own error is the fallback.
+func multiErr(res []zk.MultiResponse, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Error != nil {
+			return r.Error
+		}
+	}
+	return nil
 }
 
 // claim reads the lock node with a watch and decides whether it is ours.

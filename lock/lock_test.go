@@ -152,8 +152,8 @@ func TestHotPathRoundTrips(t *testing.T) {
 	if _, err := s.Acquire(context.Background(), "/sw", "second", Info{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Requests() - before; got != 3 {
-		t.Errorf("a run made %d requests, want 3 (get+watch data, create lock, get+watch lock)", got)
+	if got := s.Requests() - before; got != 2 {
+		t.Errorf("a run made %d requests, want 2 (get+watch data, the create multi)", got)
 	}
 }
 
@@ -189,6 +189,35 @@ func TestGuard(t *testing.T) {
 		}
 		if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrLockLost) {
 			t.Fatalf("cause = %v, want ErrLockLost", err)
+		}
+	})
+	// Acquire sets no watch (one request); the guard sets it while the job
+	// starts, so a node deleted, or taken over, in between is a loss too.
+	t.Run("lock gone before the guard starts", func(t *testing.T) {
+		for _, retake := range []bool{false, true} {
+			s := dial(t, srv.Addr)
+			h, err := s.Acquire(context.Background(), "/sw", "early", Info{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.conn.Delete(h.Path, -1); err != nil {
+				t.Fatal(err)
+			}
+			if retake {
+				if _, err := admin.Acquire(context.Background(), "/sw", "early", Info{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: time.Second})
+			if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrLockLost) {
+				t.Fatalf("retaken=%v: cause = %v, want ErrLockLost", retake, err)
+			}
+			stop()
+			if retake {
+				if err := admin.conn.Delete(h.Path, -1); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	})
 	t.Run("malformed data keeps running, then a move stops", func(t *testing.T) {

@@ -52,9 +52,12 @@ func RunShim(args []string) int {
 	// The job's own parent-death signal fires when this thread exits: keep
 	// it locked, alive, until the job is reaped.
 	runtime.LockOSThread()
-	proc, err := os.StartProcess(args[1], args[2:], &os.ProcAttr{
+	// syscall.ForkExec rather than os.StartProcess: the latter's first use
+	// in a process forks a throw-away child to probe pidfd support, a cost
+	// every job would pay for nothing here.
+	pid, err := syscall.ForkExec(args[1], args[2:], &syscall.ProcAttr{
 		Env:   os.Environ(),
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
@@ -65,10 +68,22 @@ func RunShim(args []string) int {
 		}
 		return 126
 	}
-	done := make(chan *os.ProcessState, 1)
+	done := make(chan int, 1)
 	go func() {
-		st, _ := proc.Wait()
-		done <- st
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				fmt.Fprintf(os.Stderr, "switchman: wait for %s: %v\n", args[2], err)
+				done <- 70
+			default:
+				done <- shimStatus(ws)
+			}
+			return
+		}
 	}()
 	for {
 		select {
@@ -78,8 +93,8 @@ func RunShim(args []string) int {
 				// descendants and this shim.
 				_ = syscall.Kill(0, syscall.SIGKILL)
 			}
-		case st := <-done:
-			return shimStatus(st)
+		case code := <-done:
+			return code
 		}
 	}
 }
@@ -87,15 +102,9 @@ func RunShim(args []string) int {
 // shimStatus is the exit status that reports st to switchman: the job's
 // code, or 128+N for death by signal N (re-raising the signal on a Go
 // program could print a stack dump, which cron would mail).
-func shimStatus(st *os.ProcessState) int {
-	if st == nil {
-		return 70
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok {
-		code, _ := exitStatus(ws)
-		if code >= 0 {
-			return code
-		}
+func shimStatus(ws syscall.WaitStatus) int {
+	if code, _ := exitStatus(ws); code >= 0 {
+		return code
 	}
 	return 70
 }

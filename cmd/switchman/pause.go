@@ -134,11 +134,8 @@ func newResumeCmd(app *App) *cobra.Command {
 
 // checkPause skips a run while its job or group is paused: one listing
 // of PREFIX/pauses per run.
-func (j *job) checkPause() (bool, error) {
-	if j.sess == nil {
-		return true, nil
-	}
-	marker, p, err := j.sess.PausedBy(j.cfg.Prefix, j.opts.LockName, j.opts.Group)
+func (j *job) checkPause(pf *preflight) (bool, error) {
+	marker, p, err := pf.marker, pf.pause, pf.pauseErr
 	if err != nil || marker == "" {
 		return err == nil, err
 	}

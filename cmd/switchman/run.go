@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,13 +131,14 @@ func (j *job) permit(ctx context.Context) (bool, error) {
 	if j.sess, err = lock.Dial(ctx, opts); err != nil {
 		return false, err
 	}
-	if ok, err := j.checkGroup(); !ok || err != nil {
+	pf := j.readPreflight()
+	if ok, err := j.checkGroup(pf); !ok || err != nil {
 		return false, err
 	}
-	if ok, err := j.checkPause(); !ok || err != nil {
+	if ok, err := j.checkPause(pf); !ok || err != nil {
 		return false, err
 	}
-	if ok, err := j.checkHalt(); !ok || err != nil {
+	if ok, err := j.checkHalt(pf); !ok || err != nil {
 		return false, err
 	}
 	if ok, err := j.takeLeases(ctx); !ok || err != nil {
@@ -148,14 +150,47 @@ func (j *job) permit(ctx context.Context) (bool, error) {
 	return j.checkInterval()
 }
 
-func (j *job) checkGroup() (bool, error) {
+// preflight holds what the checks before the lock read: the group data
+// (with its watch), the pause marker and the halt marker.
+type preflight struct {
+	group    *lock.Watched
+	groupErr error
+	marker   string
+	pause    *lock.Pause
+	pauseErr error
+	halt     *lock.Halt
+	haltErr  error
+}
+
+// readPreflight sends the reads the checks need at once: the client
+// pipelines them on its one connection, so they cost one round trip
+// instead of one each. The checks then decide in their fixed order, so
+// what a skipped run says does not depend on which reply came first.
+func (j *job) readPreflight() *preflight {
+	pf := &preflight{}
+	var wg sync.WaitGroup
+	if j.opts.Group != "" {
+		wg.Go(func() { pf.group, pf.groupErr = j.sess.WatchData(j.cfg.Prefix) })
+	}
+	wg.Go(func() {
+		pf.marker, pf.pause, pf.pauseErr = j.sess.PausedBy(j.cfg.Prefix, j.opts.LockName, j.opts.Group)
+	})
+	if j.opts.HaltOnFailure {
+		wg.Go(func() { pf.halt, pf.haltErr = j.sess.Halted(j.cfg.Prefix, j.opts.LockName) })
+	}
+	wg.Wait()
+	return pf
+}
+
+func (j *job) checkGroup(pf *preflight) (bool, error) {
 	if j.opts.Group == "" {
 		return true, nil
 	}
-	var err error
-	if j.group, err = j.sess.WatchData(j.cfg.Prefix); err != nil {
-		return false, err
+	if pf.groupErr != nil {
+		return false, pf.groupErr
 	}
+	j.group = pf.group
+	var err error
 	if j.data, err = config.ParseData(j.cfg.Prefix, j.group.Data); err != nil {
 		return false, &ExitError{Code: ExitDataErr, Err: err}
 	}

@@ -13,11 +13,11 @@ import (
 // checkHalt refuses to start a --halt-on-failure job while its last
 // finished run failed. The skip is said on stderr (cron mails it) with the
 // command that clears it. One read, only with --halt-on-failure.
-func (j *job) checkHalt() (bool, error) {
-	if !j.opts.HaltOnFailure || j.sess == nil {
+func (j *job) checkHalt(pf *preflight) (bool, error) {
+	if !j.opts.HaltOnFailure {
 		return true, nil
 	}
-	h, err := j.sess.Halted(j.cfg.Prefix, j.opts.LockName)
+	h, err := pf.halt, pf.haltErr
 	if err != nil {
 		return false, err
 	}
