@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -45,6 +46,7 @@ type job struct {
 // runJob runs the wrapper: config -> connect -> group check -> leases ->
 // lock -> supervise -> record -> release.
 func runJob(ctx context.Context, app *App, o *runOptions) error {
+	pauseGC(app.Getenv, startupGCPause)
 	j := &job{app: app, opts: o}
 	if err := j.setup(); err != nil {
 		return err
@@ -290,4 +292,23 @@ func notifyContext(ctx context.Context) (context.Context, func()) {
 		signal.Stop(ch)
 		cancel(nil)
 	}
+}
+
+// startupGCPause is how long a run keeps the garbage collector off. The
+// ZooKeeper client allocates two 1.5 MB buffers at connect, which it never
+// fills on our small requests, so the heap passes the collector's first 4
+// MB goal at once: a collection per run, about 3 ms of wall time on the
+// reference machine (docs/BENCHMARKS.md), for nothing in the common short
+// or skipped run. A second is long past start-up; after it, a job that
+// runs for hours collects as usual, so its memory stays flat.
+const startupGCPause = time.Second
+
+// pauseGC turns the collector off for d, unless GOGC is set: an operator's
+// own setting wins.
+func pauseGC(getenv func(string) string, d time.Duration) {
+	if getenv("GOGC") != "" {
+		return
+	}
+	prev := debug.SetGCPercent(-1)
+	time.AfterFunc(d, func() { debug.SetGCPercent(prev) })
 }

@@ -16,6 +16,7 @@ const (
 	vFlock   = "flock"   // flock(1) around /bin/true: the local-lock floor
 	vLocked  = "locked"  // switchman -- /bin/true: lock taken and released
 	vGoFloor = "gofloor" // an empty Go program: any Go wrapper's floor
+	vGoExec  = "goexec"  // a minimal Go wrapper: fork+exec+wait /bin/true
 	vVersion = "version" // switchman --version: this binary's start-up alone
 	vNoLock  = "nolock"  // switchman --no-lock -- /bin/true: config and supervision, no ZooKeeper
 	vBase    = "base"    // -baseline BIN -- /bin/true: another build, for before/after comparisons
@@ -50,7 +51,11 @@ type variant struct {
 // follows another.
 func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline string) (overheadResult, error) {
 	r := overheadResult{Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}}
-	goFloor, err := buildGoFloor(ctx, f.dir)
+	goFloor, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc)
+	if err != nil {
+		return r, err
+	}
+	goExec, err := buildGo(ctx, f.dir, "goexec", goExecSrc)
 	if err != nil {
 		return r, err
 	}
@@ -59,6 +64,7 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 		{vFlock, []string{"flock", filepath.Join(f.dir, "flock.lock"), "/bin/true"}},
 		{vLocked, []string{f.bin, "-c", f.cfg, "--", "/bin/true"}},
 		{vGoFloor, []string{goFloor}},
+		{vGoExec, []string{goExec, "/bin/true"}},
 		{vVersion, []string{f.bin, "--version"}},
 		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
 	}
@@ -128,22 +134,50 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 	return r, nil
 }
 
-// buildGoFloor compiles an empty Go program: what any wrapper written in
-// Go pays to start, before doing anything.
-func buildGoFloor(ctx context.Context, dir string) (string, error) {
-	src := filepath.Join(dir, "gofloor.go")
-	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+// goFloorSrc is an empty Go program: what any wrapper written in Go pays
+// to start, before doing anything.
+const goFloorSrc = "package main\n\nfunc main() {}\n"
+
+// goExecSrc is the least a Go wrapper can do: start its argument, wait for
+// it and pass its exit status on (syscall.ForkExec, as switchman's shim
+// does, skipping os/exec's pidfd probe).
+const goExecSrc = `package main
+
+import (
+	"os"
+	"syscall"
+)
+
+func main() {
+	pid, err := syscall.ForkExec(os.Args[1], os.Args[1:], &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})
+	if err != nil {
+		os.Exit(127)
+	}
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
+		os.Exit(70)
+	}
+	os.Exit(ws.ExitStatus())
+}
+`
+
+// buildGo compiles src, a one-file main package, to dir/name with
+// switchman's own build flags.
+func buildGo(ctx context.Context, dir, name, src string) (string, error) {
+	file := filepath.Join(dir, name+".go")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "gofloor")
+	bin := filepath.Join(dir, name)
 	goTool := os.Getenv("GO")
 	if goTool == "" {
 		goTool = "go"
 	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, src)
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, file)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the empty Go program: %w: %s", err, out)
+		return "", fmt.Errorf("build %s: %w: %s", name, err, out)
 	}
 	return bin, nil
 }

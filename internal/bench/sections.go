@@ -33,7 +33,8 @@ func overheadSections(f *fixture, o options, rep *report) []section {
 		)
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Overhead: %d interleaved rounds after %d warm-up rounds; each round runs every variant "+
-		"once (bare, flock, switchman locked, an empty Go program, `switchman --version`, `switchman --no-lock`), starting with a "+
+		"once (bare, flock, switchman locked, an empty Go program, a minimal Go wrapper, `switchman --version`, `switchman --no-lock`), "+
+		"starting with a "+
 		"different one each round. Times are fork+exec+wait as seen by the parent (Go os/exec). Differences and ratios are taken "+
 		"within each round. The config names no hostname, so each run also resolves its FQDN, as in production.", o.Rounds, overheadWarmup))
 	rep.Notes = append(rep.Notes, "ZooKeeper requests are mntr's zk_packets_received delta (session handshake, requests, "+
@@ -59,6 +60,9 @@ func overheadRows(r overheadResult, o options) []row {
 		{Name: "switchman − flock, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vFlock])))},
 		{Name: "switchman ÷ bare, per round", Unit: "×", S: summarize(ratios(t[vLocked], t[vBare]))},
 		{Name: "switchman ÷ flock, per round", Unit: "×", S: summarize(ratios(t[vLocked], t[vFlock]))},
+		{Name: "minimal Go wrapper (fork+exec+wait `/bin/true`) − bare: the floor of any Go wrapper here", Unit: "ms",
+			S: summarize(ms(minus(t[vGoExec], t[vBare])))},
+		{Name: "switchman − minimal Go wrapper, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vGoExec])))},
 		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
 			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
 		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
@@ -84,6 +88,7 @@ func cpuSection(r overheadResult) section {
 	s := section{Title: "1b. CPU time (user+sys, child included) per run of the overhead variants"}
 	for _, v := range []struct{ key, name string }{
 		{vBare, "`/bin/true`"}, {vFlock, "`flock FILE /bin/true`"}, {vGoFloor, "empty Go program"},
+		{vGoExec, "minimal Go wrapper"},
 		{vVersion, "`switchman --version`"}, {vNoLock, "`switchman --no-lock -- /bin/true`"},
 		{vLocked, "`switchman -- /bin/true` (locked)"}, {vBase, "baseline (locked)"},
 	} {
