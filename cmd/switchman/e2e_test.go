@@ -624,12 +624,10 @@ func TestSignalWhileWaiting(t *testing.T) {
 	}
 }
 
-// TestShimChoice checks which shim runs the job: the small switchman-shim
-// beside the binary, else switchman itself re-executed through
-// /proc/self/exe (whose process name is then "exe"); both keep exit codes.
-func TestShimChoice(t *testing.T) {
-	srv := sharedZK(t)
-	e := newEnv(t, srv, `{}`)
+// loneBinary copies the switchman under test to a directory of its own,
+// away from the helpers built beside it.
+func loneBinary(t *testing.T) string {
+	t.Helper()
 	lone := filepath.Join(t.TempDir(), "switchman")
 	b, err := os.ReadFile(binPath)
 	if err != nil {
@@ -638,6 +636,16 @@ func TestShimChoice(t *testing.T) {
 	if err := os.WriteFile(lone, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return lone
+}
+
+// TestShimChoice checks which shim runs the job: the small switchman-shim
+// beside the binary, else switchman itself re-executed through
+// /proc/self/exe (whose process name is then "exe"); both keep exit codes.
+func TestShimChoice(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	lone := loneBinary(t)
 	for _, tt := range []struct{ bin, parent string }{{binPath, "switchman-shim"}, {lone, "exe"}} {
 		out := filepath.Join(e.dir, "parent-"+tt.parent)
 		c := exec.Command(tt.bin, "-c", e.cfg, "--lockname", "shim", "--", "/bin/sh", "-c", "cat /proc/$PPID/comm > "+out+"; exit 7")

@@ -143,14 +143,7 @@ func TestMetricsHelperMissing(t *testing.T) {
 	srv := sharedZK(t)
 	metrics := t.TempDir()
 	e := newEnv(t, srv, `{}`, "metrics_textfile_dir: "+metrics)
-	lone := filepath.Join(t.TempDir(), "switchman")
-	b, err := os.ReadFile(binPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lone, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lone := loneBinary(t)
 	if _, err := os.Stat("/usr/lib/switchman/switchman-metrics"); err == nil {
 		t.Skip("switchman-metrics is installed in /usr/lib/switchman on this machine")
 	}
@@ -158,7 +151,7 @@ func TestMetricsHelperMissing(t *testing.T) {
 	c.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
 	var stderr strings.Builder
 	c.Stderr = &stderr
-	err = c.Run()
+	err := c.Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Fatalf("exit %v, want the job's 3; stderr %q", err, stderr.String())
