@@ -152,6 +152,15 @@ func wrapperArgs(e *Entry) []string {
 	default:
 		args = append(args, "--wait="+j.Wait)
 	}
+	if j.HaltOnFailure {
+		args = append(args, "--halt-on-failure")
+	}
+	if j.ExpectedDuration != "" {
+		args = append(args, "--expected-duration", j.ExpectedDuration)
+	}
+	if j.MinInterval != "" {
+		args = append(args, "--min-interval", j.MinInterval)
+	}
 	return append(args, "--", e.Script)
 }
 

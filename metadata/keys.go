@@ -34,13 +34,19 @@ var keys = map[string]key{
 	"no_lock":  {set: setNoLock},
 	"timeout":  {set: setTimeout},
 	"wait":     {set: setWait},
-	"user":     {set: setUser},
-	"env":      {repeatable: true, set: setEnv},
-	"mailto":   {set: setMailTo},
-	"comment":  {set: func(j *Job, v string) error { j.Comment = v; return nil }},
+	// The operator keys of issue 5: the wrapper's --halt-on-failure,
+	// --expected-duration and --min-interval.
+	"halt_on_failure":   {set: setHaltOnFailure},
+	"expected_duration": {set: func(j *Job, v string) error { return setDuration(&j.ExpectedDuration, v) }},
+	"min_interval":      {set: func(j *Job, v string) error { return setDuration(&j.MinInterval, v) }},
+	"user":              {set: setUser},
+	"env":               {repeatable: true, set: setEnv},
+	"mailto":            {set: setMailTo},
+	"comment":           {set: func(j *Job, v string) error { j.Comment = v; return nil }},
 }
 
-const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, user, env, mailto, comment"
+const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, " +
+	"halt_on_failure, expected_duration, min_interval, user, env, mailto, comment"
 
 func setTime(j *Job, v string) error {
 	s, err := crontab.ParseSchedule(v)
@@ -145,11 +151,23 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("%q is not yes/no/true/false/on/off/1/0", v)
 }
 
-func setTimeout(j *Job, v string) error {
+func setTimeout(j *Job, v string) error { return setDuration(&j.Timeout, v) }
+
+func setHaltOnFailure(j *Job, v string) error {
+	b, err := parseBool(v)
+	if err != nil {
+		return err
+	}
+	j.HaltOnFailure = b
+	return nil
+}
+
+// setDuration stores a positive Go duration, as written.
+func setDuration(dst *string, v string) error {
 	if err := positiveDuration(v); err != nil {
 		return err
 	}
-	j.Timeout = v
+	*dst = v
 	return nil
 }
 

@@ -49,10 +49,15 @@ type Job struct {
 	NoLock   bool     // --no-lock
 	Timeout  string   // --timeout, a Go duration
 	Wait     string   // "" (no --wait), "true" (--wait) or a Go duration (--wait=D)
-	User     string   // user field of the cron.d line
-	Env      []string // NAME=VALUE assignments for the command, in block order
-	MailTo   *string  // MAILTO for this job; nil: the file's default
-	Comment  string   // written as a comment above the job's line
+
+	HaltOnFailure    bool   // --halt-on-failure
+	ExpectedDuration string // --expected-duration, a Go duration
+	MinInterval      string // --min-interval, a Go duration
+
+	User    string   // user field of the cron.d line
+	Env     []string // NAME=VALUE assignments for the command, in block order
+	MailTo  *string  // MAILTO for this job; nil: the file's default
+	Comment string   // written as a comment above the job's line
 
 	keyLines map[string]int
 }

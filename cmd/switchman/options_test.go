@@ -151,3 +151,38 @@ func TestPauseGC(t *testing.T) {
 		t.Errorf("with GOGC set, GOGC = %d, want the operator's 77 untouched", got)
 	}
 }
+
+// TestGeneratedFlagsParse feeds the wrapper's own parser the arguments the
+// crontab generator writes for a block that uses every key, and checks the
+// options come out as the block asked.
+func TestGeneratedFlagsParse(t *testing.T) {
+	t.Parallel()
+	files, err := crontabgen.Generate([]string{"../../crontabgen/testdata/cases/hash-all-keys/src"},
+		crontabgen.Options{InstallDir: "/usr/lib/tools", CheckArgs: func(args []string) error {
+			_, err := parseRunArgs(args)
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range files {
+		for _, e := range f.Entries {
+			if e.LockName != "daily-report" {
+				continue
+			}
+			found = true
+			o, err := parseRunArgs(e.Args)
+			if err != nil {
+				t.Fatalf("%q: %v", e.Args, err)
+			}
+			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour ||
+				o.Timeout != 2*time.Hour || o.Group != "reports" || len(o.Leases) != 2 {
+				t.Errorf("parsed %+v from %q", o, e.Args)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no daily-report job generated")
+	}
+}

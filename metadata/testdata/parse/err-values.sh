@@ -37,3 +37,14 @@
 #   no_lock: yes
 #   wait: 1m
 # </crontab>
+# <crontab>
+#   time: @hourly
+#   halt_on_failure: perhaps
+#   expected_duration: 0s
+#   min_interval: soon
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   no_lock: yes
+#   halt_on_failure: yes
+# </crontab>

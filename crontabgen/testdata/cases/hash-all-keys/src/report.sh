@@ -9,6 +9,9 @@
 #   lease: FQDN_mem=4:int(MEMMB/1024)
 #   timeout: 2h
 #   wait: 5m
+#   halt_on_failure: yes
+#   expected_duration: 90m
+#   min_interval: 1h
 #   user: reporter
 #   env: TZ=UTC
 #   env: LC_ALL=C.UTF-8
