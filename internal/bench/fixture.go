@@ -136,6 +136,27 @@ func (f *fixture) close() {
 
 // packetsReceived reads zk_packets_received from the server's mntr: every
 // request a client sent, pings and session handshakes included.
+// mntrCost measures how many packets one packetsReceived call itself adds
+// to the count: the least delta of back-to-back reads.
+func (f *fixture) mntrCost() (int64, error) {
+	least := int64(-1)
+	prev, err := f.packetsReceived()
+	if err != nil {
+		return 0, err
+	}
+	for range 5 {
+		cur, err := f.packetsReceived()
+		if err != nil {
+			return 0, err
+		}
+		if d := cur - prev; least < 0 || d < least {
+			least = d
+		}
+		prev = cur
+	}
+	return least, nil
+}
+
 func (f *fixture) packetsReceived() (int64, error) {
 	out, err := zktest.FourLetter(f.srv.Addr, "mntr", 5*time.Second)
 	if err != nil {

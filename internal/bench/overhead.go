@@ -17,6 +17,7 @@ const (
 	vLocked  = "locked"  // switchman -- /bin/true: lock taken and released
 	vGoFloor = "gofloor" // an empty Go program: any Go wrapper's floor
 	vGoExec  = "goexec"  // a minimal Go wrapper: fork+exec+wait /bin/true
+	vZKFloor = "zkfloor" // the same plus a ZooKeeper session and one ephemeral node (internal/bench/zkfloor)
 	vVersion = "version" // switchman --version: this binary's start-up alone
 	vNoLock  = "nolock"  // switchman --no-lock -- /bin/true: config and supervision, no ZooKeeper
 	vBase    = "base"    // -baseline BIN -- /bin/true: another build, for before/after comparisons
@@ -59,12 +60,17 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 	if err != nil {
 		return r, err
 	}
+	zkFloor, err := buildZKFloor(ctx, f.dir)
+	if err != nil {
+		return r, err
+	}
 	variants := []variant{
 		{vBare, []string{"/bin/true"}},
 		{vFlock, []string{"flock", filepath.Join(f.dir, "flock.lock"), "/bin/true"}},
 		{vLocked, []string{f.bin, "-c", f.cfg, "--", "/bin/true"}},
 		{vGoFloor, []string{goFloor}},
 		{vGoExec, []string{goExec, "/bin/true"}},
+		{vZKFloor, []string{zkFloor, f.srv.Addr, prefix + "/floor", "/bin/true"}},
 		{vVersion, []string{f.bin, "--version"}},
 		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
 	}
@@ -99,35 +105,46 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 	if err != nil {
 		return r, err
 	}
-	p0, err := f.packetsReceived()
+	// Requests are counted around each switchman run alone (the floor
+	// program talks to ZooKeeper too), outside the timed part, less what
+	// reading the counter itself adds.
+	probe, err := f.mntrCost()
 	if err != nil {
 		return r, err
 	}
+	var packets, locked int64
 	for i := range rounds {
 		for k := range variants {
 			v := variants[(i+k)%len(variants)]
+			counted := v.key == vLocked || v.key == vBase
+			var p0 int64
+			if counted {
+				if p0, err = f.packetsReceived(); err != nil {
+					return r, err
+				}
+			}
 			wall, cpu, err := run(v)
 			if err != nil {
 				return r, err
 			}
+			if counted {
+				p1, err := f.packetsReceived()
+				if err != nil {
+					return r, err
+				}
+				packets += p1 - p0 - probe
+				locked++
+			}
 			r.Times[v.key] = append(r.Times[v.key], wall)
 			r.CPU[v.key] = append(r.CPU[v.key], cpu)
 		}
-	}
-	p1, err := f.packetsReceived()
-	if err != nil {
-		return r, err
 	}
 	cv1, err := f.lockCversion()
 	if err != nil {
 		return r, err
 	}
 	r.Locked = int(cv1-cv0) / 2
-	locked := rounds
-	if baseline != "" {
-		locked *= 2 // the baseline's runs talk to ZooKeeper too
-	}
-	r.PacketsPerRun = float64(p1-p0) / float64(locked)
+	r.PacketsPerRun = float64(packets) / float64(locked)
 	if b, _ := os.ReadFile(errPath); len(b) > 0 {
 		return r, fmt.Errorf("a run printed to stderr: %q", b)
 	}
@@ -178,6 +195,22 @@ func buildGo(ctx context.Context, dir, name, src string) (string, error) {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: %w: %s", name, err, out)
+	}
+	return bin, nil
+}
+
+// buildZKFloor builds internal/bench/zkfloor (it imports the ZooKeeper
+// client, so it is built from this module, not from a temporary file).
+func buildZKFloor(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "zkfloor")
+	goTool := os.Getenv("GO")
+	if goTool == "" {
+		goTool = "go"
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/acme/switchman/internal/bench/zkfloor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build zkfloor: %w: %s", err, out)
 	}
 	return bin, nil
 }

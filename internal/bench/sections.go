@@ -33,12 +33,14 @@ func overheadSections(f *fixture, o options, rep *report) []section {
 		)
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Overhead: %d interleaved rounds after %d warm-up rounds; each round runs every variant "+
-		"once (bare, flock, switchman locked, an empty Go program, a minimal Go wrapper, `switchman --version`, `switchman --no-lock`), "+
+		"once (bare, flock, switchman locked, an empty Go program, a minimal Go wrapper, a minimal ZooKeeper-locked Go wrapper, "+
+		"`switchman --version`, `switchman --no-lock`), "+
 		"starting with a "+
 		"different one each round. Times are fork+exec+wait as seen by the parent (Go os/exec). Differences and ratios are taken "+
 		"within each round. The config names no hostname, so each run also resolves its FQDN, as in production.", o.Rounds, overheadWarmup))
 	rep.Notes = append(rep.Notes, "ZooKeeper requests are mntr's zk_packets_received delta (session handshake, requests, "+
-		"pings and close) divided by runs; the bench's own idle admin session adds at most one ping per 10 s to the total.")
+		"pings and close) read just before and after each switchman run, summed and divided by runs; the bench's own idle "+
+		"admin session adds at most one ping per 10 s to the total.")
 	return []section{s, cpuSection(r)}
 }
 
@@ -63,6 +65,9 @@ func overheadRows(r overheadResult, o options) []row {
 		{Name: "minimal Go wrapper (fork+exec+wait `/bin/true`) − bare: the floor of any Go wrapper here", Unit: "ms",
 			S: summarize(ms(minus(t[vGoExec], t[vBare])))},
 		{Name: "switchman − minimal Go wrapper, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vGoExec])))},
+		{Name: "minimal ZooKeeper-locked Go wrapper (session, one ephemeral node, fork+exec+wait, close) − bare: the floor of the design here",
+			Unit: "ms", S: summarize(ms(minus(t[vZKFloor], t[vBare])))},
+		{Name: "switchman − minimal ZooKeeper-locked Go wrapper, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vZKFloor])))},
 		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
 			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
 		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
@@ -88,7 +93,7 @@ func cpuSection(r overheadResult) section {
 	s := section{Title: "1b. CPU time (user+sys, child included) per run of the overhead variants"}
 	for _, v := range []struct{ key, name string }{
 		{vBare, "`/bin/true`"}, {vFlock, "`flock FILE /bin/true`"}, {vGoFloor, "empty Go program"},
-		{vGoExec, "minimal Go wrapper"},
+		{vGoExec, "minimal Go wrapper"}, {vZKFloor, "minimal ZooKeeper-locked Go wrapper"},
 		{vVersion, "`switchman --version`"}, {vNoLock, "`switchman --no-lock -- /bin/true`"},
 		{vLocked, "`switchman -- /bin/true` (locked)"}, {vBase, "baseline (locked)"},
 	} {
