@@ -54,22 +54,18 @@ func (c *Child) resultOf(ex exitInfo) Result {
 		Killed:    st.killed,
 		Wall:      ex.at.Sub(c.started),
 	}
-	if ex.err != nil || ex.state == nil {
+	if ex.err != nil {
 		c.log.Debug().Int("pid", c.pid).Err(ex.err).Msg("no exit status")
 		return r
 	}
-	if ws, ok := ex.state.Sys().(syscall.WaitStatus); ok {
-		r.ExitCode, r.Signal = exitStatus(ws)
-	}
+	r.ExitCode, r.Signal = exitStatus(ex.status)
 	if c.opts.Shim != "" && r.Signal == 0 && r.ExitCode > 128 && r.ExitCode <= 128+64 {
 		// The shim reports the command's death by signal N as 128+N.
 		r.Signal = syscall.Signal(r.ExitCode - 128)
 	}
-	if ru, ok := ex.state.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		r.UserCPU = time.Duration(ru.Utime.Nano())
-		r.SysCPU = time.Duration(ru.Stime.Nano())
-		r.MaxRSSKB = ru.Maxrss // KiB on Linux
-	}
+	r.UserCPU = time.Duration(ex.usage.Utime.Nano())
+	r.SysCPU = time.Duration(ex.usage.Stime.Nano())
+	r.MaxRSSKB = ex.usage.Maxrss // KiB on Linux
 	return r
 }
 

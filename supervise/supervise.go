@@ -95,9 +95,10 @@ type Child struct {
 
 // exitInfo is what the reaping goroutine learned.
 type exitInfo struct {
-	state *os.ProcessState
-	err   error
-	at    time.Time
+	status syscall.WaitStatus
+	usage  syscall.Rusage
+	err    error
+	at     time.Time
 }
 
 // Start starts the child described by opts, never through a shell, in a
@@ -141,14 +142,14 @@ func Start(opts Options) (*Child, error) {
 func (c *Child) PID() int { return c.pid }
 
 // procAttr builds the attributes of the child process.
-func (c *Child) procAttr() *os.ProcAttr {
+func (c *Child) procAttr() *syscall.ProcAttr {
 	env := c.opts.Env
 	if env == nil {
 		env = os.Environ()
 	}
-	return &os.ProcAttr{
+	return &syscall.ProcAttr{
 		Env:   env,
-		Files: c.stdio.childFiles(),
+		Files: fds(c.stdio.childFiles()),
 		Sys: &syscall.SysProcAttr{
 			// A process group of its own lets one kill(-pgid) reach the
 			// child and every descendant that stays in the group, and keeps
@@ -180,30 +181,49 @@ func (c *Child) deathSignal() syscall.Signal {
 // stays locked, blocked in wait, until the child has been reaped: the thread
 // cannot exit while the child lives, and the parent-death signal means
 // "switchman died".
-func (c *Child) run(path string, attr *os.ProcAttr, started chan<- error) {
+func (c *Child) run(path string, attr *syscall.ProcAttr, started chan<- error) {
 	runtime.LockOSThread()
 	argv := append([]string{c.opts.Path}, c.opts.Args...)
 	if c.opts.Shim != "" {
 		path, argv = c.opts.Shim, shimArgv(path, argv)
 	}
-	proc, err := startRegistered(path, argv, attr)
+	pid, err := startRegistered(path, argv, attr)
 	if err != nil {
 		runtime.UnlockOSThread() // nothing was forked: the thread is free
 		started <- err
 		return
 	}
-	c.pid = proc.Pid
+	c.pid = pid
 	c.started = time.Now()
 	// Read while the child cannot yet have been reaped, so /proc/pid exists.
-	c.startTicks, _ = startTicks(proc.Pid)
+	c.startTicks, _ = startTicks(pid)
 	started <- nil
 
-	state, err := proc.Wait()
-	at := time.Now()
+	ex := exitInfo{}
+	for {
+		_, ex.err = syscall.Wait4(pid, &ex.status, 0, &ex.usage)
+		if ex.err != syscall.EINTR {
+			break
+		}
+	}
+	ex.at = time.Now()
 	c.markReaped()
-	reaped(proc.Pid)
-	c.exited <- exitInfo{state: state, err: err, at: at}
+	reaped(pid)
+	c.exited <- ex
 	runtime.UnlockOSThread() // the child is reaped: no parent-death signal left to protect
+}
+
+// fds turns the child's files into the descriptors it gets as 0, 1, 2; a
+// nil file is a closed descriptor.
+func fds(files []*os.File) []uintptr {
+	out := make([]uintptr, len(files))
+	for i, f := range files {
+		out[i] = ^uintptr(0)
+		if f != nil {
+			out[i] = f.Fd()
+		}
+	}
+	return out
 }
 
 // resolve finds the executable to run for path, like a shell would.

@@ -31,15 +31,20 @@ var live = struct {
 // startRegistered starts a process and records it in live. Holding the lock
 // across the start keeps a concurrent sweep from seeing the new process
 // before it is recorded.
-func startRegistered(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+//
+// It forks with syscall.ForkExec, not os.StartProcess: the first
+// os.StartProcess of a process forks a throw-away child to probe pidfd
+// support, a clone every run would pay for nothing. The pid is safe to
+// signal and wait for without a pidfd: it stays ours until we reap it.
+func startRegistered(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	live.Lock()
 	defer live.Unlock()
-	p, err := os.StartProcess(path, argv, attr)
+	pid, err := syscall.ForkExec(path, argv, attr)
 	if err == nil {
-		live.pids[p.Pid] = true
-		live.groups[p.Pid] = true // Setpgid: the group id is the pid
+		live.pids[pid] = true
+		live.groups[pid] = true // Setpgid: the group id is the pid
 	}
-	return p, err
+	return pid, err
 }
 
 // reaped removes a reaped child from live.pids.
