@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -168,4 +170,73 @@ func TestClaimStartOnce(t *testing.T) {
 	if ok, since, _ := admin.ClaimStart("/sw", "job", time.Hour); ok || since <= 0 || since > time.Minute {
 		t.Fatalf("claim within the interval: ok=%v since=%s", ok, since)
 	}
+}
+
+// TestRecordWaitingRestore covers the waiting state's edge cases: a job
+// with no record gets one and loses it again when the wait gives up; a
+// record that says running (another instance on this host) is left alone;
+// a record changed by someone else meanwhile is not overwritten.
+func TestRecordWaitingRestore(t *testing.T) {
+	srv := zktest.Start(t)
+	s := dial(t, srv.Addr)
+	mkPrefix(t, s, "/sw", `{"groups":{}}`)
+	get := func(lock string) (*Run, bool) {
+		t.Helper()
+		b, _, err := s.conn.Get("/sw/runs/" + lock + "/h1")
+		if errors.Is(err, zk.ErrNoNode) {
+			return nil, false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Run
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		return &r, true
+	}
+
+	t.Run("no record before", func(t *testing.T) {
+		prev, wrote, err := s.RecordWaiting("/sw", "new", "h1", "g")
+		if err != nil || !wrote || prev != nil {
+			t.Fatalf("prev %v wrote %v err %v", prev, wrote, err)
+		}
+		if r, ok := get("new"); !ok || r.State != StateWaiting || r.Start.IsZero() || r.Group != "g" {
+			t.Fatalf("waiting record %+v", r)
+		}
+		if err := s.RestoreRecord("/sw", "new", "h1", prev); err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := get("new"); ok {
+			t.Fatalf("record left after the wait gave up: %+v", r)
+		}
+	})
+	t.Run("running elsewhere on this host", func(t *testing.T) {
+		if err := s.RecordStart("/sw", &Run{Lock: "busy", Host: "h1", Start: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		_, wrote, err := s.RecordWaiting("/sw", "busy", "h1", "")
+		if err != nil || wrote {
+			t.Fatalf("wrote %v err %v over a running record", wrote, err)
+		}
+		if r, _ := get("busy"); r.State != StateRunning {
+			t.Fatalf("running record changed: %+v", r)
+		}
+	})
+	t.Run("changed meanwhile", func(t *testing.T) {
+		prev, wrote, err := s.RecordWaiting("/sw", "raced", "h1", "")
+		if err != nil || !wrote {
+			t.Fatal(wrote, err)
+		}
+		// Another instance on this host starts and records first.
+		if err := s.RecordStart("/sw", &Run{Lock: "raced", Host: "h1", Start: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RestoreRecord("/sw", "raced", "h1", prev); err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := get("raced"); !ok || r.State != StateRunning {
+			t.Fatalf("restore overwrote the newer record: %+v", r)
+		}
+	})
 }

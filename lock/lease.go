@@ -89,6 +89,9 @@ type LeaseOptions struct {
 	WatchLock bool
 	// Logger receives debug messages about the wait.
 	Logger zerolog.Logger
+	// OnWait, when set, is called once, in the caller's goroutine, when
+	// the call has to block: not when every lease is free at once.
+	OnWait func()
 }
 
 // Leases are leases held by this session. Closing the session releases
@@ -121,6 +124,7 @@ func (s *Session) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, erro
 		return l, nil
 	}
 	w := s.newWaiter(ctx, o.Deadline, o.Logger)
+	w.onWait = o.OnWait
 	defer w.close()
 	token := newToken()
 	data, err := json.Marshal(nodeData{Info: o.Info, Lock: o.Name, Token: token})

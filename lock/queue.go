@@ -82,6 +82,8 @@ type waiter struct {
 	// *BusyError; lockW is its watch, nil until armed.
 	lockPath string
 	lockW    <-chan zk.Event
+	// onWait, when set, runs once, before the first time the waiter blocks.
+	onWait func()
 }
 
 func (s *Session) newWaiter(ctx context.Context, deadline time.Time, log zerolog.Logger) *waiter {
@@ -153,6 +155,10 @@ func (w *waiter) resume() error {
 
 // wait blocks until ch delivers, or returns why it will not.
 func (w *waiter) wait(ch <-chan zk.Event) error {
+	if f := w.onWait; f != nil {
+		w.onWait = nil
+		f()
+	}
 	for {
 		select {
 		case <-ch:
@@ -410,6 +416,9 @@ type WaitOptions struct {
 	Deadline time.Time
 	// Logger receives debug messages about the wait.
 	Logger zerolog.Logger
+	// OnWait, when set, is called once, in the caller's goroutine, when
+	// the call has to block: not when the lock is taken at once.
+	OnWait func()
 }
 
 // AcquireWait takes the lock PREFIX/locks/name, waiting its turn when it is
@@ -421,6 +430,7 @@ type WaitOptions struct {
 // session is lost; its queue node is removed in every case.
 func (s *Session) AcquireWait(ctx context.Context, prefix, name string, info Info, o WaitOptions) (*Held, error) {
 	w := s.newWaiter(ctx, o.Deadline, o.Logger)
+	w.onWait = o.OnWait
 	defer w.close()
 	token := newToken()
 	data, err := json.Marshal(nodeData{Info: info, Lock: name, Token: token})

@@ -22,6 +22,7 @@ const (
 
 // Run states and results, as stored in run records.
 const (
+	StateWaiting  = "waiting"
 	StateRunning  = "running"
 	StateFinished = "finished"
 	ResultSuccess = "success"
@@ -44,6 +45,10 @@ type Run struct {
 	Token       int64     `json:"fencing_token,omitempty"`
 	// Expected is the --expected-duration of the run, if any.
 	Expected string `json:"expected_duration,omitempty"`
+	// WaitingSince is set, with state waiting, while a run waits in a
+	// queue (--lease, --wait); the other fields are then still the last
+	// run's.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
 }
 
 // Halt is a halt marker's content: why the job is halted.
@@ -68,6 +73,70 @@ func (s *Session) RecordStart(prefix string, r *Run) error {
 	}
 	r.State = StateRunning
 	return s.putRecord(p, r)
+}
+
+// RecordWaiting marks the run record of lock on host as waiting, from
+// now: the previous record's fields stay (its result, last success), so
+// checks keep judging the last run; a job with no record yet gets one whose
+// start is now. It returns the previous record for RestoreRecord, or nil
+// when there was none. A record that says running is left alone (another
+// instance of the job runs on this host, and the waiter shows in the
+// queues), and so is the return: (nil, nil, false).
+func (s *Session) RecordWaiting(prefix, lock, host, group string) (prev *Run, wrote bool, err error) {
+	p := path.Join(prefix, RunsDir, lock, host)
+	s.count()
+	b, _, err := s.conn.Get(p)
+	now := time.Now().UTC()
+	r := Run{Lock: lock, Host: host, Group: group, Start: now}
+	switch {
+	case err == nil:
+		prev = &Run{}
+		if json.Unmarshal(b, prev) != nil {
+			prev = nil // a damaged record: replace it
+			break
+		}
+		if prev.State == StateRunning {
+			return nil, false, nil
+		}
+		r = *prev
+	case !errors.Is(err, zk.ErrNoNode):
+		return nil, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	r.State, r.WaitingSince = StateWaiting, now
+	if err := s.putRecord(p, &r); err != nil {
+		return nil, false, err
+	}
+	return prev, true, nil
+}
+
+// RestoreRecord undoes RecordWaiting after a wait that ended without a run:
+// it writes prev back, or deletes the record RecordWaiting created. A
+// record that is no longer ours to undo (state other than waiting) is left
+// alone.
+func (s *Session) RestoreRecord(prefix, lock, host string, prev *Run) error {
+	p := path.Join(prefix, RunsDir, lock, host)
+	s.count()
+	b, st, err := s.conn.Get(p)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	var cur Run
+	if json.Unmarshal(b, &cur) != nil || cur.State != StateWaiting {
+		return nil
+	}
+	s.count()
+	if prev == nil {
+		err = s.conn.Delete(p, st.Version)
+	} else {
+		var nb []byte
+		if nb, err = json.Marshal(prev); err == nil {
+			_, err = s.conn.Set(p, nb, st.Version)
+		}
+	}
+	if errors.Is(err, zk.ErrBadVersion) || errors.Is(err, zk.ErrNoNode) {
+		return nil // changed meanwhile: someone else's record now
+	}
+	return wrapPut(p, err)
 }
 
 // RecordFinish writes r (state finished) as the run record: one write.

@@ -131,7 +131,8 @@ func checkFailed(a *admin, _ *checkOptions, _ []string) nagios {
 	}
 	var bad []string
 	for _, r := range latestPerJob(runs) {
-		if r.State == lock.StateFinished && r.Result != lock.ResultSuccess {
+		// A waiting record keeps the last run's result.
+		if (r.State == lock.StateFinished || r.State == lock.StateWaiting) && r.Result != "" && r.Result != lock.ResultSuccess {
 			bad = append(bad, fmt.Sprintf("%s on %s: %s (exit %d)", r.Lock, r.Host, r.Result, r.ExitCode))
 		}
 	}

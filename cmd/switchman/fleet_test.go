@@ -268,3 +268,106 @@ func TestMinInterval(t *testing.T) {
 		t.Fatalf("often after the interval: %d %q runs %d", r.code, r.stderr, runs())
 	}
 }
+
+// TestWaitingRecord checks the run record's waiting state: a run that must
+// wait for the lock (--wait) marks its record waiting, keeping the last
+// run's result (check failed still sees it); when it runs, the record is a
+// normal one again; when it gives up, the previous record comes back.
+func TestWaitingRecord(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	record := func() lock.Run {
+		t.Helper()
+		var r lock.Run
+		if err := json.Unmarshal([]byte(e.zdata("/runs/w/h2.example.com")), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	h2 := []string{"--hostname", "h2.example.com", "--lockname", "w"}
+	if r := e.run(append(h2, sh("exit 3")...)...); r.code != 3 {
+		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
+	}
+	holder := func() (*exec.Cmd, string) {
+		started, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "h.release")
+		os.Remove(started)
+		os.Remove(release)
+		h := e.start(append([]string{"--hostname", "h1.example.com", "--lockname", "w"}, gate(started, release)...)...)
+		waitFile0(t, started)
+		return h, release
+	}
+
+	h, release := holder()
+	w := e.start(append(append(h2, "--wait=20s"), sh("true")...)...)
+	deadline := time.Now().Add(10 * time.Second)
+	for record().State != lock.StateWaiting {
+		if time.Now().After(deadline) {
+			t.Fatalf("record never said waiting: %+v", record())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := record(); r.Result != "failure" || r.ExitCode != 3 || r.WaitingSince.IsZero() {
+		t.Errorf("waiting record lost the last run or its start: %+v", r)
+	}
+	if r := e.run("status"); !strings.Contains(r.stdout, "waiting since") {
+		t.Errorf("status does not show the wait:\n%s", r.stdout)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if code := waitExit(t, h, 10*time.Second); code != 0 {
+		t.Fatalf("holder exit %d", code)
+	}
+	if code := waitExit(t, w, 10*time.Second); code != 0 {
+		t.Fatalf("waiter exit %d", code)
+	}
+	if r := record(); r.State != lock.StateFinished || r.Result != "success" || !r.WaitingSince.IsZero() {
+		t.Errorf("record after the waited run: %+v", r)
+	}
+
+	before := record()
+	h, release = holder()
+	if r := e.run(append(append(h2, "--wait=1s"), sh("true")...)...); r.code != ExitLeaseWait {
+		t.Fatalf("timed-out wait: exit %d %s", r.code, r.stderr)
+	}
+	if r := record(); r.State != before.State || r.Result != before.Result || !r.Start.Equal(before.Start) || !r.WaitingSince.IsZero() {
+		t.Errorf("record after a wait that gave up: %+v, want the previous %+v", r, before)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if code := waitExit(t, h, 10*time.Second); code != 0 {
+		t.Fatalf("holder exit %d", code)
+	}
+}
+
+// TestWaitingRecordKeepsFailure: a job whose last run failed and which now
+// waits for a lease another job holds is still reported by check failed:
+// the waiting record keeps the last run's result.
+func TestWaitingRecordKeepsFailure(t *testing.T) {
+	e := leaseEnv(t, []string{"db"})
+	w := []string{"--hostname", "h2.example.com", "--lockname", "w", "--lease", "db=1:1"}
+	if r := e.run(append(w, sh("exit 3")...)...); r.code != 3 {
+		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
+	}
+	started, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "h.release")
+	h := e.start(append([]string{"--hostname", "h1.example.com", "--lockname", "other", "--lease", "db=1:1"}, gate(started, release)...)...)
+	waitFile0(t, started)
+	waiter := e.start(append(w, sh("true")...)...)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.zdata("/runs/w/h2.example.com"), `"state":"waiting"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("record never said waiting: %s", e.zdata("/runs/w/h2.example.com"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := e.run("check", "failed"); r.code != 2 || !strings.Contains(r.stdout, "w on h2.example.com: failure") {
+		t.Errorf("check failed while the failed job waits: exit %d %q", r.code, r.stdout)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if code := waitExit(t, h, 10*time.Second); code != 0 {
+		t.Fatalf("holder exit %d", code)
+	}
+	if code := waitExit(t, waiter, 10*time.Second); code != 0 {
+		t.Fatalf("waiter exit %d", code)
+	}
+	if r := e.run("check", "failed"); r.code != 0 {
+		t.Errorf("check failed after the job succeeded: exit %d %q", r.code, r.stdout)
+	}
+}

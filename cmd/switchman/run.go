@@ -41,6 +41,8 @@ type job struct {
 	env   []string
 	run   *lock.Run // the run record, once written
 	wait  waitState // leases and --wait (lease.go)
+	// waitRec is the record's waiting state, while the run waits.
+	waitRec waitRecord
 }
 
 // runJob runs the wrapper: config -> connect -> group check -> leases ->
@@ -59,6 +61,9 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	defer stopPre()
 	defer j.close()
 	ran, err := j.permit(pre)
+	if err != nil || !ran {
+		j.restoreRecord() // a wait that ended without a run
+	}
 	var sig signalCause
 	if err != nil && errors.As(context.Cause(pre), &sig) {
 		// Stopped while connecting or waiting for leases or the lock: the

@@ -30,6 +30,39 @@ func (j *job) checkHalt(pf *preflight) (bool, error) {
 	return false, j.skipped()
 }
 
+// waitRecord remembers what recordWaiting replaced.
+type waitRecord struct {
+	wrote bool
+	prev  *lock.Run
+}
+
+// recordWaiting marks the run record waiting when the run first has to
+// wait in a queue (leases, --wait); a run that gets everything at once
+// never writes it. A ZooKeeper hiccup here is logged only.
+func (j *job) recordWaiting() {
+	if j.opts.NoLock {
+		return // such runs keep no record
+	}
+	prev, wrote, err := j.sess.RecordWaiting(j.cfg.Prefix, j.opts.LockName, j.host, j.opts.Group)
+	if err != nil {
+		j.log.Warn().Err(err).Msg("could not record that the run waits")
+		return
+	}
+	j.waitRec = waitRecord{wrote: wrote, prev: prev}
+}
+
+// restoreRecord undoes recordWaiting after a wait that ended without a run
+// (timeout, signal, lock taken meanwhile): the record says again what the
+// last run did.
+func (j *job) restoreRecord() {
+	if !j.waitRec.wrote || j.sess == nil {
+		return
+	}
+	if err := j.sess.RestoreRecord(j.cfg.Prefix, j.opts.LockName, j.host, j.waitRec.prev); err != nil {
+		j.log.Warn().Err(err).Msg("could not restore the run record after the wait")
+	}
+}
+
 // recordStart writes the run record at start. A ZooKeeper hiccup here is
 // logged and never fails the job.
 func (j *job) recordStart(pid int) {

@@ -168,7 +168,12 @@ func printStatus(app *App, st *fleetStatus) error {
 	}
 	fmt.Fprintln(tw, "\nJOB\tHOST\tSTATE\tSTART\tFINISH\tRESULT\tEXIT\tDURATION\tMAX RSS KB")
 	for _, r := range st.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Lock, r.Host, r.State, fmtTime(r.Start), fmtTime(r.Finish),
+		state := r.State
+		if r.State == lock.StateWaiting {
+			// The other columns are still the last run's.
+			state = "waiting since " + fmtTime(r.WaitingSince)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Lock, r.Host, state, fmtTime(r.Start), fmtTime(r.Finish),
 			orDash(r.Result), r.ExitCode, (time.Duration(r.DurationMS) * time.Millisecond).String(), r.MaxRSSKB)
 	}
 	return tw.Flush()
