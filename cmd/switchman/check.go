@@ -214,7 +214,18 @@ func checkHosts(a *admin, o *checkOptions, _ []string) nagios {
 	if err != nil {
 		return unknown("hosts", err)
 	}
+	beats, err := a.sess.Heartbeats(a.cfg.Prefix)
+	if err != nil {
+		return unknown("hosts", err)
+	}
 	seen := map[string]bool{}
+	// A host's heartbeat (written by any switchman run there, at most every
+	// ten minutes) or a run record says it is alive.
+	for h, at := range beats {
+		if time.Since(at) <= o.MaxAge {
+			seen[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+		}
+	}
 	for _, r := range runs {
 		last := r.Finish
 		if r.Start.After(last) {

@@ -128,3 +128,52 @@ func TestChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestHeartbeat checks the per-host heartbeat behind check hosts: a host
+// whose runs never start a job (not a member) still shows alive; the
+// heartbeat is written once per ten minutes, not on every run; and check
+// hosts counts it.
+func TestHeartbeat(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"weekly":["w1.example.com"],"other":["o1.example.com"]}}`)
+	if r := e.run("check", "hosts", "--max-age", "1h"); r.code != 2 {
+		t.Fatalf("before any run: exit %d %q", r.code, r.stdout)
+	}
+	// w1 runs a job of another group: skipped, no run record, but alive.
+	args := []string{"-g", "other", "--hostname", "w1.example.com", "--lockname", "hb", "--", "true"}
+	if r := e.run(args...); r.code != 0 {
+		t.Fatalf("run: exit %d %s", r.code, r.stderr)
+	}
+	if _, _, err := e.admin.Get(e.prefix + "/runs/hb/w1.example.com"); err == nil {
+		t.Fatal("a skipped run wrote a run record")
+	}
+	_, st1, err := e.admin.Get(e.prefix + "/hosts/w1.example.com")
+	if err != nil {
+		t.Fatalf("no heartbeat after a run: %v", err)
+	}
+	if r := e.run(args...); r.code != 0 {
+		t.Fatalf("second run: exit %d %s", r.code, r.stderr)
+	}
+	if _, st2, err := e.admin.Get(e.prefix + "/hosts/w1.example.com"); err != nil || st2.Mzxid != st1.Mzxid {
+		t.Errorf("the second run within ten minutes wrote the heartbeat again (mzxid %d -> %d, %v)", st1.Mzxid, st2.Mzxid, err)
+	}
+	r := e.run("check", "hosts", "--max-age", "1h")
+	if r.code != 2 || strings.Contains(r.stdout, "weekly") || !strings.Contains(r.stdout, "other") {
+		t.Errorf("check hosts after w1's heartbeat: exit %d %q; want only group other without a host", r.code, r.stdout)
+	}
+	// A stale stamp (older than ten minutes) makes the next run write again.
+	stamps, _ := filepath.Glob(filepath.Join(e.dir, "cache", "switchman", "heartbeat-*"))
+	if len(stamps) != 1 {
+		t.Fatalf("stamps %v, want one", stamps)
+	}
+	old := time.Now().Add(-11 * time.Minute)
+	if err := os.Chtimes(stamps[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run(args...); r.code != 0 {
+		t.Fatalf("third run: exit %d %s", r.code, r.stderr)
+	}
+	if _, st3, err := e.admin.Get(e.prefix + "/hosts/w1.example.com"); err != nil || st3.Mzxid == st1.Mzxid {
+		t.Errorf("a due heartbeat was not written (%v)", err)
+	}
+}

@@ -122,7 +122,8 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 	// A race-enabled binary sleeps a second at exit (the race runtime's
 	// atexit_sleep_ms); the shim is that binary too, and the sleep would
 	// eat the tests' one-second grace.
-	c.Env = append(os.Environ(), "DEBUG=", "GORACE=atexit_sleep_ms=0")
+	// The heartbeat's stamp goes to the test's own cache directory.
+	c.Env = append(os.Environ(), "DEBUG=", "GORACE=atexit_sleep_ms=0", "XDG_CACHE_HOME="+filepath.Join(e.dir, "cache"))
 	return c
 }
 

@@ -169,13 +169,14 @@ type preflight struct {
 	haltErr  error
 }
 
-// readPreflight sends the reads the checks need at once: the client
-// pipelines them on its one connection, so they cost one round trip
-// instead of one each. The checks then decide in their fixed order, so
+// readPreflight sends the reads the checks need at once, with the host's
+// heartbeat when one is due: the client pipelines them on its one
+// connection, so they cost one round trip instead of one each. The checks then decide in their fixed order, so
 // what a skipped run says does not depend on which reply came first.
 func (j *job) readPreflight() *preflight {
 	pf := &preflight{}
 	var wg sync.WaitGroup
+	wg.Go(j.heartbeat)
 	if j.opts.Group != "" {
 		wg.Go(func() { pf.group, pf.groupErr = j.sess.WatchData(j.cfg.Prefix) })
 	}
