@@ -59,6 +59,12 @@ type Options struct {
 	// group. Forwarding SIGTERM, SIGINT, SIGHUP or SIGQUIT counts as a stop:
 	// if the child has not exited within Grace, the group is SIGKILLed.
 	Signals []os.Signal
+	// Caught, when set, replaces Signals: the caller registered the
+	// channel with signal.Notify itself, before Start, so that a signal
+	// arriving between the fork and Wait is kept in the channel and
+	// forwarded as soon as Wait runs, not lost. Its signals are forwarded
+	// like Signals'.
+	Caught <-chan os.Signal
 	// Logger receives debug messages and one warning when a stop escalates
 	// to SIGKILL. The zero value logs nothing.
 	Logger zerolog.Logger

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -800,5 +801,41 @@ func TestSwitchmanKilledChildDies(t *testing.T) {
 	}
 	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Errorf("child ended with %v, want death by SIGKILL", ws)
+	}
+}
+
+// TestCaughtBeforeWait: with Options.Caught registered before Start, a
+// signal that arrives after the fork but before Wait watches is kept and
+// forwarded once Wait runs (switchman's window between starting the job
+// and supervising it, where a signal used to be lost).
+func TestCaughtBeforeWait(t *testing.T) {
+	caught := make(chan os.Signal, 4)
+	signal.Notify(caught, syscall.SIGUSR1)
+	defer signal.Stop(caught)
+	o := helperOptions("trap", "0s")
+	o.Caught = caught
+	c, out := startPiped(t, o)
+	out.expect(t, "ready")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(caught) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the signal never reached the channel")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan Result, 1)
+	go func() { done <- c.Wait(context.Background()) }()
+	out.expect(t, "got SIGUSR1")
+	c.Stop(0)
+	select {
+	case r := <-done:
+		if !r.Stopped || r.ExitCode != 0 {
+			t.Errorf("result %+v", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Wait did not return")
 	}
 }

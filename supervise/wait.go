@@ -107,10 +107,12 @@ func (c *Child) Stop(sig syscall.Signal) {
 // supervise is Wait's loop: it turns every reason to stop into requestStop
 // and forwards caught signals, until the reaping goroutine reports.
 func (c *Child) supervise(ctx context.Context) Result {
-	caught := make(chan os.Signal, 8)
-	if len(c.opts.Signals) > 0 {
-		signal.Notify(caught, c.opts.Signals...)
-		defer signal.Stop(caught)
+	var caught <-chan os.Signal = c.opts.Caught
+	if caught == nil && len(c.opts.Signals) > 0 {
+		ch := make(chan os.Signal, 8)
+		signal.Notify(ch, c.opts.Signals...)
+		defer signal.Stop(ch)
+		caught = ch
 	}
 	if testHookSignalsCaught != nil {
 		testHookSignalsCaught()

@@ -54,9 +54,14 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 		return err
 	}
 	// Until the child runs, a stop signal aborts the run cleanly; while it
-	// runs, the supervisor forwards the signal to the child instead. The
-	// registration stays until the end so no signal kills switchman
-	// outright between the two.
+	// runs, the supervisor forwards the signal to the child instead. Both
+	// registrations stay until the end so no signal kills switchman
+	// outright between the two, and caught keeps a signal that arrives
+	// after the checks, or after the fork but before the supervisor
+	// watches, for the supervisor to forward.
+	caught := make(chan os.Signal, 2*len(stopSignals))
+	signal.Notify(caught, stopSignals...)
+	defer signal.Stop(caught)
 	pre, stopPre := notifyContext(ctx)
 	defer stopPre()
 	defer j.close()
@@ -73,7 +78,11 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	if err != nil || !ran {
 		return err
 	}
-	return j.supervise(ctx)
+	if errors.As(context.Cause(pre), &sig) {
+		// The signal came after the last check: still nothing started.
+		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+	}
+	return j.supervise(ctx, caught)
 }
 
 // setup loads the config, builds the logger and resolves the command, so

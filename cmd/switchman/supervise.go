@@ -16,7 +16,7 @@ import (
 // supervise starts the child under the guard and waits for it. The guard's
 // context is cancelled when permission is lost, which makes the supervisor
 // stop the child's whole process group.
-func (j *job) supervise(ctx context.Context) error {
+func (j *job) supervise(ctx context.Context, caught <-chan os.Signal) error {
 	kill := &killSwitch{}
 	guarded, stopGuard := j.guard(ctx, kill)
 	defer stopGuard()
@@ -28,7 +28,7 @@ func (j *job) supervise(ctx context.Context) error {
 	child, err := supervise.Start(supervise.Options{
 		Path: j.opts.Command[0], Args: j.opts.Command[1:], Env: j.childEnv(),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
-		Signals: stopSignals, Logger: j.log,
+		Caught: caught, Logger: j.log,
 		// The shim kills the whole group, should switchman itself be
 		// SIGKILLed.
 		Shim: shimPath(),
