@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "switchman")
+	// switchman's heartbeat stamps go here, not to the user's cache, for
+	// every run the tests start (env.cmd also sets its own per test).
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	if out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
 		os.Exit(1)

@@ -40,6 +40,10 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// switchman's heartbeat stamps go here, not to the user's cache.
+	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+		return err
+	}
 
 	say("building switchman")
 	bin := filepath.Join(dir, "switchman")

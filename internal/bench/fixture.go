@@ -72,6 +72,13 @@ func newFixture(bin string) (*fixture, error) {
 		return nil, err
 	}
 	f := &fixture{bin: bin, self: self, dir: dir}
+	// switchman's heartbeat stamp (cmd/switchman/heartbeat.go) goes to
+	// the bench's own directory, not the user's cache; every process the
+	// bench starts inherits this.
+	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+		f.close()
+		return nil, err
+	}
 	if f.srv, err = zktest.StartServer(zktest.Options{}); err != nil {
 		f.close()
 		return nil, fmt.Errorf("start zookeeper: %w", err)

@@ -95,6 +95,10 @@ func newEnv(ensembles map[int]*zktest.Ensemble) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// switchman's heartbeat stamps go here, not to the user's cache.
+	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+		return nil, err
+	}
 	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, clusters: map[int]*cluster{}}
 	if err := e.build(); err != nil {
 		e.close()

@@ -167,6 +167,9 @@ func (b *bench) probe() error {
 func (b *bench) run(lockName string, child ...string) (int, string, error) {
 	args := append([]string{"-c", b.cfg, "--lockname", lockName, "--lease", fmt.Sprintf("%s=1:%d", Resource, b.total), "--"}, child...)
 	cmd := exec.Command(b.bin, args...)
+	// switchman's heartbeat stamp goes to the bench's directory, not to
+	// the user's cache.
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(b.dir, "cache"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
