@@ -31,12 +31,12 @@ var keys = map[string]key{
 	"group":    {set: func(j *Job, v string) error { return setWord(&j.Group, v) }},
 	"lockname": {set: setLockName},
 	"lease":    {repeatable: true, set: setLease},
-	"no_lock":  {set: setNoLock},
+	"no_lock":  {set: func(j *Job, v string) error { return setBool(&j.NoLock, v) }},
 	"timeout":  {set: setTimeout},
 	"wait":     {set: setWait},
 	// The operator keys of issue 5: the wrapper's --halt-on-failure,
 	// --expected-duration and --min-interval.
-	"halt_on_failure":   {set: setHaltOnFailure},
+	"halt_on_failure":   {set: func(j *Job, v string) error { return setBool(&j.HaltOnFailure, v) }},
 	"expected_duration": {set: func(j *Job, v string) error { return setDuration(&j.ExpectedDuration, v) }},
 	"min_interval":      {set: func(j *Job, v string) error { return setDuration(&j.MinInterval, v) }},
 	"user":              {set: setUser},
@@ -132,12 +132,13 @@ func setLease(j *Job, v string) error {
 	return nil
 }
 
-func setNoLock(j *Job, v string) error {
+// setBool stores a yes/no value.
+func setBool(dst *bool, v string) error {
 	b, err := parseBool(v)
 	if err != nil {
 		return err
 	}
-	j.NoLock = b
+	*dst = b
 	return nil
 }
 
@@ -152,15 +153,6 @@ func parseBool(v string) (bool, error) {
 }
 
 func setTimeout(j *Job, v string) error { return setDuration(&j.Timeout, v) }
-
-func setHaltOnFailure(j *Job, v string) error {
-	b, err := parseBool(v)
-	if err != nil {
-		return err
-	}
-	j.HaltOnFailure = b
-	return nil
-}
 
 // setDuration stores a positive Go duration, as written.
 func setDuration(dst *string, v string) error {
