@@ -209,20 +209,25 @@ func helperWrapper(args []string) int {
 		return 1
 	}
 	grace, _ := time.ParseDuration(os.Getenv(wrapperGraceEnv))
+	// Registered before Start, as switchman does: no signal is lost
+	// between the fork and Wait.
+	caught := make(chan os.Signal, 8)
+	signal.Notify(caught, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1)
 	c, err := Start(Options{
 		Path:    os.Args[0],
 		Args:    args[1:],
 		Env:     helperEnvFor(args[0]),
 		Grace:   grace,
-		Signals: []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1},
+		Signals: caught,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Printf("child %d\n", c.PID())
-	testHookSignalsCaught = func() { fmt.Println("catching") }
+	fmt.Println("catching")
 	r := c.Wait(context.Background())
+	signal.Stop(caught)
 	out := wrapperResult{ExitCode: r.ExitCode, Signal: int(r.Signal), Stopped: r.Stopped, Killed: r.Killed}
 	if r.StopCause != nil {
 		out.Cause = r.StopCause.Error()

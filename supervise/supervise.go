@@ -55,16 +55,13 @@ type Options struct {
 	// no limit. When it is exceeded the child is stopped like on a
 	// cancelled context and the Result has TimedOut set.
 	Timeout time.Duration
-	// Signals are caught during Wait and forwarded to the child's process
-	// group. Forwarding SIGTERM, SIGINT, SIGHUP or SIGQUIT counts as a stop:
-	// if the child has not exited within Grace, the group is SIGKILLed.
-	Signals []os.Signal
-	// Caught, when set, replaces Signals: the caller registered the
-	// channel with signal.Notify itself, before Start, so that a signal
-	// arriving between the fork and Wait is kept in the channel and
-	// forwarded as soon as Wait runs, not lost. Its signals are forwarded
-	// like Signals'.
-	Caught <-chan os.Signal
+	// Signals delivers the signals to forward to the child's process group
+	// while Wait runs. The caller registers it with signal.Notify, before
+	// Start so that a signal arriving between the fork and Wait is kept,
+	// not lost, and stops it after Wait. Forwarding SIGTERM, SIGINT,
+	// SIGHUP or SIGQUIT counts as a stop: if the child has not exited
+	// within Grace, the group is SIGKILLed.
+	Signals <-chan os.Signal
 	// Logger receives debug messages and one warning when a stop escalates
 	// to SIGKILL. The zero value logs nothing.
 	Logger zerolog.Logger

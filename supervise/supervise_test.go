@@ -804,7 +804,7 @@ func TestSwitchmanKilledChildDies(t *testing.T) {
 	}
 }
 
-// TestCaughtBeforeWait: with Options.Caught registered before Start, a
+// TestCaughtBeforeWait: with Options.Signals registered before Start, a
 // signal that arrives after the fork but before Wait watches is kept and
 // forwarded once Wait runs (switchman's window between starting the job
 // and supervising it, where a signal used to be lost).
@@ -813,7 +813,7 @@ func TestCaughtBeforeWait(t *testing.T) {
 	signal.Notify(caught, syscall.SIGUSR1)
 	defer signal.Stop(caught)
 	o := helperOptions("trap", "0s")
-	o.Caught = caught
+	o.Signals = caught
 	c, out := startPiped(t, o)
 	out.expect(t, "ready")
 	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {

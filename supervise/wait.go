@@ -52,10 +52,6 @@ const (
 	outputDrainTimeout = time.Second
 )
 
-// testHookSignalsCaught, set only by tests, is called once Wait catches
-// Options.Signals, so that a test knows when it may send them.
-var testHookSignalsCaught func()
-
 // stopState records the stop of one child.
 type stopState struct {
 	stopped   bool  // a stop was requested or a terminating signal forwarded
@@ -79,7 +75,7 @@ type stopState struct {
 // Wait returns only after the child has been reaped and its process group
 // is empty: leftovers in the group are SIGKILLed when the child exits (and,
 // with EnableSubreaper, escaped descendants too), bounded by a few seconds
-// for processes that cannot die. Options.Signals are caught only while Wait
+// for processes that cannot die. Options.Signals are forwarded only while Wait
 // runs. Wait is meant to be called once; later calls return the first
 // call's Result.
 func (c *Child) Wait(ctx context.Context) Result {
@@ -107,16 +103,7 @@ func (c *Child) Stop(sig syscall.Signal) {
 // supervise is Wait's loop: it turns every reason to stop into requestStop
 // and forwards caught signals, until the reaping goroutine reports.
 func (c *Child) supervise(ctx context.Context) Result {
-	var caught <-chan os.Signal = c.opts.Caught
-	if caught == nil && len(c.opts.Signals) > 0 {
-		ch := make(chan os.Signal, 8)
-		signal.Notify(ch, c.opts.Signals...)
-		defer signal.Stop(ch)
-		caught = ch
-	}
-	if testHookSignalsCaught != nil {
-		testHookSignalsCaught()
-	}
+	caught := c.opts.Signals
 	sweeps := subreaper() && c.startTicks != 0
 	orphaned := make(chan os.Signal, 1)
 	if sweeps {

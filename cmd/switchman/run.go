@@ -53,34 +53,27 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	if err := j.setup(); err != nil {
 		return err
 	}
-	// Until the child runs, a stop signal aborts the run cleanly; while it
-	// runs, the supervisor forwards the signal to the child instead. Both
-	// registrations stay until the end so no signal kills switchman
-	// outright between the two, and caught keeps a signal that arrives
-	// after the checks, or after the fork but before the supervisor
-	// watches, for the supervisor to forward.
+	// One registration of the stop signals for the whole run: until the
+	// child starts, a signal aborts the run cleanly (watchSignals); after
+	// that, the supervisor forwards it to the child. A signal that arrives
+	// between the two stays in caught for the supervisor, so none is lost
+	// and none kills switchman outright.
 	caught := make(chan os.Signal, 2*len(stopSignals))
 	signal.Notify(caught, stopSignals...)
 	defer signal.Stop(caught)
-	pre, stopPre := notifyContext(ctx)
-	defer stopPre()
 	defer j.close()
+	pre, stopWatching := watchSignals(ctx, caught)
 	ran, err := j.permit(pre)
+	stopWatching()
+	var sig signalCause
+	if errors.As(context.Cause(pre), &sig) {
+		// Stopped while connecting, waiting or checking: the command
+		// never started; report the signal as a shell would.
+		ran, err = false, &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+	}
 	if err != nil || !ran {
 		j.restoreRecord() // a wait that ended without a run
-	}
-	var sig signalCause
-	if err != nil && errors.As(context.Cause(pre), &sig) {
-		// Stopped while connecting or waiting for leases or the lock: the
-		// command never started; report the signal as a shell would.
-		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
-	}
-	if err != nil || !ran {
 		return err
-	}
-	if errors.As(context.Cause(pre), &sig) {
-		// The signal came after the last check: still nothing started.
-		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}
 	return j.supervise(ctx, caught)
 }
@@ -180,8 +173,9 @@ type preflight struct {
 
 // readPreflight sends the reads the checks need at once, with the host's
 // heartbeat when one is due: the client pipelines them on its one
-// connection, so they cost one round trip instead of one each. The checks then decide in their fixed order, so
-// what a skipped run says does not depend on which reply came first.
+// connection, so they cost one round trip instead of one each. The checks
+// then decide in their fixed order, so what a skipped run says does not
+// depend on which reply came first.
 func (j *job) readPreflight() *preflight {
 	pf := &preflight{}
 	var wg sync.WaitGroup
@@ -290,22 +284,24 @@ type signalCause struct{ sig syscall.Signal }
 
 func (s signalCause) Error() string { return "stopped by " + unix.SignalName(s.sig) }
 
-// notifyContext is signal.NotifyContext that records which signal came.
-// The registration stays until stop is called.
-func notifyContext(ctx context.Context) (context.Context, func()) {
+// watchSignals returns a context cancelled, with a signalCause, by the
+// first signal from caught. stop ends the watching and waits for it to
+// end, so that every later signal stays in caught for the supervisor.
+func watchSignals(ctx context.Context, caught <-chan os.Signal) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, stopSignals...)
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(done)
 		select {
-		case s := <-ch:
+		case s := <-caught:
 			cancel(signalCause{s.(syscall.Signal)})
-		case <-ctx.Done():
+		case <-quit:
 		}
 	}()
 	return ctx, func() {
-		signal.Stop(ch)
-		cancel(nil)
+		close(quit)
+		<-done
+		cancel(nil) // keeps a signal's cause if one came first
 	}
 }
 

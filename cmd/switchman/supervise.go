@@ -28,7 +28,7 @@ func (j *job) supervise(ctx context.Context, caught <-chan os.Signal) error {
 	child, err := supervise.Start(supervise.Options{
 		Path: j.opts.Command[0], Args: j.opts.Command[1:], Env: j.childEnv(),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
-		Caught: caught, Logger: j.log,
+		Signals: caught, Logger: j.log,
 		// The shim kills the whole group, should switchman itself be
 		// SIGKILLed.
 		Shim: shimPath(),
