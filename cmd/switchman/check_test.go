@@ -176,4 +176,20 @@ func TestHeartbeat(t *testing.T) {
 	if _, st3, err := e.admin.Get(e.prefix + "/hosts/w1.example.com"); err != nil || st3.Mzxid == st1.Mzxid {
 		t.Errorf("a due heartbeat was not written (%v)", err)
 	}
+	// A user with no cache directory to write writes no heartbeat at all
+	// (never one per run); the run itself is unaffected.
+	t.Run("no cache dir", func(t *testing.T) {
+		e := newEnv(t, srv, `{"groups":{}}`)
+		if err := os.WriteFile(filepath.Join(e.dir, "cache"), nil, 0o644); err != nil {
+			t.Fatal(err) // a file where the cache directory would be
+		}
+		for range 2 {
+			if r := e.run("--hostname", "w2.example.com", "--lockname", "hb", "--", "true"); r.code != 0 {
+				t.Fatalf("run: exit %d %s", r.code, r.stderr)
+			}
+		}
+		if ok, _, err := e.admin.Exists(e.prefix + "/hosts/w2.example.com"); ok || err != nil {
+			t.Errorf("heartbeat written without a stamp (exists=%v, %v)", ok, err)
+		}
+	})
 }

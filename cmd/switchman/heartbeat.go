@@ -22,33 +22,36 @@ const heartbeatEvery = 10 * time.Minute
 // ($XDG_CACHE_HOME or ~/.cache); where there is none to write, there is no
 // heartbeat (run records still count as signs of life), rather than a
 // write on every run.
+//
+// Most runs find a fresh stamp: one stat, no write, no request.
 func (j *job) heartbeatStamp(now time.Time) (stamp string, due bool) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", false
 	}
-	dir = filepath.Join(dir, "switchman")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", false
-	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s\x00%s", j.cfg.ZKHosts, j.cfg.Prefix, j.host)
-	stamp = filepath.Join(dir, fmt.Sprintf("heartbeat-%016x", h.Sum64()))
+	stamp = filepath.Join(dir, "switchman", fmt.Sprintf("heartbeat-%016x", h.Sum64()))
 	st, err := os.Stat(stamp)
-	return stamp, err != nil || now.Sub(st.ModTime()) >= heartbeatEvery || st.ModTime().After(now)
+	if err == nil {
+		return stamp, now.Sub(st.ModTime()) >= heartbeatEvery || st.ModTime().After(now)
+	}
+	// No stamp yet: make its directory; heartbeat writes the stamp.
+	if os.MkdirAll(filepath.Dir(stamp), 0o700) != nil {
+		return "", false
+	}
+	return stamp, true
 }
 
-// heartbeat writes this host's heartbeat when it is due, then touches the
-// stamp. It runs alongside the checks' reads (readPreflight), so it adds
-// no round trip of its own; a failure is logged at debug level only.
+// heartbeat writes this host's heartbeat when it is due. The stamp is
+// written first: a user who cannot write it writes no heartbeat (never one
+// per run); a failed ZooKeeper write removes it, so the next run retries.
+// It runs alongside the checks' reads (readPreflight), so it adds no round
+// trip of its own; a failure is logged at debug level only.
 func (j *job) heartbeat() {
 	now := time.Now()
 	stamp, due := j.heartbeatStamp(now)
 	if !due {
-		return
-	}
-	if err := j.sess.Heartbeat(j.cfg.Prefix, lock.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
-		j.log.Debug().Err(err).Msg("heartbeat not written")
 		return
 	}
 	f, err := os.OpenFile(stamp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
@@ -59,6 +62,11 @@ func (j *job) heartbeat() {
 		err = os.Chtimes(stamp, now, now)
 	}
 	if err != nil {
-		j.log.Debug().Err(err).Str("stamp", stamp).Msg("heartbeat stamp not written")
+		j.log.Debug().Err(err).Str("stamp", stamp).Msg("no heartbeat: stamp not writable")
+		return
+	}
+	if err := j.sess.Heartbeat(j.cfg.Prefix, lock.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
+		j.log.Debug().Err(err).Msg("heartbeat not written")
+		_ = os.Remove(stamp)
 	}
 }

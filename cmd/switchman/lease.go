@@ -117,7 +117,7 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 func (j *job) waitForLock(ctx context.Context) (bool, error) {
 	start := time.Now()
 	held, err := j.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
-		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.onLockWait})
+		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.recordWaiting})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
 		return false, &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)}
@@ -128,14 +128,6 @@ func (j *job) waitForLock(ctx context.Context) (bool, error) {
 	j.held = held
 	j.log.Debug().Str("lock", j.opts.LockName).Int64("waited_ms", time.Since(start).Milliseconds()).Msg("lock taken")
 	return true, nil
-}
-
-// onLockWait records the waiting state when waiting for the lock, unless
-// the run already did while waiting for its leases.
-func (j *job) onLockWait() {
-	if !j.waitRec.wrote {
-		j.recordWaiting()
-	}
 }
 
 // waitDeadline fixes, at the first wait of the run, when waiting ends: the

@@ -37,11 +37,12 @@ type waitRecord struct {
 }
 
 // recordWaiting marks the run record waiting when the run first has to
-// wait in a queue (leases, --wait); a run that gets everything at once
-// never writes it. A ZooKeeper hiccup here is logged only.
+// wait in a queue (leases, then --wait: the second wait finds it done); a
+// run that gets everything at once never writes it. A ZooKeeper hiccup
+// here is logged only.
 func (j *job) recordWaiting() {
-	if j.opts.NoLock {
-		return // such runs keep no record
+	if j.opts.NoLock || j.waitRec.wrote {
+		return // such runs keep no record, or it says waiting already
 	}
 	prev, wrote, err := j.sess.RecordWaiting(j.cfg.Prefix, j.opts.LockName, j.host, j.opts.Group)
 	if err != nil {
