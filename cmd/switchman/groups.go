@@ -134,12 +134,7 @@ type groupView struct {
 }
 
 func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	d, err := a.readData()
+	d, err := readGroupData(ctx, app, o.Config)
 	if err != nil {
 		return err
 	}
@@ -267,12 +262,7 @@ func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []str
 }
 
 func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	d, err := a.readData()
+	d, err := readGroupData(ctx, app, o.Config)
 	if err != nil {
 		return err
 	}

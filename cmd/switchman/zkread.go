@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sort"
 
 	"github.com/rs/zerolog"
 
@@ -72,23 +71,24 @@ func (a *admin) readData() (*config.Data, error) {
 	return d, nil
 }
 
-// loadGroupNames returns the sorted names of the groups defined in the
-// prefix znode named by the config at configPath (or the default config).
-// The crontab checker uses it.
-func loadGroupNames(app *App, configPath string) ([]string, error) {
-	a, err := dialAdmin(context.Background(), app, configPath)
+// readGroupData dials, reads and parses the prefix znode's data named by
+// the config at configPath (or the default config), and hangs up: for the
+// commands that need nothing else from ZooKeeper.
+func readGroupData(ctx context.Context, app *App, configPath string) (*config.Data, error) {
+	a, err := dialAdmin(ctx, app, configPath)
 	if err != nil {
 		return nil, err
 	}
 	defer a.close()
-	d, err := a.readData()
+	return a.readData()
+}
+
+// loadGroupNames returns the sorted names of the groups defined in the
+// prefix znode; the crontab checker uses it.
+func loadGroupNames(app *App, configPath string) ([]string, error) {
+	d, err := readGroupData(context.Background(), app, configPath)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(d.Groups))
-	for g := range d.Groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	return names, nil
+	return sortedGroups(d), nil
 }
