@@ -3,19 +3,20 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -26,6 +27,12 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// The fast inner loop: no binary to build, and every test that
+		// runs it or needs ZooKeeper skips (zktest.SkipShort).
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "switchman-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -33,8 +40,12 @@ func TestMain(m *testing.M) {
 	}
 	binPath = filepath.Join(dir, "switchman")
 	// switchman's heartbeat stamps go here, not to the user's cache, for
-	// every run the tests start (env.cmd also sets its own per test).
-	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	// every run the tests start (env.cmd also sets its own per test), and
+	// an installed /usr/lib/switchman is never used.
+	if err := testenv.Isolate(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	if out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
 		os.Exit(1)
@@ -47,33 +58,14 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	if shared.srv != nil {
-		shared.srv.Close()
-	}
+	zktest.CloseShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-var shared struct {
-	once sync.Once
-	srv  *zktest.Server
-	err  error
-}
-
 func sharedZK(t *testing.T) *zktest.Server {
 	t.Helper()
-	shared.once.Do(func() {
-		if shared.err = zktest.EnsureInstalled(); shared.err == nil {
-			shared.srv, shared.err = zktest.StartServer(zktest.Options{})
-		}
-	})
-	if shared.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("ZooKeeper: %v", shared.err)
-		}
-		t.Skipf("ZooKeeper not available: %v", shared.err)
-	}
-	return shared.srv
+	return zktest.Shared(t)
 }
 
 // env is one test's world: a prefix with group data, a config file and an

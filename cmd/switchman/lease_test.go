@@ -20,6 +20,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/internal/leasebench"
+	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lease"
 )
 
@@ -75,6 +76,7 @@ func TestBadLeaseSpecExitCode(t *testing.T) {
 // TestMain's, which removes it.
 func plainBin(t *testing.T) string {
 	t.Helper()
+	zktest.SkipShort(t) // no TestMain build directory under -short
 	plain.once.Do(func() {
 		plain.path = filepath.Join(filepath.Dir(binPath), "switchman-norace")
 		if out, err := exec.Command("go", "build", "-o", plain.path, ".").CombinedOutput(); err != nil {

@@ -29,7 +29,7 @@ const metricsTimeout = 10 * time.Second
 func writeMetrics(dir string, r *lock.Run) error {
 	path := helperPath(metricsHelper)
 	if path == "" {
-		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, helperDir)
+		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, helperDir())
 	}
 	in, err := json.Marshal(r)
 	if err != nil {

@@ -114,14 +114,26 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	return "failure", child
 }
 
-// helperDir is where the package installs switchman's helper binaries.
-// A helper is looked for beside this executable first, then there.
-var helperDir = "/usr/lib/switchman"
+// defaultHelperDir is where the package installs switchman's helper
+// binaries. A helper is looked for beside this executable first, then in
+// $SWITCHMAN_HELPER_DIR or, when that is unset, here. Tests point the
+// variable at an empty directory, so that what is installed on the machine
+// never changes what they run.
+const defaultHelperDir = "/usr/lib/switchman"
+
+// helperDir returns the directory helpers are looked for in after the
+// executable's own.
+func helperDir() string {
+	if d := os.Getenv("SWITCHMAN_HELPER_DIR"); d != "" {
+		return d
+	}
+	return defaultHelperDir
+}
 
 // helperPath returns the path of the helper binary name, or "" when it is
 // installed neither beside this executable nor in helperDir.
 func helperPath(name string) string {
-	cands := []string{filepath.Join(helperDir, name)}
+	cands := []string{filepath.Join(helperDir(), name)}
 	if exe, err := os.Executable(); err == nil {
 		cands = append([]string{filepath.Join(filepath.Dir(exe), name)}, cands...)
 	}

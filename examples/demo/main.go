@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -41,7 +42,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	// switchman's heartbeat stamps go here, not to the user's cache.
-	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+	if err := testenv.Isolate(dir); err != nil {
 		return err
 	}
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -75,7 +76,7 @@ func newFixture(bin string) (*fixture, error) {
 	// switchman's heartbeat stamp (cmd/switchman/heartbeat.go) goes to
 	// the bench's own directory, not the user's cache; every process the
 	// bench starts inherits this.
-	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+	if err := testenv.Isolate(dir); err != nil {
 		f.close()
 		return nil, err
 	}

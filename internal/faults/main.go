@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -96,7 +97,7 @@ func newEnv(ensembles map[int]*zktest.Ensemble) (*env, error) {
 		return nil, err
 	}
 	// switchman's heartbeat stamps go here, not to the user's cache.
-	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+	if err := testenv.Isolate(dir); err != nil {
 		return nil, err
 	}
 	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, clusters: map[int]*cluster{}}

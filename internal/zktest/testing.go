@@ -3,6 +3,7 @@ package zktest
 import (
 	"errors"
 	"os"
+	"sync"
 	"testing"
 )
 
@@ -13,6 +14,7 @@ import (
 // variable is non-empty and is skipped otherwise, with the reason.
 func Start(t testing.TB, opts ...Options) *Server {
 	t.Helper()
+	SkipShort(t)
 	o := oneOptions(t, opts)
 	s, err := StartServer(o)
 	if err != nil {
@@ -34,6 +36,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 // StartEnsembleServers), with the same cleanup and skip/fail rules as Start.
 func StartEnsemble(t testing.TB, n int, opts ...Options) *Ensemble {
 	t.Helper()
+	SkipShort(t)
 	o := oneOptions(t, opts)
 	e, err := StartEnsembleServers(n, o)
 	if err != nil {
@@ -64,6 +67,47 @@ func oneOptions(t testing.TB, opts []Options) Options {
 	default:
 		t.Fatalf("zktest: at most one Options, got %d", len(opts))
 		return Options{}
+	}
+}
+
+// SkipShort skips t under go test -short: the fast inner loop runs the
+// pure logic only, and make test and CI run everything.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("zktest: -short: skipping a test that needs a real ZooKeeper or real processes")
+	}
+}
+
+var shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// Shared returns one server for all the tests of a test binary that call
+// it (each test then works under a prefix of its own), started on first
+// use, with the same skip/fail rules as Start. CloseShared stops it; call it
+// from TestMain after m.Run.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	SkipShort(t)
+	shared.once.Do(func() {
+		if shared.err = EnsureInstalled(); shared.err == nil {
+			shared.srv, shared.err = StartServer(Options{})
+		}
+	})
+	if shared.err != nil {
+		unavailable(t, shared.err)
+		return nil
+	}
+	return shared.srv
+}
+
+// CloseShared stops the server Shared started, if any.
+func CloseShared() {
+	if shared.srv != nil {
+		shared.srv.Close()
 	}
 }
 

@@ -1,0 +1,40 @@
+// Package testenv keeps the processes that tests, the demo, the fault suite
+// and the benchmark start away from the machine's own state: switchman's
+// per-user stamps and its installed helper binaries. It keeps Go's build
+// cache where it is, so that isolating the cache directory does not make
+// every run rebuild the standard library with -race.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Isolate sets, in this process's environment and so in every process it
+// starts: XDG_CACHE_HOME to dir/cache (switchman's heartbeat stamps),
+// SWITCHMAN_HELPER_DIR to dir/no-helpers (an empty directory: helpers are
+// then found only beside the binary under test, never in the machine's
+// /usr/lib/switchman), and GOCACHE to the build cache in use before, when it
+// was not set explicitly (Go derives its default from XDG_CACHE_HOME).
+func Isolate(dir string) error {
+	if os.Getenv("GOCACHE") == "" {
+		out, err := exec.Command("go", "env", "GOCACHE").Output()
+		if err != nil {
+			return fmt.Errorf("testenv: go env GOCACHE: %w", err)
+		}
+		if err := os.Setenv("GOCACHE", strings.TrimSpace(string(out))); err != nil {
+			return err
+		}
+	}
+	helpers := filepath.Join(dir, "no-helpers")
+	if err := os.MkdirAll(helpers, 0o755); err != nil {
+		return err
+	}
+	if err := os.Setenv("SWITCHMAN_HELPER_DIR", helpers); err != nil {
+		return err
+	}
+	return os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+}
