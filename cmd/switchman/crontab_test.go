@@ -165,6 +165,7 @@ func TestCrontabCheckExitCodes(t *testing.T) {
 		"cron.d/badflag":  "* * * * * root /usr/bin/switchman --frob -- /bin/true\n",
 		"cron.d/badlock":  "* * * * * root /usr/bin/switchman --lockname a/b -- /bin/true\n",
 		"cron.d/nojob":    "* * * * * root /bin/true\n",
+		"cron.d/nogroup":  "* * * * * root /usr/bin/switchman --group \"\" -- /bin/true\n",
 		"cron.d/bad.name": "* * * * * root /usr/bin/switchman -- /bin/true\n",
 		"user":            "*/5 * * * * /usr/bin/switchman --no-lock -- /bin/true\n",
 	})
@@ -178,6 +179,7 @@ func TestCrontabCheckExitCodes(t *testing.T) {
 		{name: "ok", args: []string{p("cron.d/ok"), p("user")}, code: 0, prefix: "CRONTAB OK - 2 switchman lines in 2 files | files=2;;;0"},
 		{name: "bad flag", args: []string{p("cron.d/ok"), p("cron.d/badflag")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/badflag") + ":1: switchman flags: unknown flag: --frob"},
 		{name: "bad lock name", args: []string{p("cron.d/badlock")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/badlock") + ":1: switchman flags: invalid lock name"},
+		{name: "empty group", args: []string{p("cron.d/nogroup")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/nogroup") + ":1: switchman flags: empty --group"},
 		{name: "no switchman line", args: []string{p("cron.d/nojob")}, code: 1, prefix: "CRONTAB WARNING - no switchman invocations found"},
 		{name: "ignored cron.d name", args: []string{p("cron.d/bad.name")}, code: 1, prefix: "CRONTAB WARNING - " + p("cron.d/bad.name") + ": cron ignores this file"},
 		{name: "user format forced", args: []string{"--format", "system", p("user")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("user") + ":1: no user field"},

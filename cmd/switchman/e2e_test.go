@@ -500,16 +500,20 @@ func TestBadInput(t *testing.T) {
 		cfg    string
 		code   int
 		stderr string
+		flags  []string
 	}{
-		{"unknown key", write("a.yaml", "zkhosts: "+e.addr+"\nprefix: /x\nzk_hosts: y\n"), ExitConfig, `line 3: unknown key "zk_hosts"`},
-		{"negative duration", write("b.yaml", "zkhosts: "+e.addr+"\nprefix: /x\ntermination_timeout: -3\n"), ExitConfig, `"termination_timeout"`},
-		{"missing file", filepath.Join(e.dir, "missing.yaml"), ExitConfig, "does not exist"},
-		{"zookeeper unreachable", write("c.yaml", "zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), ExitUnavailable, "unreachable"},
-		{"prefix missing", write("d.yaml", "zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), ExitUnavailable, "/no/such/prefix"},
+		{"unknown key", write("a.yaml", "zkhosts: "+e.addr+"\nprefix: /x\nzk_hosts: y\n"), ExitConfig, `line 3: unknown key "zk_hosts"`, nil},
+		{"negative duration", write("b.yaml", "zkhosts: "+e.addr+"\nprefix: /x\ntermination_timeout: -3\n"), ExitConfig, `"termination_timeout"`, nil},
+		{"missing file", filepath.Join(e.dir, "missing.yaml"), ExitConfig, "does not exist", nil},
+		{"zookeeper unreachable", write("c.yaml", "zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), ExitUnavailable, "unreachable", nil},
+		{"prefix missing", write("d.yaml", "zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), ExitUnavailable, "/no/such/prefix", nil},
+		// --group "$G" with G unset in a crontab must not run everywhere.
+		{"empty group", e.cfg, ExitUsage, "empty --group", []string{"--group", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := exec.Command(binPath, "-c", tt.cfg, "--", "/bin/sh", "-c", "touch "+mark)
+			args := append(append([]string{"-c", tt.cfg}, tt.flags...), "--", "/bin/sh", "-c", "touch "+mark)
+			c := exec.Command(binPath, args...)
 			var errb bytes.Buffer
 			c.Stderr = &errb
 			err := c.Run()
@@ -517,7 +521,12 @@ func TestBadInput(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
 				t.Fatalf("exit %v, want %d; stderr %q", err, tt.code, errb.String())
 			}
-			if s := errb.String(); !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 || !strings.Contains(s, tt.cfg) && tt.code == ExitConfig {
+			s := errb.String()
+			if tt.code == ExitUsage {
+				// A usage error is one line, then the pointer to --help.
+				s = strings.TrimSuffix(s, "Run 'switchman --help' for usage.\n")
+			}
+			if !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 || !strings.Contains(s, tt.cfg) && tt.code == ExitConfig {
 				t.Errorf("stderr %q: want one line naming the file and containing %q", s, tt.stderr)
 			}
 			if _, err := os.Stat(mark); err == nil {

@@ -88,6 +88,11 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("invalid --hostname: %w", err)
 		}
 	}
+	// An empty --group (typically --group "$G" with G unset in a crontab)
+	// must not mean "no group": that would run the job on every host.
+	if cmd.Flags().Changed("group") && o.Group == "" {
+		return errors.New(`empty --group: give a group name, or leave out --group to run on every host`)
+	}
 	if o.Group != "" {
 		if err := config.ValidateGroupName(o.Group); err != nil {
 			return fmt.Errorf("invalid --group: %w", err)

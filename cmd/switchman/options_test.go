@@ -62,6 +62,8 @@ func TestParseRunArgsErrors(t *testing.T) {
 		{"negative timeout", []string{"--timeout", "-1s", "--", "x"}, "negative"},
 		{"bad hostname", []string{"--hostname", "a b", "--", "x"}, "hostname"},
 		{"bad group", []string{"-g", "a/b", "--", "x"}, "group"},
+		{"empty group", []string{"--group", "", "--", "x"}, "empty --group"},
+		{"empty short group", []string{"-g", "", "--", "x"}, "empty --group"},
 		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
 		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
 	}
