@@ -38,10 +38,18 @@
 //
 // The parent-death signal reaches only the direct child, and the kernel
 // clears it when the child execs a set-user-ID, set-group-ID or
-// file-capability program. Grandchildren of a SIGKILLed switchman keep
-// running (they are reparented to the nearest subreaper or init). This is
-// the remaining gap; closing it would need a second watchdog process or a
-// cgroup, which this package does not do.
+// file-capability program. So, with [Options.Shim] set, the direct child is
+// a shim ([RunShim]) that runs the command, has a catchable parent-death
+// signal and is itself a child subreaper: every descendant of the job whose
+// parent dies is reparented to the shim, whatever it did with sessions and
+// process groups. When switchman dies, the shim kills its children, then
+// the children that reparented to it, until it has none left: no
+// descendant of the job survives a SIGKILLed switchman. The exceptions are
+// processes that left the tree through something else: started on the
+// job's behalf by a service manager (systemd-run, at) or, while they live,
+// under a descendant that made itself a subreaper and escaped the kill
+// (which needs it to survive SIGKILL: it cannot). A cgroup with cgroup.kill
+// would be the stronger form; this package does not create cgroups.
 //
 // # Terminals
 //

@@ -430,6 +430,81 @@ func TestSigkilledSwitchmanLeavesNoChild(t *testing.T) {
 	c.Wait()
 }
 
+// escapingJob is a job whose descendants leave its process group every way
+// a shell can: a setsid child, a plain background child, a setsid child
+// with a child of its own, and a double-forked daemon (its parent exits at
+// once, so it is orphaned while the job runs). Each writes its pid to
+// pids; the job writes "ready" to ready when all are started.
+const escapingJob = `setsid sleep 300 & echo $! >> pids
+sleep 300 & echo $! >> pids
+setsid sh -c 'sleep 300 & echo $! >> pids; echo $$ >> pids; wait' &
+(setsid sh -c 'echo $$ >> pids; exec sleep 300' &)
+while [ $(wc -l < pids) -lt 5 ]; do sleep 0.05; done
+echo ready > ready
+wait`
+
+// startEscapingJob starts switchman running escapingJob in dir and returns
+// it with the pids of the job's descendants, once all are running.
+func (e *env) startEscapingJob(dir string, extra ...string) (*exec.Cmd, []int) {
+	e.t.Helper()
+	c := e.cmd(append(extra, sh(escapingJob)...)...)
+	c.Dir = dir
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	waitFile(e.t, filepath.Join(dir, "ready"), 10*time.Second)
+	b, err := os.ReadFile(filepath.Join(dir, "pids"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		pids = append(pids, pid)
+		// Should the test fail, leave nothing running.
+		e.t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	}
+	return c, pids
+}
+
+// TestNoDescendantOutlivesSwitchman: whatever the job's descendants did
+// with sessions and process groups, none survives switchman, whether it
+// is SIGKILLed (the shim, a subreaper, kills them) or stops the job
+// because the lock was lost (switchman, a subreaper, kills them).
+func TestNoDescendantOutlivesSwitchman(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	tests := []struct {
+		name string
+		end  func(c *exec.Cmd, lock string)
+		code int // switchman's exit status; -1: killed
+	}{
+		{"switchman SIGKILLed", func(c *exec.Cmd, _ string) { c.Process.Kill() }, -1},
+		{"lock deleted", func(_ *exec.Cmd, lock string) { e.admin.Delete(e.prefix+"/locks/"+lock, -1) }, ExitLost},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lock := strings.ReplaceAll(tt.name, " ", "-")
+			c, pids := e.startEscapingJob(t.TempDir(), "--lockname", lock)
+			for _, pid := range pids {
+				if !alive(pid) {
+					t.Fatalf("descendant %d is not running", pid)
+				}
+			}
+			tt.end(c, lock)
+			if code := waitExit(t, c, 10*time.Second); code != tt.code {
+				t.Errorf("switchman exited %d, want %d", code, tt.code)
+			}
+			for _, pid := range pids {
+				waitGone(t, pid, 5*time.Second)
+			}
+		})
+	}
+}
+
 func TestTimeoutAndIgnoredTerm(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{}`)

@@ -114,6 +114,7 @@ const cannot = `## What cannot be guaranteed
   byte it heard; a client clock running more than 5% slow, or a server that expires sessions early, breaks the margin.
 - **A lock node deleted by hand** is a lock released by hand: the holder stops its child within milliseconds of the
   watch firing, but another host may start in that window (the harness measures it; see "delete the lock znode").
-- **Children that escape** both the process group and the subreaper (e.g. re-parented through a daemon manager) are
-  out of reach.
+- **Processes that were never the job's descendants** are out of reach: one started on the job's behalf by a
+  service manager (systemd-run, at, socket activation). Descendants that escape the process group (setsid, a double
+  fork) are reparented to the shim, a subreaper, and die with a SIGKILLed switchman (scenario "setsid grandchildren").
 `

@@ -8,7 +8,8 @@
 // With -ignore-term it records and ignores SIGTERM (so switchman must KILL it);
 // with -fork N it first starts N grandchildren in its process group that sleep
 // -grandchild-sleep (and ignore SIGTERM too under -ignore-term), so that the
-// harness can check that switchman stops the whole group.
+// harness can check that switchman stops the whole group. With -setsid the
+// grandchildren start in sessions of their own instead, escaping the group.
 //
 // Lock and host come from SWITCHMAN_LOCK and SWITCHMAN_HOST, exported by the
 // wrapper (lock "-" and os.Hostname() when unset); SWITCHMAN_FENCING_TOKEN,
@@ -48,6 +49,7 @@ type config struct {
 	min, max        time.Duration
 	ignoreTerm      bool
 	fork            int
+	setsid          bool
 	grandchildSleep time.Duration
 	exitCode        int
 }
@@ -115,6 +117,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.DurationVar(&cfg.max, "max", envDur("HISTCHILD_MAX", 500*time.Millisecond), "longest sleep (env HISTCHILD_MAX)")
 	fs.BoolVar(&cfg.ignoreTerm, "ignore-term", getenv("HISTCHILD_IGNORE_TERM") == "1", "record and ignore SIGTERM (env HISTCHILD_IGNORE_TERM=1)")
 	fs.IntVar(&cfg.fork, "fork", envInt("HISTCHILD_FORK", 0), "grandchildren to start in the process group (env HISTCHILD_FORK)")
+	fs.BoolVar(&cfg.setsid, "setsid", getenv("HISTCHILD_SETSID") == "1", "start the grandchildren in new sessions, out of the process group (env HISTCHILD_SETSID=1)")
 	fs.DurationVar(&cfg.grandchildSleep, "grandchild-sleep", envDur("HISTCHILD_GRANDCHILD_SLEEP", time.Hour), "how long grandchildren live (env HISTCHILD_GRANDCHILD_SLEEP)")
 	fs.IntVar(&cfg.exitCode, "exit", envInt("HISTCHILD_EXIT", 0), "exit status after a normal end (env HISTCHILD_EXIT)")
 	if err != nil {
@@ -178,8 +181,9 @@ func appendRun(path string, r history.Run) error {
 }
 
 // forkGrandchildren re-executes this program as n grandchildren. They stay in
-// our process group (no Setpgid) and are never waited for: when we exit they
-// are orphans, exactly the leftovers switchman must clean up.
+// our process group (no Setpgid) unless cfg.setsid, and are never waited
+// for: when we exit they are orphans, exactly the leftovers switchman must
+// clean up.
 func forkGrandchildren(cfg config) ([]string, error) {
 	if cfg.fork == 0 {
 		return nil, nil
@@ -191,6 +195,7 @@ func forkGrandchildren(cfg config) ([]string, error) {
 	var pids []string
 	for range cfg.fork {
 		cmd := exec.Command(self)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: cfg.setsid}
 		cmd.Env = append(os.Environ(), roleEnv+"=grandchild",
 			"HISTCHILD_GRANDCHILD_SLEEP="+cfg.grandchildSleep.String(),
 			"HISTCHILD_IGNORE_TERM="+boolEnv(cfg.ignoreTerm))
