@@ -47,10 +47,11 @@ type GuardOptions struct {
 	// Group is the group data read at start-up, with its watch; nil
 	// without --group.
 	Group *Watched
-	// Member decides from new group data whether this host may go on. An
-	// error means the data is malformed: the job keeps running on the last
-	// good data (an operator's typo must not stop every job of the fleet)
-	// and the error is logged.
+	// Member decides from new group data whether this host may go on:
+	// false (the host left the group, or the group is gone) stops the job.
+	// An error means the data is malformed (does not parse, wrong shape):
+	// the job keeps running on the last good data (an operator's typo must
+	// not stop every job of the fleet) and the error is logged.
 	Member func(data []byte) (bool, error)
 	// Grace is the termination grace the supervisor uses; self-fencing
 	// starts early enough for a shortened grace to end before the session

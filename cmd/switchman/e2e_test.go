@@ -325,42 +325,61 @@ func (e *env) startTrapped(extra ...string) (*exec.Cmd, int, string) {
 	return c, readPid(e.t, pidf), marks
 }
 
+// TestLiveGroupMoveStopsChild: well-formed group data in which this host
+// is no longer in the group stops the job, whether the group was moved to
+// other hosts or deleted.
 func TestLiveGroupMoveStopsChild(t *testing.T) {
 	srv := sharedZK(t)
-	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
-	c, pid, marks := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
-	moved := time.Now()
-	if _, err := e.admin.Set(e.prefix, []byte(`{"groups":{"g":["h2.example.com"]}}`), -1); err != nil {
-		t.Fatal(err)
-	}
-	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-		t.Fatalf("exit %d, want %d", code, ExitLost)
-	}
-	if d := time.Since(moved); d > 3*time.Second {
-		t.Errorf("stopping took %s after the move", d)
-	}
-	waitGone(t, pid, time.Second)
-	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
-		t.Error("child did not get SIGTERM")
+	for _, tt := range []struct{ name, data string }{
+		{"moved", `{"groups":{"g":["h2.example.com"]}}`},
+		{"deleted", `{"groups":{"other":["h1.example.com"]}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"],"other":["h1.example.com"]}}`)
+			c, pid, marks := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
+			moved := time.Now()
+			if _, err := e.admin.Set(e.prefix, []byte(tt.data), -1); err != nil {
+				t.Fatal(err)
+			}
+			if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+				t.Fatalf("exit %d, want %d", code, ExitLost)
+			}
+			if d := time.Since(moved); d > 3*time.Second {
+				t.Errorf("stopping took %s after the change", d)
+			}
+			waitGone(t, pid, time.Second)
+			if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
+				t.Error("child did not get SIGTERM")
+			}
+		})
 	}
 }
 
+// TestMalformedDataWhileRunningKeepsChild: group data that does not parse,
+// or has the wrong shape, keeps the job running on the last good data.
 func TestMalformedDataWhileRunningKeepsChild(t *testing.T) {
 	srv := sharedZK(t)
-	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
-	c, pid, _ := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
-	if _, err := e.admin.Set(e.prefix, []byte(`{"groups": oops`), -1); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second)
-	if !alive(pid) {
-		t.Fatal("a typo in the group data stopped the running job")
-	}
-	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := waitExit(t, c, 10*time.Second); code != 0 {
-		t.Fatalf("exit %d after forwarded TERM (child traps it and exits 0)", code)
+	for _, tt := range []struct{ name, data string }{
+		{"does not parse", `{"groups": oops`},
+		{"wrong shape", `{"groups":{"g":5}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+			c, pid, _ := e.startTrapped("-g", "g", "--hostname", "h1.example.com")
+			if _, err := e.admin.Set(e.prefix, []byte(tt.data), -1); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			if !alive(pid) {
+				t.Fatal("malformed group data stopped the running job")
+			}
+			if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := waitExit(t, c, 10*time.Second); code != 0 {
+				t.Fatalf("exit %d after forwarded TERM (child traps it and exits 0)", code)
+			}
+		})
 	}
 }
 

@@ -55,7 +55,13 @@ func (j *job) guard(ctx context.Context, kill *killSwitch) (context.Context, fun
 			if err != nil {
 				return false, err
 			}
-			return d.HasMember(j.opts.Group, j.host)
+			ok, err := d.HasMember(j.opts.Group, j.host)
+			if errors.Is(err, config.ErrUnknownGroup) {
+				// Well-formed data without the group: the group was
+				// deleted, and this host is in it no more (a move).
+				return false, nil
+			}
+			return ok, err
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,

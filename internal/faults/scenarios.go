@@ -48,6 +48,7 @@ func scenarios() []scenario {
 		{name: "SIGSTOP the whole ensemble 6s (> S)", servers: 3, fault: pauseEnsemble},
 		{name: "delete the lock znode by hand", servers: 3, setup: longOn(0), fault: deleteLock},
 		{name: "move the group while jobs run", servers: 3, short: true, setup: moveSetup, fault: moveGroup},
+		{name: "delete the group while jobs run", servers: 3, setup: moveSetup, fault: deleteGroup},
 		{name: "malformed group data written", servers: 3, setup: longOn(0), fault: malformedData},
 		{name: "SIGKILL switchman (child with 2 grandchildren)", servers: 3,
 			setup: func(h *harness) { h.hosts[0].setArgs(append([]string{"-fork", "2"}, longChild...)...) },
@@ -245,6 +246,25 @@ func moveGroup(h *harness, o *outcome) error {
 	// more than the watch needs and still far less than a job's length.
 	o.grace = time.Second
 	time.Sleep(4 * time.Second)
+	return nil
+}
+
+// deleteGroup deletes the group (well-formed data without it) while one of
+// its hosts runs: that is a move to no host, and the child must stop.
+func deleteGroup(h *harness, o *outcome) error {
+	if err := waitAnyRunning(h, waitHolder, h.hosts[0].name, h.hosts[1].name); err != nil {
+		return err
+	}
+	at := time.Now()
+	if err := h.cl.setData(h.prefix, `{"groups": {"other": []}, "resources": []}`); err != nil {
+		return err
+	}
+	o.schedule = history.Schedule{
+		{At: time.Unix(0, 0), Hosts: []string{h.hosts[0].name, h.hosts[1].name}},
+		{At: at, Hosts: []string{}},
+	}
+	o.grace = time.Second // as for a move
+	time.Sleep(3 * time.Second)
 	return nil
 }
 
