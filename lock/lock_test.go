@@ -307,7 +307,9 @@ func TestSelfFencing(t *testing.T) {
 // session survives, the guard must not fire and the lock stays ours.
 func TestRestartWithinSessionKeepsLock(t *testing.T) {
 	srv := zktest.Start(t)
-	s, err := Dial(context.Background(), Options{Servers: []string{srv.Addr}, SessionTimeout: 8 * time.Second, ConnectTimeout: 5 * time.Second})
+	// A long session: the restart (a JVM start) takes seconds on a loaded
+	// machine, and the guard rightly fires after 0.77 S of silence.
+	s, err := Dial(context.Background(), Options{Servers: []string{srv.Addr}, SessionTimeout: 30 * time.Second, ConnectTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +327,7 @@ func TestRestartWithinSessionKeepsLock(t *testing.T) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(8 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for s.conn.State() != zk.StateHasSession && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
