@@ -127,7 +127,7 @@ func (s *Session) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, erro
 	w.onWait = o.OnWait
 	defer w.close()
 	token := newToken()
-	data, err := json.Marshal(nodeData{Info: o.Info, Lock: o.Name, Token: token})
+	data, err := json.Marshal(nodeData{Info: o.Info.Bounded(), Lock: o.Name, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("encode lease data: %w", err)
 	}

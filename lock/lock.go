@@ -6,22 +6,60 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-zookeeper/zk"
 )
 
 // Info is what a lock node holds: who runs the job. It is stored as JSON.
 type Info struct {
-	Host    string    `json:"host"`
-	PID     int       `json:"pid"`
-	Start   time.Time `json:"start"`
-	Command []string  `json:"command,omitempty"`
-	Group   string    `json:"group,omitempty"`
-	Version string    `json:"version,omitempty"`
+	Host  string    `json:"host"`
+	PID   int       `json:"pid"`
+	Start time.Time `json:"start"`
+	// Command is the job's argv, or its first MaxCommandBytes when
+	// CommandCut is set (see Info.Bounded).
+	Command []string `json:"command,omitempty"`
+	// CommandCut says that Command is a cut summary of a longer argv.
+	CommandCut bool   `json:"command_cut,omitempty"`
+	Group      string `json:"group,omitempty"`
+	Version    string `json:"version,omitempty"`
 	// ExpectedDuration, when set, lets `switchman check overdue` spot a
 	// job running past it.
 	ExpectedDuration string `json:"expected_duration,omitempty"`
+}
+
+// MaxCommandBytes bounds the command stored in a lock, queue or lease node.
+// The kernel accepts an argv of up to a quarter of the stack limit (2 MB by
+// default), but a znode holds at most jute.maxbuffer (1 MB) and the client
+// refuses a request larger than its buffer: a job's argv stored whole made
+// long command lines fail to take the lock. 4 KiB is plenty to recognise a
+// job in `switchman status`.
+const MaxCommandBytes = 4096
+
+// Bounded returns i with Command cut to at most MaxCommandBytes bytes of
+// arguments (the last kept argument cut short if need be), and CommandCut
+// set when anything was cut. Every node switchman writes stores the bounded
+// form.
+func (i Info) Bounded() Info {
+	n := 0
+	for k, a := range i.Command {
+		if n+len(a) > MaxCommandBytes {
+			cmd := slices.Clip(i.Command[:k])
+			cut := MaxCommandBytes - n
+			for cut > 0 && !utf8.RuneStart(a[cut]) {
+				cut-- // never split a character
+			}
+			if cut > 0 {
+				cmd = append(cmd, a[:cut])
+			}
+			i.Command, i.CommandCut = cmd, true
+			return i
+		}
+		n += len(a)
+	}
+	return i
 }
 
 // Held is a lock held by this session.
@@ -58,7 +96,7 @@ const (
 // starts, and treats a node already gone or not ours as a loss.
 func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (*Held, error) {
 	p := path.Join(prefix, LocksDir, name)
-	data, err := json.Marshal(info)
+	data, err := json.Marshal(info.Bounded())
 	if err != nil {
 		return nil, fmt.Errorf("encode lock data: %w", err)
 	}

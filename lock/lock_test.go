@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-zookeeper/zk"
 
@@ -339,5 +341,45 @@ func TestRestartWithinSessionKeepsLock(t *testing.T) {
 	_, st, err := s.conn.Get(h.Path)
 	if err != nil || st.EphemeralOwner != h.SessionID {
 		t.Fatalf("lock not ours after restart: %v", err)
+	}
+}
+
+func TestInfoBounded(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", MaxCommandBytes)
+	tests := []struct {
+		name    string
+		in      []string
+		want    []string
+		wantCut bool
+	}{
+		{"short", []string{"/bin/job", "-x"}, []string{"/bin/job", "-x"}, false},
+		{"exactly the limit", []string{long}, []string{long}, false},
+		{"one long argument", []string{"/bin/job", long}, []string{"/bin/job", long[:MaxCommandBytes-8]}, true},
+		{"many arguments", append([]string{"/bin/job"}, strings.Split(strings.Repeat("x,", 5000), ",")...), nil, true},
+		{"never splits a character", []string{strings.Repeat("é", MaxCommandBytes)}, []string{strings.Repeat("é", MaxCommandBytes/2)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			orig := slices.Clone(tt.in)
+			got := Info{Command: tt.in}.Bounded()
+			n := 0
+			for _, a := range got.Command {
+				n += len(a)
+			}
+			if n > MaxCommandBytes || got.CommandCut != tt.wantCut || !utf8.ValidString(strings.Join(got.Command, "")) {
+				t.Errorf("Bounded: %d bytes, cut %v, valid UTF-8 %v", n, got.CommandCut, utf8.ValidString(strings.Join(got.Command, "")))
+			}
+			if tt.want != nil && !slices.Equal(got.Command, tt.want) {
+				t.Errorf("Bounded command differs from the wanted prefix (%d args, want %d)", len(got.Command), len(tt.want))
+			}
+			if tt.wantCut && n < MaxCommandBytes-4 {
+				t.Errorf("summary %d bytes: cut too much", n)
+			}
+			if !slices.Equal(tt.in, orig) {
+				t.Error("Bounded changed its receiver's argv")
+			}
+		})
 	}
 }

@@ -433,7 +433,7 @@ func (s *Session) AcquireWait(ctx context.Context, prefix, name string, info Inf
 	w.onWait = o.OnWait
 	defer w.close()
 	token := newToken()
-	data, err := json.Marshal(nodeData{Info: info, Lock: name, Token: token})
+	data, err := json.Marshal(nodeData{Info: info.Bounded(), Lock: name, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("encode queue data: %w", err)
 	}

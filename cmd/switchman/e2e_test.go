@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/internal/testenv"
+	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -521,6 +523,48 @@ func TestNoDescendantOutlivesSwitchman(t *testing.T) {
 				waitGone(t, pid, 5*time.Second)
 			}
 		})
+	}
+}
+
+// TestHugeCommandLine: a command line larger than a znode may hold (here
+// 1.2 MB, past ZooKeeper's 1 MB jute.maxbuffer) runs, and the lock node
+// holds a bounded summary marked as cut.
+func TestHugeCommandLine(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	dir := t.TempDir()
+	args := []string{"--lockname", "huge", "--", "/bin/sh", "-c",
+		`echo $# > out; while [ ! -e go ]; do sleep 0.05; done`, "sh"}
+	const n, size = 12, 100 << 10
+	for i := 0; i < n; i++ {
+		args = append(args, strings.Repeat(strconv.Itoa(i%10), size))
+	}
+	c := e.cmd(args...)
+	c.Dir = dir
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(waitFile(t, filepath.Join(dir, "out"), 20*time.Second)); got != strconv.Itoa(n) {
+		t.Errorf("the job got %s arguments, want %d", got, n)
+	}
+	b, _, err := e.admin.Get(e.prefix + "/locks/huge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info lock.Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 2*lock.MaxCommandBytes || !info.CommandCut || info.Command[0] != "/bin/sh" {
+		t.Errorf("lock node: %d bytes, command_cut %v, command starts %.20q", len(b), info.CommandCut, info.Command)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 20*time.Second); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
 

@@ -48,6 +48,7 @@ type lockView struct {
 	PID     int       `json:"pid"`
 	Since   time.Time `json:"since"`
 	Command []string  `json:"command,omitempty"`
+	Cut     bool      `json:"command_cut,omitempty"`
 	Token   int64     `json:"fencing_token"`
 	Group   string    `json:"group,omitempty"`
 	Expect  string    `json:"expected_duration,omitempty"`
@@ -74,7 +75,7 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 	for _, l := range locks {
 		if name == "" || l.Name == name {
 			st.Locks = append(st.Locks, lockView{Name: l.Name, Host: l.Info.Host, PID: l.Info.PID, Since: l.Info.Start,
-				Command: l.Info.Command, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration})
+				Command: l.Info.Command, Cut: l.Info.CommandCut, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration})
 		}
 	}
 	if st.Halted, err = a.sess.Halts(p); err != nil {
@@ -138,7 +139,7 @@ func printStatus(app *App, st *fleetStatus) error {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LOCK\tHOST\tPID\tSINCE\tTOKEN\tCOMMAND")
 	for _, l := range st.Locks {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, strings.Join(l.Command, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, commandText(l.Command, l.Cut))
 	}
 	if len(st.Queues) > 0 {
 		fmt.Fprintln(tw, "\nQUEUE\tWAITING")
@@ -193,4 +194,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sortStrings(out)
 	return out
+}
+
+// commandText is a lock's command as the status table shows it; a cut
+// summary ends in "...[cut]" so that it is never taken for the whole.
+func commandText(argv []string, cut bool) string {
+	s := strings.Join(argv, " ")
+	if cut {
+		s += "...[cut]"
+	}
+	return s
 }

@@ -72,7 +72,13 @@ func (j *job) guard(ctx context.Context, kill *killSwitch) (context.Context, fun
 
 func (j *job) logStart(pid int) {
 	ev := j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
-		Int("pid", pid).Strs("command", j.opts.Command)
+		Int("pid", pid)
+	// The log line gets the summary the lock node holds, not a huge argv.
+	info := lock.Info{Command: j.opts.Command}.Bounded()
+	ev = ev.Strs("command", info.Command)
+	if info.CommandCut {
+		ev = ev.Bool("command_cut", true)
+	}
 	if j.held != nil {
 		ev = ev.Int64("fencing_token", j.held.Token)
 	}
