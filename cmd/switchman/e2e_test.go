@@ -18,8 +18,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/internal/testenv"
-	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/internal/zktest"
+	"github.com/acme/switchman/lock"
 )
 
 // The end-to-end tests run the real switchman binary, built once with the
