@@ -41,11 +41,12 @@ func IsAuth(err error) bool {
 	return errors.Is(err, ErrAuth) || errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed)
 }
 
-// wrapAuth turns a NOAUTH into an ErrAuth error that says what to check;
-// other errors pass through. Callers add the operation and path.
-func wrapAuth(err error) error {
+// AuthErr turns the client library's NOAUTH or auth-failed error into an
+// ErrAuth error that says what is wrong; other errors pass through.
+// Callers add the operation and path.
+func AuthErr(err error) error {
 	if errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed) {
-		return fmt.Errorf("%w (the znode's ACL does not grant this identity: check auth_file, or run `switchman doctor`)", ErrAuth)
+		return fmt.Errorf("%w: the znode's ACL does not grant this identity", ErrAuth)
 	}
 	return err
 }

@@ -35,7 +35,7 @@ func (s *Session) WatchData(prefix string) (*Watched, error) {
 		return nil, errNoPrefix(prefix)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", prefix, wrapAuth(err))
+		return nil, fmt.Errorf("read %s: %w", prefix, AuthErr(err))
 	}
 	return &Watched{Data: b, path: prefix, ch: ch}, nil
 }

@@ -64,3 +64,13 @@ func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool,
 		return true, since, nil
 	}
 }
+
+// ensureNode creates a persistent node with no data if it is missing.
+func (s *Session) ensureNode(p string) error {
+	s.count()
+	_, err := s.conn.Create(p, nil, 0, s.ACL())
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	return nil
+}

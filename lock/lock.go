@@ -119,7 +119,7 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 		case isConnErr(err):
 			return nil, fmt.Errorf("create lock %s: %w: %v", p, ErrUnreachable, err)
 		default:
-			return nil, fmt.Errorf("create lock %s: %w", p, wrapAuth(err))
+			return nil, fmt.Errorf("create lock %s: %w", p, AuthErr(err))
 		}
 	}
 }
@@ -176,7 +176,7 @@ func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 		return nil, &BusyError{Path: p}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read lock %s: %w", p, wrapAuth(err))
+		return nil, fmt.Errorf("read lock %s: %w", p, AuthErr(err))
 	}
 	sid := s.conn.SessionID()
 	if st.EphemeralOwner == sid {
@@ -236,7 +236,7 @@ func (s *Session) EnsureLayout(prefix string) error {
 	s.count()
 	ok, _, err := s.conn.Exists(prefix)
 	if err != nil {
-		return fmt.Errorf("check prefix %s: %w", prefix, wrapAuth(err))
+		return fmt.Errorf("check prefix %s: %w", prefix, AuthErr(err))
 	}
 	if !ok {
 		return errNoPrefix(prefix)
@@ -245,26 +245,12 @@ func (s *Session) EnsureLayout(prefix string) error {
 		s.count()
 		_, err := s.conn.Create(path.Join(prefix, d), nil, 0, s.ACL())
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("create %s: %w", path.Join(prefix, d), wrapAuth(err))
+			return fmt.Errorf("create %s: %w", path.Join(prefix, d), AuthErr(err))
 		}
 	}
 	return nil
 }
 
-// ReadData returns the prefix znode's content. It returns an error wrapping
-// ErrNoPrefix when the node does not exist.
-func (s *Session) ReadData(prefix string) ([]byte, error) {
-	s.count()
-	b, _, err := s.conn.Get(prefix)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, errNoPrefix(prefix)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", prefix, wrapAuth(err))
-	}
-	return b, nil
-}
-
 func errNoPrefix(prefix string) error {
-	return fmt.Errorf("%w: %s (create it, e.g. with `switchman groups init`)", ErrNoPrefix, prefix)
+	return fmt.Errorf("%w: %s", ErrNoPrefix, prefix)
 }

@@ -244,6 +244,11 @@ func (s *Session) Timeout() time.Duration {
 // LastHeard returns when a byte last arrived from the server.
 func (s *Session) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()) }
 
+// Conn returns the session's client connection, for package fleet, which
+// keeps the fleet's state on the same session and counts its own requests.
+// Nothing else may use it: permission goes through this package.
+func (s *Session) Conn() *zk.Conn { return s.conn }
+
 // Requests returns how many requests this package sent; tests use it to
 // guard the number of round trips per run.
 func (s *Session) Requests() int64 { return s.requests.Load() }

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/crontab"
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // checkOptions are the flags of the `check` plugins.
@@ -97,7 +97,7 @@ func unknown(name string, err error) nagios {
 }
 
 func checkOverdue(a *admin, _ *checkOptions, _ []string) nagios {
-	locks, err := a.sess.Locks(a.cfg.Prefix)
+	locks, err := a.store.Locks()
 	if err != nil {
 		return unknown("overdue", err)
 	}
@@ -121,18 +121,18 @@ func checkOverdue(a *admin, _ *checkOptions, _ []string) nagios {
 }
 
 func checkFailed(a *admin, _ *checkOptions, _ []string) nagios {
-	runs, err := a.sess.Runs(a.cfg.Prefix, "")
+	runs, err := a.store.Runs("")
 	if err != nil {
 		return unknown("failed", err)
 	}
-	halts, err := a.sess.Halts(a.cfg.Prefix)
+	halts, err := a.store.Halts()
 	if err != nil {
 		return unknown("failed", err)
 	}
 	var bad []string
 	for _, r := range latestPerJob(runs) {
 		// A waiting record keeps the last run's result.
-		if (r.State == lock.StateFinished || r.State == lock.StateWaiting) && r.Result != "" && r.Result != lock.ResultSuccess {
+		if (r.State == fleet.StateFinished || r.State == fleet.StateWaiting) && r.Result != "" && r.Result != fleet.ResultSuccess {
 			bad = append(bad, fmt.Sprintf("%s on %s: %s (exit %d)", r.Lock, r.Host, r.Result, r.ExitCode))
 		}
 	}
@@ -150,8 +150,8 @@ func checkFailed(a *admin, _ *checkOptions, _ []string) nagios {
 
 // latestPerJob keeps, per lock, the record of the run that started last
 // on any host: the job's last run.
-func latestPerJob(runs []lock.Run) map[string]lock.Run {
-	out := map[string]lock.Run{}
+func latestPerJob(runs []fleet.Run) map[string]fleet.Run {
+	out := map[string]fleet.Run{}
 	for _, r := range runs {
 		if cur, ok := out[r.Lock]; !ok || r.Start.After(cur.Start) {
 			out[r.Lock] = r
@@ -161,7 +161,7 @@ func latestPerJob(runs []lock.Run) map[string]lock.Run {
 }
 
 func checkStale(a *admin, o *checkOptions, names []string) nagios {
-	runs, err := a.sess.Runs(a.cfg.Prefix, "")
+	runs, err := a.store.Runs("")
 	if err != nil {
 		return unknown("stale", err)
 	}
@@ -210,11 +210,11 @@ func checkHosts(a *admin, o *checkOptions, _ []string) nagios {
 	if err != nil {
 		return unknown("hosts", err)
 	}
-	runs, err := a.sess.Runs(a.cfg.Prefix, "")
+	runs, err := a.store.Runs("")
 	if err != nil {
 		return unknown("hosts", err)
 	}
-	beats, err := a.sess.Heartbeats(a.cfg.Prefix)
+	beats, err := a.store.Heartbeats()
 	if err != nil {
 		return unknown("hosts", err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // sibling is a second env of the same test: another prefix, config and
@@ -37,16 +37,16 @@ func (e *env) sibling(suffix, data string) *env {
 func TestChecks(t *testing.T) {
 	srv := sharedZK(t)
 	now := time.Now().UTC()
-	okRun := func(job, host string) lock.Run {
-		return lock.Run{Lock: job, Host: host, State: "finished", Start: now.Add(-time.Minute), Finish: now,
+	okRun := func(job, host string) fleet.Run {
+		return fleet.Run{Lock: job, Host: host, State: "finished", Start: now.Add(-time.Minute), Finish: now,
 			Result: "success", LastSuccess: now}
 	}
-	oldFail := lock.Run{Lock: "nightly", Host: "b.example.com", State: "finished", Start: now.Add(-72 * time.Hour),
+	oldFail := fleet.Run{Lock: "nightly", Host: "b.example.com", State: "finished", Start: now.Add(-72 * time.Hour),
 		Finish: now.Add(-72 * time.Hour), Result: "failure", ExitCode: 2, LastSuccess: now.Add(-96 * time.Hour)}
 	good := newEnv(t, srv, `{"groups":{"g":["a.example.com"]}}`)
-	good.seedRuns(1, func(int) lock.Run { return okRun("hourly", "a.example.com") })
+	good.seedRuns(1, func(int) fleet.Run { return okRun("hourly", "a.example.com") })
 	bad := good.sibling("-bad", `{"groups":{"g":["a.example.com"],"h":["b.example.com"]}}`)
-	bad.seedRuns(2, func(i int) lock.Run {
+	bad.seedRuns(2, func(i int) fleet.Run {
 		if i == 0 {
 			return okRun("hourly", "a.example.com")
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
 
@@ -51,6 +53,7 @@ type doctor struct {
 	fails int
 	cfg   *config.Config
 	sess  *lock.Session
+	store *fleet.Store
 	data  *config.Data
 }
 
@@ -153,6 +156,7 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		d.report(checkFail, "zookeeper: "+err.Error(), "check zkhosts, the network, and tls")
 		return false
 	}
+	d.store = fleet.New(d.sess, d.cfg.Prefix)
 	how := "plain"
 	if opts.TLS != nil {
 		how = "TLS"
@@ -174,7 +178,7 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 
 func (d *doctor) checkPrefix() bool {
 	p := d.cfg.Prefix
-	ok, err := d.sess.NodeExists(p)
+	ok, err := d.store.NodeExists("")
 	switch {
 	case err != nil:
 		d.report(checkFail, "prefix: "+err.Error(), "")
@@ -184,16 +188,17 @@ func (d *doctor) checkPrefix() bool {
 		return false
 	}
 	d.report(checkOK, "prefix: "+p+" exists", "")
-	d.checkACL(p, "anyone can rewrite the group data: set an ACL naming the admins' digest identity")
-	locks := p + "/" + lock.LocksDir
-	if ok, err := d.sess.NodeExists(locks); err == nil && ok {
-		d.checkACL(locks, "anyone can delete running jobs' locks: use auth_file so switchman creates it protected")
+	d.checkACL("", "anyone can rewrite the group data: set an ACL naming the admins' digest identity")
+	if ok, err := d.store.NodeExists(lock.LocksDir); err == nil && ok {
+		d.checkACL(lock.LocksDir, "anyone can delete running jobs' locks: use auth_file so switchman creates it protected")
 	}
 	return true
 }
 
-func (d *doctor) checkACL(p, openHint string) {
-	acl, err := d.sess.NodeACL(p)
+// checkACL reports the ACL of the node at rel under the prefix.
+func (d *doctor) checkACL(rel, openHint string) {
+	p := path.Join(d.cfg.Prefix, rel)
+	acl, err := d.store.NodeACL(rel)
 	if err != nil {
 		d.report(checkWarn, "acl: "+err.Error(), "")
 		return
@@ -220,7 +225,7 @@ func (d *doctor) checkIdentity() {
 	default:
 		host = hostFQDN()
 	}
-	b, err := d.sess.ReadData(d.cfg.Prefix)
+	b, err := d.store.ReadData()
 	if err != nil {
 		d.report(checkFail, "groups: "+err.Error(), "")
 		return
@@ -244,7 +249,7 @@ func (d *doctor) checkIdentity() {
 }
 
 func (d *doctor) checkClock() {
-	off, unc, err := d.sess.ClockOffset(d.cfg.Prefix)
+	off, unc, err := d.store.ClockOffset()
 	if err != nil {
 		d.report(checkWarn, "clock: cannot measure: "+err.Error(), "")
 		return

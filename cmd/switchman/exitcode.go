@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/acme/switchman/crontabgen"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
@@ -83,7 +84,7 @@ func exitCode(err error) int {
 		return ExitLost
 	case errors.Is(err, supervise.ErrTimeout):
 		return ExitTimeout
-	case errors.Is(err, lock.ErrConflict):
+	case errors.Is(err, fleet.ErrConflict):
 		return ExitLeaseWait // EX_TEMPFAIL: re-read and retry
 	}
 	return ExitSoftware

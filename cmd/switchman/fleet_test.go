@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
 
@@ -111,7 +112,7 @@ func TestRunRecordAndMetrics(t *testing.T) {
 	if r.code != 4 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
-	var rec lock.Run
+	var rec fleet.Run
 	if err := json.Unmarshal([]byte(e.zdata("/runs/rec/h1.example.com")), &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestMetricsHelperMissing(t *testing.T) {
 }
 
 // seedRuns writes n run records directly, as n jobs on 2 hosts would.
-func (e *env) seedRuns(n int, rec func(i int) lock.Run) {
+func (e *env) seedRuns(n int, rec func(i int) fleet.Run) {
 	e.t.Helper()
 	acl := zk.WorldACL(zk.PermAll)
 	e.admin.Create(e.prefix+"/runs", nil, 0, acl)
@@ -180,8 +181,8 @@ func TestStatusThousandJobs(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{"groups":{}}`)
 	now := time.Now().UTC()
-	e.seedRuns(1000, func(i int) lock.Run {
-		return lock.Run{Lock: "job" + strconv.Itoa(i), Host: "h" + strconv.Itoa(i%2) + ".example.com", State: "finished",
+	e.seedRuns(1000, func(i int) fleet.Run {
+		return fleet.Run{Lock: "job" + strconv.Itoa(i), Host: "h" + strconv.Itoa(i%2) + ".example.com", State: "finished",
 			Start: now.Add(-time.Minute), Finish: now, Result: "success", LastSuccess: now}
 	})
 	r := e.run("status", "-o", "json")
@@ -273,9 +274,9 @@ func TestMinInterval(t *testing.T) {
 func TestWaitingRecord(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{}`)
-	record := func() lock.Run {
+	record := func() fleet.Run {
 		t.Helper()
-		var r lock.Run
+		var r fleet.Run
 		if err := json.Unmarshal([]byte(e.zdata("/runs/w/h2.example.com")), &r); err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +298,7 @@ func TestWaitingRecord(t *testing.T) {
 	h, release := holder()
 	w := e.start(append(append(h2, "--wait=20s"), sh("true")...)...)
 	deadline := time.Now().Add(10 * time.Second)
-	for record().State != lock.StateWaiting {
+	for record().State != fleet.StateWaiting {
 		if time.Now().After(deadline) {
 			t.Fatalf("record never said waiting: %+v", record())
 		}
@@ -316,7 +317,7 @@ func TestWaitingRecord(t *testing.T) {
 	if code := waitExit(t, w, 10*time.Second); code != 0 {
 		t.Fatalf("waiter exit %d", code)
 	}
-	if r := record(); r.State != lock.StateFinished || r.Result != "success" || !r.WaitingSince.IsZero() {
+	if r := record(); r.State != fleet.StateFinished || r.Result != "success" || !r.WaitingSince.IsZero() {
 		t.Errorf("record after the waited run: %+v", r)
 	}
 

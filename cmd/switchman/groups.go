@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // groupsOptions are the flags shared by the `groups` subcommands.
@@ -114,7 +114,7 @@ func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		fmt.Fprintf(app.Stdout, "would create %s with:\n%s\n", a.cfg.Prefix, empty)
 		return nil
 	}
-	created, err := a.sess.InitPrefix(a.cfg.Prefix, empty)
+	created, err := a.store.InitPrefix(empty)
 	if err != nil {
 		return err
 	}
@@ -280,14 +280,14 @@ func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []strin
 		return err
 	}
 	defer a.close()
-	hist, err := a.sess.History(a.cfg.Prefix)
+	hist, err := a.store.History()
 	if err != nil {
 		return err
 	}
 	if o.Output == "json" {
 		type entry struct {
 			N int64 `json:"n"`
-			lock.Change
+			fleet.Change
 		}
 		out := make([]entry, 0, len(hist))
 		for _, c := range hist {
@@ -312,7 +312,7 @@ func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []s
 	if err != nil {
 		return err
 	}
-	hist, err := a.sess.History(a.cfg.Prefix)
+	hist, err := a.store.History()
 	a.close()
 	if err != nil {
 		return err
@@ -353,7 +353,7 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 		return err
 	}
 	defer a.close()
-	old, version, err := a.sess.ReadDataVersion(a.cfg.Prefix)
+	old, version, err := a.store.ReadDataVersion()
 	if err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 		fmt.Fprintln(app.Stdout, "dry run: nothing written")
 		return nil
 	}
-	err := a.sess.WriteData(a.cfg.Prefix, version, lock.Change{
+	err := a.store.WriteData(version, fleet.Change{
 		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: rawJSON(old), After: newb,
 	}, a.cfg.HistoryKeep)
 	return err
@@ -474,7 +474,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		return err
 	}
 	defer a.close()
-	old, version, err := a.sess.ReadDataVersion(a.cfg.Prefix)
+	old, version, err := a.store.ReadDataVersion()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // heartbeatEvery is how often a host writes its heartbeat
@@ -65,7 +65,7 @@ func (j *job) heartbeat() {
 		j.log.Debug().Err(err).Str("stamp", stamp).Msg("no heartbeat: stamp not writable")
 		return
 	}
-	if err := j.sess.Heartbeat(j.cfg.Prefix, lock.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
+	if err := j.store.Heartbeat(fleet.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
 		j.log.Debug().Err(err).Msg("heartbeat not written")
 		_ = os.Remove(stamp)
 	}

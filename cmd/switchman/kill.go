@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // killOptions are `switchman kill`'s flags.
@@ -58,15 +58,14 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 		return err
 	}
 	defer a.close()
-	p := a.cfg.Prefix
-	holder, token, err := a.sess.RequestKill(p, name, sig, whoAmI(app))
-	if errors.Is(err, lock.ErrNotHeld) {
+	holder, token, err := a.store.RequestKill(name, sig, whoAmI(app))
+	if errors.Is(err, fleet.ErrNotHeld) {
 		return &ExitError{Code: exitNotHeld, Err: fmt.Errorf("%s: nobody holds the lock", name)}
 	}
 	if err != nil {
 		return err
 	}
-	defer a.sess.ClearKill(p, name)
+	defer a.store.ClearKill(name)
 	wait := o.Wait
 	if wait <= 0 {
 		// The holder sees the request at once (a watch), then allows the
@@ -78,13 +77,13 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	wctx, cancel := context.WithTimeoutCause(context.Background(), wait, errors.New("timed out"))
 	defer cancel()
 	start := time.Now()
-	if err := a.sess.WaitReleased(wctx, p, name, token); err != nil {
+	if err := a.store.WaitReleased(wctx, name, token); err != nil {
 		return &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)}
 	}
 	outcome := "released"
-	if runs, err := a.sess.Runs(p, name); err == nil {
+	if runs, err := a.store.Runs(name); err == nil {
 		for _, r := range runs {
-			if r.Host == holder.Host && r.Token == token && r.State == lock.StateFinished {
+			if r.Host == holder.Host && r.Token == token && r.State == fleet.StateFinished {
 				outcome = fmt.Sprintf("%s, exit status %d", r.Result, r.ExitCode)
 			}
 		}

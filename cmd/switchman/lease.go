@@ -74,7 +74,7 @@ func (j *job) resolveLeases() ([]lease.Lease, error) {
 	}
 	data := j.data
 	if data == nil {
-		b, err := j.sess.ReadData(j.cfg.Prefix)
+		b, err := j.store.ReadData()
 		if err != nil {
 			return nil, err
 		}

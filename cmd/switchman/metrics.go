@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // metricsHelper is the binary that writes the textfile (package metrics).
@@ -26,7 +26,7 @@ const metricsTimeout = 10 * time.Second
 // writeMetrics has the switchman-metrics helper write the job's last-run
 // metrics to DIR/switchman_LOCK.prom for node_exporter's textfile
 // collector (atomically: see metrics.Write).
-func writeMetrics(dir string, r *lock.Run) error {
+func writeMetrics(dir string, r *fleet.Run) error {
 	path := helperPath(metricsHelper)
 	if path == "" {
 		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, helperDir())

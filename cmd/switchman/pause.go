@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 )
 
 // pauseOptions are the flags of `pause` and `resume`.
@@ -25,9 +25,9 @@ type pauseOptions struct {
 func (o *pauseOptions) target(args []string) (string, error) {
 	switch {
 	case len(args) == 1 && o.Group == "":
-		return lock.PauseName(args[0], ""), config.ValidateNodeName(args[0])
+		return fleet.PauseName(args[0], ""), config.ValidateNodeName(args[0])
 	case len(args) == 0 && o.Group != "":
-		return lock.PauseName("", o.Group), config.ValidateGroupName(o.Group)
+		return fleet.PauseName("", o.Group), config.ValidateGroupName(o.Group)
 	}
 	return "", errors.New("give either a LOCKNAME or --group GROUP")
 }
@@ -61,7 +61,7 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 		return err
 	}
 	defer a.close()
-	if err := a.sess.SetPause(a.cfg.Prefix, marker, lock.Pause{Who: whoAmI(app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
+	if err := a.store.SetPause(marker, fleet.Pause{Who: whoAmI(app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
 		return err
 	}
 	fmt.Fprintf(app.Stdout, "%s paused\n", marker)
@@ -72,7 +72,7 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 	if len(args) == 1 {
 		names = args
 	} else {
-		locks, err := a.sess.Locks(a.cfg.Prefix)
+		locks, err := a.store.Locks()
 		if err != nil {
 			return err
 		}
@@ -109,13 +109,13 @@ func newResumeCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer a.close()
-			paused, err := a.sess.ClearPause(a.cfg.Prefix, marker)
+			paused, err := a.store.ClearPause(marker)
 			if err != nil {
 				return err
 			}
 			halted := false
 			if len(args) == 1 {
-				if halted, err = a.sess.ClearHalt(a.cfg.Prefix, args[0]); err != nil {
+				if halted, err = a.store.ClearHalt(args[0]); err != nil {
 					return err
 				}
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/lock"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,7 +35,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if !(errors.As(err, &ee) && ee.Err == nil) {
 		// One error a line, each marked as ours (several bad METADATA
 		// blocks are reported at once, one file:line each).
-		for _, line := range strings.Split(err.Error(), "\n") {
+		msg := err.Error()
+		if h := hint(err); h != "" {
+			msg += " (" + h + ")"
+		}
+		for _, line := range strings.Split(msg, "\n") {
 			fmt.Fprintf(stderr, "switchman: %s\n", line)
 		}
 		var ue usageError
@@ -42,6 +48,18 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitCode(err)
+}
+
+// hint says what an operator can do about err, naming the command that
+// helps; the library packages know no commands.
+func hint(err error) string {
+	switch {
+	case lock.IsAuth(err):
+		return "check auth_file, or run `switchman doctor`"
+	case errors.Is(err, lock.ErrNoPrefix):
+		return "create the prefix znode, e.g. with `switchman groups init`"
+	}
+	return ""
 }
 
 func newRootCmd(app *App) *cobra.Command {

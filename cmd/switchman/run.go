@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
 )
@@ -35,12 +36,13 @@ type job struct {
 	host string
 
 	sess  *lock.Session
+	store *fleet.Store // the fleet's state under the prefix, on sess
 	group *lock.Watched
 	data  *config.Data
 	held  *lock.Held
 	env   []string
-	run   *lock.Run // the run record, once written
-	wait  waitState // leases and --wait (lease.go)
+	run   *fleet.Run // the run record, once written
+	wait  waitState  // leases and --wait (lease.go)
 	// waitRec is the record's waiting state, while the run waits.
 	waitRec waitRecord
 }
@@ -140,6 +142,7 @@ func (j *job) permit(ctx context.Context) (bool, error) {
 	if j.sess, err = lock.Dial(ctx, opts); err != nil {
 		return false, err
 	}
+	j.store = fleet.New(j.sess, j.cfg.Prefix)
 	pf := j.readPreflight()
 	if ok, err := j.checkGroup(pf); !ok || err != nil {
 		return false, err
@@ -165,9 +168,9 @@ type preflight struct {
 	group    *lock.Watched
 	groupErr error
 	marker   string
-	pause    *lock.Pause
+	pause    *fleet.Pause
 	pauseErr error
-	halt     *lock.Halt
+	halt     *fleet.Halt
 	haltErr  error
 }
 
@@ -184,10 +187,10 @@ func (j *job) readPreflight() *preflight {
 		wg.Go(func() { pf.group, pf.groupErr = j.sess.WatchData(j.cfg.Prefix) })
 	}
 	wg.Go(func() {
-		pf.marker, pf.pause, pf.pauseErr = j.sess.PausedBy(j.cfg.Prefix, j.opts.LockName, j.opts.Group)
+		pf.marker, pf.pause, pf.pauseErr = j.store.PausedBy(j.opts.LockName, j.opts.Group)
 	})
 	if j.opts.HaltOnFailure {
-		wg.Go(func() { pf.halt, pf.haltErr = j.sess.Halted(j.cfg.Prefix, j.opts.LockName) })
+		wg.Go(func() { pf.halt, pf.haltErr = j.store.Halted(j.opts.LockName) })
 	}
 	wg.Wait()
 	return pf

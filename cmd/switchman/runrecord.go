@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -33,7 +33,7 @@ func (j *job) checkHalt(pf *preflight) (bool, error) {
 // waitRecord remembers what recordWaiting replaced.
 type waitRecord struct {
 	wrote bool
-	prev  *lock.Run
+	prev  *fleet.Run
 }
 
 // recordWaiting marks the run record waiting when the run first has to
@@ -44,7 +44,7 @@ func (j *job) recordWaiting() {
 	if j.opts.NoLock || j.waitRec.wrote {
 		return // such runs keep no record, or it says waiting already
 	}
-	prev, wrote, err := j.sess.RecordWaiting(j.cfg.Prefix, j.opts.LockName, j.host, j.opts.Group)
+	prev, wrote, err := j.store.RecordWaiting(j.opts.LockName, j.host, j.opts.Group)
 	if err != nil {
 		j.log.Warn().Err(err).Msg("could not record that the run waits")
 		return
@@ -59,7 +59,7 @@ func (j *job) restoreRecord() {
 	if !j.waitRec.wrote || j.sess == nil {
 		return
 	}
-	if err := j.sess.RestoreRecord(j.cfg.Prefix, j.opts.LockName, j.host, j.waitRec.prev); err != nil {
+	if err := j.store.RestoreRecord(j.opts.LockName, j.host, j.waitRec.prev); err != nil {
 		j.log.Warn().Err(err).Msg("could not restore the run record after the wait")
 	}
 }
@@ -70,12 +70,12 @@ func (j *job) recordStart(pid int) {
 	if j.sess == nil || j.opts.NoLock {
 		return
 	}
-	j.run = &lock.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: pid,
+	j.run = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: pid,
 		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
 	if j.held != nil {
 		j.run.Token = j.held.Token
 	}
-	if err := j.sess.RecordStart(j.cfg.Prefix, j.run); err != nil {
+	if err := j.store.RecordStart(j.run); err != nil {
 		j.log.Warn().Err(err).Msg("could not record the run's start; the job runs anyway")
 	}
 }
@@ -84,18 +84,18 @@ func (j *job) recordStart(pid int) {
 // file at finish; failures are logged only.
 func (j *job) recordFinish(r supervise.Result, result string) {
 	if j.run == nil {
-		j.run = &lock.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
+		j.run = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
 			Start: time.Now().Add(-r.Wall).UTC()}
 	}
 	j.run.Finish = time.Now().UTC()
 	j.run.ExitCode, j.run.Result = r.ExitCode, result
 	j.run.DurationMS, j.run.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
 	if j.sess != nil && !j.opts.NoLock {
-		if err := j.sess.RecordFinish(j.cfg.Prefix, j.run); err != nil {
+		if err := j.store.RecordFinish(j.run); err != nil {
 			j.log.Warn().Err(err).Msg("could not record the run's finish")
 		}
-		if j.opts.HaltOnFailure && result != lock.ResultSuccess {
-			err := j.sess.SetHalt(j.cfg.Prefix, j.opts.LockName, lock.Halt{Host: j.host, When: j.run.Finish, Result: result})
+		if j.opts.HaltOnFailure && result != fleet.ResultSuccess {
+			err := j.store.SetHalt(j.opts.LockName, fleet.Halt{Host: j.host, When: j.run.Finish, Result: result})
 			if err != nil {
 				j.log.Warn().Err(err).Msg("could not store the halt marker")
 			}

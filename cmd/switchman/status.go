@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
 
@@ -56,19 +57,18 @@ type lockView struct {
 
 // fleetStatus is everything status shows.
 type fleetStatus struct {
-	Locks      []lockView            `json:"locks"`
-	Queues     map[string]int        `json:"queues"`
-	Semaphores map[string][]string   `json:"semaphores"`
-	Halted     map[string]lock.Halt  `json:"halted"`
-	Paused     map[string]lock.Pause `json:"paused"`
-	Runs       []lock.Run            `json:"runs"`
+	Locks      []lockView             `json:"locks"`
+	Queues     map[string]int         `json:"queues"`
+	Semaphores map[string][]string    `json:"semaphores"`
+	Halted     map[string]fleet.Halt  `json:"halted"`
+	Paused     map[string]fleet.Pause `json:"paused"`
+	Runs       []fleet.Run            `json:"runs"`
 }
 
 // readStatus reads the fleet's state; name narrows it to one lock.
 func readStatus(a *admin, name string) (*fleetStatus, error) {
-	p := a.cfg.Prefix
 	st := &fleetStatus{Queues: map[string]int{}, Semaphores: map[string][]string{}}
-	locks, err := a.sess.Locks(p)
+	locks, err := a.store.Locks()
 	if err != nil {
 		return nil, err
 	}
@@ -78,26 +78,26 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 				Command: l.Info.Command, Cut: l.Info.CommandCut, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration})
 		}
 	}
-	if st.Halted, err = a.sess.Halts(p); err != nil {
+	if st.Halted, err = a.store.Halts(); err != nil {
 		return nil, err
 	}
-	if st.Paused, err = a.sess.Pauses(p); err != nil {
+	if st.Paused, err = a.store.Pauses(); err != nil {
 		return nil, err
 	}
-	if st.Runs, err = a.sess.Runs(p, name); err != nil {
+	if st.Runs, err = a.store.Runs(name); err != nil {
 		return nil, err
 	}
 	if name != "" {
 		return st, nil
 	}
-	queues, err := a.sess.Waiters(p, lock.QueuesDir)
+	queues, err := a.store.Waiters(lock.QueuesDir)
 	if err != nil {
 		return nil, err
 	}
 	for q, w := range queues {
 		st.Queues[q] = len(w)
 	}
-	sems, err := a.sess.Waiters(p, lock.SemaphoresDir)
+	sems, err := a.store.Waiters(lock.SemaphoresDir)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func printStatus(app *App, st *fleetStatus) error {
 	fmt.Fprintln(tw, "\nJOB\tHOST\tSTATE\tSTART\tFINISH\tRESULT\tEXIT\tDURATION\tMAX RSS KB")
 	for _, r := range st.Runs {
 		state := r.State
-		if r.State == lock.StateWaiting {
+		if r.State == fleet.StateWaiting {
 			// The other columns are still the last run's.
 			state = "waiting since " + fmtTime(r.WaitingSince)
 		}

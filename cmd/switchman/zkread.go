@@ -6,15 +6,17 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
 
 // admin is what the operator commands (groups, status, kill, checks) share:
 // the config and one ZooKeeper session.
 type admin struct {
-	cfg  *config.Config
-	sess *lock.Session
-	log  zerolog.Logger
+	cfg   *config.Config
+	sess  *lock.Session
+	store *fleet.Store
+	log   zerolog.Logger
 }
 
 // loadConfig finds and loads the config file as the wrapper does.
@@ -53,14 +55,14 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{cfg: cfg, sess: sess, log: log}, nil
+	return &admin{cfg: cfg, sess: sess, store: fleet.New(sess, cfg.Prefix), log: log}, nil
 }
 
 func (a *admin) close() { a.sess.Close() }
 
 // readData reads and parses the prefix znode's group data.
 func (a *admin) readData() (*config.Data, error) {
-	b, err := a.sess.ReadData(a.cfg.Prefix)
+	b, err := a.store.ReadData()
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
 
@@ -98,8 +99,8 @@ func addJob(ctx context.Context, sess *lock.Session, i int, isRunning bool) erro
 	name := fmt.Sprintf("benchjob-%04d", i)
 	host := fmt.Sprintf("worker%02d.example", i%50)
 	start := time.Now().Add(-time.Duration(i%600) * time.Second).UTC()
-	run := &lock.Run{Lock: name, Host: host, Group: "workers", PID: 10000 + i, Start: start}
-	if err := sess.RecordStart(prefix, run); err != nil {
+	run := &fleet.Run{Lock: name, Host: host, Group: "workers", PID: 10000 + i, Start: start}
+	if err := fleet.New(sess, prefix).RecordStart(run); err != nil {
 		return err
 	}
 	if isRunning {
@@ -107,6 +108,6 @@ func addJob(ctx context.Context, sess *lock.Session, i int, isRunning bool) erro
 			Command: []string{"/usr/lib/bench/" + name, "--daily"}, Group: "workers"})
 		return err
 	}
-	run.Finish, run.Result, run.DurationMS, run.MaxRSSKB = start.Add(2*time.Second), lock.ResultSuccess, 2000, 4096
-	return sess.RecordFinish(prefix, run)
+	run.Finish, run.Result, run.DurationMS, run.MaxRSSKB = start.Add(2*time.Second), fleet.ResultSuccess, 2000, 4096
+	return fleet.New(sess, prefix).RecordFinish(run)
 }

@@ -1,11 +1,10 @@
-package lock
+package fleet
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ const historyNode = "v-"
 
 // ErrConflict means the group data changed between our read and our write:
 // the compare-and-set failed and nothing was written.
-var ErrConflict = errors.New("lock: group data changed concurrently")
+var ErrConflict = errors.New("fleet: group data changed concurrently")
 
 // Change is one accepted write of the group data, as kept in the history.
 type Change struct {
@@ -40,42 +39,46 @@ type Change struct {
 	After  json.RawMessage `json:"after"`
 }
 
+// ReadData returns the prefix znode's content (the group data). It returns
+// an error wrapping lock.ErrNoPrefix when the node does not exist.
+func (s *Store) ReadData() ([]byte, error) {
+	b, _, err := s.ReadDataVersion()
+	return b, err
+}
+
 // ReadDataVersion returns the prefix znode's content and version, the
 // version being what WriteData compares against. It returns an error
-// wrapping ErrNoPrefix when the node does not exist.
-func (s *Session) ReadDataVersion(prefix string) ([]byte, int32, error) {
-	s.count()
-	b, st, err := s.conn.Get(prefix)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, 0, errNoPrefix(prefix)
-	}
+// wrapping lock.ErrNoPrefix when the node does not exist.
+func (s *Store) ReadDataVersion() ([]byte, int32, error) {
+	b, st, err := s.get(s.prefix)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", prefix, err)
+		return nil, 0, err
+	}
+	if b == nil {
+		return nil, 0, s.errNoPrefix()
 	}
 	return b, st.Version, nil
 }
 
 // InitPrefix creates the prefix znode, and its missing parents, holding
-// data. It reports false when the prefix already existed, which it leaves
-// untouched.
-func (s *Session) InitPrefix(prefix string, data []byte) (bool, error) {
-	parts := strings.Split(strings.Trim(prefix, "/"), "/")
+// data, then the lock layout under it. It reports false when the prefix
+// already existed, which it leaves untouched.
+func (s *Store) InitPrefix(data []byte) (bool, error) {
+	parts := strings.Split(strings.Trim(s.prefix, "/"), "/")
 	for i := 1; i < len(parts); i++ {
-		p := "/" + strings.Join(parts[:i], "/")
-		s.count()
-		if _, err := s.conn.Create(p, nil, 0, s.ACL()); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return false, fmt.Errorf("create %s: %w", p, err)
+		if err := s.ensureNode("/" + strings.Join(parts[:i], "/")); err != nil {
+			return false, err
 		}
 	}
 	s.count()
-	_, err := s.conn.Create(prefix, data, 0, s.ACL())
+	_, err := s.conn.Create(s.prefix, data, 0, s.sess.ACL())
 	if errors.Is(err, zk.ErrNodeExists) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("create %s: %w", prefix, err)
+		return false, fmt.Errorf("create %s: %w", s.prefix, err)
 	}
-	return true, s.EnsureLayout(prefix)
+	return true, s.sess.EnsureLayout(s.prefix)
 }
 
 // WriteData replaces the prefix znode's content with c.After if its version
@@ -83,42 +86,32 @@ func (s *Session) InitPrefix(prefix string, data []byte) (bool, error) {
 // multi-request): either both happen or neither. It returns an error
 // wrapping ErrConflict when the data changed since it was read, and keeps
 // only the last keep history entries.
-func (s *Session) WriteData(prefix string, version int32, c Change, keep int) error {
+func (s *Store) WriteData(version int32, c Change, keep int) error {
 	entry, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode history entry: %w", err)
 	}
-	hist := path.Join(prefix, HistoryDir)
+	hist := s.path(HistoryDir)
 	if err := s.ensureNode(hist); err != nil {
 		return err
 	}
 	s.count()
 	_, err = s.conn.Multi(
-		&zk.SetDataRequest{Path: prefix, Data: c.After, Version: version},
-		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: s.ACL(), Flags: zk.FlagSequence},
+		&zk.SetDataRequest{Path: s.prefix, Data: c.After, Version: version},
+		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: s.sess.ACL(), Flags: zk.FlagSequence},
 	)
 	switch {
 	case errors.Is(err, zk.ErrBadVersion):
-		return fmt.Errorf("%w: %s was modified by someone else since it was read; nothing was written, re-read and retry", ErrConflict, prefix)
+		return fmt.Errorf("%w: %s was modified by someone else since it was read; nothing was written, re-read and retry", ErrConflict, s.prefix)
 	case errors.Is(err, zk.ErrNoNode):
-		return errNoPrefix(prefix)
+		return s.errNoPrefix()
 	case err != nil:
-		return fmt.Errorf("write %s: %w", prefix, err)
+		return fmt.Errorf("write %s: %w", s.prefix, err)
 	}
 	return s.pruneHistory(hist, keep)
 }
 
-// ensureNode creates a persistent node with no data if it is missing.
-func (s *Session) ensureNode(p string) error {
-	s.count()
-	_, err := s.conn.Create(p, nil, 0, s.ACL())
-	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-		return fmt.Errorf("create %s: %w", p, err)
-	}
-	return nil
-}
-
-func (s *Session) pruneHistory(hist string, keep int) error {
+func (s *Store) pruneHistory(hist string, keep int) error {
 	if keep <= 0 {
 		return nil
 	}
@@ -127,8 +120,7 @@ func (s *Session) pruneHistory(hist string, keep int) error {
 		return err
 	}
 	for _, n := range names[:len(names)-keep] {
-		s.count()
-		if err := s.conn.Delete(path.Join(hist, n), -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		if _, err := s.remove(path.Join(hist, n)); err != nil {
 			return fmt.Errorf("prune history: %w", err)
 		}
 	}
@@ -136,14 +128,10 @@ func (s *Session) pruneHistory(hist string, keep int) error {
 }
 
 // historyNames lists history nodes, oldest first.
-func (s *Session) historyNames(hist string) ([]string, error) {
-	s.count()
-	names, _, err := s.conn.Children(hist)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil
-	}
+func (s *Store) historyNames(hist string) ([]string, error) {
+	names, err := s.list(hist)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", hist, err)
+		return nil, err
 	}
 	out := names[:0]
 	for _, n := range names {
@@ -151,26 +139,24 @@ func (s *Session) historyNames(hist string) ([]string, error) {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out) // fixed-width sequence numbers sort as numbers
-	return out, nil
+	return out, nil // fixed-width sequence numbers sort as numbers
 }
 
 // History returns the recorded changes of the group data, oldest first.
-func (s *Session) History(prefix string) ([]Change, error) {
-	hist := path.Join(prefix, HistoryDir)
+func (s *Store) History() ([]Change, error) {
+	hist := s.path(HistoryDir)
 	names, err := s.historyNames(hist)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Change, 0, len(names))
 	for _, n := range names {
-		s.count()
-		b, _, err := s.conn.Get(path.Join(hist, n))
-		if errors.Is(err, zk.ErrNoNode) {
-			continue // pruned meanwhile
-		}
+		b, _, err := s.get(path.Join(hist, n))
 		if err != nil {
 			return nil, fmt.Errorf("read history %s: %w", n, err)
+		}
+		if b == nil {
+			continue // pruned meanwhile
 		}
 		var c Change
 		if err := json.Unmarshal(b, &c); err != nil {

@@ -1,0 +1,10 @@
+// Package fleet is the fleet's state in ZooKeeper under one prefix: run
+// records, halt and pause markers, kill requests, host heartbeats, the
+// history of the group data, and the status reads (locks held, queued
+// waiters, lease holders). A Store is bound to its prefix and rides on a
+// lock.Session's connection; package lock keeps only permission (the
+// session, the lock, queues, leases and the guard).
+//
+// Every request goes through a few helpers (get, put, list, remove) that
+// count it, so tests can guard what each operation costs.
+package fleet

@@ -1,0 +1,239 @@
+package fleet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// RunsDir holds run records: PREFIX/runs/LOCK/HOST, persistent JSON nodes.
+// HaltsDir holds halt markers: PREFIX/halts/LOCK exists while a job run
+// with --halt-on-failure must not start.
+const (
+	RunsDir  = "runs"
+	HaltsDir = "halts"
+)
+
+// Run states and results, as stored in run records.
+const (
+	StateWaiting  = "waiting"
+	StateRunning  = "running"
+	StateFinished = "finished"
+	ResultSuccess = "success"
+)
+
+// Run is the record of the last run of a job on a host.
+type Run struct {
+	Lock        string    `json:"lock"`
+	Host        string    `json:"host"`
+	Group       string    `json:"group,omitempty"`
+	State       string    `json:"state"`
+	PID         int       `json:"pid,omitempty"`
+	Start       time.Time `json:"start"`
+	Finish      time.Time `json:"finish,omitzero"`
+	ExitCode    int       `json:"exit_code"`
+	Result      string    `json:"result,omitempty"`
+	DurationMS  int64     `json:"duration_ms"`
+	MaxRSSKB    int64     `json:"max_rss_kb"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Token       int64     `json:"fencing_token,omitempty"`
+	// Expected is the --expected-duration of the run, if any.
+	Expected string `json:"expected_duration,omitempty"`
+	// WaitingSince is set, with state waiting, while a run waits in a
+	// queue (--lease, --wait); the other fields are then still the last
+	// run's.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
+}
+
+// Halt is a halt marker's content: why the job is halted.
+type Halt struct {
+	Host   string    `json:"host"`
+	When   time.Time `json:"when"`
+	Result string    `json:"result"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+func (s *Store) runPath(lock, host string) string { return s.path(RunsDir, lock, host) }
+
+// RecordStart writes r (state running) as the run record of r.Lock on
+// r.Host, keeping the previous record's LastSuccess. It costs one read and
+// one write (plus node creation on first use).
+func (s *Store) RecordStart(r *Run) error {
+	p := s.runPath(r.Lock, r.Host)
+	var prev Run
+	if ok, err := s.getJSON(p, &prev); ok && err == nil {
+		r.LastSuccess = prev.LastSuccess
+	}
+	r.State = StateRunning
+	return s.putJSON(p, r)
+}
+
+// RecordWaiting marks the run record of lock on host as waiting, from
+// now: the previous record's fields stay (its result, last success), so
+// checks keep judging the last run; a job with no record yet gets one whose
+// start is now. It returns the previous record for RestoreRecord, or nil
+// when there was none. A record that says running is left alone (another
+// instance of the job runs on this host, and the waiter shows in the
+// queues), and so is the return: (nil, false, nil).
+func (s *Store) RecordWaiting(lock, host, group string) (prev *Run, wrote bool, err error) {
+	p := s.runPath(lock, host)
+	b, _, err := s.get(p)
+	if err != nil {
+		return nil, false, err
+	}
+	now := time.Now().UTC()
+	r := Run{Lock: lock, Host: host, Group: group, Start: now}
+	if b != nil {
+		prev = &Run{}
+		switch {
+		case json.Unmarshal(b, prev) != nil:
+			prev = nil // a damaged record: replace it
+		case prev.State == StateRunning:
+			return nil, false, nil
+		default:
+			r = *prev
+		}
+	}
+	r.State, r.WaitingSince = StateWaiting, now
+	if err := s.putJSON(p, &r); err != nil {
+		return nil, false, err
+	}
+	return prev, true, nil
+}
+
+// RestoreRecord undoes RecordWaiting after a wait that ended without a run:
+// it writes prev back, or deletes the record RecordWaiting created. A
+// record that is no longer ours to undo (state other than waiting) is left
+// alone.
+func (s *Store) RestoreRecord(lock, host string, prev *Run) error {
+	p := s.runPath(lock, host)
+	b, st, err := s.get(p)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return fmt.Errorf("read %s: %w", p, zk.ErrNoNode)
+	}
+	var cur Run
+	if json.Unmarshal(b, &cur) != nil || cur.State != StateWaiting {
+		return nil
+	}
+	s.count()
+	if prev == nil {
+		err = s.conn.Delete(p, st.Version)
+	} else {
+		var nb []byte
+		if nb, err = json.Marshal(prev); err == nil {
+			_, err = s.conn.Set(p, nb, st.Version)
+		}
+	}
+	if errors.Is(err, zk.ErrBadVersion) || errors.Is(err, zk.ErrNoNode) {
+		return nil // changed meanwhile: someone else's record now
+	}
+	return wrapPut(p, err)
+}
+
+// RecordFinish writes r (state finished) as the run record: one write.
+func (s *Store) RecordFinish(r *Run) error {
+	r.State = StateFinished
+	if r.Result == ResultSuccess {
+		r.LastSuccess = r.Finish
+	}
+	return s.putJSON(s.runPath(r.Lock, r.Host), r)
+}
+
+// Runs returns every run record, or those of lock name when not empty,
+// sorted by lock and host. It lists with one Children call per lock and
+// reads the records in parallel.
+func (s *Store) Runs(name string) ([]Run, error) {
+	dir := s.path(RunsDir)
+	locks := []string{name}
+	if name == "" {
+		var err error
+		if locks, err = s.list(dir); err != nil {
+			return nil, err
+		}
+	}
+	hostLists := make([][]string, len(locks))
+	if err := parallel(len(locks), func(i int) (err error) {
+		hostLists[i], err = s.list(path.Join(dir, locks[i]))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, hosts := range hostLists {
+		for _, h := range hosts {
+			paths = append(paths, path.Join(dir, locks[i], h))
+		}
+	}
+	datas, _, err := s.getMany(paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Run, 0, len(paths))
+	for i, b := range datas {
+		var r Run
+		if b == nil || json.Unmarshal(b, &r) != nil {
+			continue // gone meanwhile; a foreign or damaged record only loses detail
+		}
+		r.Lock, r.Host = path.Base(path.Dir(paths[i])), path.Base(paths[i])
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Lock != out[j].Lock {
+			return out[i].Lock < out[j].Lock
+		}
+		return out[i].Host < out[j].Host
+	})
+	return out, nil
+}
+
+// Halted returns the halt marker of lock name, or nil when the job is not
+// halted. It costs one read. A damaged marker still halts.
+func (s *Store) Halted(name string) (*Halt, error) {
+	h := &Halt{}
+	ok, err := s.getJSON(s.path(HaltsDir, name), h)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// SetHalt stores a halt marker for lock name.
+func (s *Store) SetHalt(name string, h Halt) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	p := s.path(HaltsDir, name)
+	s.count()
+	_, err = s.conn.Create(p, b, 0, s.sess.ACL())
+	if errors.Is(err, zk.ErrNoNode) {
+		if err := s.ensureNode(path.Dir(p)); err != nil {
+			return err
+		}
+		return s.create(p, b)
+	}
+	if errors.Is(err, zk.ErrNodeExists) {
+		s.count()
+		_, err = s.conn.Set(p, b, -1)
+	}
+	return wrapPut(p, err)
+}
+
+// ClearHalt deletes the halt marker of lock name; it reports whether there
+// was one.
+func (s *Store) ClearHalt(name string) (bool, error) {
+	return s.remove(s.path(HaltsDir, name))
+}
+
+// Halts returns every halt marker by lock name.
+func (s *Store) Halts() (map[string]Halt, error) {
+	return decodeChildren[Halt](s, s.path(HaltsDir))
+}

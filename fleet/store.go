@@ -1,0 +1,243 @@
+package fleet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
+)
+
+// Store reads and writes the fleet's state under one prefix. It is safe for
+// concurrent use; it does not own the session, whose owner closes it.
+type Store struct {
+	sess     *lock.Session
+	conn     *zk.Conn
+	prefix   string
+	requests atomic.Int64
+}
+
+// New returns the store of prefix on session s.
+func New(s *lock.Session, prefix string) *Store {
+	return &Store{sess: s, conn: s.Conn(), prefix: prefix}
+}
+
+// Prefix returns the prefix znode the store is bound to.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Requests returns how many requests the store sent; tests use it to guard
+// the number of round trips per operation.
+func (s *Store) Requests() int64 { return s.requests.Load() }
+
+// path joins elems under the prefix.
+func (s *Store) path(elems ...string) string {
+	return path.Join(append([]string{s.prefix}, elems...)...)
+}
+
+func (s *Store) count() { s.requests.Add(1) }
+
+// get reads p; a missing node reads as nil data with a nil error.
+func (s *Store) get(p string) ([]byte, *zk.Stat, error) {
+	s.count()
+	b, st, err := s.conn.Get(p)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", p, lock.AuthErr(err))
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, st, nil
+}
+
+// getJSON reads p into v. It reports false when p is missing; content that
+// does not decode leaves v as it was (a damaged node only loses detail).
+func (s *Store) getJSON(p string, v any) (bool, error) {
+	b, _, err := s.get(p)
+	if b == nil || err != nil {
+		return false, err
+	}
+	_ = json.Unmarshal(b, v)
+	return true, nil
+}
+
+// put sets p's data, creating p and its two parents on first use.
+func (s *Store) put(p string, b []byte) error {
+	s.count()
+	_, err := s.conn.Set(p, b, -1)
+	if !errors.Is(err, zk.ErrNoNode) {
+		return wrapPut(p, err)
+	}
+	if err := s.ensureNode(path.Dir(path.Dir(p))); err != nil {
+		return err
+	}
+	if err := s.ensureNode(path.Dir(p)); err != nil {
+		return err
+	}
+	return s.create(p, b)
+}
+
+// putJSON encodes v and puts it at p.
+func (s *Store) putJSON(p string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", p, err)
+	}
+	return s.put(p, b)
+}
+
+// create creates p holding b, or sets b when p exists already.
+func (s *Store) create(p string, b []byte) error {
+	s.count()
+	_, err := s.conn.Create(p, b, 0, s.sess.ACL())
+	if errors.Is(err, zk.ErrNodeExists) {
+		s.count()
+		_, err = s.conn.Set(p, b, -1)
+	}
+	return wrapPut(p, err)
+}
+
+func wrapPut(p string, err error) error {
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, lock.AuthErr(err))
+	}
+	return nil
+}
+
+// ensureNode creates a persistent node with no data if it is missing.
+func (s *Store) ensureNode(p string) error {
+	s.count()
+	_, err := s.conn.Create(p, nil, 0, s.sess.ACL())
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", p, lock.AuthErr(err))
+	}
+	return nil
+}
+
+// remove deletes p at any version; it reports whether p existed.
+func (s *Store) remove(p string) (bool, error) {
+	s.count()
+	err := s.conn.Delete(p, -1)
+	if errors.Is(err, zk.ErrNoNode) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("delete %s: %w", p, lock.AuthErr(err))
+	}
+	return true, nil
+}
+
+// list returns a node's children, sorted; a missing node has none.
+func (s *Store) list(p string) ([]string, error) {
+	s.count()
+	kids, _, err := s.conn.Children(p)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", p, lock.AuthErr(err))
+	}
+	sort.Strings(kids)
+	return kids, nil
+}
+
+// node is one child read by readChildren.
+type node struct {
+	name string
+	data []byte
+	stat *zk.Stat
+}
+
+// readChildren lists dir and reads every child, in parallel; a child gone
+// since the listing is left out.
+func (s *Store) readChildren(dir string) ([]node, error) {
+	names, err := s.list(dir)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = path.Join(dir, n)
+	}
+	datas, stats, err := s.getMany(paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]node, 0, len(names))
+	for i, b := range datas {
+		if b != nil {
+			out = append(out, node{name: names[i], data: b, stat: stats[i]})
+		}
+	}
+	return out, nil
+}
+
+// decodeChildren reads every child of dir as JSON into a T, by name. A
+// child that does not decode keeps T's zero value: a damaged marker still
+// counts.
+func decodeChildren[T any](s *Store, dir string) (map[string]T, error) {
+	nodes, err := s.readChildren(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(nodes))
+	for _, n := range nodes {
+		var v T
+		_ = json.Unmarshal(n.data, &v)
+		out[n.name] = v
+	}
+	return out, nil
+}
+
+// parallelism bounds the requests in flight: the client pipelines them on
+// its one connection, so a few dozen hide the round-trip time without
+// flooding the server.
+const parallelism = 64
+
+// parallel runs f(0..n-1) with bounded concurrency and returns the first
+// error.
+func parallel(n int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, parallelism)
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := f(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// getMany reads paths in parallel; a node deleted meanwhile reads as nil.
+func (s *Store) getMany(paths []string) ([][]byte, []*zk.Stat, error) {
+	datas := make([][]byte, len(paths))
+	stats := make([]*zk.Stat, len(paths))
+	err := parallel(len(paths), func(i int) (err error) {
+		datas[i], stats[i], err = s.get(paths[i])
+		return err
+	})
+	return datas, stats, err
+}
+
+// errNoPrefix says the prefix znode is missing.
+func (s *Store) errNoPrefix() error {
+	return fmt.Errorf("%w: %s", lock.ErrNoPrefix, s.prefix)
+}
