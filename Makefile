@@ -1,6 +1,10 @@
 # switchman: the two set-up commands are `make demo` and `make test`.
 GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# VERSION grows with every commit: the last v* tag, the commits since it and
+# the hash ("v1.2.0-3-gabc1234"); before any tag "v0.0.0-COUNT-gHASH". The
+# package turns it into a Debian version (internal/debpkg).
+VERSION ?= $(shell git describe --tags --long --dirty --match 'v[0-9]*' 2>/dev/null || \
+	echo "v0.0.0-$$(git rev-list --count HEAD 2>/dev/null || echo 0)-g$$(git rev-parse --short HEAD 2>/dev/null || echo 0)")
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/switchman
 
@@ -14,15 +18,18 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-metrics ./cmd/switchman-metrics
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
-# ZooKeeper (and Java) from Debian's packages.
+# ZooKeeper (and Java) from Debian's packages, and the package tests' tools
+# (lintian, man-db, cron, logrotate).
 deps:
 	@bash scripts/install-zookeeper.sh
+	@bash scripts/install-packaging-tools.sh
 
 # test runs the whole suite, with the race detector, against real ZooKeeper
 # servers it starts itself on 127.0.0.1.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd internal/debpkg && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # demo runs the main job end to end on a throwaway local ZooKeeper.
 demo: deps
@@ -49,18 +56,24 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$dir; \
 	done
 
-# deb builds bin/switchman_VERSION-1_ARCH.deb with nfpm (internal/debpkg, a
-# module of its own): the binary (PIE, as Debian hardens), man pages and
-# shell completions generated from the command tree, /etc/switchman.yaml as
-# a conffile, README and changelog.
+# deb builds DEBOUT/switchman_VERSION-1_ARCH.deb with nfpm (internal/debpkg, a
+# module of its own): the binaries (PIE, as Debian hardens; dynamically
+# linked against glibc, whose version the package's Depends names), man
+# pages and shell completions generated from the command tree, the example
+# config under /usr/share/doc, the maintainer scripts, README and changelog.
+# -bindnow: full RELRO, as Debian's hardening wants.
+DEBOUT   ?= bin
+DEBBUILD := $(DEBOUT)/deb
+DEBFLAGS := -trimpath -buildmode=pie -ldflags '$(LDFLAGS) -bindnow'
 deb:
-	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman ./cmd/switchman
-	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman-shim ./cmd/switchman-shim
-	$(GO) build -trimpath -buildmode=pie -ldflags '$(LDFLAGS)' -o bin/deb/switchman-metrics ./cmd/switchman-metrics
-	rm -rf bin/deb/docs
-	$(GO) run -tags gendocs -ldflags '$(LDFLAGS)' ./cmd/switchman gen-docs bin/deb/docs
-	cd internal/debpkg && $(GO) run . -binary ../../bin/deb/switchman -shim ../../bin/deb/switchman-shim -metrics ../../bin/deb/switchman-metrics -docs ../../bin/deb/docs \
-		-root ../.. -out ../../bin -version '$(VERSION)'
+	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman ./cmd/switchman
+	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman-shim ./cmd/switchman-shim
+	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman-metrics ./cmd/switchman-metrics
+	rm -rf $(DEBBUILD)/docs
+	$(GO) run -tags gendocs -ldflags '$(LDFLAGS)' ./cmd/switchman gen-docs $(DEBBUILD)/docs
+	cd internal/debpkg && $(GO) run . -binary $(abspath $(DEBBUILD))/switchman -shim $(abspath $(DEBBUILD))/switchman-shim \
+		-metrics $(abspath $(DEBBUILD))/switchman-metrics -docs $(abspath $(DEBBUILD))/docs \
+		-root $(CURDIR) -out $(abspath $(DEBOUT)) -version '$(VERSION)'
 
 vet:
 	$(GO) vet ./...

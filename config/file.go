@@ -81,18 +81,33 @@ type Config struct {
 // Find returns the config file to read: explicit when set, else the file
 // named by $SWITCHMAN_CONFIG, else the first of DefaultPaths that exists.
 func Find(explicit string, getenv func(string) string) (string, error) {
+	path, _, err := Locate(explicit, getenv)
+	return path, err
+}
+
+// Locate is Find that also says why that file is the one in effect, for
+// doctor: a host may have both the original's /etc/switchman.conf and
+// /etc/switchman.yaml, and then only one of them counts.
+func Locate(explicit string, getenv func(string) string) (path, why string, err error) {
 	if explicit != "" {
-		return explicit, nil
+		return explicit, "given with --config", nil
 	}
 	if p := getenv(EnvVar); p != "" {
-		return p, nil
+		return p, "named by $" + EnvVar, nil
 	}
-	for _, p := range DefaultPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+	for i, p := range DefaultPaths {
+		if _, err := os.Stat(p); err != nil {
+			continue
 		}
+		why = "the first of " + strings.Join(DefaultPaths, ", ") + " that exists"
+		for _, later := range DefaultPaths[i+1:] {
+			if _, err := os.Stat(later); err == nil {
+				why += "; " + later + " also exists and is ignored"
+			}
+		}
+		return p, why, nil
 	}
-	return "", fmt.Errorf("%w (tried --config, $%s, %s)", ErrNoConfig, EnvVar, strings.Join(DefaultPaths, ", "))
+	return "", "", fmt.Errorf("%w (tried --config, $%s, %s)", ErrNoConfig, EnvVar, strings.Join(DefaultPaths, ", "))
 }
 
 // Load reads and validates the config file at path.

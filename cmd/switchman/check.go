@@ -59,7 +59,7 @@ func newCheckCmd(app *App) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Nagios plugins: one status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+		Short: "Nagios checks of the fleet: overdue, failed and stale jobs, silent hosts, undefined groups",
 		Args:  usageArgs(cobra.NoArgs),
 	}
 	cmd.PersistentFlags().StringVarP(&o.Config, "config", "c", "", "config file")
@@ -71,11 +71,11 @@ func newCheckCmd(app *App) *cobra.Command {
 		}
 		cmd.AddCommand(c)
 	}
-	add("overdue", "Running jobs past their --expected-duration", cobra.NoArgs, 0, checkOverdue)
-	add("failed", "Jobs whose last run failed, or that are halted", cobra.NoArgs, 0, checkFailed)
-	add("stale [LOCKNAME...]", "Jobs whose last success is older than --max-age", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
-	add("hosts", "Groups with no host seen running switchman within --max-age", cobra.NoArgs, 25*time.Hour, checkHosts)
-	add("groups CRONTAB...", "Every --group used in the crontabs exists", cobra.MinimumNArgs(1), 0, checkGroups)
+	add("overdue", "Warn about running jobs past their expected duration", cobra.NoArgs, 0, checkOverdue)
+	add("failed", "Warn about jobs whose last run failed or that are halted", cobra.NoArgs, 0, checkFailed)
+	add("stale [LOCKNAME...]", "Warn about jobs without a recent success", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
+	add("hosts", "Warn about groups with no host seen running switchman lately", cobra.NoArgs, 25*time.Hour, checkHosts)
+	add("groups CRONTAB...", "Check that every group the crontabs use exists", cobra.MinimumNArgs(1), 0, checkGroups)
 	return cmd
 }
 

@@ -111,7 +111,7 @@ func (d *doctor) report(outcome, what, hint string) {
 }
 
 func (d *doctor) checkConfig() bool {
-	path, err := config.Find(d.opts.Config, d.app.Getenv)
+	path, why, err := config.Locate(d.opts.Config, d.app.Getenv)
 	if err != nil {
 		d.report(checkFail, "config: "+err.Error(), "write /etc/switchman.yaml or pass -c")
 		return false
@@ -120,9 +120,29 @@ func (d *doctor) checkConfig() bool {
 		d.report(checkFail, "config: "+err.Error(), "fix the file and run doctor again")
 		return false
 	}
-	d.report(checkOK, "config: "+path+" readable and valid", "")
+	d.report(checkOK, "config: "+path+" in effect ("+why+"), readable and valid", "")
 	d.checkConfigMode(path)
+	d.checkLog()
 	return true
+}
+
+// checkLog opens the log file as a run by this user would: a job still
+// runs when it cannot, but its log lines then go to stderr (and cron's
+// mail) on every run.
+func (d *doctor) checkLog() {
+	if d.cfg.LogFile == "" {
+		d.report(checkWarn, "log: no logfile in "+d.cfg.Path+"; runs are logged nowhere", "set logfile, e.g. /var/log/switchman/%u.log")
+		return
+	}
+	path := logPath(d.cfg.LogFile)
+	f, err := openLog(path)
+	if err != nil {
+		d.report(checkFail, "log: "+userName()+" cannot write "+path+": "+err.Error(),
+			"every run of this user logs to stderr instead; fix the directory's owner and mode")
+		return
+	}
+	f.Close()
+	d.report(checkOK, "log: "+path+" writable by "+userName(), "")
 }
 
 // checkConfigMode fails a config file that others may write: whoever can

@@ -64,6 +64,10 @@ func TestDoctor(t *testing.T) {
 	if err := os.WriteFile(down, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	nolog := e.withConfig("nolog.yaml")
+	if err := os.WriteFile(nolog.cfg, []byte(strings.Replace(readFile(t, e.cfg), "logfile: ", "logfile: /nonexistent/dir/", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		cfg   string
@@ -71,7 +75,8 @@ func TestDoctor(t *testing.T) {
 		lines [][]string // outcome, then parts the line contains
 	}{
 		{"healthy", e.cfg, 0, [][]string{
-			{"OK", "config:", "readable and valid"},
+			{"OK", "config:", "in effect (given with --config), readable and valid"},
+			{"OK", "log: " + filepath.Join(e.dir, "switchman.log") + " writable by "},
 			{"OK", "config:", "not writable by others"},
 			{"OK", "zookeeper: connected to " + e.addr},
 			{"OK", "zookeeper: " + e.addr + " version 3."},
@@ -81,6 +86,7 @@ func TestDoctor(t *testing.T) {
 			{"OK", "clock: offset to zookeeper"},
 		}},
 		{"config writable by others", open.cfg, ExitDoctorFail, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
+		{"log not writable", nolog.cfg, ExitDoctorFail, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
 		{"prefix missing", missing, ExitDoctorFail, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
 		{"zookeeper unreachable", down, ExitDoctorFail, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
 		{"no config", filepath.Join(e.dir, "none.yaml"), ExitDoctorFail, [][]string{{"FAIL", "config:", "does not exist"}}},
@@ -151,4 +157,13 @@ func TestFindProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

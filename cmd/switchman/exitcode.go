@@ -89,3 +89,22 @@ func exitCode(err error) int {
 	}
 	return ExitSoftware
 }
+
+// exitStatuses documents switchman's exit statuses for its man page; the
+// README's table has a row for each (a test checks).
+var exitStatuses = []struct{ Status, Meaning string }{
+	{"0", "the command exited 0; or the run was skipped: lock busy, host not in group (see --skipped-exit-code)"},
+	{"1-125", "the command's own exit status, passed through (crontab generate --check: 1 when the files differ; doctor: 1 when a check failed)"},
+	{"64", "bad command line: flags, lock name, lease spec"},
+	{"65", "bad group data in ZooKeeper, unknown group or resource"},
+	{"69", "ZooKeeper unreachable (within connect_timeout), or the prefix znode missing"},
+	{"70", "internal error"},
+	{"71", "permission lost while the command ran (lock lost, session expired or at risk, group moved, prefix deleted): the command was stopped"},
+	{"75", "gave up waiting for leases or the lock (resources_wait_timeout, --wait=D); for groups writes: a concurrent edit won"},
+	{"77", "ZooKeeper refused this identity (NOAUTH)"},
+	{"78", "bad config file"},
+	{"124", "the command ran longer than --timeout and was stopped"},
+	{"126", "the command is not executable"},
+	{"127", "the command was not found"},
+	{"128+N", "the command died of signal N; or switchman got stop signal N before the command started"},
+}

@@ -86,17 +86,25 @@ func build(o options) (string, error) {
 	return target, f.Close()
 }
 
-var releaseVersion = regexp.MustCompile(`^v?([0-9][0-9A-Za-z.+~]*)$`)
+var describeRe = regexp.MustCompile(`^v?([0-9][0-9A-Za-z.+~]*?)(?:-([0-9]+)-g([0-9a-f]+))?(-dirty)?$`)
 
-// debVersion turns `git describe` output into a Debian version: a release
-// tag ("v1.2.0") as is, anything else ("a1b2c3d-dirty", "dev") as a
-// pre-release sorting before every release ("0~git.a1b2c3d.dirty").
+// debVersion turns `git describe --tags --long --dirty` output into a
+// Debian version that grows with every commit: a tagged commit
+// ("v1.2.0-0-gabc1234") is the release "1.2.0"; N commits after it
+// ("v1.2.0-3-gabc1234") is "1.2.0+git3.gabc1234", above 1.2.0 and below
+// any later release, and above every earlier snapshot because the count
+// grows. A dirty tree adds ".dirty". Anything else (a bare hash, "dev")
+// sorts below every release as "0~git.HASH".
 func debVersion(v string) string {
-	if m := releaseVersion.FindStringSubmatch(v); m != nil {
-		return m[1]
+	m := describeRe.FindStringSubmatch(v)
+	switch {
+	case m == nil:
+		clean := regexp.MustCompile(`[^0-9A-Za-z.+~]+`).ReplaceAllString(v, ".")
+		return "0~git." + strings.Trim(clean, ".")
+	case m[2] == "" || m[2] == "0" && m[4] == "":
+		return m[1] + strings.ReplaceAll(m[4], "-", "+")
 	}
-	clean := regexp.MustCompile(`[^0-9A-Za-z.+~]+`).ReplaceAllString(v, ".")
-	return "0~git." + strings.Trim(clean, ".")
+	return m[1] + "+git" + m[2] + ".g" + m[3] + strings.ReplaceAll(m[4], "-", ".")
 }
 
 // mtime is the packaged files' time: SOURCE_DATE_EPOCH when set, for
@@ -117,21 +125,25 @@ func packageInfo(o options, stage string) (*nfpm.Info, error) {
 		return nil, err
 	}
 	changelog := filepath.Join(stage, "changelog.yaml")
-	if err := os.WriteFile(changelog, []byte(changelogYAML(version, o.Maintainer, when)), 0o644); err != nil {
+	if err := os.WriteFile(changelog, []byte(changelogYAML(version+"-"+debRevision, o.Maintainer, when)), 0o644); err != nil {
 		return nil, err
 	}
+	bins := []string{o.Binary, o.Shim, o.Metrics}
+	depends, err := libcDepends(bins...)
+	if err != nil {
+		return nil, err
+	}
+	scripts := filepath.Join(o.Root, "internal", "debpkg", "scripts")
 	return &nfpm.Info{
 		Name:          "switchman",
 		Arch:          o.Arch,
 		Platform:      "linux",
 		Version:       version,
 		VersionSchema: "none",
-		// A Debian revision makes it a non-native package, whose changelog
-		// is changelog.Debian.gz, the name nfpm writes.
-		Release:    "1",
-		Section:    "admin",
-		Priority:   "optional",
-		Maintainer: o.Maintainer,
+		Release:       debRevision,
+		Section:       "admin",
+		Priority:      "optional",
+		Maintainer:    o.Maintainer,
 		Description: "run cron jobs under a fleet-wide ZooKeeper lock\n" +
 			"switchman prefixes a crontab line. It runs the command only if this host\n" +
 			"belongs to the job's group in ZooKeeper, no other host holds the job's\n" +
@@ -142,13 +154,23 @@ func packageInfo(o options, stage string) (*nfpm.Info, error) {
 		Changelog: changelog,
 		MTime:     when,
 		Overridables: nfpm.Overridables{
-			// The binary uses the C library's resolver (cgo), as hostname -f does.
-			Depends:    []string{"libc6"},
-			Recommends: []string{"cron | cron-daemon"},
+			Depends: depends,
+			// logrotate rotates /var/log/switchman; bash-completion loads
+			// the bash completion.
+			Recommends: []string{"cron | cron-daemon", "logrotate"},
+			Suggests:   []string{"bash-completion"},
 			Contents:   contents,
+			Scripts: nfpm.Scripts{
+				PostInstall: filepath.Join(scripts, "postinst"),
+				PostRemove:  filepath.Join(scripts, "postrm"),
+			},
 		},
 	}, nil
 }
+
+// debRevision is the Debian revision: a non-native package, whose
+// changelog is changelog.Debian.gz, the name nfpm writes.
+const debRevision = "1"
 
 // changelogYAML is a one-entry changelog in nfpm's (chglog) format, which
 // nfpm turns into /usr/share/doc/switchman/changelog.gz.
@@ -179,11 +201,17 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 	if err := os.WriteFile(copyright, []byte(copyrightText), 0o644); err != nil {
 		return nil, err
 	}
-	conf := file(filepath.Join(o.Root, "examples", "switchman.yaml"), "/etc/switchman.yaml", 0o644, when)
-	conf.Type = files.TypeConfigNoReplace
+	// The example config is documentation, not a conffile: a conffile
+	// /etc/switchman.yaml would be read before the original tool's
+	// /etc/switchman.conf and so change which config a host uses. postinst
+	// copies it to /etc only where neither file exists.
+	rotate := file(filepath.Join(o.Root, "internal", "debpkg", "files", "logrotate"), "/etc/logrotate.d/switchman", 0o644, when)
+	rotate.Type = files.TypeConfig
 	c := files.Contents{
 		file(o.Binary, "/usr/bin/switchman", 0o755, when),
-		conf,
+		file(filepath.Join(o.Root, "examples", "switchman.yaml"), doc+"examples/switchman.yaml", 0o644, when),
+		rotate,
+		file(filepath.Join(o.Root, "internal", "debpkg", "files", "lintian-overrides"), "/usr/share/lintian/overrides/switchman", 0o644, when),
 		file(readme, doc+"README.md.gz", 0o644, when),
 		file(copyright, doc+"copyright", 0o644, when),
 		file(filepath.Join(o.Docs, "completions", "switchman.bash"), "/usr/share/bash-completion/completions/switchman", 0o644, when),
@@ -196,16 +224,30 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 	if o.Metrics != "" {
 		c = append(c, file(o.Metrics, "/usr/lib/switchman/switchman-metrics", 0o755, when))
 	}
-	pages, err := filepath.Glob(filepath.Join(o.Docs, "man1", "*.1"))
-	if err != nil || len(pages) == 0 {
-		return nil, errors.Join(err, fmt.Errorf("no man pages in %s (run switchman gen-docs)", filepath.Join(o.Docs, "man1")))
+	pages, err := manPages(o.Docs, stage, when)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range pages {
-		gz, err := gzipTo(p, filepath.Join(stage, filepath.Base(p)+".gz"))
-		if err != nil {
-			return nil, err
+	c = append(c, pages...)
+	return c, nil
+}
+
+// manPages gzips every page gen-docs wrote (man1/*.1, man5/*.5) into
+// /usr/share/man.
+func manPages(docs, stage string, when time.Time) (files.Contents, error) {
+	var c files.Contents
+	for _, sec := range []string{"1", "5"} {
+		pages, err := filepath.Glob(filepath.Join(docs, "man"+sec, "*."+sec))
+		if err != nil || len(pages) == 0 {
+			return nil, errors.Join(err, fmt.Errorf("no man pages in %s (run switchman gen-docs)", filepath.Join(docs, "man"+sec)))
 		}
-		c = append(c, file(gz, "/usr/share/man/man1/"+filepath.Base(gz), 0o644, when))
+		for _, p := range pages {
+			gz, err := gzipTo(p, filepath.Join(stage, filepath.Base(p)+".gz"))
+			if err != nil {
+				return nil, err
+			}
+			c = append(c, file(gz, "/usr/share/man/man"+sec+"/"+filepath.Base(gz), 0o644, when))
+		}
 	}
 	return c, nil
 }

@@ -1,0 +1,41 @@
+package config
+
+import "strings"
+
+// Key documents one config file key. Keys is the one source of the README's
+// key table and of the switchman.yaml(5) man page, so the two cannot drift
+// from each other, and a test ties it to the keys Parse accepts.
+type Key struct {
+	Name    string
+	Default string // "" when the key has no default
+	Meaning string // Markdown: `code` spans only
+}
+
+// Keys lists every key Parse accepts, in the order the docs show them.
+var Keys = []Key{
+	{"zkhosts", "required", "`\"h1:2181,h2:2181\"` or a list; a chroot suffix (`h:2181/app`) is refused: use `prefix`"},
+	{"prefix", "required", "absolute znode path holding group data, `locks/`, `queues/`, `semaphores/`; must exist (`switchman groups init` creates it)"},
+	{"session_timeout", "`10s`", "ZooKeeper session timeout asked for (the server may grant another; switchman uses what it grants)"},
+	{"connect_timeout", "`5s`", "give up (exit 69) when no session within this"},
+	{"termination_timeout", "`10`", "seconds between SIGTERM and SIGKILL; must not exceed `session_timeout`"},
+	{"resources_wait_timeout", "`0`", "seconds to wait in lease queues; 0 = no limit"},
+	{"logfile", "none", "JSON lines at `loglevel`; `%u` is replaced by the user's name (one file per user, as the package's `/var/log/switchman/%u.log`). A file that cannot be opened never stops a job: its lines then go to stderr"},
+	{"loglevel", "`info`", "`debug`, `info`, `warning`, `error`, `critical` (the original's) or zerolog's names"},
+	{"data_read_len", "", "accepted for compatibility with the original, ignored (Go reads whole znodes)"},
+	{"hostname", "FQDN", "this host's identity"},
+	{"skipped_exit_code", "`0`", "exit status of a skipped run"},
+	{"auth_file", "none", "ZooKeeper digest credentials (one line `user:password`, mode 0600), see the README's Security section"},
+	{"tls", "none", "`{ca, cert, key, server_name}`, see the README's Security section"},
+	{"history_keep", "`20`", "versions of the group data kept by `switchman groups`"},
+	{"metrics_textfile_dir", "none", "Prometheus textfile per job, written at each finish"},
+}
+
+// KeysMarkdown returns Keys as the README's Markdown table.
+func KeysMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| key | default | meaning |\n|---|---|---|\n")
+	for _, k := range Keys {
+		b.WriteString("| `" + k.Name + "` | " + k.Default + " | " + k.Meaning + " |\n")
+	}
+	return b.String()
+}
