@@ -93,3 +93,70 @@ func TestEnsembleLeaderKilled(t *testing.T) {
 		t.Fatalf("lock lost across the leader change: %v", err)
 	}
 }
+
+// TestHungServerSkipped: with one server of three frozen (it accepts TCP
+// and never answers, like a long GC pause), every fresh session comes
+// through a healthy server within the connect timeout. The client tries
+// the servers in a random order, so about a third of the dials meet the
+// frozen one first; before the handshake was bounded, each of those waited
+// for it past the connect timeout.
+func TestHungServerSkipped(t *testing.T) {
+	ens := zktest.StartEnsemble(t, 3)
+	hung := ens.Followers()[0]
+	if err := hung.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hung.Resume() })
+	const runs, parallel = 30, 3
+	const connect = 2 * time.Second
+	errs := make(chan error, runs)
+	took := make(chan time.Duration, runs)
+	for w := 0; w < parallel; w++ {
+		go func() {
+			for i := 0; i < runs/parallel; i++ {
+				begin := time.Now()
+				s, err := Dial(context.Background(), Options{Servers: ens.Addrs(), SessionTimeout: 4 * time.Second, ConnectTimeout: connect})
+				if err == nil {
+					_, _, err = s.conn.Exists("/")
+					s.Close()
+				}
+				took <- time.Since(begin)
+				errs <- err
+			}
+		}()
+	}
+	var worst time.Duration
+	failed := 0
+	for i := 0; i < runs; i++ {
+		if err := <-errs; err != nil {
+			failed++
+			t.Errorf("run %d: %v", i, err)
+		}
+		worst = max(worst, <-took)
+	}
+	t.Logf("%d of %d fresh sessions failed with one server of three frozen; slowest took %s (connect timeout %s)", failed, runs, worst, connect)
+}
+
+func TestHandshakeBudget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		servers          int
+		connect, session time.Duration
+		want             time.Duration
+	}{
+		{"one server", 1, 5 * time.Second, 3 * time.Second, 5 * time.Second},
+		{"two servers: none may hang", 2, 5 * time.Second, 3 * time.Second, 5 * time.Second},
+		{"three servers: one may hang", 3, 5 * time.Second, 30 * time.Second, 2500 * time.Millisecond},
+		{"five servers: two may hang", 5, 6 * time.Second, 30 * time.Second, 2 * time.Second},
+		{"capped at a third of the session timeout", 3, 5 * time.Second, 3 * time.Second, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := handshakeBudget(tt.servers, tt.connect, tt.session); got != tt.want {
+				t.Errorf("handshakeBudget(%d, %s, %s) = %s, want %s", tt.servers, tt.connect, tt.session, got, tt.want)
+			}
+		})
+	}
+}

@@ -54,9 +54,12 @@ type Session struct {
 	hsOnce   sync.Once
 	requests atomic.Int64
 
-	tls        *tls.Config
-	tlsTimeout time.Duration
-	nodeACL    []zk.ACL
+	tls     *tls.Config
+	nodeACL []zk.ACL
+	// handshake bounds, per server tried, the TCP connect, the TLS
+	// handshake and ZooKeeper's connect request and response (see
+	// handshakeBudget).
+	handshake time.Duration
 	// dialErr is the last connection failure, reported when no session
 	// comes (a TLS handshake error says far more than a timeout).
 	dialErr atomic.Value
@@ -66,15 +69,12 @@ type Session struct {
 // It returns an error wrapping ErrUnreachable when none is established.
 func Dial(ctx context.Context, o Options) (*Session, error) {
 	s := &Session{
-		log:     o.Logger,
-		asked:   o.SessionTimeout,
-		hasSess: make(chan struct{}),
-		tls:     o.TLS,
-		// The library bounds each dial by a fixed second; a TLS handshake
-		// with a busy or cold JVM can take longer, so it gets the whole
-		// connect budget, which Dial's own timer still bounds.
-		tlsTimeout: max(o.ConnectTimeout, time.Second),
-		nodeACL:    nodeACL(o.Auth != ""),
+		log:       o.Logger,
+		asked:     o.SessionTimeout,
+		hasSess:   make(chan struct{}),
+		tls:       o.TLS,
+		nodeACL:   nodeACL(o.Auth != ""),
+		handshake: handshakeBudget(len(o.Servers), o.ConnectTimeout, o.SessionTimeout),
 	}
 	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
 		zk.WithLogger(zkLogger{o.Logger}),
@@ -129,26 +129,61 @@ func nodeACL(authenticated bool) []zk.ACL {
 // ACL returns the ACL for nodes this session creates (see Options.Auth).
 func (s *Session) ACL() []zk.ACL { return s.nodeACL }
 
+// handshakeBudget is how long one server may take to connect and answer
+// ZooKeeper's connect request before the next one is tried.
+//
+// go-zookeeper waits for the connect response up to ten times its receive
+// timeout (about 6.7 S), far past connect_timeout: a server that accepts
+// TCP but never answers (a long GC pause, a stuck disk, SIGSTOP) made a
+// fresh run fail although a quorum of healthy servers was there. With n
+// servers, a healthy ensemble has at most (n-1)/2 such servers, each tried
+// at most once before a healthy one, so each gets an equal share of
+// connect_timeout with one share left for a healthy server. With several
+// servers the budget is also capped at a third of the session timeout, so
+// that a reconnect while a job runs moves on from a hung server well
+// before self-fencing would stop the job. A lone server gets the whole
+// connect_timeout: there is nothing else to try, and a TLS handshake with
+// a cold JVM can be slow.
+func handshakeBudget(n int, connect, session time.Duration) time.Duration {
+	hung := max(n-1, 0) / 2
+	if hung == 0 {
+		return connect
+	}
+	b := connect / time.Duration(hung+1)
+	if session > 0 {
+		b = min(b, session/3)
+	}
+	return b
+}
+
 // dial opens a TCP (or TLS) connection and wraps it so that every byte read
-// stamps lastHeard.
+// stamps lastHeard and the handshake with this server ends within
+// s.handshake.
 func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(s.handshake)
 	var c net.Conn
 	var err error
 	if s.tls == nil {
-		c, err = net.DialTimeout(network, addr, timeout)
+		d := net.Dialer{Timeout: timeout, Deadline: deadline}
+		c, err = d.Dial(network, addr)
 	} else {
-		c, err = s.dialTLS(network, addr, max(timeout, s.tlsTimeout))
+		c, err = s.dialTLS(network, addr, deadline)
 	}
 	if err != nil {
 		s.dialErr.Store(err.Error())
 		return nil, err
 	}
-	return &heardConn{Conn: c, s: s}, nil
+	hc := &heardConn{Conn: c, s: s, handshakeBy: deadline}
+	if err := hc.bound(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return hc, nil
 }
 
-// dialTLS connects and completes the handshake within timeout, verifying
+// dialTLS connects and completes the TLS handshake by deadline, verifying
 // the server's certificate against the configured roots.
-func (s *Session) dialTLS(network, addr string, timeout time.Duration) (net.Conn, error) {
+func (s *Session) dialTLS(network, addr string, deadline time.Time) (net.Conn, error) {
 	cfg := s.tls.Clone()
 	if cfg.ServerName == "" {
 		host, _, err := net.SplitHostPort(addr)
@@ -157,8 +192,8 @@ func (s *Session) dialTLS(network, addr string, timeout time.Duration) (net.Conn
 		}
 		cfg.ServerName = host
 	}
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	d := &tls.Dialer{NetDialer: &net.Dialer{Deadline: deadline}, Config: cfg}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
@@ -175,31 +210,108 @@ func (s *Session) lastDialErr() string {
 	return ""
 }
 
-// heardConn records when the server was last heard from, and sniffs the
+// heardConn records when the server was last heard from, sniffs the
 // negotiated session timeout from the connect response, which go-zookeeper
-// does not export: the response starts with length, protocol version and
-// timeout, three big-endian int32s.
+// does not export (the response starts with length, protocol version and
+// timeout, three big-endian int32s), and holds every read and write
+// deadline to handshakeBy until that response is in: the library sets
+// none on part of the handshake, and a far one on the rest.
 type heardConn struct {
 	net.Conn
 	s    *Session
 	head [12]byte
-	got  int
+	// got counts the bytes of the connect response read so far; only the
+	// reading goroutine touches it.
+	got int
+
+	mu sync.Mutex
+	// handshakeBy is zero once the connect response is in.
+	handshakeBy time.Time
+	// read and write are the deadlines the library asked for.
+	read, write time.Time
 }
 
 func (c *heardConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.s.lastHeard.Store(time.Now().UnixNano())
-		if c.got < len(c.head) {
-			c.got += copy(c.head[c.got:], p[:n])
-			if c.got == len(c.head) {
-				if ms := int32(binary.BigEndian.Uint32(c.head[8:])); ms > 0 {
-					c.s.negotiated.Store(int64(ms))
-				}
-			}
-		}
+		c.sniff(p[:n])
 	}
 	return n, err
+}
+
+// sniff follows the connect response: it takes the negotiated timeout from
+// its head and lifts the handshake deadline once it is complete.
+func (c *heardConn) sniff(b []byte) {
+	if c.got < len(c.head) {
+		k := copy(c.head[c.got:], b)
+		c.got += k
+		if c.got == len(c.head) {
+			if ms := int32(binary.BigEndian.Uint32(c.head[8:])); ms > 0 {
+				c.s.negotiated.Store(int64(ms))
+			}
+		}
+		b = b[k:]
+	}
+	if c.got < 4 {
+		return
+	}
+	whole := 4 + int(binary.BigEndian.Uint32(c.head[:4]))
+	if c.got >= whole {
+		return // the handshake ended earlier
+	}
+	c.got = min(c.got+len(b), whole)
+	if c.got == whole {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.handshakeBy = time.Time{}
+		_ = c.apply()
+	}
+}
+
+// SetReadDeadline sets the read deadline, held to the handshake deadline
+// while the handshake lasts.
+func (c *heardConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.read = t
+	return c.apply()
+}
+
+// SetWriteDeadline sets the write deadline, held to the handshake deadline
+// while the handshake lasts.
+func (c *heardConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.write = t
+	return c.apply()
+}
+
+// SetDeadline sets both deadlines.
+func (c *heardConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.read, c.write = t, t
+	return c.apply()
+}
+
+// bound puts the handshake deadline in force before the library's first
+// request.
+func (c *heardConn) bound() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.apply()
+}
+
+// apply sets the deadlines in force on the connection. c.mu is held.
+func (c *heardConn) apply() error {
+	clamp := func(t time.Time) time.Time {
+		if !c.handshakeBy.IsZero() && (t.IsZero() || t.After(c.handshakeBy)) {
+			return c.handshakeBy
+		}
+		return t
+	}
+	return errors.Join(c.Conn.SetReadDeadline(clamp(c.read)), c.Conn.SetWriteDeadline(clamp(c.write)))
 }
 
 func (s *Session) onEvent(ev zk.Event) {
