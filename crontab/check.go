@@ -84,8 +84,12 @@ type Report struct {
 func (r *Report) CheckFile(name string, data []byte, opts CheckOptions) {
 	r.Files++
 	f := opts.Format
+	if f == FormatAuto && FormatOf(name) == FormatUser {
+		r.checkUnplaced(name, data, opts)
+		return
+	}
 	if f == FormatAuto {
-		f = formatFor(name, data)
+		f = FormatOf(name)
 	}
 	if f == FormatSystem && filepath.Base(filepath.Dir(filepath.Clean(name))) == "cron.d" && !ValidCronDName(filepath.Base(name)) {
 		r.add(name, 0, Warning, "cron ignores this file: names in cron.d may only contain A-Z a-z 0-9 _ -")
@@ -95,32 +99,47 @@ func (r *Report) CheckFile(name string, data []byte, opts CheckOptions) {
 	}
 }
 
-// formatFor is FormatOf, except that a file FormatOf calls a user crontab
-// is read as FormatSystem when its switchman lines all have a user before
-// the command ("TIME app /usr/bin/switchman ..."): a cron.d file kept
-// elsewhere, such as an example or a file before it is installed.
-func formatFor(name string, data []byte) Format {
-	if f := FormatOf(name); f != FormatUser {
-		return f
-	}
-	user, system := 0, 0
-	for _, text := range strings.Split(string(data), "\n") {
-		l, err := ParseLine(text, FormatUser)
-		if err != nil || l.Kind != Job {
+// checkUnplaced checks a file whose path does not say its format (not
+// /etc/crontab, not in a cron.d directory): a user's crontab, or a cron.d
+// file kept elsewhere (an example, a file before it is installed). Each
+// line is checked in the format in which it invokes switchman, so that no
+// line's flags go unchecked; a file with switchman lines of both formats
+// is a warning (cron reads a file only one way), and so is a line that
+// names switchman but runs it in neither.
+func (r *Report) checkUnplaced(name string, data []byte, opts CheckOptions) {
+	counts := map[Format]int{}
+	for i, text := range strings.Split(string(data), "\n") {
+		text = strings.TrimSuffix(text, "\r")
+		f, ok := lineFormat(text)
+		if ok {
+			counts[f]++
+		} else if l, err := ParseLine(text, FormatUser); err == nil && l.Kind == Job && strings.Contains(l.Command, "switchman") {
+			r.add(name, i+1, Warning, "names switchman but runs it neither as a user crontab line nor as a cron.d line (TIME USER COMMAND)")
 			continue
 		}
-		words, _ := cutFields(l.Command, 2)
-		switch {
-		case len(words) > 0 && path.Base(words[0]) == "switchman":
-			user++
-		case len(words) == 2 && userName().MatchString(words[0]) && path.Base(words[1]) == "switchman":
-			system++
+		r.checkLine(name, i+1, text, f, opts)
+	}
+	if counts[FormatUser] > 0 && counts[FormatSystem] > 0 {
+		r.add(name, 0, Warning, fmt.Sprintf("%d switchman lines have a user field and %d have none: cron reads a file one way "+
+			"(a user field in cron.d files and /etc/crontab, none in a user's crontab)", counts[FormatSystem], counts[FormatUser]))
+	}
+}
+
+// lineFormat is the format in which a line invokes switchman: without a
+// user field first, then with one. ok is false when it invokes switchman
+// in neither (or is no job line); the format is then FormatUser.
+func lineFormat(text string) (f Format, ok bool) {
+	for _, f := range []Format{FormatUser, FormatSystem} {
+		l, err := ParseLine(text, f)
+		if err != nil || l.Kind != Job || f == FormatSystem && !userName().MatchString(l.User) {
+			continue
+		}
+		cmd, _ := cronCommand(l.Command)
+		if calls, err := invocations(cmd); err == nil && len(calls) > 0 {
+			return f, true
 		}
 	}
-	if system > 0 && user == 0 {
-		return FormatSystem
-	}
-	return FormatUser
+	return FormatUser, false
 }
 
 // userName is a plausible user field: what useradd accepts, and more.
