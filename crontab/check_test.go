@@ -132,7 +132,7 @@ func TestCheckStates(t *testing.T) {
 			groups: map[string]bool{"a": true}, want: Warning},
 		{name: "each line checked in the format it fits", file: "mine",
 			content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * root /usr/bin/switchman --bogus-flag -- /bin/true\n",
-			groups: map[string]bool{"a": true}, want: Critical},
+			groups:  map[string]bool{"a": true}, want: Critical},
 		{name: "user crontab", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * /bin/other\n",
 			groups: map[string]bool{"a": true}, want: OK},
 		{name: "switchman in neither format", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * a b switchman -g a -- /bin/job\n",
