@@ -213,8 +213,12 @@ func setEnv(j *Job, v string) error {
 	case name == "SHELL":
 		return errors.New("SHELL is a setting of the whole cron.d file (the generator's --shell), not of one job")
 	}
+	// A value may hold spaces: the generator writes it single-quoted,
+	// which sh (cron's shell) reads as one word. Quotes, $, backquotes and
+	// backslashes are refused: written literally they would hide a value
+	// meant for expansion.
 	if value != "" {
-		if err := oneWord(value); err != nil {
+		if _, err := crontab.Quote(value); err != nil {
 			return fmt.Errorf("value of %s: %w", name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 
 	"github.com/spf13/cobra"
 
@@ -56,8 +57,8 @@ differ (for CI and package builds). Without --out the files are printed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.paths = args
-			if o.check && o.out == "" {
-				return usageError{errors.New("--check compares with the files in --out: give --out")}
+			if err := o.validate(); err != nil {
+				return usageError{err}
 			}
 			return runCrontabGenerate(app, o)
 		},
@@ -73,6 +74,22 @@ differ (for CI and package builds). Without --out the files are printed.`,
 	f.StringVar(&o.gen.Shell, "shell", "/bin/sh", `SHELL line of each file ("" for none)`)
 	f.StringVar(&o.gen.Path, "path", "/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin", `PATH line of each file ("" for none)`)
 	return cmd
+}
+
+// validate checks the flags that name places, before any script is read.
+func (o *crontabGenerateOptions) validate() error {
+	if o.check && o.out == "" {
+		return errors.New("--check compares with the files in --out: give --out")
+	}
+	if o.gen.InstallDir != "" && !path.IsAbs(o.gen.InstallDir) {
+		return fmt.Errorf("--install-dir %q is not absolute: give the directory the package installs the scripts in, e.g. /usr/lib/PACKAGE", o.gen.InstallDir)
+	}
+	if o.out != "" {
+		if st, err := os.Stat(o.out); err != nil || !st.IsDir() {
+			return fmt.Errorf("--out %q is not an existing directory", o.out)
+		}
+	}
+	return nil
 }
 
 // runCrontabGenerate generates, then writes, checks or prints the files.

@@ -127,8 +127,18 @@ func TestCrontabGenerateCheck(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(out, "p")); !bytes.Equal(before, after) {
 		t.Errorf("--check changed the file")
 	}
-	if code, _, stderr := runCrontab(t, "generate", "--check", src); code != ExitUsage || !strings.Contains(stderr, "give --out") {
-		t.Errorf("--check without --out: exit %d, %q", code, stderr)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--check without --out", []string{"--check", src}, "give --out"},
+		{"missing --out", []string{"--out", filepath.Join(out, "none"), src}, "is not an existing directory"},
+		{"relative --install-dir", []string{"--install-dir", "usr/lib/p", src}, "is not absolute"},
+	} {
+		if code, _, stderr := runCrontab(t, append([]string{"generate"}, tt.args...)...); code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, %q; want %d and %q", tt.name, code, stderr, ExitUsage, tt.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -113,11 +114,11 @@ func (d *doctor) report(outcome, what, hint string) {
 func (d *doctor) checkConfig() bool {
 	path, why, err := config.Locate(d.opts.Config, d.app.Getenv)
 	if err != nil {
-		d.report(checkFail, "config: "+err.Error(), "write /etc/switchman.yaml or pass -c")
+		d.report(checkFail, "config: "+plainErr(err), "write /etc/switchman.yaml or pass -c")
 		return false
 	}
 	if d.cfg, err = config.Load(path); err != nil {
-		d.report(checkFail, "config: "+err.Error(), "fix the file and run doctor again")
+		d.report(checkFail, "config: "+plainErr(err), "fix the file and run doctor again")
 		return false
 	}
 	d.report(checkOK, "config: "+path+" in effect ("+why+"), readable and valid", "")
@@ -172,8 +173,9 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		d.report(checkFail, "zookeeper: "+err.Error(), "fix the tls files")
 		return false
 	}
+	d.checkResolve(ctx)
 	if d.sess, err = lock.Dial(ctx, opts); err != nil {
-		d.report(checkFail, "zookeeper: "+err.Error(), "check zkhosts, the network, and tls")
+		d.report(checkFail, "zookeeper: "+plainErr(err), "check zkhosts, the network, and tls")
 		return false
 	}
 	d.store = fleet.New(d.sess, d.cfg.Prefix)
@@ -196,12 +198,40 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 	return true
 }
 
+// checkResolve names every zkhosts entry whose host name does not resolve:
+// the client tries the others silently, so one bad entry would otherwise
+// go unnoticed until the other servers fail.
+func (d *doctor) checkResolve(ctx context.Context) {
+	for _, addr := range d.cfg.ZKHosts {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil || net.ParseIP(host) != nil {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, versionTimeout)
+		_, err = net.DefaultResolver.LookupHost(rctx, host)
+		cancel()
+		if err != nil {
+			d.report(checkWarn, "zookeeper: "+host+" (zkhosts) does not resolve", "fix the name in "+d.cfg.Path+" or DNS")
+		}
+	}
+}
+
+// plainErr is an error's message without the package prefix that marks
+// switchman's own sentinel errors ("lock: "): doctor speaks to an admin.
+func plainErr(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"lock: ", "fleet: ", "config: ", "zk: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
 func (d *doctor) checkPrefix() bool {
 	p := d.cfg.Prefix
 	ok, err := d.store.NodeExists("")
 	switch {
 	case err != nil:
-		d.report(checkFail, "prefix: "+err.Error(), "")
+		d.report(checkFail, "prefix: "+plainErr(err), "")
 		return false
 	case !ok:
 		d.report(checkFail, "prefix: "+p+" does not exist", "create it with the group data")
@@ -220,7 +250,7 @@ func (d *doctor) checkACL(rel, openHint string) {
 	p := path.Join(d.cfg.Prefix, rel)
 	acl, err := d.store.NodeACL(rel)
 	if err != nil {
-		d.report(checkWarn, "acl: "+err.Error(), "")
+		d.report(checkWarn, "acl: "+plainErr(err), "")
 		return
 	}
 	words := make([]string, len(acl))
@@ -244,14 +274,18 @@ func (d *doctor) checkIdentity() {
 		host = d.cfg.Hostname
 	default:
 		host = hostFQDN()
+		if !strings.Contains(host, ".") {
+			d.report(checkWarn, "identity: "+host+" is a short name: the resolver knows no domain for it",
+				"group data lists FQDNs; set hostname in "+d.cfg.Path+" or fix /etc/hosts")
+		}
 	}
 	b, err := d.store.ReadData()
 	if err != nil {
-		d.report(checkFail, "groups: "+err.Error(), "")
+		d.report(checkFail, "groups: "+plainErr(err), "")
 		return
 	}
 	if d.data, err = config.ParseData(d.cfg.Prefix, b); err != nil {
-		d.report(checkFail, "groups: "+err.Error(), "fix the group data")
+		d.report(checkFail, "groups: "+plainErr(err), "fix the group data")
 		return
 	}
 	var mine []string
@@ -271,7 +305,7 @@ func (d *doctor) checkIdentity() {
 func (d *doctor) checkClock() {
 	off, unc, err := d.store.ClockOffset()
 	if err != nil {
-		d.report(checkWarn, "clock: cannot measure: "+err.Error(), "")
+		d.report(checkWarn, "clock: cannot measure: "+plainErr(err), "")
 		return
 	}
 	what := fmt.Sprintf("clock: offset to zookeeper %s (±%s)", off.Round(time.Millisecond), unc.Round(time.Millisecond))

@@ -68,6 +68,10 @@ func TestDoctor(t *testing.T) {
 	if err := os.WriteFile(nolog.cfg, []byte(strings.Replace(readFile(t, e.cfg), "logfile: ", "logfile: /nonexistent/dir/", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unresolvable := filepath.Join(e.dir, "unresolvable.yaml")
+	if err := os.WriteFile(unresolvable, []byte("zkhosts: no-such-zk1.invalid:2181,"+e.addr+",no-such-zk2.invalid:2181\nprefix: "+e.prefix+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		cfg   string
@@ -88,6 +92,9 @@ func TestDoctor(t *testing.T) {
 		{"config writable by others", open.cfg, ExitDoctorFail, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
 		{"log not writable", nolog.cfg, ExitDoctorFail, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
 		{"prefix missing", missing, ExitDoctorFail, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
+		{"unresolvable servers named", unresolvable, ExitDoctorFail, [][]string{
+			{"WARN", "zookeeper: no-such-zk1.invalid (zkhosts) does not resolve"},
+			{"WARN", "zookeeper: no-such-zk2.invalid (zkhosts) does not resolve"}}},
 		{"zookeeper unreachable", down, ExitDoctorFail, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
 		{"no config", filepath.Join(e.dir, "none.yaml"), ExitDoctorFail, [][]string{{"FAIL", "config:", "does not exist"}}},
 	}
@@ -102,6 +109,9 @@ func TestDoctor(t *testing.T) {
 				if !hasLine(lines, want[0], want[1:]...) {
 					t.Errorf("no %s line with %q in:\n%s", want[0], want[1:], strings.Join(lines, "\n"))
 				}
+			}
+			if hasLine(lines, "", ": lock: ") || hasLine(lines, "", ": fleet: ") {
+				t.Errorf("a line carries an internal prefix:\n%s", strings.Join(lines, "\n"))
 			}
 			if !hasLine(lines, "", "cron: ") {
 				t.Errorf("no cron line in:\n%s", strings.Join(lines, "\n"))

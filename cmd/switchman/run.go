@@ -213,7 +213,8 @@ func (j *job) checkGroup(pf *preflight) (bool, error) {
 		return false, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
 	}
 	if !ok {
-		j.log.Info().Str("group", j.opts.Group).Str("host", j.host).Msg("host not in group; not running")
+		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
+			Strs("command", j.opts.Command).Msg("host not in group; not running")
 		return false, j.skipped()
 	}
 	return true, nil

@@ -87,6 +87,7 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 	if st.Runs, err = a.store.Runs(name); err != nil {
 		return nil, err
 	}
+	st.emptyNotNull()
 	if name != "" {
 		return st, nil
 	}
@@ -107,6 +108,23 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 		}
 	}
 	return st, nil
+}
+
+// emptyNotNull makes empty fields [] or {} in the JSON output, never null,
+// so that scripts can iterate over every field without a check.
+func (st *fleetStatus) emptyNotNull() {
+	if st.Locks == nil {
+		st.Locks = []lockView{}
+	}
+	if st.Runs == nil {
+		st.Runs = []fleet.Run{}
+	}
+	if st.Halted == nil {
+		st.Halted = map[string]fleet.Halt{}
+	}
+	if st.Paused == nil {
+		st.Paused = map[string]fleet.Pause{}
+	}
 }
 
 // holderName names a lease holder from its node data (JSON with a host

@@ -14,6 +14,7 @@
 #   min_interval: 1h
 #   user: reporter
 #   env: TZ=UTC
+#   env: GREETING=hello, world 100%
 #   env: LC_ALL=C.UTF-8
 #   env: EMPTY=
 #   mailto: reports@example.com
