@@ -74,6 +74,13 @@ type Config struct {
 	// MetricsTextfileDir, when set, receives a Prometheus textfile per job
 	// at each finish, for node_exporter's textfile collector.
 	MetricsTextfileDir string
+	// Original is set for a JSON config, the original tool's format, which
+	// is read as the original read it: see Parse.
+	Original bool
+	// Warnings are what Parse let pass in an original config (unknown keys,
+	// a termination timeout longer than the session timeout), one sentence
+	// each, for the log and for doctor.
+	Warnings []string
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -130,6 +137,15 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates config file content; name is used in error messages.
+//
+// A file whose first non-blank character is "{" is JSON, the original
+// tool's /etc/switchman.conf, and loads unchanged as the original loaded
+// it: a key this tool does not know is ignored (the original ignored every
+// key it did not use, so such files carry comments and other tools' keys),
+// a key given twice takes its last value (as Perl's JSON), and a
+// termination_timeout longer than session_timeout is kept (a stop after a
+// lost session uses a shorter grace anyway); each becomes one of Warnings.
+// A YAML file, written for this tool, is strict: each of those is an error.
 func Parse(name string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -150,25 +166,51 @@ func Parse(name string, data []byte) (*Config, error) {
 		LogLevel:           "info",
 		HistoryKeep:        DefaultHistoryKeep,
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if seen[k.Value] {
-			return nil, fmt.Errorf("%s: line %d: key %q given twice", name, k.Line, k.Value)
-		}
-		seen[k.Value] = true
-		set, ok := keySetters[k.Value]
-		if !ok {
-			return nil, fmt.Errorf("%s: line %d: unknown key %q (known: %s)", name, k.Line, k.Value, knownKeys())
-		}
-		if err := set(c, v); err != nil {
-			return nil, fmt.Errorf("%s: line %d: key %q: %w", name, v.Line, k.Value, err)
-		}
+	c.Original = isJSON(data)
+	if err := c.setKeys(name, root); err != nil {
+		return nil, err
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
+}
+
+// isJSON reports whether config content is JSON: its first non-blank
+// character opens an object.
+func isJSON(data []byte) bool {
+	s := strings.TrimLeft(string(data), " \t\r\n\ufeff")
+	return strings.HasPrefix(s, "{")
+}
+
+func (c *Config) setKeys(name string, root *yaml.Node) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if line, dup := seen[k.Value]; dup {
+			if !c.Original {
+				return fmt.Errorf("%s: line %d: key %q given twice", name, k.Line, k.Value)
+			}
+			c.warnf("line %d: key %q given again (first on line %d); the last value counts, as in the original", k.Line, k.Value, line)
+		}
+		seen[k.Value] = k.Line
+		set, ok := keySetters[k.Value]
+		if !ok {
+			if !c.Original {
+				return fmt.Errorf("%s: line %d: unknown key %q (known: %s)", name, k.Line, k.Value, knownKeys())
+			}
+			c.warnf("line %d: unknown key %q ignored, as the original ignores it (known: %s)", k.Line, k.Value, knownKeys())
+			continue
+		}
+		if err := set(c, v); err != nil {
+			return fmt.Errorf("%s: line %d: key %q: %w", name, v.Line, k.Value, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) warnf(format string, a ...any) {
+	c.Warnings = append(c.Warnings, fmt.Sprintf(format, a...))
 }
 
 func (c *Config) validate() error {
@@ -179,7 +221,11 @@ func (c *Config) validate() error {
 		return errors.New(`key "prefix" is required (an absolute znode path, e.g. "/switchman")`)
 	}
 	if c.TerminationTimeout > c.SessionTimeout {
-		return fmt.Errorf(`key "termination_timeout" (%s) must not exceed "session_timeout" (%s): the whole stop must fit before the session can expire`,
+		if !c.Original {
+			return fmt.Errorf(`key "termination_timeout" (%s) must not exceed "session_timeout" (%s): the whole stop must fit before the session can expire`,
+				c.TerminationTimeout, c.SessionTimeout)
+		}
+		c.warnf(`key "termination_timeout" (%s) exceeds "session_timeout" (%s): kept for a planned stop (group moved, paused, killed); a stop after a lost session uses a grace that ends before the session can expire`,
 			c.TerminationTimeout, c.SessionTimeout)
 	}
 	return nil

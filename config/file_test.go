@@ -31,6 +31,25 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
+			name: "original JSON config: unknown keys, a long termination timeout, a key twice",
+			input: "\n  {\"comment\": \"managed by puppet\", \"zkhosts\": \"zk1:2181\", \"prefix\": \"/s\",\n" +
+				"   \"termination_timeout\": 30, \"extra\": {\"nested\": [1]}, \"prefix\": \"/t\"}\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Original || c.TerminationTimeout != 30*time.Second || c.Prefix != "/t" {
+					t.Errorf("got %+v", c)
+				}
+				want := []string{`unknown key "comment"`, `unknown key "extra"`, `"prefix" given again`, `"termination_timeout" (30s) exceeds`}
+				if len(c.Warnings) != len(want) {
+					t.Fatalf("warnings %q, want %d", c.Warnings, len(want))
+				}
+				for _, w := range want {
+					if !strings.Contains(strings.Join(c.Warnings, "\n"), w) {
+						t.Errorf("warnings %q lack %q", c.Warnings, w)
+					}
+				}
+			},
+		},
+		{
 			name:  "YAML with a list of hosts and duration strings",
 			input: "zkhosts:\n  - a:1\n  - b\nprefix: /x/y/\nsession_timeout: 20s\nconnect_timeout: 1.5\nresources_wait_timeout: 1m\nhostname: web1.example.com\nloglevel: critical\n",
 			check: func(t *testing.T, c *Config) {
@@ -76,6 +95,7 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", "zkhosts: a:1\nprefix: /s\ntermination_timeout: [1]\n", []string{`"termination_timeout"`, "single value"}},
 		{"garbage duration", "zkhosts: a:1\nprefix: /s\nsession_timeout: soon\n", []string{`"session_timeout"`, `"soon"`}},
 		{"session too short", "zkhosts: a:1\nprefix: /s\nsession_timeout: 10ms\n", []string{`"session_timeout"`, "between"}},
+		{"YAML key twice", "zkhosts: a:1\nprefix: /s\nprefix: /t\n", []string{"line 3", "given twice"}},
 		{"termination longer than session", "zkhosts: a:1\nprefix: /s\nsession_timeout: 4\ntermination_timeout: 6\n", []string{`"termination_timeout"`, "must not exceed"}},
 		{"bad loglevel", "zkhosts: a:1\nprefix: /s\nloglevel: loud\n", []string{`"loglevel"`, `"loud"`}},
 		{"logfile not string", "zkhosts: a:1\nprefix: /s\nlogfile: 12\n", []string{`"logfile"`, "string"}},

@@ -69,6 +69,10 @@ type CheckOptions struct {
 	ParseArgs func(args []string) (group string, err error)
 	// Groups is the set of groups defined in ZooKeeper; nil skips the check.
 	Groups map[string]bool
+	// Compat, when set, says how the words after the switchman word depend
+	// on the original tool's reading of a line, one sentence each; every
+	// sentence is a warning. It is called only for lines ParseArgs accepts.
+	Compat func(args []string) []string
 }
 
 // Report is what the checker found in a set of files.
@@ -186,6 +190,11 @@ func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
 	if err != nil {
 		r.add(file, num, Critical, "switchman flags: "+err.Error())
 		return
+	}
+	if opts.Compat != nil {
+		for _, msg := range opts.Compat(c.args) {
+			r.add(file, num, Warning, msg)
+		}
 	}
 	if group == "" || opts.Groups == nil {
 		return

@@ -175,7 +175,9 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 	if len(o.files) == 0 {
 		return nagiosUnknown(app, errors.New("no files given: switchman crontab check FILE..."))
 	}
-	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs}
+	root := newRootCmd(app)
+	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs,
+		Compat: func(args []string) []string { return compatNotes(root, args) }}
 	if o.zk {
 		if opts.Groups, err = zkGroups(app, o.config); err != nil {
 			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))

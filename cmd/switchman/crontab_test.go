@@ -187,7 +187,7 @@ func TestCrontabCheckExitCodes(t *testing.T) {
 		prefix string
 	}{
 		{name: "ok", args: []string{p("cron.d/ok"), p("user")}, code: 0, prefix: "CRONTAB OK - 2 switchman lines in 2 files | files=2;;;0"},
-		{name: "bad flag", args: []string{p("cron.d/ok"), p("cron.d/badflag")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/badflag") + ":1: switchman flags: unknown flag: --frob"},
+		{name: "bad flag", args: []string{p("cron.d/ok"), p("cron.d/badflag")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/badflag") + ":1: switchman flags: unknown option --frob"},
 		{name: "bad lock name", args: []string{p("cron.d/badlock")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/badlock") + ":1: switchman flags: invalid lock name"},
 		{name: "empty group", args: []string{p("cron.d/nogroup")}, code: 2, prefix: "CRONTAB CRITICAL - " + p("cron.d/nogroup") + ":1: switchman flags: empty --group"},
 		{name: "no switchman line", args: []string{p("cron.d/nojob")}, code: 1, prefix: "CRONTAB WARNING - no switchman invocations found"},

@@ -122,6 +122,9 @@ func (d *doctor) checkConfig() bool {
 		return false
 	}
 	d.report(checkOK, "config: "+path+" in effect ("+why+"), readable and valid", "")
+	for _, w := range d.cfg.Warnings {
+		d.report(checkWarn, "config: "+path+": "+w, "")
+	}
 	d.checkConfigMode(path)
 	d.checkLog()
 	return true

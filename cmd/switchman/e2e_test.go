@@ -115,13 +115,33 @@ type result struct {
 }
 
 func (e *env) cmd(args ...string) *exec.Cmd {
-	c := exec.Command(binPath, append([]string{"-c", e.cfg}, args...)...)
+	c := exec.Command(binPath, withConfig(e.cfg, args)...)
 	// A race-enabled binary sleeps a second at exit (the race runtime's
 	// atexit_sleep_ms); the shim is that binary too, and the sleep would
 	// eat the tests' one-second grace.
 	// The heartbeat's stamp goes to the test's own cache directory.
 	c.Env = append(os.Environ(), "DEBUG=", "GORACE=atexit_sleep_ms=0", "XDG_CACHE_HOME="+filepath.Join(e.dir, "cache"))
 	return c
+}
+
+// withConfig adds "-c cfg" to a command line: first for a wrapper line,
+// after the words for a subcommand (a subcommand is one only as the first
+// word), before any "--".
+func withConfig(cfg string, args []string) []string {
+	if len(args) == 0 || !isSubcommand(newRootCmd(&App{Getenv: os.Getenv}), args[0]) {
+		return append([]string{"-c", cfg}, args...)
+	}
+	out := []string{}
+	for i, a := range args {
+		if a == "-c" || a == "--config" {
+			return args // the test names its own
+		}
+		if a == "--" {
+			return append(append(out, "-c", cfg), args[i:]...)
+		}
+		out = append(out, a)
+	}
+	return append(out, "-c", cfg)
 }
 
 // run runs switchman to completion, bounded.
@@ -610,7 +630,7 @@ func TestExitCodes(t *testing.T) {
 		{"not executable", []string{"--", noexec}, ExitNotExec, "not executable"},
 		{"no command", []string{"-g", "x"}, ExitUsage, "no command given"},
 		{"bad lock name", []string{"--lockname", "..", "--", "true"}, ExitUsage, "reserved"},
-		{"unknown flag", []string{"--bogus", "--", "true"}, ExitUsage, "unknown flag"},
+		{"unknown flag", []string{"--bogus", "--", "true"}, ExitUsage, "unknown option --bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

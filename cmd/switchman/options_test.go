@@ -26,7 +26,16 @@ func TestParseRunArgs(t *testing.T) {
 		group    string
 	}{
 		{"child flags left alone", []string{"-g", "g", "--", "cmd", "-g", "x"}, []string{"cmd", "-g", "x"}, "cmd", "g"},
-		{"stops at first non-flag", []string{"--group", "g", "/usr/bin/job", "--lockname", "y"}, []string{"/usr/bin/job", "--lockname", "y"}, "job", "g"},
+		{"options after the command, as the original", []string{"--group", "g", "/usr/bin/job", "--lockname", "y"}, []string{"/usr/bin/job"}, "y", "g"},
+		{"group after the command", []string{"-c", "C", "echo", "yes", "-g", "other"}, []string{"echo", "yes"}, "echo", "other"},
+		{"one-dash long name is never -g roup", []string{"-group", "here", "cmd"}, []string{"cmd"}, "cmd", "here"},
+		{"abbreviations", []string{"--gr", "g", "--lockn", "n", "--conf", "c", "cmd"}, []string{"cmd"}, "n", "g"},
+		{"empty lockname is the default", []string{"--lockname", "", "--", "/bin/x"}, []string{"/bin/x"}, "x", ""},
+		{"lockname 0 is the default (Perl)", []string{"--lockname", "0", "--", "/bin/x"}, []string{"/bin/x"}, "x", ""},
+		{"permuted args join those after --", []string{"echo", "-g", "x", "--", "foo"}, []string{"echo", "foo"}, "echo", "x"},
+		{"wait takes a duration", []string{"--wait", "10s", "cmd"}, []string{"cmd"}, "cmd", ""},
+		{"wait without a value", []string{"--wait", "cmd"}, []string{"cmd"}, "cmd", ""},
+		{"a command named like a duration after --", []string{"--wait", "--", "10s"}, []string{"10s"}, "10s", ""},
 		{"lockname given", []string{"--lockname", "mine", "--", "/bin/true"}, []string{"/bin/true"}, "mine", ""},
 		{"double dash inside child args", []string{"--", "cmd", "--", "-c"}, []string{"cmd", "--", "-c"}, "cmd", ""},
 	}
@@ -44,6 +53,90 @@ func TestParseRunArgs(t *testing.T) {
 	}
 }
 
+// TestParseRunLineOptions checks the spellings of the original's options
+// and of ours under the original's rules.
+func TestParseRunLineOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		check func(*runOptions) bool
+	}{
+		{"--nolock", []string{"--nolock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
+		{"--no-lock", []string{"--no-lock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
+		{"-nolock", []string{"-nolock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
+		{"--no (unique prefix of nolock)", []string{"--no", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
+		{"--lock after --nolock", []string{"--nolock", "--lock", "cmd"}, func(o *runOptions) bool { return !o.NoLock }},
+		{"--wait=1m", []string{"--wait=1m", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == time.Minute }},
+		{"--wait 10s", []string{"--wait", "10s", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == 10*time.Second }},
+		{"--wait alone", []string{"--wait", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == 0 }},
+		{"-timeout one dash", []string{"-timeout", "1h", "cmd"}, func(o *runOptions) bool { return o.Timeout == time.Hour }},
+		{"--lease repeated", []string{"--lease", "a=1:2", "cmd", "--lease", "b=1:3"}, func(o *runOptions) bool { return len(o.Leases) == 2 }},
+		{"upper case", []string{"-G", "x", "--LOCKNAME", "n", "cmd"}, func(o *runOptions) bool { return o.Group == "x" && o.LockName == "n" }},
+		{"plus prefix", []string{"+g", "x", "cmd"}, func(o *runOptions) bool { return o.Group == "x" }},
+		{"-h anywhere", []string{"cmd", "-h"}, func(o *runOptions) bool { return o.Help }},
+		{"-v", []string{"-v"}, func(o *runOptions) bool { return o.Version }},
+		{"shell string", []string{"--", "cd /app && ./run.sh"}, func(o *runOptions) bool {
+			return reflect.DeepEqual(o.Argv, []string{"/bin/sh", "-c", "cd /app && ./run.sh"}) && o.LockName == "run.sh"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, _, err := parseRunLine(tt.args, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o) {
+				t.Errorf("parsed %+v", o)
+			}
+		})
+	}
+}
+
+func TestParseRunLinePOSIX(t *testing.T) {
+	t.Parallel()
+	o, _, err := parseRunLine([]string{"-g", "x", "cmd", "-g", "y"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Group != "x" || !reflect.DeepEqual(o.Command, []string{"cmd", "-g", "y"}) {
+		t.Errorf("POSIXLY_CORRECT: group %q command %q", o.Group, o.Command)
+	}
+}
+
+func TestExecArgv(t *testing.T) {
+	t.Parallel()
+	sh := func(s string) []string { return []string{"/bin/sh", "-c", s} }
+	tests := []struct {
+		name  string
+		words []string
+		want  []string
+	}{
+		{"several words run as given", []string{"echo", "a && b"}, []string{"echo", "a && b"}},
+		{"one plain word", []string{"/bin/true"}, []string{"/bin/true"}},
+		{"one word with spaces is split", []string{"  echo a\tb  "}, []string{"echo", "a", "b"}},
+		{"and-list through the shell", []string{"cd /app && ./run.sh"}, sh("cd /app && ./run.sh")},
+		{"redirection", []string{"job >/dev/null"}, sh("job >/dev/null")},
+		{"variable", []string{"echo $HOME"}, sh("echo $HOME")},
+		{"quotes", []string{"echo 'a b'"}, sh("echo 'a b'")},
+		{"leading assignment", []string{"LANG=C sort x"}, sh("LANG=C sort x")},
+		{"dot", []string{". /etc/profile"}, sh(". /etc/profile")},
+		{"exec", []string{"exec job"}, sh("exec job")},
+		{"exec as a prefix of a word", []string{"executor run"}, []string{"executor", "run"}},
+		{"trailing newline dropped", []string{"echo a\n"}, []string{"echo", "a"}},
+		{"equals later is no assignment", []string{"job --x=1"}, []string{"job", "--x=1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := execArgv(tt.words); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("execArgv(%q) = %q, want %q", tt.words, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseRunArgsErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -52,12 +145,17 @@ func TestParseRunArgsErrors(t *testing.T) {
 		want string
 	}{
 		{"no command", []string{"-g", "g"}, "no command given"},
-		{"empty lockname", []string{"--lockname", "", "--", "x"}, ""},
 		{"dotdot lockname", []string{"--lockname", "..", "--", "x"}, "reserved"},
 		{"slash lockname", []string{"--lockname", "a/b", "--", "x"}, `"/"`},
 		{"control char lockname", []string{"--lockname", "a\tb", "--", "x"}, "control"},
 		{"long lockname", []string{"--lockname", strings.Repeat("n", 513), "--", "x"}, "limit is 512"},
-		{"unknown flag", []string{"--frobnicate", "--", "x"}, "unknown flag"},
+		{"unknown flag", []string{"--frobnicate", "--", "x"}, "unknown option --frobnicate"},
+		{"unknown flag after the command", []string{"find", "/tmp", "-mtime", "+3"}, "unknown option -mtime"},
+		{"ambiguous abbreviation", []string{"--lo", "x", "cmd"}, "ambiguous"},
+		{"short option glued to its value", []string{"-gx", "cmd"}, "unknown option -gx"},
+		{"negation takes no value", []string{"--nolock=1", "cmd"}, "does not take an argument"},
+		{"wait with a bare number", []string{"--wait", "10", "cmd"}, "give a unit"},
+		{"lease without =", []string{"--lease", "db", "cmd"}, "KEY=VALUE"},
 		{"bad timeout", []string{"--timeout", "soon", "--", "x"}, "timeout"},
 		{"negative timeout", []string{"--timeout", "-1s", "--", "x"}, "negative"},
 		{"bad hostname", []string{"--hostname", "a b", "--", "x"}, "hostname"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +27,16 @@ type App struct {
 func Main(args []string, stdout, stderr io.Writer) int {
 	app := &App{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
 	root := newRootCmd(app)
-	root.SetArgs(args)
-	err := root.Execute()
+	var err error
+	if len(args) > 0 && isSubcommand(root, args[0]) {
+		root.SetArgs(args)
+		err = root.Execute()
+	} else {
+		// A wrapper line: parsed as the original parsed it, so cobra's
+		// parser never sees it (it would take a later "status" or "kill"
+		// for a subcommand).
+		err = runWrapper(context.Background(), app, root, args)
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -87,19 +96,16 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
+		// Main parses a wrapper line itself (runWrapper); the flags are
+		// bound below for help and man pages.
+		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := opts.complete(c, args); err != nil {
-				return usageError{err}
-			}
-			return runJob(c.Context(), app, opts)
+			return runWrapper(c.Context(), app, c, args)
 		},
 	}
 	cmd.SetOut(app.Stdout)
 	cmd.SetErr(app.Stderr)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	// Flags stop at the first non-flag argument and at "--": the wrapper
-	// never parses the child's flags.
-	cmd.Flags().SetInterspersed(false)
 	opts.bind(cmd)
 	cmd.AddCommand(newDoctorCmd(app))
 	cmd.AddCommand(newCrontabCmd(app))
@@ -114,4 +120,37 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	cmd.AddCommand(newResumeCmd(app))
 	cmd.AddCommand(newCheckCmd(app))
 	return cmd
+}
+
+// isSubcommand reports whether word names one of switchman's own commands.
+// Only the first word of a line can: "switchman -g x status" runs a
+// program called status, as it did under the original.
+func isSubcommand(root *cobra.Command, word string) bool {
+	switch word {
+	case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		return true
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == word || c.HasAlias(word) {
+			return true
+		}
+	}
+	return false
+}
+
+// runWrapper parses a wrapper line (options and CMD) and runs the job.
+// Getopt::Long stops at the first argument when POSIXLY_CORRECT is set,
+// so the original did too.
+func runWrapper(ctx context.Context, app *App, root *cobra.Command, args []string) error {
+	o, _, err := parseRunLine(args, app.Getenv("POSIXLY_CORRECT") != "")
+	switch {
+	case err != nil:
+		return err
+	case o.Help:
+		return root.Help()
+	case o.Version:
+		fmt.Fprintf(app.Stdout, "switchman %s\n", version)
+		return nil
+	}
+	return runJob(ctx, app, o)
 }

@@ -95,8 +95,13 @@ func (j *job) setup() error {
 		return &ExitError{Code: ExitConfig, Err: err}
 	}
 	_ = closeLog // the process exits right after the run; the OS closes it
+	for _, w := range j.cfg.Warnings {
+		// Info, not warn: the original's config is valid as it is, and
+		// a warning would reach stderr, so cron would mail it every run.
+		j.log.Info().Str("config", j.cfg.Path).Msg(w)
+	}
 	j.host = j.identity()
-	if err = lookCommand(j.opts.Command[0]); err != nil {
+	if err = lookCommand(j.opts.Argv[0]); err != nil {
 		return err
 	}
 	if j.cfg.TerminationTimeout > j.cfg.SessionTimeout/5 {

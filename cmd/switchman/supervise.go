@@ -26,7 +26,7 @@ func (j *job) supervise(ctx context.Context, caught <-chan os.Signal) error {
 		j.log.Warn().Err(err).Msg("cannot become a child subreaper; setsid'd descendants may outlive a stop")
 	}
 	child, err := supervise.Start(supervise.Options{
-		Path: j.opts.Command[0], Args: j.opts.Command[1:], Env: j.childEnv(),
+		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
 		Signals: caught, Logger: j.log,
 		// The shim kills the whole group, should switchman itself be

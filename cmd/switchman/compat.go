@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acme/switchman/internal/getopt"
+)
+
+// compatNotes says how a wrapper line's meaning rests on the original
+// tool's reading of it (Getopt::Long's rules, Perl's exec of one string),
+// one sentence each, ending with the line written so that any parser
+// reads it the same. It returns nothing for a line that needs no rule.
+// root is the command tree, to spot a first word that is a subcommand.
+func compatNotes(root *cobra.Command, args []string) []string {
+	var notes []string
+	if len(args) > 0 && isSubcommand(root, args[0]) {
+		return []string{fmt.Sprintf("%q is a switchman command here but a program the original ran under its lock: write \"switchman -- %s\" for the program", args[0], args[0])}
+	}
+	o, res, err := parseRunLine(args, false)
+	if err != nil || o.Help || o.Version {
+		return nil
+	}
+	var rules []string
+	seen := map[string]bool{}
+	for _, n := range res.Notes {
+		if n.Rule == getopt.RuleNegated {
+			continue // --nolock is the original's own spelling, read alike by both
+		}
+		msg := string(n.Rule)
+		if n.Rule != getopt.RuleNoDashDash {
+			msg += " " + n.Word
+		}
+		if !seen[msg] {
+			seen[msg] = true
+			rules = append(rules, msg)
+		}
+	}
+	if len(rules) > 0 {
+		notes = append(notes, fmt.Sprintf("read by the original's option rules (%s); unambiguous: switchman %s",
+			strings.Join(rules, ", "), shellJoin(canonicalLine(o, res))))
+	}
+	if len(o.Command) == 1 && (len(o.Argv) != 1 || o.Argv[0] != o.Command[0]) {
+		how := "runs through /bin/sh -c"
+		if o.Argv[0] != "/bin/sh" {
+			how = fmt.Sprintf("is split at blanks into %d words", len(o.Argv))
+		}
+		notes = append(notes, fmt.Sprintf("one-word command %q %s, as the original's Perl exec does", o.Command[0], how))
+	}
+	return notes
+}
+
+// canonicalLine writes a parsed line with every option in full, long
+// form, then "--", then the command.
+func canonicalLine(o *runOptions, res *getopt.Result) []string {
+	var out []string
+	for _, opt := range res.Opts {
+		switch {
+		case opt.Name == "lock" && opt.Negated:
+			out = append(out, "--no-lock")
+		case opt.Name == "lock":
+			out = append(out, "--lock")
+		case opt.HasVal:
+			out = append(out, "--"+opt.Name, opt.Value)
+		default:
+			out = append(out, "--"+opt.Name)
+		}
+	}
+	return append(append(out, "--"), o.Command...)
+}
+
+// shellJoin quotes words for a shell (and a crontab line: "%" is cron's
+// newline, so it is escaped).
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		switch {
+		case w == "":
+			q[i] = "''"
+		case strings.IndexFunc(w, func(r rune) bool { return !isSafeShell(r) }) < 0:
+			q[i] = w
+		default:
+			q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+		q[i] = strings.ReplaceAll(q[i], "%", `\%`)
+	}
+	return strings.Join(q, " ")
+}
+
+func isSafeShell(r rune) bool {
+	return r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r == '+' || r == '@' || r == '%' ||
+		(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+}
