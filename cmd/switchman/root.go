@@ -27,6 +27,9 @@ type App struct {
 func Main(args []string, stdout, stderr io.Writer) int {
 	app := &App{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
 	root := newRootCmd(app)
+	if completeRequest(root, args, stdout) {
+		return ExitOK
+	}
 	var err error
 	if len(args) > 0 && isSubcommand(root, args[0]) {
 		root.SetArgs(args)
@@ -99,6 +102,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 		// Main parses a wrapper line itself (runWrapper); the flags are
 		// bound below for help and man pages.
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runWrapper(c.Context(), app, c, args)
 		},
