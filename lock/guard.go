@@ -113,11 +113,15 @@ func (g *guard) run() {
 	g.begin()
 	fence := time.NewTimer(g.fenceDelay())
 	defer fence.Stop()
-	// A heartbeat read every tenth of the session timeout bounds how stale
-	// lastHeard can be on a healthy connection; the library's own pings
-	// come only every third, too coarse to tell a short partition from a
-	// dangerous one.
-	beat := time.NewTicker(g.s.Timeout() / 10)
+	// A heartbeat read bounds how stale lastHeard is when a partition
+	// begins, and a partition is survived only while that staleness plus
+	// its length stays under the client library's receive timeout (2/3 S:
+	// past it the library drops the connection, and the reconnect comes
+	// too late). The library's own pings come every third of S; a read
+	// every twentieth keeps the staleness at 0.05 S, so stalls up to about
+	// 0.6 S stop nothing (measured by the fault suite's stall sweep). At
+	// the default S of 30 s that is one cheap read per 1.5 s per job.
+	beat := time.NewTicker(g.s.Timeout() / heartbeatsPerTimeout)
 	defer beat.Stop()
 	for g.ctx.Err() == nil {
 		select {
@@ -254,13 +258,18 @@ func (g *guard) rearmData() {
 	}
 }
 
+// heartbeatsPerTimeout is how many heartbeat reads a running job sends per
+// session timeout (see guard.run).
+const heartbeatsPerTimeout = 20
+
 // Self-fencing. The server expires the session once it has not heard from
 // us for the session timeout S. We measure silence from the last byte we
 // heard (the server heard us no earlier than just before that). The child
 // must be dead by lastHeard + S - margin; TERM goes out a grace before.
 // The grace is capped at fenceGraceShare of S so that TERM never goes out
-// before about three quarters of S: a partition shorter than two thirds
-// of S, plus up to a heartbeat of staleness, stops nothing.
+// before about three quarters of S. What a partition may last without
+// stopping anything is bounded earlier, by the library's receive timeout
+// (see guard.run).
 const (
 	fenceMarginShare = 20   // margin = S/20: server-side expiry runs on tick boundaries, never early
 	fenceGraceShare  = 0.18 // max grace = 0.18 S, so TERM >= 0.77 S after the last byte heard

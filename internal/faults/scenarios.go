@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path"
 	"sort"
 	"strconv"
@@ -45,6 +46,10 @@ func scenarios() []scenario {
 		{name: "partition one client 6s (> S), child ignores SIGTERM", servers: 3, short: true,
 			setup: func(h *harness) { h.hosts[0].setArgs(append([]string{"-ignore-term"}, longChild...)...) },
 			fault: partitionLong},
+		{name: "stall sweep: partition the holder 0.45-0.9 S", servers: 3, setup: longOn(0),
+			fault: stallSweep([]float64{0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9}, 3)},
+		{name: "stall sweep, short: partition the holder 0.5 S and 0.9 S", servers: 3, short: true, setup: longOn(0),
+			fault: stallSweep([]float64{0.5, 0.9}, 2)},
 		{name: "SIGSTOP the whole ensemble 6s (> S)", servers: 3, fault: pauseEnsemble},
 		{name: "delete the lock znode by hand", servers: 3, setup: longOn(0), fault: deleteLock},
 		{name: "move the group while jobs run", servers: 3, short: true, setup: moveSetup, fault: moveGroup},
@@ -153,6 +158,66 @@ func partitionLong(h *harness, o *outcome) error {
 		o.notef("gap between the partitioned child's end and the next holder's start: %s", next.Sub(end).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// stallTolerance is the stall, as a share of S, that must never stop a
+// job: the README promises it.
+const stallTolerance = 0.55
+
+// stallSweep blackholes the holder's connection (bytes held, delivered on
+// heal) for each share of S in shares, reps times each, at a random phase
+// of the heartbeat, and counts the stalls that stopped the job. A stall
+// shorter than stallTolerance S that stops it is a violation, and so is a
+// stopped child still alive S after the stall began, when the session
+// could expire and another host take the lock.
+func stallSweep(shares []float64, reps int) func(h *harness, o *outcome) error {
+	return func(h *harness, o *outcome) error {
+		hs := h.hosts[0]
+		var summary []string
+		for _, share := range shares {
+			stopped := 0
+			for range reps {
+				r, l, err := holder(h, 0)
+				if err != nil {
+					return err
+				}
+				time.Sleep(rand.N(sessionTimeout / 20)) // a heartbeat interval
+				stall := time.Duration(share * float64(sessionTimeout))
+				t0 := time.Now()
+				hs.proxy.SetMode(faultproxy.Blackhole)
+				time.Sleep(stall)
+				hs.proxy.SetMode(faultproxy.Pass)
+				// A stop is decided by 0.95 S after the last byte heard,
+				// which precedes the stall: wait past S, then look.
+				time.Sleep(time.Until(t0.Add(sessionTimeout + 500*time.Millisecond)))
+				if !isDone(l) || l.code != 71 {
+					continue
+				}
+				stopped++
+				o.reactions = append(o.reactions, l.exited.Sub(t0))
+				if share < stallTolerance {
+					o.violatef("a stall of %.2f S stopped the job (switchman exit 71)", share)
+				}
+				if end := runEnd(h, r); end.IsZero() || end.After(t0.Add(sessionTimeout)) {
+					o.violatef("a stall of %.2f S stopped the job only at %v after it began, past S", share, end.Sub(t0))
+				}
+			}
+			summary = append(summary, fmt.Sprintf("%.2f S: %d/%d", share, stopped, reps))
+		}
+		o.notef("stalls that stopped the job, by stall length (S = %s): %s", sessionTimeout, strings.Join(summary, ", "))
+		return nil
+	}
+}
+
+// runEnd returns when run r ended, zero when it has not.
+func runEnd(h *harness, r history.Run) time.Time {
+	runs, _ := h.history()
+	for _, x := range runs {
+		if x.PID == r.PID && x.Start.Equal(r.Start) {
+			return x.End
+		}
+	}
+	return time.Time{}
 }
 
 // fencedAndNext returns when run r (of launch l) ended and when the next
