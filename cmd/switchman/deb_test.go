@@ -404,7 +404,13 @@ func TestDebDefaultLogging(t *testing.T) {
 	bin := filepath.Join(root, "usr/bin/switchman")
 	const nobody = 65534
 	run := func(uid uint32, args ...string) (int, string) {
-		c := exec.CommandContext(ctx, bin, append([]string{"-c", cfg}, args...)...)
+		// A subcommand comes first; a wrapper line's options go before
+		// the command.
+		full := append([]string{"-c", cfg}, args...)
+		if args[0] == "doctor" {
+			full = append(args, "-c", cfg)
+		}
+		c := exec.CommandContext(ctx, bin, full...)
 		c.Dir = "/"
 		c.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "SWITCHMAN_HELPER_DIR=" + filepath.Join(root, "usr/lib/switchman")}
 		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
