@@ -210,9 +210,20 @@ func (d *Data) HasResource(name string) bool {
 	return false
 }
 
-// Marshal encodes the data as JSON the original tool can read, with keys in
-// a stable order.
-func (d *Data) Marshal() ([]byte, error) {
+// DefaultDataReadLen is the original tool's default data_read_len: it reads
+// at most this many bytes of the prefix znode, so longer group data fails
+// to decode on every host that runs it.
+const DefaultDataReadLen = 65535
+
+// Marshal encodes the data as compact JSON the original tool can read, with
+// keys in a stable order: compact, because the original reads only the
+// first data_read_len bytes of the znode.
+func (d *Data) Marshal() ([]byte, error) { return d.encode("") }
+
+// MarshalIndent encodes the data as Marshal does, indented for people.
+func (d *Data) MarshalIndent() ([]byte, error) { return d.encode("  ") }
+
+func (d *Data) encode(indent string) ([]byte, error) {
 	top := map[string]any{}
 	for k, v := range d.Extra {
 		top[k] = v
@@ -227,7 +238,33 @@ func (d *Data) Marshal() ([]byte, error) {
 	} else {
 		top["resources"] = []string{}
 	}
-	return json.MarshalIndent(top, "", "  ")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" as itself, not six bytes of \u003c
+	enc.SetIndent("", indent)
+	if err := enc.Encode(top); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// OriginalMismatches lists the host members that this tool matches but the
+// original would not: it compares a host's FQDN with the member exactly,
+// while HasMember ignores case and a final dot. Each entry is "group:
+// member" followed by the spelling the original would match.
+func (d *Data) OriginalMismatches() []string {
+	var out []string
+	for g, members := range d.Groups {
+		for _, m := range members {
+			if _, isGroup := d.Groups[m]; isGroup || normalizeHost(m) == m {
+				continue
+			}
+			out = append(out, fmt.Sprintf("group %q: member %q matches host %q here (case and a final dot ignored) but not under the original, which compares exactly: write %q",
+				g, m, normalizeHost(m), normalizeHost(m)))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (d *Data) groupList() string {

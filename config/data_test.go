@@ -129,3 +129,40 @@ func FuzzParseData(f *testing.F) {
 		_ = d.Cycles()
 	})
 }
+
+func TestMarshalCompact(t *testing.T) {
+	t.Parallel()
+	d := &Data{Groups: map[string][]string{"b": {"h<1>.example.com"}, "a": {"b"}}}
+	b, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"groups":{"a":["b"],"b":["h<1>.example.com"]},"resources":[]}`; string(b) != want {
+		t.Errorf("Marshal = %s, want %s (compact, keys sorted, no HTML escapes)", b, want)
+	}
+	p, err := d.MarshalIndent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p), "\n  \"groups\": {") {
+		t.Errorf("MarshalIndent = %s", p)
+	}
+}
+
+func TestOriginalMismatches(t *testing.T) {
+	t.Parallel()
+	d := &Data{Groups: map[string][]string{
+		"g":   {"VM", "vm.", "ok.example.com", "Sub"},
+		"Sub": {"web1.example.com."},
+	}}
+	got := d.OriginalMismatches()
+	want := []string{`group "Sub": member "web1.example.com."`, `group "g": member "VM"`, `group "g": member "vm."`}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %d entries (a subgroup named Sub is not a host)", got, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("entry %d %q, want prefix %q", i, got[i], w)
+		}
+	}
+}

@@ -369,6 +369,12 @@ func TestLiveGroupMoveStopsChild(t *testing.T) {
 			if d := time.Since(moved); d > 3*time.Second {
 				t.Errorf("stopping took %s after the change", d)
 			}
+			if out := c.Stderr.(*bytes.Buffer).String(); out != "" {
+				t.Errorf("a planned move printed %q on stderr: cron would mail it from every host", out)
+			}
+			if b, _ := os.ReadFile(filepath.Join(e.dir, "switchman.log")); !strings.Contains(string(b), `"result":"moved"`) {
+				t.Errorf("no FINISH line with result moved in the log:\n%s", b)
+			}
 			waitGone(t, pid, time.Second)
 			if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
 				t.Error("child did not get SIGTERM")
@@ -414,6 +420,10 @@ func TestLockDeletedStopsChild(t *testing.T) {
 	}
 	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
 		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	// Unlike a planned move, a lost lock is news: one line on stderr.
+	if out := c.Stderr.(*bytes.Buffer).String(); !strings.Contains(out, "lock") || strings.Count(out, "\n") != 1 {
+		t.Errorf("stderr %q: want one line about the lost lock", out)
 	}
 	waitGone(t, pid, time.Second)
 	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {

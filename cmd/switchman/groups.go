@@ -31,6 +31,8 @@ type groupsOptions struct {
 	From   string
 	To     string
 	Before bool
+	// IgnoreOriginalLimit writes group data longer than the original reads.
+	IgnoreOriginalLimit bool
 }
 
 func newGroupsCmd(app *App) *cobra.Command {
@@ -66,6 +68,8 @@ history under PREFIX/history, so that it can be rolled back.`,
 		case "export":
 		default:
 			c.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the diff, write nothing")
+			c.Flags().BoolVar(&o.IgnoreOriginalLimit, "ignore-original-limit", false,
+				"write group data longer than the original switchman reads (data_read_len); only when no host runs it")
 		}
 		if name == "move" {
 			c.Flags().StringVar(&o.From, "from", "", "member to replace (required)")
@@ -266,7 +270,7 @@ func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string
 	if err != nil {
 		return err
 	}
-	b, err := d.Marshal()
+	b, err := d.MarshalIndent()
 	if err != nil {
 		return err
 	}
@@ -368,6 +372,9 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 	if err != nil {
 		return err
 	}
+	if err := checkOriginalLimit(a.cfg, newb, o.IgnoreOriginalLimit); err != nil {
+		return err
+	}
 	return commitData(app, a, o.DryRun, what, old, newb, version)
 }
 
@@ -398,9 +405,26 @@ func validateData(app *App, name string, d *config.Data) ([]byte, error) {
 	return b, nil
 }
 
+// checkOriginalLimit refuses group data longer than the original tool
+// reads (its data_read_len, 65535 bytes unless the config says otherwise):
+// every original instance would fail with "Could not decode data".
+func checkOriginalLimit(cfg *config.Config, b []byte, ignore bool) error {
+	limit := cfg.DataReadLen
+	if limit == 0 {
+		limit = config.DefaultDataReadLen
+	}
+	if len(b) <= limit || ignore {
+		return nil
+	}
+	return &ExitError{Code: ExitDataErr, Err: fmt.Errorf(
+		"new group data is %d bytes, the original switchman reads at most %d (data_read_len): every host still running it would fail; "+
+			"shorten the data (subgroups), or raise data_read_len on those hosts and in %s, or pass --ignore-original-limit when no host runs the original",
+		len(b), limit, cfg.Path)}
+}
+
 // dataWarnings lists what is legal but probably a mistake.
 func dataWarnings(d *config.Data) []string {
-	var out []string
+	out := d.OriginalMismatches()
 	if c := d.Cycles(); len(c) > 0 {
 		out = append(out, "groups in a cycle of subgroups: "+strings.Join(c, ", "))
 	}
@@ -413,11 +437,15 @@ func dataWarnings(d *config.Data) []string {
 }
 
 func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, version int32) error {
-	oldPretty := prettyData(a.cfg.Prefix, old)
-	diff := lineDiff(oldPretty, string(newb))
-	if diff == "" {
+	diff := lineDiff(prettyData(a.cfg.Prefix, old), prettyData(a.cfg.Prefix, newb))
+	switch {
+	case diff == "" && bytes.Equal(old, newb):
 		fmt.Fprintln(app.Stdout, "no change")
 		return nil
+	case diff == "":
+		// Same data, stored longer (indented by an older version): worth
+		// rewriting, as the original reads only data_read_len bytes.
+		fmt.Fprintf(app.Stdout, "no change in content; stored as compact JSON: %d -> %d bytes\n", len(old), len(newb))
 	}
 	fmt.Fprint(app.Stdout, diff)
 	if dryRun {
@@ -434,7 +462,7 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 // as stored.
 func prettyData(name string, b []byte) string {
 	if d, err := config.ParseData(name, b); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		if p, err := d.Marshal(); err == nil {
+		if p, err := d.MarshalIndent(); err == nil {
 			return string(p)
 		}
 	}

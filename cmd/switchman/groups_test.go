@@ -197,7 +197,7 @@ func TestGroupsInit(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("init: %d %s", r.code, r.stderr)
 	}
-	if got := e.zdata("/deep/er"); !strings.Contains(got, `"groups": {}`) {
+	if got := e.zdata("/deep/er"); !strings.Contains(got, `{"groups":{},"resources":[]}`) {
 		t.Fatalf("init data %q", got)
 	}
 	if r := e.run("groups", "init"); r.code != 0 || !strings.Contains(r.stdout, "already exists") {
@@ -217,5 +217,43 @@ func TestLineDiff(t *testing.T) {
 				t.Fatalf("got %q want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGroupsOriginalReadable checks that group writes stay readable by the
+// original tool: compact JSON, a write longer than its data_read_len
+// refused unless overridden, and a warning for host names it would not
+// match.
+func TestGroupsOriginalReadable(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, "{\n  \"groups\": {\n    \"g\": [\"a.example.com\"]\n  }\n}")
+	// The same content, stored indented by an older version: rewritten compact.
+	r := e.run("groups", "add", "g", "a.example.com")
+	if r.code != 0 || !strings.Contains(r.stdout, "stored as compact JSON") {
+		t.Fatalf("re-add: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := e.zdata(""); got != `{"groups":{"g":["a.example.com"]},"resources":[]}` {
+		t.Fatalf("stored %s, want compact JSON", got)
+	}
+	r = e.run("groups", "add", "g", "VM", "web1.example.com.")
+	if r.code != 0 || !strings.Contains(r.stderr, `member "VM" matches host "vm" here`) || !strings.Contains(r.stderr, `member "web1.example.com."`) {
+		t.Fatalf("add with names the original compares exactly: exit %d stderr %q", r.code, r.stderr)
+	}
+	groups := map[string][]string{}
+	for i := 0; i < 2000; i++ {
+		groups["team-"+strconv.Itoa(i)] = []string{"host-" + strconv.Itoa(i) + ".example.com"}
+	}
+	b, _ := json.Marshal(map[string]any{"groups": groups})
+	big := filepath.Join(e.dir, "big.json")
+	if err := os.WriteFile(big, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := e.zdata("")
+	r = e.run("groups", "import", big)
+	if r.code != ExitDataErr || !strings.Contains(r.stderr, "reads at most 65535") || e.zdata("") != before {
+		t.Fatalf("import of %d bytes: exit %d stderr %q; want %d and nothing written", len(b), r.code, r.stderr, ExitDataErr)
+	}
+	if r = e.run("groups", "import", big, "--ignore-original-limit"); r.code != 0 || len(e.zdata("")) <= 65535 {
+		t.Fatalf("import with --ignore-original-limit: exit %d stderr %q", r.code, r.stderr)
 	}
 }

@@ -115,6 +115,12 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	case r.Stopped && r.TimedOut:
 		return "timeout", &ExitError{Code: ExitTimeout,
 			Err: fmt.Errorf("%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)}
+	case r.Stopped && errors.Is(r.StopCause, lock.ErrNotMember):
+		// An operator moved the group: a planned stop, as quiet as the
+		// original's (cron would mail a line from every host on every
+		// move). The FINISH line in the log says why; the status says a
+		// permission ended.
+		return "moved", &ExitError{Code: ExitLost}
 	case r.Stopped && exitCode(r.StopCause) == ExitLost:
 		return "lost-lock", &ExitError{Code: ExitLost,
 			Err: fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)}
