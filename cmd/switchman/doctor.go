@@ -270,13 +270,8 @@ func (d *doctor) checkACL(rel, openHint string) {
 }
 
 func (d *doctor) checkIdentity() {
-	host := d.opts.Hostname
-	switch {
-	case host != "":
-	case d.cfg.Hostname != "":
-		host = d.cfg.Hostname
-	default:
-		host = hostFQDN()
+	host := hostIdentity(d.opts.Hostname, d.cfg)
+	if d.opts.Hostname == "" && d.cfg.Hostname == "" {
 		if !strings.Contains(host, ".") {
 			d.report(checkWarn, "identity: "+host+" is a short name: the resolver knows no domain for it",
 				"group data lists FQDNs; set hostname in "+d.cfg.Path+" or fix /etc/hosts")

@@ -48,7 +48,7 @@ func (j *job) heartbeatStamp(now time.Time) (stamp string, due bool) {
 // per run); a failed ZooKeeper write removes it, so the next run retries.
 // It runs alongside the checks' reads (readPreflight), so it adds no round
 // trip of its own; a failure is logged at debug level only.
-func (j *job) heartbeat() {
+func (j *job) heartbeat(c *conn) {
 	now := time.Now()
 	stamp, due := j.heartbeatStamp(now)
 	if !due {
@@ -65,7 +65,7 @@ func (j *job) heartbeat() {
 		j.log.Debug().Err(err).Str("stamp", stamp).Msg("no heartbeat: stamp not writable")
 		return
 	}
-	if err := j.store.Heartbeat(fleet.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
+	if err := c.store.Heartbeat(fleet.Beat{Host: j.host, Seen: now.UTC(), Version: version}); err != nil {
 		j.log.Debug().Err(err).Msg("heartbeat not written")
 		_ = os.Remove(stamp)
 	}

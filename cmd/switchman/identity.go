@@ -6,7 +6,21 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/acme/switchman/config"
 )
+
+// hostIdentity is this host's name in the group data: --hostname, else
+// the config's hostname, else the FQDN.
+func hostIdentity(flag string, cfg *config.Config) string {
+	switch {
+	case flag != "":
+		return flag
+	case cfg.Hostname != "":
+		return cfg.Hostname
+	}
+	return hostFQDN()
+}
 
 // hostFQDN returns this host's canonical name, as the original used (Perl's
 // hostfqdn, like `hostname -f`), not the short hostname. It falls back to

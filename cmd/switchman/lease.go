@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 )
@@ -22,59 +23,64 @@ import (
 // the job, by takeLeases.
 func validateLeaseFlags(specs []string) error { return lease.Check(specs) }
 
-// waitState is what the lease and lock steps of a run share.
-type waitState struct {
+// waiting is what the lease and lock steps of a run share: one deadline,
+// fixed at the first wait, and the run record's waiting state.
+type waiting struct {
 	started  bool
 	deadline time.Time // zero: no limit
 	bound    string    // what set the deadline, for the error message
+	// wrote: the record says waiting, replacing prev (recordWaiting).
+	wrote bool
+	prev  *fleet.Run
 }
 
 // takeLeases takes the --lease leases in the prefix data's resources order
-// and exports them to the child as SWITCHMAN_LEASES. A run whose lock name
+// and returns them as the child's SWITCHMAN_LEASES. A run whose lock name
 // already waits for a resource, or whose lock is taken by another instance
 // while it waits (without --wait), is skipped.
-func (j *job) takeLeases(ctx context.Context) (bool, error) {
+func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (string, error) {
 	if len(j.opts.Leases) == 0 {
-		return true, nil
+		return "", nil
 	}
-	leases, err := j.resolveLeases()
+	leases, err := j.resolveLeases(c, group)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	reqs := make([]lock.LeaseRequest, len(leases))
 	for i, l := range leases {
 		reqs[i] = lock.LeaseRequest{Resource: l.Resource, Count: l.Count, Total: l.Total}
 	}
 	start := time.Now()
-	held, err := j.sess.TakeLeases(ctx, lock.LeaseOptions{
+	held, err := c.sess.TakeLeases(ctx, lock.LeaseOptions{
 		Prefix: j.cfg.Prefix, Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
-		Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.recordWaiting,
+		Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) },
 		// With --wait a busy lock is waited for after the leases.
 		WatchLock: !j.opts.NoLock && !j.opts.WaitForced,
 	})
 	if err != nil {
-		return false, j.leaseError(err, leases)
+		return "", j.leaseError(err, leases)
 	}
 	// The leases are released when the session closes at the end of the
 	// run: the server deletes their nodes at once.
 	env := lease.Env(leases)
 	j.log.Info().Str("lock", j.opts.LockName).Str("leases", env).Strs("queue_nodes", held.Queued).
 		Strs("lease_nodes", held.Nodes).Int64("waited_ms", time.Since(start).Milliseconds()).Msg("leases held")
-	j.env = append(j.env, "SWITCHMAN_LEASES="+env)
-	return true, nil
+	return env, nil
 }
 
 // resolveLeases expands the specs' macros for this host and orders them by
 // the prefix data's resources list.
-func (j *job) resolveLeases() ([]lease.Lease, error) {
+func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
 	m := lease.HostMacros(j.host)
 	leases, err := lease.Resolve(j.opts.Leases, m)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
-	data := j.data
-	if data == nil {
-		b, err := j.store.ReadData()
+	var data *config.Data
+	if group != nil {
+		data = group.data
+	} else {
+		b, err := c.store.ReadData()
 		if err != nil {
 			return nil, err
 		}
@@ -97,10 +103,10 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 	case errors.As(err, &busy):
 		j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID).
 			Msg("lock busy while waiting for leases; not running")
-		return j.skipped()
+		return errSkip
 	case errors.Is(err, lock.ErrQueued):
 		j.log.Info().Str("lock", j.opts.LockName).Err(err).Msg("already queued for a lease; not running")
-		return j.skipped()
+		return errSkip
 	case errors.Is(err, lock.ErrWaitTimeout):
 		j.log.Info().Str("lock", j.opts.LockName).Str("leases", lease.Env(leases)).Str("bound", j.wait.bound).
 			Msg("gave up waiting for leases")
@@ -114,20 +120,19 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 // waitForLock takes the lock with --wait: it queues fairly behind other
 // waiters and takes the lock when its holder releases it, within the run's
 // wait deadline.
-func (j *job) waitForLock(ctx context.Context) (bool, error) {
+func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
 	start := time.Now()
-	held, err := j.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
-		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.recordWaiting})
+	held, err := c.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
+		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) }})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
-		return false, &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)}
+		return nil, &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)}
 	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	j.held = held
 	j.log.Debug().Str("lock", j.opts.LockName).Int64("waited_ms", time.Since(start).Milliseconds()).Msg("lock taken")
-	return true, nil
+	return held, nil
 }
 
 // waitDeadline fixes, at the first wait of the run, when waiting ends: the

@@ -131,15 +131,3 @@ func newResumeCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Group, "group", "g", "", "resume every job run with --group GROUP")
 	return cmd
 }
-
-// checkPause skips a run while its job or group is paused: one listing
-// of PREFIX/pauses per run.
-func (j *job) checkPause(pf *preflight) (bool, error) {
-	marker, p, err := pf.marker, pf.pause, pf.pauseErr
-	if err != nil || marker == "" {
-		return err == nil, err
-	}
-	j.log.Info().Str("lock", j.opts.LockName).Str("paused", marker).Str("by", p.Who).Time("since", p.When).
-		Str("reason", p.Reason).Msg("paused; not running")
-	return false, j.skipped()
-}

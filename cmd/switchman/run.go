@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
@@ -22,103 +19,109 @@ import (
 	"github.com/acme/switchman/supervise"
 )
 
-// stopSignals are the signals switchman forwards to the child's process
-// group; it then waits for the child, releases the lock and exits.
-var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT}
-
-// job is one run of the wrapper, from config to release. Its steps read top
-// to bottom in run.
+// job is what every step of one run reads and none changes: the command
+// line, the config, the logger and this host's identity. What a step
+// produces it returns to runJob, which hands it on to the steps that need
+// it. The one shared state is the run's waiting (wait.go): the lease queues
+// and --wait share one deadline and one waiting record.
 type job struct {
 	app  *App
 	opts *runOptions
 	cfg  *config.Config
 	log  zerolog.Logger
 	host string
-
-	sess  *lock.Session
-	store *fleet.Store // the fleet's state under the prefix, on sess
-	group *lock.Watched
-	data  *config.Data
-	held  *lock.Held
-	env   []string
-	run   *fleet.Run // the run record, once written
-	wait  waitState  // leases and --wait (lease.go)
-	// waitRec is the record's waiting state, while the run waits.
-	waitRec waitRecord
+	wait *waiting
 }
 
-// runJob runs the wrapper: config -> connect -> group check -> leases ->
-// lock -> supervise -> record -> release.
+// conn is a run's ZooKeeper side: the session, which holds permission
+// (lock, leases, watches), and the fleet's state under the prefix on it.
+// A nil *conn is a run that asks ZooKeeper nothing.
+type conn struct {
+	sess  *lock.Session
+	store *fleet.Store
+}
+
+// errSkip is a check's verdict that the command must not start now: lock
+// busy, host not in the group, paused, halted, started recently. The check
+// logs why; the run ends quietly with the skip code.
+var errSkip = errors.New("run skipped")
+
+// runJob runs the wrapper once. Every step is here, in order: config,
+// connect, group, pause and halt, leases, lock, interval, start record,
+// supervise, finish record, release.
 func runJob(ctx context.Context, app *App, o *runOptions) error {
 	pauseGC(app.Getenv, startupGCPause)
-	j := &job{app: app, opts: o}
-	if err := j.setup(); err != nil {
+	j, err := newJob(app, o) // bad config or command: fails before ZooKeeper
+	if err != nil {
 		return err
 	}
-	// One registration of the stop signals for the whole run: until the
-	// child starts, a signal aborts the run cleanly (watchSignals); after
-	// that, the supervisor forwards it to the child. A signal that arrives
-	// between the two stays in caught for the supervisor, so none is lost
-	// and none kills switchman outright.
-	caught := make(chan os.Signal, 2*len(stopSignals))
-	signal.Notify(caught, stopSignals...)
-	defer signal.Stop(caught)
-	defer j.close()
-	pre, stopWatching := watchSignals(ctx, caught)
-	ran, err := j.permit(pre)
-	stopWatching()
-	var sig signalCause
-	if errors.As(context.Cause(pre), &sig) {
-		// Stopped while connecting, waiting or checking: the command
-		// never started; report the signal as a shell would.
-		ran, err = false, &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+	stops := catchStops(ctx)
+	defer stops.release()
+	c, err := j.connect(stops.setup)
+	if err != nil {
+		return j.notStarted(stops, c, err)
 	}
-	if err != nil || !ran {
-		j.restoreRecord() // a wait that ended without a run
+	// Release: closing the session makes the server delete this run's
+	// lock, lease and queue nodes at once, whatever path the run took.
+	defer c.close()
+	pf := j.readPreflight(c) // group data, pause and halt markers: one round trip
+	group, err := j.checkGroup(pf)
+	if err == nil {
+		err = j.checkPauseAndHalt(pf)
+	}
+	var leaseEnv string
+	if err == nil {
+		leaseEnv, err = j.takeLeases(stops.setup, c, group)
+	}
+	var held *lock.Held
+	if err == nil {
+		held, err = j.takeLock(stops.setup, c)
+	}
+	if err == nil {
+		err = j.checkInterval(c)
+	}
+	if err = stops.started(err); err != nil {
+		return j.notStarted(stops, c, err)
+	}
+	kill := &killSwitch{}
+	guarded, stopGuard := j.guard(ctx, c, held, group, kill)
+	defer stopGuard()
+	child, err := j.start(held, leaseEnv, stops.caught, kill)
+	if err != nil {
 		return err
 	}
-	return j.supervise(ctx, caught)
+	rec := j.recordStart(c, held, child.PID())
+	res := child.Wait(guarded)
+	return j.finish(c, rec, res)
 }
 
-// setup loads the config, builds the logger and resolves the command, so
-// that bad input fails before ZooKeeper is touched.
-func (j *job) setup() error {
-	path, err := config.Find(j.opts.Config, j.app.Getenv)
+// newJob loads the config, builds the logger, picks this host's identity
+// and checks the command, so that bad input fails before ZooKeeper is
+// touched.
+func newJob(app *App, o *runOptions) (*job, error) {
+	cfg, err := loadConfig(app, o.Config)
 	if err != nil {
-		return &ExitError{Code: ExitConfig, Err: err}
+		return nil, err
 	}
-	if j.cfg, err = config.Load(path); err != nil {
-		return &ExitError{Code: ExitConfig, Err: err}
+	log, _, err := newLogger(app, cfg) // the process exits right after the run; the OS closes the log
+	if err != nil {
+		return nil, &ExitError{Code: ExitConfig, Err: err}
 	}
-	var closeLog func()
-	if j.log, closeLog, err = newLogger(j.app, j.cfg); err != nil {
-		return &ExitError{Code: ExitConfig, Err: err}
-	}
-	_ = closeLog // the process exits right after the run; the OS closes it
-	for _, w := range j.cfg.Warnings {
+	for _, w := range cfg.Warnings {
 		// Info, not warn: the original's config is valid as it is, and
 		// a warning would reach stderr, so cron would mail it every run.
-		j.log.Info().Str("config", j.cfg.Path).Msg(w)
+		log.Info().Str("config", cfg.Path).Msg(w)
 	}
-	j.host = j.identity()
-	if err = lookCommand(j.opts.Argv[0]); err != nil {
-		return err
+	j := &job{app: app, opts: o, cfg: cfg, log: log, wait: &waiting{}}
+	j.host = hostIdentity(o.Hostname, cfg)
+	if err := lookCommand(o.Argv[0]); err != nil {
+		return nil, err
 	}
-	if j.cfg.TerminationTimeout > j.cfg.SessionTimeout/5 {
-		j.log.Debug().Dur("termination_timeout", j.cfg.TerminationTimeout).
+	if cfg.TerminationTimeout > cfg.SessionTimeout/5 {
+		log.Debug().Dur("termination_timeout", cfg.TerminationTimeout).
 			Msg("self-fencing uses a shorter grace so the stop ends before the session can expire")
 	}
-	return nil
-}
-
-func (j *job) identity() string {
-	switch {
-	case j.opts.Hostname != "":
-		return j.opts.Hostname
-	case j.cfg.Hostname != "":
-		return j.cfg.Hostname
-	}
-	return hostFQDN()
+	return j, nil
 }
 
 // lookCommand checks, before ZooKeeper is touched, that CMD can be found
@@ -134,37 +137,44 @@ func lookCommand(name string) error {
 	return fmt.Errorf("%s: %w", name, supervise.ErrNotExecutable)
 }
 
-// permit connects and checks, in order, group membership, leases and the
-// lock. It reports false, with a nil error, for a skipped run.
-func (j *job) permit(ctx context.Context) (bool, error) {
-	if j.opts.Group == "" && j.opts.NoLock && len(j.opts.Leases) == 0 && j.opts.MinInterval == 0 {
-		return true, nil // nothing to ask ZooKeeper
+// connect opens the run's ZooKeeper session, or returns nil when the run
+// has nothing to ask: no group, no lock, no lease, no interval.
+func (j *job) connect(ctx context.Context) (*conn, error) {
+	o := j.opts
+	if o.Group == "" && o.NoLock && len(o.Leases) == 0 && o.MinInterval == 0 {
+		return nil, nil
 	}
 	opts, err := sessionOptions(j.cfg, j.log)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if j.sess, err = lock.Dial(ctx, opts); err != nil {
-		return false, err
+	sess, err := lock.Dial(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	j.store = fleet.New(j.sess, j.cfg.Prefix)
-	pf := j.readPreflight()
-	if ok, err := j.checkGroup(pf); !ok || err != nil {
-		return false, err
+	return &conn{sess: sess, store: fleet.New(sess, j.cfg.Prefix)}, nil
+}
+
+// close ends the session: the release of everything the run held.
+func (c *conn) close() {
+	if c != nil {
+		c.sess.Close()
 	}
-	if ok, err := j.checkPause(pf); !ok || err != nil {
-		return false, err
+}
+
+// notStarted ends a run whose command never started: a waiting record is
+// put back, a stop signal that came meanwhile is reported as a shell would
+// (128+N), and a skip gets the skip code.
+func (j *job) notStarted(stops *stops, c *conn, err error) error {
+	stops.started(nil)
+	j.restoreRecord(c) // a wait that ended without a run
+	if sig := stops.early(); sig != nil {
+		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}
-	if ok, err := j.checkHalt(pf); !ok || err != nil {
-		return false, err
+	if errors.Is(err, errSkip) {
+		return j.skipped()
 	}
-	if ok, err := j.takeLeases(ctx); !ok || err != nil {
-		return false, err
-	}
-	if ok, err := j.takeLock(ctx); !ok || err != nil {
-		return false, err
-	}
-	return j.checkInterval()
+	return err
 }
 
 // preflight holds what the checks before the lock read: the group data
@@ -184,56 +194,66 @@ type preflight struct {
 // connection, so they cost one round trip instead of one each. The checks
 // then decide in their fixed order, so what a skipped run says does not
 // depend on which reply came first.
-func (j *job) readPreflight() *preflight {
+func (j *job) readPreflight(c *conn) *preflight {
 	pf := &preflight{}
-	var wg sync.WaitGroup
-	wg.Go(j.heartbeat)
-	if j.opts.Group != "" {
-		wg.Go(func() { pf.group, pf.groupErr = j.sess.WatchData(j.cfg.Prefix) })
+	if c == nil {
+		return pf
 	}
-	wg.Go(func() {
-		pf.marker, pf.pause, pf.pauseErr = j.store.PausedBy(j.opts.LockName, j.opts.Group)
-	})
+	var wg sync.WaitGroup
+	wg.Go(func() { j.heartbeat(c) })
+	wg.Go(func() { pf.marker, pf.pause, pf.pauseErr = c.store.PausedBy(j.opts.LockName, j.opts.Group) })
+	if j.opts.Group != "" {
+		wg.Go(func() { pf.group, pf.groupErr = c.sess.WatchData(j.cfg.Prefix) })
+	}
 	if j.opts.HaltOnFailure {
-		wg.Go(func() { pf.halt, pf.haltErr = j.store.Halted(j.opts.LockName) })
+		wg.Go(func() { pf.halt, pf.haltErr = c.store.Halted(j.opts.LockName) })
 	}
 	wg.Wait()
 	return pf
 }
 
-func (j *job) checkGroup(pf *preflight) (bool, error) {
+// membership is what the group check found: the watched group data, for
+// the guard, and its parse, for the leases' resources.
+type membership struct {
+	watched *lock.Watched
+	data    *config.Data
+}
+
+// checkGroup decides whether this host is in --group. It returns nil
+// when the run names no group.
+func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	if j.opts.Group == "" {
-		return true, nil
+		return nil, nil
 	}
 	if pf.groupErr != nil {
-		return false, pf.groupErr
+		return nil, pf.groupErr
 	}
-	j.group = pf.group
-	var err error
-	if j.data, err = config.ParseData(j.cfg.Prefix, j.group.Data); err != nil {
-		return false, &ExitError{Code: ExitDataErr, Err: err}
-	}
-	ok, err := j.data.HasMember(j.opts.Group, j.host)
+	d, err := config.ParseData(j.cfg.Prefix, pf.group.Data)
 	if err != nil {
-		return false, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
+		return nil, &ExitError{Code: ExitDataErr, Err: err}
+	}
+	ok, err := d.HasMember(j.opts.Group, j.host)
+	if err != nil {
+		return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
 	}
 	if !ok {
 		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
 			Strs("command", j.opts.Command).Msg("host not in group; not running")
-		return false, j.skipped()
+		return nil, errSkip
 	}
-	return true, nil
+	return &membership{watched: pf.group, data: d}, nil
 }
 
-func (j *job) takeLock(ctx context.Context) (bool, error) {
+// takeLock takes the lock: at once or not at all, or with --wait in a
+// fair queue. It returns nil with --no-lock.
+func (j *job) takeLock(ctx context.Context, c *conn) (*lock.Held, error) {
 	if j.opts.NoLock {
-		return true, nil
+		return nil, nil
 	}
 	if j.opts.WaitForced {
-		return j.waitForLock(ctx)
+		return j.waitForLock(ctx, c)
 	}
-	var err error
-	j.held, err = j.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+	held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
 	var busy *lock.BusyError
 	if errors.As(err, &busy) {
 		ev := j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID)
@@ -241,9 +261,9 @@ func (j *job) takeLock(ctx context.Context) (bool, error) {
 			ev = ev.Time("holder_since", busy.Holder.Start)
 		}
 		ev.Msg("lock busy; not running")
-		return false, j.skipped()
+		return nil, errSkip
 	}
-	return err == nil, err
+	return held, err
 }
 
 // lockInfo is what the lock node, and the queue and lease nodes, say
@@ -270,48 +290,19 @@ func (j *job) skipped() error {
 
 // childEnv is the child's environment: ours plus what it may want to know
 // about its permission.
-func (j *job) childEnv() []string {
+func (j *job) childEnv(held *lock.Held, leaseEnv string) []string {
 	env := append(os.Environ(), "SWITCHMAN_HOST="+j.host)
 	if j.opts.Group != "" {
 		env = append(env, "SWITCHMAN_GROUP="+j.opts.Group)
 	}
-	if j.held != nil {
-		env = append(env, "SWITCHMAN_LOCK="+j.held.Path,
-			"SWITCHMAN_FENCING_TOKEN="+strconv.FormatInt(j.held.Token, 10))
+	if held != nil {
+		env = append(env, "SWITCHMAN_LOCK="+held.Path,
+			"SWITCHMAN_FENCING_TOKEN="+strconv.FormatInt(held.Token, 10))
 	}
-	return append(env, j.env...)
-}
-
-func (j *job) close() {
-	if j.sess != nil {
-		j.sess.Close() // releases the lock and leases: ephemeral nodes of this session only
+	if leaseEnv != "" {
+		env = append(env, "SWITCHMAN_LEASES="+leaseEnv)
 	}
-}
-
-// signalCause is the cause of the set-up context when a stop signal arrived.
-type signalCause struct{ sig syscall.Signal }
-
-func (s signalCause) Error() string { return "stopped by " + unix.SignalName(s.sig) }
-
-// watchSignals returns a context cancelled, with a signalCause, by the
-// first signal from caught. stop ends the watching and waits for it to
-// end, so that every later signal stays in caught for the supervisor.
-func watchSignals(ctx context.Context, caught <-chan os.Signal) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		select {
-		case s := <-caught:
-			cancel(signalCause{s.(syscall.Signal)})
-		case <-quit:
-		}
-	}()
-	return ctx, func() {
-		close(quit)
-		<-done
-		cancel(nil) // keeps a signal's cause if one came first
-	}
+	return env
 }
 
 // startupGCPause is how long a run keeps the garbage collector off. The

@@ -7,102 +7,104 @@ import (
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
 )
 
-// checkHalt refuses to start a --halt-on-failure job while its last
-// finished run failed. The skip is said on stderr (cron mails it) with the
-// command that clears it. One read, only with --halt-on-failure.
-func (j *job) checkHalt(pf *preflight) (bool, error) {
-	if !j.opts.HaltOnFailure {
-		return true, nil
+// checkPauseAndHalt skips a run while its job or group is paused (one
+// listing of PREFIX/pauses per run, logged only), and a --halt-on-failure
+// job while its last finished run failed: that skip is said on stderr
+// (cron mails it) with the command that clears it.
+func (j *job) checkPauseAndHalt(pf *preflight) error {
+	if pf.pauseErr != nil {
+		return pf.pauseErr
 	}
-	h, err := pf.halt, pf.haltErr
-	if err != nil {
-		return false, err
+	if p := pf.pause; pf.marker != "" {
+		j.log.Info().Str("lock", j.opts.LockName).Str("paused", pf.marker).Str("by", p.Who).Time("since", p.When).
+			Str("reason", p.Reason).Msg("paused; not running")
+		return errSkip
 	}
-	if h == nil {
-		return true, nil
+	if pf.haltErr != nil {
+		return pf.haltErr
 	}
-	fmt.Fprintf(j.app.Stderr, "switchman: %s is halted: its run on %s at %s ended in %s; not running. "+
-		"Fix the cause, then run: switchman resume %s\n",
-		j.opts.LockName, h.Host, h.When.Local().Format(time.DateTime), h.Result, j.opts.LockName)
-	return false, j.skipped()
-}
-
-// waitRecord remembers what recordWaiting replaced.
-type waitRecord struct {
-	wrote bool
-	prev  *fleet.Run
+	if h := pf.halt; h != nil {
+		fmt.Fprintf(j.app.Stderr, "switchman: %s is halted: its run on %s at %s ended in %s; not running. "+
+			"Fix the cause, then run: switchman resume %s\n",
+			j.opts.LockName, h.Host, h.When.Local().Format(time.DateTime), h.Result, j.opts.LockName)
+		return errSkip
+	}
+	return nil
 }
 
 // recordWaiting marks the run record waiting when the run first has to
 // wait in a queue (leases, then --wait: the second wait finds it done); a
 // run that gets everything at once never writes it. A ZooKeeper hiccup
 // here is logged only.
-func (j *job) recordWaiting() {
-	if j.opts.NoLock || j.waitRec.wrote {
+func (j *job) recordWaiting(c *conn) {
+	if j.opts.NoLock || j.wait.wrote {
 		return // such runs keep no record, or it says waiting already
 	}
-	prev, wrote, err := j.store.RecordWaiting(j.opts.LockName, j.host, j.opts.Group)
+	prev, wrote, err := c.store.RecordWaiting(j.opts.LockName, j.host, j.opts.Group)
 	if err != nil {
 		j.log.Warn().Err(err).Msg("could not record that the run waits")
 		return
 	}
-	j.waitRec = waitRecord{wrote: wrote, prev: prev}
+	j.wait.wrote, j.wait.prev = wrote, prev
 }
 
 // restoreRecord undoes recordWaiting after a wait that ended without a run
 // (timeout, signal, lock taken meanwhile): the record says again what the
 // last run did.
-func (j *job) restoreRecord() {
-	if !j.waitRec.wrote || j.sess == nil {
+func (j *job) restoreRecord(c *conn) {
+	if !j.wait.wrote || c == nil {
 		return
 	}
-	if err := j.store.RestoreRecord(j.opts.LockName, j.host, j.waitRec.prev); err != nil {
+	if err := c.store.RestoreRecord(j.opts.LockName, j.host, j.wait.prev); err != nil {
 		j.log.Warn().Err(err).Msg("could not restore the run record after the wait")
 	}
 }
 
-// recordStart writes the run record at start. A ZooKeeper hiccup here is
-// logged and never fails the job.
-func (j *job) recordStart(pid int) {
-	if j.sess == nil || j.opts.NoLock {
-		return
+// recordStart writes the run record at start and returns it (nil for a
+// run that keeps none). A ZooKeeper hiccup here is logged and never fails
+// the job.
+func (j *job) recordStart(c *conn, held *lock.Held, pid int) *fleet.Run {
+	if c == nil || j.opts.NoLock {
+		return nil
 	}
-	j.run = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: pid,
+	rec := &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: pid,
 		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
-	if j.held != nil {
-		j.run.Token = j.held.Token
+	if held != nil {
+		rec.Token = held.Token
 	}
-	if err := j.store.RecordStart(j.run); err != nil {
+	if err := c.store.RecordStart(rec); err != nil {
 		j.log.Warn().Err(err).Msg("could not record the run's start; the job runs anyway")
 	}
+	return rec
 }
 
 // recordFinish writes the run record, the halt marker and the metrics
 // file at finish; failures are logged only.
-func (j *job) recordFinish(r supervise.Result, result string) {
-	if j.run == nil {
-		j.run = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
+func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result string) {
+	if rec == nil {
+		rec = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
 			Start: time.Now().Add(-r.Wall).UTC()}
 	}
-	j.run.Finish = time.Now().UTC()
-	j.run.ExitCode, j.run.Result = r.ExitCode, result
-	j.run.DurationMS, j.run.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
-	if j.sess != nil && !j.opts.NoLock {
-		if err := j.store.RecordFinish(j.run); err != nil {
+	rec.Finish = time.Now().UTC()
+	rec.ExitCode, rec.Result = r.ExitCode, result
+	rec.DurationMS, rec.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
+	if c != nil && !j.opts.NoLock {
+		if err := c.store.RecordFinish(rec); err != nil {
 			j.log.Warn().Err(err).Msg("could not record the run's finish")
 		}
 		if j.opts.HaltOnFailure && result != fleet.ResultSuccess {
-			err := j.store.SetHalt(j.opts.LockName, fleet.Halt{Host: j.host, When: j.run.Finish, Result: result})
+			err := c.store.SetHalt(j.opts.LockName, fleet.Halt{Host: j.host, When: rec.Finish, Result: result})
 			if err != nil {
 				j.log.Warn().Err(err).Msg("could not store the halt marker")
 			}
 		}
 	}
 	if j.cfg.MetricsTextfileDir != "" {
-		if err := writeMetrics(j.cfg.MetricsTextfileDir, j.run); err != nil {
+		if err := writeMetrics(j.cfg.MetricsTextfileDir, rec); err != nil {
 			j.log.Warn().Err(err).Msg("could not write the metrics textfile")
 		}
 	}
@@ -146,15 +148,15 @@ func (k *killSwitch) attach(c *supervise.Child) {
 // checkInterval skips a start within --min-interval of the last start
 // anywhere in the fleet (info log, exit 0). A ZooKeeper error fails the
 // run: without the check the job could run twice.
-func (j *job) checkInterval() (bool, error) {
+func (j *job) checkInterval(c *conn) error {
 	if j.opts.MinInterval <= 0 {
-		return true, nil
+		return nil
 	}
-	ok, since, err := j.sess.ClaimStart(j.cfg.Prefix, j.opts.LockName, j.opts.MinInterval)
+	ok, since, err := c.sess.ClaimStart(j.cfg.Prefix, j.opts.LockName, j.opts.MinInterval)
 	if err != nil || ok {
-		return ok, err
+		return err
 	}
 	j.log.Info().Str("lock", j.opts.LockName).Dur("since_last_start", since).Dur("min_interval", j.opts.MinInterval).
 		Msg("started recently elsewhere; not running")
-	return false, j.skipped()
+	return errSkip
 }

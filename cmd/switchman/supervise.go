@@ -9,24 +9,22 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
 )
 
-// supervise starts the child under the guard and waits for it. The guard's
-// context is cancelled when permission is lost, which makes the supervisor
-// stop the child's whole process group.
-func (j *job) supervise(ctx context.Context, caught <-chan os.Signal) error {
-	kill := &killSwitch{}
-	guarded, stopGuard := j.guard(ctx, kill)
-	defer stopGuard()
+// start starts the command under supervision: in its own process group
+// behind the shim, with the stop signals caught for it. A kill request the
+// guard saw before the start is served as soon as the child exists.
+func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, kill *killSwitch) (*supervise.Child, error) {
 	// Orphans that escape the child's process group (setsid) are
 	// reparented to us, so that the stop can find and kill them too.
 	if err := supervise.EnableSubreaper(); err != nil {
 		j.log.Warn().Err(err).Msg("cannot become a child subreaper; setsid'd descendants may outlive a stop")
 	}
 	child, err := supervise.Start(supervise.Options{
-		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(),
+		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(held, leaseEnv),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
 		Signals: caught, Logger: j.log,
 		// The shim kills the whole group, should switchman itself be
@@ -34,22 +32,27 @@ func (j *job) supervise(ctx context.Context, caught <-chan os.Signal) error {
 		Shim: shimPath(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	kill.attach(child)
-	j.logStart(child.PID())
-	j.recordStart(child.PID())
-	res := child.Wait(guarded)
-	return j.finish(res)
+	j.logStart(child.PID(), held)
+	return child, nil
 }
 
-func (j *job) guard(ctx context.Context, kill *killSwitch) (context.Context, func()) {
-	if j.sess == nil {
+// guard watches the run's permission while the command runs; the
+// returned context is cancelled, with the cause, when it is lost, which
+// makes the supervisor stop the child's whole process group.
+func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *membership, kill *killSwitch) (context.Context, func()) {
+	if c == nil {
 		return ctx, func() {}
 	}
-	return j.sess.Guard(ctx, lock.GuardOptions{
-		Lock:  j.held,
-		Group: j.group,
+	var watched *lock.Watched
+	if group != nil {
+		watched = group.watched
+	}
+	return c.sess.Guard(ctx, lock.GuardOptions{
+		Lock:  held,
+		Group: watched,
 		Member: func(b []byte) (bool, error) {
 			d, err := config.ParseData(j.cfg.Prefix, b)
 			if err != nil {
@@ -70,7 +73,7 @@ func (j *job) guard(ctx context.Context, kill *killSwitch) (context.Context, fun
 	})
 }
 
-func (j *job) logStart(pid int) {
+func (j *job) logStart(pid int, held *lock.Held) {
 	ev := j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
 		Int("pid", pid)
 	// The log line gets the summary the lock node holds, not a huge argv.
@@ -79,15 +82,15 @@ func (j *job) logStart(pid int) {
 	if info.CommandCut {
 		ev = ev.Bool("command_cut", true)
 	}
-	if j.held != nil {
-		ev = ev.Int64("fencing_token", j.held.Token)
+	if held != nil {
+		ev = ev.Int64("fencing_token", held.Token)
 	}
 	ev.Msg("START")
 }
 
-// finish logs the FINISH line and turns the child's result into the run's
-// outcome.
-func (j *job) finish(r supervise.Result) error {
+// finish logs the FINISH line, writes the run record, and turns the
+// child's result into the run's outcome.
+func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result) error {
 	result, err := j.outcome(r)
 	// FINISH goes to the log file; when switchman itself stopped the child,
 	// the returned error is the one line stderr (and cron's mail) gets.
@@ -103,7 +106,7 @@ func (j *job) finish(r supervise.Result) error {
 		ev = ev.AnErr("cause", r.StopCause)
 	}
 	ev.Msg("FINISH")
-	j.recordFinish(r, result)
+	j.recordFinish(c, rec, r, result)
 	return err
 }
 
