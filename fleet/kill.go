@@ -17,13 +17,19 @@ import (
 // ErrNotHeld means nobody holds the lock a kill request names.
 var ErrNotHeld = errors.New("fleet: lock not held")
 
+// ErrOriginalHolder means the lock is held by the original Perl switchman,
+// which watches no kill request: only a signal on its host stops it.
+var ErrOriginalHolder = errors.New("fleet: lock held by the original switchman, which takes no kill requests")
+
 // KillPath returns the kill-request node of lock name, which the holder's
 // guard watches (lock.GuardOptions.KillPath).
 func (s *Store) KillPath(name string) string { return lock.KillPath(s.prefix, name) }
 
 // RequestKill asks the current holder of lock name to stop its child with
 // sig: it writes a lock.KillRequest naming the holder's fencing token. It
-// returns the holder and its token, or an error wrapping ErrNotHeld.
+// returns the holder and its token, or an error wrapping ErrNotHeld, or
+// wrapping ErrOriginalHolder (with the holder) when the original tool holds
+// it: then nothing is written.
 func (s *Store) RequestKill(name string, sig syscall.Signal, who string) (lock.Info, int64, error) {
 	lp := s.path(lock.LocksDir, name)
 	b, st, err := s.get(lp)
@@ -33,8 +39,10 @@ func (s *Store) RequestKill(name string, sig syscall.Signal, who string) (lock.I
 	if b == nil {
 		return lock.Info{}, 0, fmt.Errorf("%w: %s", ErrNotHeld, name)
 	}
-	var info lock.Info
-	_ = json.Unmarshal(b, &info)
+	info := lock.DecodeInfo(b)
+	if info.Original {
+		return info, st.Czxid, fmt.Errorf("%w: %s on %s pid %d", ErrOriginalHolder, name, info.Host, info.PID)
+	}
 	req, _ := json.Marshal(lock.KillRequest{Token: st.Czxid, Signal: int(sig), Who: who, When: time.Now().UTC()})
 	kp := s.KillPath(name)
 	if err := s.ensureNode(path.Dir(kp)); err != nil {

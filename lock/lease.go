@@ -217,6 +217,10 @@ func sumHolders(kids []string, r LeaseRequest) (int64, error) {
 	return sum, nil
 }
 
+// ParseLeaseNode reads a lease holder node's name, COUNT_TOTAL_SEQUENCE
+// (the original's layout, which this tool shares).
+func ParseLeaseNode(name string) (count, total int64, ok bool) { return parseHolder(name) }
+
 func parseHolder(name string) (count, total int64, ok bool) {
 	parts := strings.SplitN(name, "_", 3)
 	if len(parts) != 3 {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +30,26 @@ type Info struct {
 	// ExpectedDuration, when set, lets `switchman check overdue` spot a
 	// job running past it.
 	ExpectedDuration string `json:"expected_duration,omitempty"`
+	// Original is set by DecodeInfo for a node the original Perl tool
+	// wrote: it knows the host and pid only, and watches no kill request.
+	Original bool `json:"-"`
+}
+
+// DecodeInfo reads what a lock, queue or lease node says about its holder:
+// this tool's JSON, or the original tool's "host pid" (Original set).
+// Anything else gives an Info with what could be read, possibly nothing.
+func DecodeInfo(b []byte) Info {
+	var i Info
+	if json.Unmarshal(b, &i) == nil {
+		return i
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 2 {
+		if pid, err := strconv.Atoi(f[1]); err == nil && pid > 0 {
+			return Info{Host: f[0], PID: pid, Original: true}
+		}
+	}
+	return Info{}
 }
 
 // MaxCommandBytes bounds the command stored in a lock, queue or lease node.
@@ -183,7 +205,7 @@ func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 		return &Held{s: s, Path: p, Token: st.Czxid, SessionID: sid, watch: ch}, nil
 	}
 	busy := &BusyError{Path: p}
-	_ = json.Unmarshal(data, &busy.Holder) // a foreign or old format only loses detail
+	busy.Holder = DecodeInfo(data)
 	return nil, busy
 }
 

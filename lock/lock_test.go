@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -379,6 +380,31 @@ func TestInfoBounded(t *testing.T) {
 			}
 			if !slices.Equal(tt.in, orig) {
 				t.Error("Bounded changed its receiver's argv")
+			}
+		})
+	}
+}
+
+func TestDecodeInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data string
+		want Info
+	}{
+		{"this tool's JSON", `{"host":"a.example.com","pid":12,"command":["x"]}`, Info{Host: "a.example.com", PID: 12, Command: []string{"x"}}},
+		{"the original's host pid", "web1.example.com 4242", Info{Host: "web1.example.com", PID: 4242, Original: true}},
+		{"the original's, short host", "vm 7", Info{Host: "vm", PID: 7, Original: true}},
+		{"a bare number", "0", Info{}},
+		{"three words", "a b 3", Info{}},
+		{"pid not a number", "host pid", Info{}},
+		{"empty", "", Info{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := DecodeInfo([]byte(tt.data)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("DecodeInfo(%q) = %+v, want %+v", tt.data, got, tt.want)
 			}
 		})
 	}

@@ -219,7 +219,7 @@ func (w *waiter) busy() error {
 	busy := &BusyError{Path: w.lockPath}
 	w.s.count()
 	if b, _, err := w.s.conn.Get(w.lockPath); err == nil {
-		_ = json.Unmarshal(b, &busy.Holder) // a foreign format only loses detail
+		busy.Holder = DecodeInfo(b)
 	}
 	return busy
 }

@@ -21,7 +21,7 @@ const (
 	ExitOutOfDate   = 1   // crontab generate --check: the files on disk differ (as diff(1))
 	ExitUsage       = 64  // bad command line: flags, lock name, lease spec
 	ExitDataErr     = 65  // bad group data in ZooKeeper, unknown group or resource
-	ExitUnavailable = 69  // ZooKeeper unreachable, or the prefix znode missing
+	ExitUnavailable = 69  // ZooKeeper unreachable, or the prefix znode missing; kill: the holder is the original tool
 	ExitSoftware    = 70  // internal error
 	ExitLost        = 71  // permission lost while the child ran: lock lost, session expired or at risk, group moved
 	ExitLeaseWait   = 75  // gave up waiting for leases or the lock (resources_wait_timeout, --wait)
@@ -31,6 +31,11 @@ const (
 	ExitNotExec     = 126 // the command is not executable (as a shell)
 	ExitNotFound    = 127 // the command was not found (as a shell)
 )
+
+// exitNotHeld is `kill`'s status when nobody held the lock (ExitOK and
+// ExitNotHeld follow the kill(1) convention; `kill` on a lock the original
+// tool holds exits ExitUnavailable: no request can reach it).
+const exitNotHeld = 1
 
 // ExitError carries an exit code. A nil Err means there is nothing to print:
 // the code is the child's own status.

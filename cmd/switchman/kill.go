@@ -22,9 +22,6 @@ type killOptions struct {
 	Wait   time.Duration
 }
 
-// exitNotHeld is `kill`'s status when nobody held the lock.
-const exitNotHeld = 1
-
 // killMargin is added to the default --wait of `kill`.
 const killMargin = 5 * time.Second
 
@@ -61,6 +58,12 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	holder, token, err := a.store.RequestKill(name, sig, whoAmI(app))
 	if errors.Is(err, fleet.ErrNotHeld) {
 		return &ExitError{Code: exitNotHeld, Err: fmt.Errorf("%s: nobody holds the lock", name)}
+	}
+	if errors.Is(err, fleet.ErrOriginalHolder) {
+		// Said at once: waiting for a release that no request can cause
+		// would only end in "did not stop".
+		return &ExitError{Code: ExitUnavailable, Err: fmt.Errorf("%s is held by the original switchman on %s pid %d, which takes no kill requests: "+
+			"stop it there (kill %d: it passes TERM to its command)", name, holder.Host, holder.PID, holder.PID)}
 	}
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/internal/zktest"
+	"github.com/acme/switchman/lock"
 )
 
 var original struct {
@@ -480,5 +481,86 @@ func TestOriginalExitCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOriginalStatusAndKill: while the original holds a lock and leases
+// (its nodes say "host pid"), and this tool holds leases of the same
+// resource, status names both holders with the units they hold, and kill
+// on the original's lock says at once that it cannot reach it.
+func TestOriginalStatusAndKill(t *testing.T) {
+	s := newSide(t, `{"groups":{},"resources":["db"]}`)
+	me := perlFQDN(t, s)
+	release := filepath.Join(s.dir, "release")
+	hold := fmt.Sprintf(`touch %s.$TOOL; while [ ! -e %s ]; do sleep 0.05; done`, release, release)
+	var procs []*exec.Cmd
+	for _, c := range []*exec.Cmd{
+		s.command(perlTool, "--lockname", "held", "--lease", "db=2:3", "--", "/bin/sh", "-c", hold),
+		s.command(goTool, "--lockname", "mine", "--lease", "db=1:3", "--", "/bin/sh", "-c", hold),
+	} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, c)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(release, nil, 0o644)
+		for _, c := range procs {
+			done := make(chan struct{})
+			go func() { _ = c.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = c.Process.Kill()
+			}
+		}
+	})
+	waitFor(t, 60*time.Second, "both children to run", func() bool {
+		_, e1 := os.Stat(release + ".original")
+		_, e2 := os.Stat(release + ".go")
+		return e1 == nil && e2 == nil
+	})
+	r := s.env.run("status", "-o", "json")
+	var st struct {
+		Locks []struct {
+			Lock     string `json:"lock"`
+			Host     string `json:"host"`
+			PID      int    `json:"pid"`
+			Original bool   `json:"original"`
+		} `json:"locks"`
+		Semaphores map[string]struct {
+			Used    int64    `json:"used"`
+			Total   int64    `json:"total"`
+			Holders []string `json:"holders"`
+		} `json:"semaphores"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	var found bool
+	for _, l := range st.Locks {
+		if l.Lock == "held" {
+			found = true
+			if l.Host != me || l.PID != procs[0].Process.Pid || !l.Original {
+				t.Errorf("status shows the original's lock as %+v; want host %s pid %d, original", l, me, procs[0].Process.Pid)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("status does not list the original's lock: %s", r.stdout)
+	}
+	db := st.Semaphores["db"]
+	holders := strings.Join(db.Holders, " ")
+	if db.Used != 3 || db.Total != 3 || !strings.Contains(holders, fmt.Sprintf("%s:%dx2(original)", me, procs[0].Process.Pid)) ||
+		!strings.Contains(holders, fmt.Sprintf("%s:%d", me, procs[1].Process.Pid)) {
+		t.Errorf("status shows db as %+v; want 3 of 3 used, by the original (2) and this tool (1)", db)
+	}
+	start := time.Now()
+	k := s.env.run("kill", "held")
+	if k.code != ExitUnavailable || !strings.Contains(k.stderr, "held by the original switchman") || time.Since(start) > 10*time.Second {
+		t.Errorf("kill on the original's lock: exit %d after %s: %s; want %d at once", k.code, time.Since(start), k.stderr, ExitUnavailable)
+	}
+	if ok, _, _ := s.admin.Exists(lock.KillPath(s.prefix, "held")); ok {
+		t.Error("kill left a request no original reads")
 	}
 }

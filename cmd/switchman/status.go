@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -53,13 +52,16 @@ type lockView struct {
 	Token   int64     `json:"fencing_token"`
 	Group   string    `json:"group,omitempty"`
 	Expect  string    `json:"expected_duration,omitempty"`
+	// Original: the original Perl tool holds the lock (its node says
+	// only host and pid; kill cannot reach it).
+	Original bool `json:"original,omitempty"`
 }
 
 // fleetStatus is everything status shows.
 type fleetStatus struct {
 	Locks      []lockView             `json:"locks"`
 	Queues     map[string]int         `json:"queues"`
-	Semaphores map[string][]string    `json:"semaphores"`
+	Semaphores map[string]semView     `json:"semaphores"`
 	Halted     map[string]fleet.Halt  `json:"halted"`
 	Paused     map[string]fleet.Pause `json:"paused"`
 	Runs       []fleet.Run            `json:"runs"`
@@ -67,7 +69,7 @@ type fleetStatus struct {
 
 // readStatus reads the fleet's state; name narrows it to one lock.
 func readStatus(a *admin, name string) (*fleetStatus, error) {
-	st := &fleetStatus{Queues: map[string]int{}, Semaphores: map[string][]string{}}
+	st := &fleetStatus{Queues: map[string]int{}, Semaphores: map[string]semView{}}
 	locks, err := a.store.Locks()
 	if err != nil {
 		return nil, err
@@ -75,7 +77,8 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 	for _, l := range locks {
 		if name == "" || l.Name == name {
 			st.Locks = append(st.Locks, lockView{Name: l.Name, Host: l.Info.Host, PID: l.Info.PID, Since: l.Info.Start,
-				Command: l.Info.Command, Cut: l.Info.CommandCut, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration})
+				Command: l.Info.Command, Cut: l.Info.CommandCut, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration,
+				Original: l.Info.Original})
 		}
 	}
 	if st.Halted, err = a.store.Halts(); err != nil {
@@ -98,16 +101,29 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 	for q, w := range queues {
 		st.Queues[q] = len(w)
 	}
-	sems, err := a.store.Waiters(lock.SemaphoresDir)
+	leases, err := a.store.Leases()
 	if err != nil {
 		return nil, err
 	}
-	for r, holders := range sems {
-		for _, h := range holders {
-			st.Semaphores[r] = append(st.Semaphores[r], holderName(h))
+	for r, ls := range leases {
+		v := semView{Holders: []string{}}
+		for _, l := range ls {
+			v.Used += l.Count
+			v.Total = l.Total
+			v.Holders = append(v.Holders, holderName(l))
 		}
+		st.Semaphores[r] = v
 	}
 	return st, nil
+}
+
+// semView is a resource's use: the units held, of how many, and by whom
+// ("host:pid", "xCOUNT" when a holder has more than one unit, and
+// "(original)" for a holder that is the original tool).
+type semView struct {
+	Used    int64    `json:"used"`
+	Total   int64    `json:"total"`
+	Holders []string `json:"holders"`
 }
 
 // emptyNotNull makes empty fields [] or {} in the JSON output, never null,
@@ -127,14 +143,19 @@ func (st *fleetStatus) emptyNotNull() {
 	}
 }
 
-// holderName names a lease holder from its node data (JSON with a host
-// and pid, as the lock's, or plain text as the original wrote).
-func holderName(b []byte) string {
-	var i lock.Info
-	if json.Unmarshal(b, &i) == nil && i.Host != "" {
-		return fmt.Sprintf("%s:%d", i.Host, i.PID)
+// holderName names a lease holder.
+func holderName(l fleet.Lease) string {
+	name := l.Node
+	if l.Info.Host != "" {
+		name = fmt.Sprintf("%s:%d", l.Info.Host, l.Info.PID)
 	}
-	return strings.TrimSpace(string(b))
+	if l.Count != 1 {
+		name += fmt.Sprintf("x%d", l.Count)
+	}
+	if l.Info.Original {
+		name += "(original)"
+	}
+	return name
 }
 
 func runStatus(ctx context.Context, app *App, o *statusOptions, name string) error {
@@ -157,7 +178,11 @@ func printStatus(app *App, st *fleetStatus) error {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LOCK\tHOST\tPID\tSINCE\tTOKEN\tCOMMAND")
 	for _, l := range st.Locks {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, commandText(l.Command, l.Cut))
+		cmd := commandText(l.Command, l.Cut)
+		if l.Original {
+			cmd = "(the original switchman)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, cmd)
 	}
 	if len(st.Queues) > 0 {
 		fmt.Fprintln(tw, "\nQUEUE\tWAITING")
@@ -168,7 +193,8 @@ func printStatus(app *App, st *fleetStatus) error {
 	if len(st.Semaphores) > 0 {
 		fmt.Fprintln(tw, "\nRESOURCE\tUSED\tHOLDERS")
 		for _, r := range sortedKeys(st.Semaphores) {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", r, len(st.Semaphores[r]), strings.Join(st.Semaphores[r], ","))
+			v := st.Semaphores[r]
+			fmt.Fprintf(tw, "%s\t%d/%d\t%s\n", r, v.Used, v.Total, strings.Join(v.Holders, ","))
 		}
 	}
 	if len(st.Halted) > 0 {
