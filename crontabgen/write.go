@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/acme/switchman/internal/textdiff"
 )
 
 // ErrOutOfDate is returned (wrapped, with the file names) by Check when a
@@ -122,7 +124,7 @@ func Check(dir string, files []File, w io.Writer) error {
 		} else if err != nil {
 			return fmt.Errorf("check %s: %w", name, err)
 		}
-		if d := Diff(oldLabel, name+" (generated)", old, files[i].Bytes()); d != "" {
+		if d := textdiff.Unified(oldLabel, name+" (generated)", old, files[i].Bytes()); d != "" {
 			stale = append(stale, name)
 			if _, err := io.WriteString(w, d); err != nil {
 				return err

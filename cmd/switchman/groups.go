@@ -21,6 +21,7 @@ import (
 
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/textdiff"
 )
 
 // groupsOptions are the flags shared by the `groups` subcommands.
@@ -437,7 +438,7 @@ func dataWarnings(d *config.Data) []string {
 }
 
 func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, version int32) error {
-	diff := lineDiff(prettyData(a.cfg.Prefix, old), prettyData(a.cfg.Prefix, newb))
+	diff := textdiff.Full(prettyData(a.cfg.Prefix, old), prettyData(a.cfg.Prefix, newb))
 	switch {
 	case diff == "" && bytes.Equal(old, newb):
 		fmt.Fprintln(app.Stdout, "no change")

@@ -205,20 +205,6 @@ func TestGroupsInit(t *testing.T) {
 	}
 }
 
-func TestLineDiff(t *testing.T) {
-	tests := []struct{ name, a, b, want string }{
-		{"equal", "x\ny\n", "x\ny", ""},
-		{"added", "x\n", "x\ny\n", "  x\n+ y\n"},
-		{"changed", "x\ny\nz", "x\nq\nz", "  x\n- y\n+ q\n  z\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := lineDiff(tt.a, tt.b); got != tt.want {
-				t.Fatalf("got %q want %q", got, tt.want)
-			}
-		})
-	}
-}
 
 // TestGroupsOriginalReadable checks that group writes stay readable by the
 // original tool: compact JSON, a write longer than its data_read_len

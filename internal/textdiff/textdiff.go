@@ -1,4 +1,7 @@
-package crontabgen
+// Package textdiff compares texts line by line: a unified diff for files
+// (crontab generate --diff) and a whole-text diff for small documents (the
+// group data before and after an edit). One edit script serves both.
+package textdiff
 
 import (
 	"fmt"
@@ -27,10 +30,10 @@ type edit struct {
 	text string
 }
 
-// Diff returns a unified diff from old to new, with the given file labels,
-// or "" when the texts are equal. Only lines are compared; a missing
-// final newline is not marked.
-func Diff(oldLabel, newLabel string, old, new []byte) string {
+// Unified returns a unified diff from old to new, with the given file
+// labels, or "" when the texts are equal. Only lines are compared; a
+// missing final newline is not marked.
+func Unified(oldLabel, newLabel string, old, new []byte) string {
 	if string(old) == string(new) {
 		return ""
 	}
@@ -39,6 +42,21 @@ func Diff(oldLabel, newLabel string, old, new []byte) string {
 	fmt.Fprintf(&b, "--- %s\n+++ %s\n", oldLabel, newLabel)
 	writeHunks(&b, edits)
 	return b.String()
+}
+
+// Full returns every line of a and b marked "  " (in both), "- "
+// (removed) or "+ " (added), or "" when they have the same lines.
+func Full(a, b string) string {
+	edits := lineEdits(splitLines(a), splitLines(b))
+	if nextChange(edits, 0) < 0 {
+		return ""
+	}
+	var sb strings.Builder
+	for _, e := range edits {
+		sb.WriteByte(byte(e.kind))
+		sb.WriteString(" " + e.text + "\n")
+	}
+	return sb.String()
 }
 
 func splitLines(s string) []string {
