@@ -102,4 +102,3 @@ func TestCheckReportsDifferences(t *testing.T) {
 	got := bytes.ReplaceAll(out.Bytes(), []byte(dir), []byte("OUT"))
 	golden.Check(t, filepath.Join("testdata", "check.diff.golden"), string(got))
 }
-

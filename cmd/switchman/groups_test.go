@@ -205,7 +205,6 @@ func TestGroupsInit(t *testing.T) {
 	}
 }
 
-
 // TestGroupsOriginalReadable checks that group writes stay readable by the
 // original tool: compact JSON, a write longer than its data_read_len
 // refused unless overridden, and a warning for host names it would not
