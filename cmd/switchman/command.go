@@ -1,6 +1,11 @@
 package main
 
-import "strings"
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+)
 
 // shellMeta are the characters that make Perl's exec of a single string
 // run it through /bin/sh (doio.c, Perl_do_exec3).
@@ -46,4 +51,33 @@ func needsShell(cmd string) bool {
 func isSpace(c byte) bool { return strings.IndexByte(" \t\n\r\f\v", c) >= 0 }
 func isWordChar(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
+// scriptProbe is how much of the command's file withoutInterpreter reads:
+// enough to see "#!", an ELF header, or a NUL byte of a binary format.
+const scriptProbe = 256
+
+// withoutInterpreter returns argv to run a text script that has no "#!"
+// line through /bin/sh, as the original did: Perl's exec runs a command
+// with execvp(3), and glibc's execvp runs a file the kernel refuses with
+// ENOEXEC as "/bin/sh FILE ARGS". Other commands are returned unchanged;
+// so is a file that looks binary (an ELF, or a NUL in its first bytes),
+// which the kernel runs itself or refuses as the original's would.
+func withoutInterpreter(argv []string) []string {
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return argv
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return argv
+	}
+	defer f.Close()
+	buf := make([]byte, scriptProbe)
+	n, _ := f.Read(buf)
+	head := buf[:n]
+	if bytes.HasPrefix(head, []byte("#!")) || bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.IndexByte(head, 0) >= 0 {
+		return argv
+	}
+	return append([]string{"/bin/sh", path}, argv[1:]...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"runtime/metrics"
@@ -284,5 +285,39 @@ func TestGeneratedFlagsParse(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no daily-report job generated")
+	}
+}
+
+func TestWithoutInterpreter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := write("plain", "echo hi\n")
+	shebang := write("shebang", "#!/bin/sh\necho hi\n")
+	binary := write("binary", "\x00\x01\x02")
+	tests := []struct {
+		name string
+		argv []string
+		want []string
+	}{
+		{"script without #! runs through sh", []string{plain, "a"}, []string{"/bin/sh", plain, "a"}},
+		{"script with #!", []string{shebang, "a"}, []string{shebang, "a"}},
+		{"binary data", []string{binary}, []string{binary}},
+		{"ELF from PATH", []string{"true"}, []string{"true"}},
+		{"not found is left to the caller", []string{dir + "/none"}, []string{dir + "/none"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := withoutInterpreter(tt.argv); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("withoutInterpreter(%q) = %q, want %q", tt.argv, got, tt.want)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,10 @@ import (
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
 )
+
+// originalRounds sets the mixed herd's rounds: a few in the suite, many
+// for a long soak (go test -run TestOriginalMixedHerd -original-rounds 74).
+var originalRounds = flag.Int("original-rounds", 5, "rounds of the mixed herd with the original switchman")
 
 var original struct {
 	once sync.Once
@@ -129,8 +134,10 @@ func (s *side) run(which tool, args ...string) outcome {
 	c := s.command(which, args...)
 	var errb bytes.Buffer
 	c.Stderr = &errb
+	// Errorf, not Fatalf: run is called from a goroutine per tool.
 	if err := c.Start(); err != nil {
-		s.t.Fatal(err)
+		s.t.Errorf("%s switchman: %v", which, err)
+		return outcome{-1, err.Error()}
 	}
 	done := make(chan struct{})
 	go func() { _ = c.Wait(); close(done) }()
@@ -139,9 +146,19 @@ func (s *side) run(which tool, args ...string) outcome {
 	case <-time.After(60 * time.Second):
 		_ = c.Process.Kill()
 		<-done
-		s.t.Fatalf("%s switchman %q did not finish in 60s: %s", which, args, errb.String())
+		s.t.Errorf("%s switchman %q did not finish in 60s: %s", which, args, errb.String())
 	}
 	return outcome{c.ProcessState.ExitCode(), errb.String()}
+}
+
+// bothTools runs f for each tool at once (each with its own lock and
+// marks): the suite's time is mostly the original's start-up.
+func bothTools(f func(which tool)) {
+	var wg sync.WaitGroup
+	for _, w := range []tool{goTool, perlTool} {
+		wg.Go(func() { f(w) })
+	}
+	wg.Wait()
 }
 
 // readLines reads a file of lines; a missing file has none.
@@ -186,7 +203,7 @@ func TestOriginalMixedHerd(t *testing.T) {
 	release := filepath.Join(s.dir, "release")
 	child := fmt.Sprintf(`echo "start $TOOL" >>%s; while [ ! -e %s ]; do sleep 0.05; done; echo end >>%s`, log, release, log)
 	wins := map[string]int{}
-	const rounds, each = 5, 3
+	rounds, each := *originalRounds, 3
 	for round := 0; round < rounds; round++ {
 		os.Remove(release)
 		type proc struct {
@@ -367,12 +384,12 @@ func TestOriginalGroupsDecideAlike(t *testing.T) {
 			if _, err := s.admin.Set(s.prefix, []byte(tt.data), -1); err != nil {
 				t.Fatal(err)
 			}
-			for _, which := range []tool{goTool, perlTool} {
+			bothTools(func(which tool) {
 				ran, o := s.decide(which, "--lockname", "groups-"+string(which), "-g", tt.group)
 				if ran != tt.runs || o.code != 0 {
 					t.Errorf("%s: ran %v exit %d, want ran %v exit 0: %s", which, ran, o.code, tt.runs, o.stderr)
 				}
-			}
+			})
 		})
 	}
 	t.Run("60 KB written by switchman groups", func(t *testing.T) {
@@ -395,11 +412,11 @@ func TestOriginalGroupsDecideAlike(t *testing.T) {
 		if len(stored) < 55_000 || len(stored) > 65535 {
 			t.Fatalf("stored %d bytes (file %d): want about 60 KB, at most the original's 65535", len(stored), len(b))
 		}
-		for _, which := range []tool{goTool, perlTool} {
+		bothTools(func(which tool) {
 			if ran, o := s.decide(which, "--lockname", "big-"+string(which), "-g", "g"); !ran || o.code != 0 {
 				t.Errorf("%s: ran %v exit %d on %d bytes of group data: %s", which, ran, o.code, len(stored), o.stderr)
 			}
-		}
+		})
 	})
 }
 
@@ -413,6 +430,11 @@ func TestOriginalLineShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	marker := func(which tool) string { return filepath.Join(s.dir, "shape-"+string(which)) }
+	// Run by execvp's fallback under the original: /bin/sh SCRIPT ARGS.
+	script := filepath.Join(s.dir, "no-interpreter")
+	if err := os.WriteFile(script, []byte("touch \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args func(mark string) []string
@@ -422,25 +444,28 @@ func TestOriginalLineShapes(t *testing.T) {
 		{"group after the command, member", func(m string) []string { return []string{"touch", m, "-g", "here"} }, true},
 		{"-group is --group", func(m string) []string { return []string{"-group", "other", "touch", m} }, false},
 		{"--gr abbreviation", func(m string) []string { return []string{"--gr", "other", "touch", m} }, false},
-		{"--lockn abbreviation", func(m string) []string { return []string{"--lockn", "shape", "-g", "here", "touch", m} }, true},
+		{"--lockn abbreviation", func(m string) []string { return []string{"--lockn", filepath.Base(m), "-g", "here", "touch", m} }, true},
 		{"--nolock", func(m string) []string { return []string{"--nolock", "touch", m} }, true},
 		{"--no-lock", func(m string) []string { return []string{"--no-lock", "--", "touch", m} }, true},
 		{"--lock", func(m string) []string { return []string{"--lock", "--", "touch", m} }, true},
 		{"one word through the shell", func(m string) []string { return []string{"--", "cd / && touch " + m} }, true},
 		{"one word split at blanks", func(m string) []string { return []string{"--", "touch " + m} }, true},
 		{"unknown option after the command", func(m string) []string { return []string{"touch", m, "-x"} }, false},
+		{"script without #!", func(m string) []string { return []string{"--", script, m} }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, which := range []tool{goTool, perlTool} {
+			bothTools(func(which tool) {
 				m := marker(which)
 				os.Remove(m)
-				o := s.run(which, tt.args(m)...)
+				// Each tool its own lock, given first so that a lock name
+				// in the shape wins.
+				o := s.run(which, append([]string{"--lockname", "shape-" + string(which)}, tt.args(m)...)...)
 				_, err := os.Stat(m)
 				if ran := err == nil; ran != tt.runs {
 					t.Errorf("%s: ran %v (exit %d), want %v: %s", which, ran, o.code, tt.runs, o.stderr)
 				}
-			}
+			})
 		})
 	}
 }
@@ -472,14 +497,15 @@ func TestOriginalExitCodes(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for _, c := range []struct {
-				which tool
-				want  int
-			}{{perlTool, tt.perl}, {goTool, tt.mine}} {
-				if o := s.run(c.which, append([]string{"--lockname", "codes"}, tt.args...)...); o.code != c.want {
-					t.Errorf("%s: exit %d, want %d: %s", c.which, o.code, c.want, o.stderr)
+			bothTools(func(which tool) {
+				want := tt.mine
+				if which == perlTool {
+					want = tt.perl
 				}
-			}
+				if o := s.run(which, append([]string{"--lockname", "codes-" + string(which)}, tt.args...)...); o.code != want {
+					t.Errorf("%s: exit %d, want %d: %s", which, o.code, want, o.stderr)
+				}
+			})
 		})
 	}
 }

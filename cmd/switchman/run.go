@@ -117,6 +117,7 @@ func newJob(app *App, o *runOptions) (*job, error) {
 	if err := lookCommand(o.Argv[0]); err != nil {
 		return nil, err
 	}
+	o.Argv = withoutInterpreter(o.Argv)
 	if cfg.TerminationTimeout > cfg.SessionTimeout/5 {
 		log.Debug().Dur("termination_timeout", cfg.TerminationTimeout).
 			Msg("self-fencing uses a shorter grace so the stop ends before the session can expire")
