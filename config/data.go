@@ -124,6 +124,15 @@ func ValidateGroupName(s string) error {
 	return nil
 }
 
+// GroupSet returns the names of the groups defined.
+func (d *Data) GroupSet() map[string]bool {
+	set := make(map[string]bool, len(d.Groups))
+	for g := range d.Groups {
+		set[g] = true
+	}
+	return set
+}
+
 // Resolve returns the hosts of group, sorted and de-duplicated, following
 // subgroups recursively. A cycle of subgroups ends where it closes. It
 // returns an error wrapping ErrUnknownGroup for an undefined group.
@@ -152,7 +161,7 @@ func (d *Data) walk(group string, seen, hosts map[string]bool) {
 			d.walk(m, seen, hosts)
 			continue
 		}
-		hosts[normalizeHost(m)] = true
+		hosts[HostKey(m)] = true
 	}
 }
 
@@ -163,7 +172,7 @@ func (d *Data) HasMember(group, host string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	h := normalizeHost(host)
+	h := HostKey(host)
 	for _, m := range hosts {
 		if m == h {
 			return true, nil
@@ -256,11 +265,11 @@ func (d *Data) OriginalMismatches() []string {
 	var out []string
 	for g, members := range d.Groups {
 		for _, m := range members {
-			if _, isGroup := d.Groups[m]; isGroup || normalizeHost(m) == m {
+			if _, isGroup := d.Groups[m]; isGroup || HostKey(m) == m {
 				continue
 			}
 			out = append(out, fmt.Sprintf("group %q: member %q matches host %q here (case and a final dot ignored) but not under the original, which compares exactly: write %q",
-				g, m, normalizeHost(m), normalizeHost(m)))
+				g, m, HostKey(m), HostKey(m)))
 		}
 	}
 	sort.Strings(out)
@@ -282,7 +291,9 @@ func (d *Data) groupList() string {
 	return strings.Join(names, ", ")
 }
 
-func normalizeHost(h string) string {
+// HostKey is the form in which hosts are compared: without case and
+// without a final dot (Resolve returns hosts in this form).
+func HostKey(h string) string {
 	return strings.ToLower(strings.TrimSuffix(h, "."))
 }
 

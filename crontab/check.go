@@ -2,6 +2,7 @@ package crontab
 
 import (
 	"fmt"
+	"github.com/acme/switchman/nagios"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -15,36 +16,12 @@ import (
 // cron.h) and silently drops the rest.
 const MaxCommand = 999
 
-// Severity is a Nagios plugin state; its value is the plugin's exit code.
-type Severity int
-
-// Nagios plugin states, in their exit-code order.
-const (
-	OK Severity = iota
-	Warning
-	Critical
-	Unknown
-)
-
-// String returns the Nagios name of the state ("CRITICAL").
-func (s Severity) String() string {
-	switch s {
-	case OK:
-		return "OK"
-	case Warning:
-		return "WARNING"
-	case Critical:
-		return "CRITICAL"
-	}
-	return "UNKNOWN"
-}
-
 // Problem is one finding of the checker, at a file and line (0: the whole
 // file).
 type Problem struct {
 	File     string
 	Line     int
-	Severity Severity
+	Severity nagios.State
 	Msg      string
 }
 
@@ -96,7 +73,7 @@ func (r *Report) CheckFile(name string, data []byte, opts CheckOptions) {
 		f = FormatOf(name)
 	}
 	if f == FormatSystem && filepath.Base(filepath.Dir(filepath.Clean(name))) == "cron.d" && !ValidCronDName(filepath.Base(name)) {
-		r.add(name, 0, Warning, "cron ignores this file: names in cron.d may only contain A-Z a-z 0-9 _ -")
+		r.add(name, 0, nagios.Warning, "cron ignores this file: names in cron.d may only contain A-Z a-z 0-9 _ -")
 	}
 	for i, text := range strings.Split(string(data), "\n") {
 		r.checkLine(name, i+1, strings.TrimSuffix(text, "\r"), f, opts)
@@ -118,13 +95,13 @@ func (r *Report) checkUnplaced(name string, data []byte, opts CheckOptions) {
 		if ok {
 			counts[f]++
 		} else if l, err := ParseLine(text, FormatUser); err == nil && l.Kind == Job && strings.Contains(l.Command, "switchman") {
-			r.add(name, i+1, Warning, "names switchman but runs it neither as a user crontab line nor as a cron.d line (TIME USER COMMAND)")
+			r.add(name, i+1, nagios.Warning, "names switchman but runs it neither as a user crontab line nor as a cron.d line (TIME USER COMMAND)")
 			continue
 		}
 		r.checkLine(name, i+1, text, f, opts)
 	}
 	if counts[FormatUser] > 0 && counts[FormatSystem] > 0 {
-		r.add(name, 0, Warning, fmt.Sprintf("%d switchman lines have a user field and %d have none: cron reads a file one way "+
+		r.add(name, 0, nagios.Warning, fmt.Sprintf("%d switchman lines have a user field and %d have none: cron reads a file one way "+
 			"(a user field in cron.d files and /etc/crontab, none in a user's crontab)", counts[FormatSystem], counts[FormatUser]))
 	}
 }
@@ -154,9 +131,9 @@ var userName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // checkLine checks one line: problems on a line that invokes switchman are
 // critical (the job would not run as meant), others are warnings.
 func (r *Report) checkLine(file string, num int, text string, f Format, opts CheckOptions) {
-	sev := Warning
+	sev := nagios.Warning
 	if strings.Contains(text, "switchman") {
-		sev = Critical
+		sev = nagios.Critical
 	}
 	l, err := ParseLine(text, f)
 	if err != nil {
@@ -167,7 +144,7 @@ func (r *Report) checkLine(file string, num int, text string, f Format, opts Che
 		return
 	}
 	if f == FormatSystem && path.Base(l.User) == "switchman" {
-		r.add(file, num, Critical, fmt.Sprintf("no user field: cron would run the command as user %q", l.User))
+		r.add(file, num, nagios.Critical, fmt.Sprintf("no user field: cron would run the command as user %q", l.User))
 		return
 	}
 	cmd, _ := cronCommand(l.Command)
@@ -188,12 +165,12 @@ func (r *Report) checkLine(file string, num int, text string, f Format, opts Che
 func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
 	group, err := opts.ParseArgs(c.args)
 	if err != nil {
-		r.add(file, num, Critical, "switchman flags: "+err.Error())
+		r.add(file, num, nagios.Critical, "switchman flags: "+err.Error())
 		return
 	}
 	if opts.Compat != nil {
 		for _, msg := range opts.Compat(c.args) {
-			r.add(file, num, Warning, msg)
+			r.add(file, num, nagios.Warning, msg)
 		}
 	}
 	if group == "" || opts.Groups == nil {
@@ -201,13 +178,13 @@ func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
 	}
 	switch {
 	case c.dynamic[group]:
-		r.add(file, num, Warning, fmt.Sprintf("group %q is computed by the shell; not checked against ZooKeeper", group))
+		r.add(file, num, nagios.Warning, fmt.Sprintf("group %q is computed by the shell; not checked against ZooKeeper", group))
 	case !opts.Groups[group]:
-		r.add(file, num, Critical, fmt.Sprintf("group %q is not defined in ZooKeeper", group))
+		r.add(file, num, nagios.Critical, fmt.Sprintf("group %q is not defined in ZooKeeper", group))
 	}
 }
 
-func (r *Report) add(file string, line int, sev Severity, msg string) {
+func (r *Report) add(file string, line int, sev nagios.State, msg string) {
 	r.Problems = append(r.Problems, Problem{File: file, Line: line, Severity: sev, Msg: msg})
 }
 
@@ -217,7 +194,7 @@ func (r *Report) add(file string, line int, sev Severity, msg string) {
 // CheckFile.
 func (r *Report) Finish() {
 	if r.Invocations == 0 {
-		r.add("", 0, Warning, fmt.Sprintf("no switchman invocations found in %d files", r.Files))
+		r.add("", 0, nagios.Warning, fmt.Sprintf("no switchman invocations found in %d files", r.Files))
 	}
 	sort.SliceStable(r.Problems, func(i, j int) bool {
 		a, b := r.Problems[i], r.Problems[j]
@@ -232,17 +209,16 @@ func (r *Report) Finish() {
 }
 
 // Status is the most severe problem's severity, or OK.
-func (r *Report) Status() Severity {
+func (r *Report) Status() nagios.State {
 	if len(r.Problems) == 0 {
-		return OK
+		return nagios.OK
 	}
 	return r.Problems[0].Severity
 }
 
-// Summary returns the Nagios plugin status line: state, the most severe
-// problem (or the counts), and performance data. It never contains a
-// newline, and the text before the perfdata never contains "|".
-func (r *Report) Summary() string {
+// Result returns the report as a Nagios plugin result for service: the
+// state, the most severe problem (or the counts), and performance data.
+func (r *Report) Result(service string) nagios.Result {
 	text := fmt.Sprintf("%d switchman lines in %d files", r.Invocations, r.Files)
 	if n := len(r.Problems); n > 0 {
 		text = r.Problems[0].String()
@@ -250,21 +226,13 @@ func (r *Report) Summary() string {
 			text += fmt.Sprintf(" (+%d more)", n-1)
 		}
 	}
-	return fmt.Sprintf("CRONTAB %s - %s | files=%d;;;0 switchman_lines=%d;;;0 problems=%d;;;0",
-		r.Status(), nagiosText(text), r.Files, r.Invocations, len(r.Problems))
+	return nagios.Result{Service: service, State: r.Status(), Text: text, Perf: []string{
+		fmt.Sprintf("files=%d;;;0", r.Files), fmt.Sprintf("switchman_lines=%d;;;0", r.Invocations),
+		fmt.Sprintf("problems=%d;;;0", len(r.Problems))}}
 }
 
-// nagiosText keeps a message on one line and out of the perfdata: Nagios
-// splits the output at the first "|".
-func nagiosText(s string) string {
-	s = strings.ReplaceAll(s, "|", "(pipe)")
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// Summary returns the status line of `switchman crontab check`.
+func (r *Report) Summary() string { return r.Result("CRONTAB").Line() }
 
 // ValidCronDName reports whether Debian's cron reads a file of this name
 // in /etc/cron.d: it skips names with anything but letters, digits, _ and

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/acme/switchman/internal/golden"
+	"github.com/acme/switchman/nagios"
 )
 
 // fakeParseArgs stands in for the wrapper's flag parser: it knows the
@@ -100,7 +101,7 @@ func TestCheckGolden(t *testing.T) {
 		fmt.Fprintf(&b, "%v %s\n", p.Severity, p)
 	}
 	golden.Check(t, filepath.Join(dir, "report.golden"), b.String())
-	if r.Status() != Critical {
+	if r.Status() != nagios.Critical {
 		t.Errorf("status = %v, want CRITICAL", r.Status())
 	}
 }
@@ -110,35 +111,35 @@ func TestCheckStates(t *testing.T) {
 	tests := []struct {
 		name, file, content string
 		groups              map[string]bool
-		want                Severity
+		want                nagios.State
 		summary             string
 	}{
 		{name: "ok", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g a -- /bin/job\n",
-			groups: map[string]bool{"a": true}, want: OK,
+			groups: map[string]bool{"a": true}, want: nagios.OK,
 			summary: "CRONTAB OK - 1 switchman lines in 1 files | files=1;;;0 switchman_lines=1;;;0 problems=0;;;0"},
-		{name: "no zk check", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g zz -- /bin/job\n", want: OK},
-		{name: "nothing found", file: "/etc/cron.d/x", content: "* * * * * root /bin/job\n", want: Warning,
+		{name: "no zk check", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g zz -- /bin/job\n", want: nagios.OK},
+		{name: "nothing found", file: "/etc/cron.d/x", content: "* * * * * root /bin/job\n", want: nagios.Warning,
 			summary: "CRONTAB WARNING - no switchman invocations found in 1 files | files=1;;;0 switchman_lines=0;;;0 problems=1;;;0"},
 		{name: "dynamic group", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g $(cat /etc/g) -- /bin/job\n",
-			groups: map[string]bool{"a": true}, want: Warning},
+			groups: map[string]bool{"a": true}, want: nagios.Warning},
 		{name: "missing group", file: "/etc/cron.d/x", content: "* * * * * root /usr/bin/switchman -g b -- /bin/job\n",
-			groups: map[string]bool{"a": true}, want: Critical},
-		{name: "pipe kept out of perfdata", file: "c", content: "* * * * * /usr/bin/switchman --bad -- a | b\n", want: Critical,
+			groups: map[string]bool{"a": true}, want: nagios.Critical},
+		{name: "pipe kept out of perfdata", file: "c", content: "* * * * * /usr/bin/switchman --bad -- a | b\n", want: nagios.Critical,
 			summary: "CRONTAB CRITICAL - c:1: switchman flags: unknown flag --bad | files=1;;;0 switchman_lines=1;;;0 problems=1;;;0"},
 		{name: "system lines in a file named like a user crontab", file: "examples/crontab",
-			content: "MAILTO=x\n*/5 * * * *  app  /usr/bin/switchman -g a -- /bin/job\n", groups: map[string]bool{"a": true}, want: OK,
+			content: "MAILTO=x\n*/5 * * * *  app  /usr/bin/switchman -g a -- /bin/job\n", groups: map[string]bool{"a": true}, want: nagios.OK,
 			summary: "CRONTAB OK - 1 switchman lines in 1 files | files=1;;;0 switchman_lines=1;;;0 problems=0;;;0"},
 		{name: "lines with and without a user field", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * app /usr/bin/switchman -g a -- /bin/job\n",
-			groups: map[string]bool{"a": true}, want: Warning},
+			groups: map[string]bool{"a": true}, want: nagios.Warning},
 		{name: "each line checked in the format it fits", file: "mine",
 			content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * root /usr/bin/switchman --bogus-flag -- /bin/true\n",
-			groups:  map[string]bool{"a": true}, want: Critical},
+			groups:  map[string]bool{"a": true}, want: nagios.Critical},
 		{name: "user crontab", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * /bin/other\n",
-			groups: map[string]bool{"a": true}, want: OK},
+			groups: map[string]bool{"a": true}, want: nagios.OK},
 		{name: "switchman in neither format", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * a b switchman -g a -- /bin/job\n",
-			groups: map[string]bool{"a": true}, want: Warning},
-		{name: "user line in cron.d", file: "/etc/cron.d/x", content: "* * * * * /usr/bin/switchman -- /bin/job\n", want: Critical},
-		{name: "too long", file: "c", content: "* * * * * /usr/bin/switchman -- /bin/job " + strings.Repeat("x", 1000) + "\n", want: Critical},
+			groups: map[string]bool{"a": true}, want: nagios.Warning},
+		{name: "user line in cron.d", file: "/etc/cron.d/x", content: "* * * * * /usr/bin/switchman -- /bin/job\n", want: nagios.Critical},
+		{name: "too long", file: "c", content: "* * * * * /usr/bin/switchman -- /bin/job " + strings.Repeat("x", 1000) + "\n", want: nagios.Critical},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/crontabgen"
+	"github.com/acme/switchman/nagios"
 )
 
 // newCrontabCmd builds `switchman crontab`: generate cron.d files from
@@ -175,35 +177,47 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 	if len(o.files) == 0 {
 		return nagiosUnknown(app, errors.New("no files given: switchman crontab check FILE..."))
 	}
-	root := newRootCmd(app)
-	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs,
-		Compat: func(args []string) []string { return compatNotes(root, args) }}
+	var groups map[string]bool
 	if o.zk {
-		if opts.Groups, err = zkGroups(app, o.config); err != nil {
+		if groups, err = zkGroups(app, o.config); err != nil {
 			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))
 		}
 	}
-	var r crontab.Report
-	for _, name := range o.files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return nagiosUnknown(app, err)
-		}
-		r.CheckFile(name, data, opts)
+	r, err := checkCrontabs(app, o.files, format, groups)
+	if err != nil {
+		return nagiosUnknown(app, err)
 	}
-	r.Finish()
 	fmt.Fprintln(app.Stdout, r.Summary())
 	if o.verbose {
 		for _, p := range r.Problems {
 			fmt.Fprintf(app.Stdout, "%s %s\n", p.Severity, p)
 		}
 	}
-	if r.Status() == crontab.OK {
+	if r.Status() == nagios.OK {
 		return nil
 	}
 	// The status line is the whole message: Err stays nil so that nothing
 	// more is printed.
 	return &ExitError{Code: int(r.Status())}
+}
+
+// checkCrontabs checks crontab files as a run would read their switchman
+// lines: cron's format, switchman's flags, what the original would read
+// differently, and, with groups, every --group against them.
+func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool) (*crontab.Report, error) {
+	root := newRootCmd(app)
+	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs, Groups: groups,
+		Compat: func(args []string) []string { return compatNotes(root, args) }}
+	var r crontab.Report
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		r.CheckFile(name, data, opts)
+	}
+	r.Finish()
+	return &r, nil
 }
 
 // groupOfRunArgs parses a switchman invocation's arguments as a run would.
@@ -216,15 +230,11 @@ func groupOfRunArgs(args []string) (string, error) {
 }
 
 func zkGroups(app *App, configPath string) (map[string]bool, error) {
-	names, err := loadGroupNames(app, configPath)
+	d, err := readGroupData(context.Background(), app, configPath)
 	if err != nil {
 		return nil, err
 	}
-	groups := make(map[string]bool, len(names))
-	for _, n := range names {
-		groups[n] = true
-	}
-	return groups, nil
+	return d.GroupSet(), nil
 }
 
 func parseCrontabFormat(s string) (crontab.Format, error) {
@@ -242,7 +252,5 @@ func parseCrontabFormat(s string) (crontab.Format, error) {
 // nagiosUnknown prints the UNKNOWN status line for err and returns exit
 // code 3.
 func nagiosUnknown(app *App, err error) error {
-	r := crontab.Report{Problems: []crontab.Problem{{Severity: crontab.Unknown, Msg: err.Error()}}}
-	fmt.Fprintln(app.Stdout, r.Summary())
-	return &ExitError{Code: int(crontab.Unknown)}
+	return reportNagios(app, nagios.UnknownResult("CRONTAB", err))
 }

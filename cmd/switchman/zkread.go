@@ -13,6 +13,7 @@ import (
 // admin is what the operator commands (groups, status, kill, checks) share:
 // the config and one ZooKeeper session.
 type admin struct {
+	app   *App
 	cfg   *config.Config
 	sess  *lock.Session
 	store *fleet.Store
@@ -55,7 +56,7 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{cfg: cfg, sess: sess, store: fleet.New(sess, cfg.Prefix), log: log}, nil
+	return &admin{app: app, cfg: cfg, sess: sess, store: fleet.New(sess, cfg.Prefix), log: log}, nil
 }
 
 func (a *admin) close() { a.sess.Close() }
@@ -83,14 +84,4 @@ func readGroupData(ctx context.Context, app *App, configPath string) (*config.Da
 	}
 	defer a.close()
 	return a.readData()
-}
-
-// loadGroupNames returns the sorted names of the groups defined in the
-// prefix znode; the crontab checker uses it.
-func loadGroupNames(app *App, configPath string) ([]string, error) {
-	d, err := readGroupData(context.Background(), app, configPath)
-	if err != nil {
-		return nil, err
-	}
-	return sortedGroups(d), nil
 }
