@@ -53,6 +53,9 @@ type Config struct {
 	LogFile string
 	// LogLevel is a zerolog level name, already normalised.
 	LogLevel string
+	// LogFormat is the log file's line format: "json" (the default) or
+	// "text", the original tool's tab-separated lines.
+	LogFormat string
 	// DataReadLen is accepted for compatibility with the original and ignored.
 	DataReadLen int
 	// Hostname overrides this host's identity (its FQDN) when set.
@@ -242,6 +245,7 @@ var keySetters = map[string]setter{
 	"resources_wait_timeout": durationKey(func(c *Config) *time.Duration { return &c.ResourcesWaitTimeout }, 0, 365*24*time.Hour),
 	"logfile":                stringKey(func(c *Config) *string { return &c.LogFile }),
 	"loglevel":               setLogLevel,
+	"log_format":             setLogFormat,
 	"data_read_len":          intKey(func(c *Config) *int { return &c.DataReadLen }, 0, math.MaxInt32),
 	"hostname":               setHostname,
 	"skipped_exit_code":      intKey(func(c *Config) *int { return &c.SkippedExitCode }, 0, 255),
@@ -252,8 +256,11 @@ var keySetters = map[string]setter{
 }
 
 func knownKeys() string {
-	return "zkhosts, prefix, session_timeout, connect_timeout, termination_timeout, resources_wait_timeout, " +
-		"logfile, loglevel, data_read_len, hostname, skipped_exit_code, auth_file, tls, history_keep, metrics_textfile_dir"
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func scalar(n *yaml.Node) (string, error) {
@@ -486,6 +493,24 @@ func NormalizeLogLevel(s string) (string, error) {
 		return "disabled", nil
 	}
 	return "", fmt.Errorf("unknown level %q (use debug, info, warning, error, critical)", s)
+}
+
+// Log formats of the log file.
+const (
+	LogJSON = "json"
+	LogText = "text"
+)
+
+func setLogFormat(c *Config, n *yaml.Node) error {
+	s, err := scalar(n)
+	if err != nil {
+		return err
+	}
+	if s != LogJSON && s != LogText {
+		return fmt.Errorf("must be %q or %q (the original's tab-separated lines), got %q", LogJSON, LogText, s)
+	}
+	c.LogFormat = s
+	return nil
 }
 
 func setHostname(c *Config, n *yaml.Node) error {

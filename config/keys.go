@@ -20,6 +20,7 @@ var Keys = []Key{
 	{"termination_timeout", "`10`", "seconds between SIGTERM and SIGKILL on a planned stop; in YAML it must not exceed `session_timeout` (a stop after a lost session uses a shorter grace either way)"},
 	{"resources_wait_timeout", "`0`", "seconds to wait in lease queues; 0 = no limit"},
 	{"logfile", "none", "JSON lines at `loglevel`; `%u` is replaced by the user's name (one file per user, as the package's `/var/log/switchman/%u.log`). A file that cannot be opened never stops a job: its lines then go to stderr"},
+	{"log_format", "`json`", "`json` (JSON lines) or `text`: the original's lines, `DATE<TAB>[PID]<TAB>message`, the fields after the message as `key=value`"},
 	{"loglevel", "`info`", "`debug`, `info`, `warning`, `error`, `critical` (the original's) or zerolog's names"},
 	{"data_read_len", "", "accepted for compatibility with the original, ignored (Go reads whole znodes)"},
 	{"hostname", "FQDN", "this host's identity"},

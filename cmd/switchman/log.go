@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +47,11 @@ func newLogger(app *App, cfg *config.Config) (zerolog.Logger, func(), error) {
 		f, err := openLog(logPath(cfg.LogFile))
 		if err == nil {
 			closeFn = func() { f.Close() }
-			writers = append(writers, levelFilter{w: f, min: lvl})
+			var w io.Writer = f
+			if cfg.LogFormat == config.LogText {
+				w = textLog{f}
+			}
+			writers = append(writers, levelFilter{w: w, min: lvl})
 			min = minLevel(min, lvl)
 		}
 		openErr = err
@@ -144,4 +151,65 @@ func (f levelFilter) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 		return len(p), nil
 	}
 	return f.w.Write(p)
+}
+
+// textLog writes each event as the original tool wrote its log lines,
+// "DATE<TAB>[PID]<TAB>message" in local time, for log shippers and eyes
+// used to them: the message, then the event's fields as key=value, sorted,
+// a value with blanks or quotes quoted.
+type textLog struct{ w io.Writer }
+
+func (t textLog) Write(p []byte) (int, error) {
+	var ev map[string]any
+	d := json.NewDecoder(bytes.NewReader(p))
+	d.UseNumber()
+	if d.Decode(&ev) != nil {
+		return t.w.Write(p) // not an event: as is
+	}
+	when := time.Now()
+	if ts, ok := ev[zerolog.TimestampFieldName].(string); ok {
+		if parsed, err := time.Parse(zerolog.TimeFieldFormat, ts); err == nil {
+			when = parsed
+		}
+	}
+	pid := fmt.Sprint(ev["switchman_pid"])
+	msg, _ := ev[zerolog.MessageFieldName].(string)
+	for _, k := range []string{zerolog.TimestampFieldName, "switchman_pid", zerolog.MessageFieldName} {
+		delete(ev, k)
+	}
+	if lvl, _ := ev[zerolog.LevelFieldName].(string); lvl == "info" || lvl == "debug" {
+		delete(ev, zerolog.LevelFieldName) // the original's lines carry no level; warnings say so
+	}
+	keys := make([]string, 0, len(ev))
+	for k := range ev {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\t[%s]\t%s", when.Local().Format(time.DateTime), pid, msg)
+	for _, k := range keys {
+		b.WriteString(" " + k + "=" + textValue(ev[k]))
+	}
+	b.WriteByte('\n')
+	if _, err := io.WriteString(t.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func textValue(v any) string {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case json.Number:
+		return x.String()
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+// TestTextLog checks the original's log line format: local time, the pid
+// in brackets and the message, tab-separated, then the fields.
+func TestTextLog(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l := zerolog.New(textLog{&buf}).With().Timestamp().Int("switchman_pid", 4242).Logger()
+	l.Info().Str("lock", "job").Strs("command", []string{"a", "b c"}).Int("exit_code", 3).Str("cause", "host no longer in group").Msg("FINISH")
+	l.Warn().Msg("lock lost")
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t\[4242\]\tFINISH cause="host no longer in group" command=\["a","b c"\] exit_code=3 lock=job$`),
+		regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t\[4242\]\tlock lost level=warn$`),
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("lines %q", lines)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %q does not match %s", lines[i], re)
+		}
+	}
+}
+
+// TestTextLogConfig checks that log_format: text reaches the log file.
+func TestTextLogConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := dir + "/c.yaml"
+	if err := os.WriteFile(cfg, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nlogfile: "+dir+"/log\nlog_format: text\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"-c", cfg, "--no-lock", "--", "true"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	b, err := os.ReadFile(dir + "/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^\S+ \S+\t\[\d+\]\tSTART `).Match(b) || strings.Contains(string(b), "{") {
+		t.Errorf("log file is not in the original's format:\n%s", b)
+	}
+}
