@@ -67,10 +67,112 @@ func (s *Store) RecordStart(r *Run) error {
 	p := s.runPath(r.Lock, r.Host)
 	var prev Run
 	if ok, err := s.getJSON(p, &prev); ok && err == nil {
+		r.starts(&prev)
+	} else {
+		r.starts(nil)
+	}
+	return s.putJSON(p, r)
+}
+
+// starts makes r a running record that follows prev (nil: none): what
+// outlives a run is carried over.
+func (r *Run) starts(prev *Run) {
+	if prev != nil {
 		r.LastSuccess = prev.LastSuccess
 	}
 	r.State = StateRunning
-	return s.putJSON(p, r)
+}
+
+// LastRecord returns the run record of lock on host, or nil when there is
+// none; a record that does not decode reads as an empty Run. One read.
+func (s *Store) LastRecord(lock, host string) (*Run, error) {
+	b, _, err := s.get(s.runPath(lock, host))
+	if b == nil || err != nil {
+		return nil, err
+	}
+	prev := &Run{}
+	_ = json.Unmarshal(b, prev) // a damaged record only loses detail
+	return prev, nil
+}
+
+// StartRecord is RecordStart as a lock.Rider: the start record travels in
+// the lock's create multi, so a winning run writes it without a write
+// transaction of its own, and a first run creates its nodes there too.
+type StartRecord struct {
+	s     *Store
+	r     *Run
+	data  []byte
+	plan  int // what the record's nodes need: see Ops
+	tries int
+}
+
+// Plans of a StartRecord, from the least to the most it creates.
+const (
+	planSet        = iota // the record exists: set it
+	planCreate            // create the record
+	planCreateLock        // create PREFIX/runs/LOCK and the record
+	planCreateRuns        // create PREFIX/runs too
+)
+
+// StartRider returns the start record of r (state running), following
+// prev as LastRecord read it (nil: there is none), as a lock.Rider.
+func (s *Store) StartRider(r *Run, prev *Run) (*StartRecord, error) {
+	r.starts(prev)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.runPath(r.Lock, r.Host), err)
+	}
+	plan := planSet
+	if prev == nil {
+		plan = planCreateLock
+	}
+	return &StartRecord{s: s, r: r, data: b, plan: plan}, nil
+}
+
+// UndoStart puts back prev, the record that a start record r replaced
+// (nil: deletes r's), for a run whose command did not start after all.
+// The caller holds the job's lock, so no other run writes the record
+// meanwhile.
+func (s *Store) UndoStart(r *Run, prev *Run) error {
+	p := s.runPath(r.Lock, r.Host)
+	if prev == nil {
+		_, err := s.remove(p)
+		return err
+	}
+	return s.putJSON(p, prev)
+}
+
+// Ops implements lock.Rider.
+func (sr *StartRecord) Ops(acl []zk.ACL) []any {
+	p := sr.s.runPath(sr.r.Lock, sr.r.Host)
+	if sr.plan == planSet {
+		return []any{&zk.SetDataRequest{Path: p, Data: sr.data, Version: -1}}
+	}
+	var ops []any
+	if sr.plan >= planCreateRuns {
+		ops = append(ops, &zk.CreateRequest{Path: path.Dir(path.Dir(p)), Acl: acl})
+	}
+	if sr.plan >= planCreateLock {
+		ops = append(ops, &zk.CreateRequest{Path: path.Dir(p), Acl: acl})
+	}
+	return append(ops, &zk.CreateRequest{Path: p, Data: sr.data, Acl: acl})
+}
+
+// Failed implements lock.Rider: a node found missing makes it create
+// more, one found existing less; after a few turns it gives up.
+func (sr *StartRecord) Failed(err error) bool {
+	sr.tries++
+	switch {
+	case sr.tries > 3:
+		return false
+	case errors.Is(err, zk.ErrNoNode) && sr.plan < planCreateRuns:
+		sr.plan++
+	case errors.Is(err, zk.ErrNodeExists) && sr.plan > planSet:
+		sr.plan--
+	default:
+		return false
+	}
+	return true
 }
 
 // RecordWaiting marks the run record of lock on host as waiting, from

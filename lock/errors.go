@@ -55,6 +55,9 @@ func AuthErr(err error) error {
 type BusyError struct {
 	Path   string
 	Holder Info
+	// gone says that the node was not there when read: its holder left
+	// between a failed create and the read.
+	gone bool
 }
 
 func (e *BusyError) Error() string {

@@ -94,7 +94,10 @@ type Held struct {
 	Token int64
 	// SessionID is the session that owns the node.
 	SessionID int64
-	watch     <-chan zk.Event
+	// Rode says that the Rider given to AcquireWith committed with the
+	// lock's create.
+	Rode  bool
+	watch <-chan zk.Event
 }
 
 // LocksDir, QueuesDir and SemaphoresDir are the znodes under the prefix
@@ -117,20 +120,60 @@ const (
 // The returned Held carries no watch yet: Guard sets it, while the job
 // starts, and treats a node already gone or not ours as a loss.
 func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (*Held, error) {
+	return s.AcquireWith(ctx, prefix, name, info, nil)
+}
+
+// Rider is a write that travels in the lock's create multi: it commits
+// exactly when the lock is taken, and costs no write transaction of its
+// own.
+type Rider interface {
+	// Ops returns the requests to append to the multi (*zk.CreateRequest,
+	// *zk.SetDataRequest, ...); nodes it creates get acl.
+	Ops(acl []zk.ACL) []any
+	// Failed is told that the multi failed with err (zk.ErrNodeExists or
+	// zk.ErrNoNode) because of one of the rider's requests: the lock node
+	// itself was free. It returns true when it has changed its requests so
+	// that the multi is worth sending again, false to give up; the lock is
+	// then taken without it (Held.Rode is false).
+	Failed(err error) bool
+}
+
+// AcquireWith is Acquire with rider's requests in the lock's create multi
+// (nil: none). Held.Rode says whether they committed with the lock.
+//
+// A reply of the multi does not say which request failed, so a failure is
+// judged by the lock node: held, the lock is busy as in Acquire; free,
+// the rider's requests failed and it is asked to adjust them.
+func (s *Session) AcquireWith(ctx context.Context, prefix, name string, info Info, rider Rider) (*Held, error) {
 	p := path.Join(prefix, LocksDir, name)
 	data, err := json.Marshal(info.Bounded())
 	if err != nil {
 		return nil, fmt.Errorf("encode lock data: %w", err)
 	}
-	for attempt := 0; ; attempt++ {
+	for attempt, layout := 0, false; ; attempt++ {
 		var h *Held
-		h, err = s.createHeld(p, data)
+		h, err = s.createHeld(p, data, rider)
 		switch {
 		case err == nil:
 			return h, nil
+		case rider != nil && (errors.Is(err, zk.ErrNodeExists) || errors.Is(err, zk.ErrNoNode)) && attempt < 8:
+			cause := err
+			h, err = s.claim(ctx, p)
+			var busy *BusyError
+			if err == nil {
+				h.Rode = true // ours: a create that went through before a connection loss
+			}
+			if !errors.As(err, &busy) || !busy.gone {
+				return h, err // ours, another's, or a failed read
+			}
+			// Free: the rider's requests made the multi fail.
+			if !rider.Failed(cause) {
+				rider = nil
+			}
 		case errors.Is(err, zk.ErrNodeExists):
 			return s.claim(ctx, p)
-		case errors.Is(err, zk.ErrNoNode) && attempt == 0:
+		case errors.Is(err, zk.ErrNoNode) && !layout:
+			layout = true
 			if err := s.EnsureLayout(prefix); err != nil {
 				return nil, err
 			}
@@ -146,25 +189,47 @@ func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (
 	}
 }
 
-// createHeld creates the ephemeral lock node p in one round trip: a multi
-// that creates it and sets the same data again at version 0. A plain create
-// returns only the path; the set returns the node's Stat, whose creation
-// zxid is the fencing token and whose owner is this session, so no read
-// has to follow.
-func (s *Session) createHeld(p string, data []byte) (*Held, error) {
+// Peek reads the lock node PREFIX/locks/name and returns a *BusyError
+// naming its holder when another session holds it, nil when it is free.
+// A failed read returns nil too: Acquire, which follows, decides. It lets
+// a run meet a busy lock without a create that must fail (a write
+// transaction on the ensemble); the read can travel with the run's other
+// reads, so it adds no round trip.
+func (s *Session) Peek(prefix, name string) *BusyError {
+	p := path.Join(prefix, LocksDir, name)
 	s.count()
-	res, err := s.conn.Multi(
+	data, st, err := s.conn.Get(p)
+	if err != nil || st.EphemeralOwner == s.conn.SessionID() {
+		return nil
+	}
+	busy := &BusyError{Path: p}
+	_ = json.Unmarshal(data, &busy.Holder) // a foreign or old format only loses detail
+	return busy
+}
+
+// createHeld creates the ephemeral lock node p in one round trip: a multi
+// that creates it and sets the same data again at version 0, then the
+// rider's requests. A plain create returns only the path; the set returns
+// the node's Stat, whose creation zxid is the fencing token and whose owner
+// is this session, so no read has to follow.
+func (s *Session) createHeld(p string, data []byte, rider Rider) (*Held, error) {
+	s.count()
+	ops := []any{
 		&zk.CreateRequest{Path: p, Data: data, Acl: s.ACL(), Flags: zk.FlagEphemeral},
 		&zk.SetDataRequest{Path: p, Data: data, Version: 0},
-	)
+	}
+	if rider != nil {
+		ops = append(ops, rider.Ops(s.ACL())...)
+	}
+	res, err := s.conn.Multi(ops...)
 	if err = multiErr(res, err); err != nil {
 		return nil, err
 	}
-	if len(res) != 2 || res[1].Stat == nil {
+	if len(res) != len(ops) || res[1].Stat == nil {
 		return nil, fmt.Errorf("create lock %s: multi returned %d results", p, len(res))
 	}
 	st := res[1].Stat
-	return &Held{s: s, Path: p, Token: st.Czxid, SessionID: st.EphemeralOwner}, nil
+	return &Held{s: s, Path: p, Token: st.Czxid, SessionID: st.EphemeralOwner, Rode: rider != nil}, nil
 }
 
 // multiErr is the error of a multi: ZooKeeper reports the failed
@@ -195,7 +260,7 @@ func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 	if errors.Is(err, zk.ErrNoNode) {
 		// Deleted between our create and this read: the holder left.
 		// Report busy rather than race again; cron runs us again soon.
-		return nil, &BusyError{Path: p}
+		return nil, &BusyError{Path: p, gone: true}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read lock %s: %w", p, AuthErr(err))

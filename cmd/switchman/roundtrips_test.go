@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -56,14 +58,17 @@ func TestRunRoundTrips(t *testing.T) {
 		args []string
 		want int64
 	}{
-		// connect, pauses listing, lock multi (create+set), lock watch and
-		// kill watch (guard), run record read+write at start, write at
-		// finish, close.
+		// connect; pauses listing, lock node read and run record read
+		// (pipelined: one round trip); lock multi (create+set, and the
+		// record's start); lock watch and kill watch (guard); record write
+		// at finish; close.
 		{"locked", []string{"--lockname", "rt"}, 9},
 		// The same plus the group data read (pipelined with the pauses).
 		{"locked in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "rtg"}, 10},
-		// Not a member: connect, group data and pauses, close.
-		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 4},
+		// Not a member: connect; group data, pauses, lock node and run
+		// record (one round trip: the last two are read before the group
+		// check decides); close.
+		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 6},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A first run creates the record's node; count the second.
@@ -76,6 +81,86 @@ func TestRunRoundTrips(t *testing.T) {
 			}
 			if got := packets() - before - probe; got != tt.want {
 				t.Errorf("%d requests, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunWrites counts the ZooKeeper write transactions of whole switchman
+// runs exactly, by the server's zxid before and after each run (every
+// committed write takes one, a failed create and a session's create and
+// close included). On a fleet every host of a group runs every line at the
+// same minute, so writes per run are what the ensemble's capacity is spent
+// on. Each write is named below; a change that adds one must say why here.
+func TestRunWrites(t *testing.T) {
+	srv := zktest.Start(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	// A long session and a fresh heartbeat stamp (written by the warm-up
+	// run): no heartbeat write falls inside a counted run.
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), "session_timeout: 4s", "session_timeout: 60s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zxid := func() int64 {
+		z, err := zktest.Zxid(srv.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	writes := func(args ...string) int64 {
+		t.Helper()
+		before := zxid()
+		if r := e.run(append(args, "--", "true")...); r.code != 0 {
+			t.Fatalf("%q: exit %d %s", args, r.code, r.stderr)
+		}
+		return zxid() - before
+	}
+	// The first run of all creates the layout (locks, queues, semaphores,
+	// runs) and the heartbeat.
+	writes("--lockname", "warm")
+	// Another session holds "busy".
+	if _, err := e.admin.Create(e.prefix+"/locks/busy", []byte(`{"host":"h9.example.com","pid":1}`),
+		zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		repeat bool // count the second run
+		want   int64
+	}{
+		// Session create; the lock's create multi, which carries the run
+		// record's start; the run record's finish; session close (which
+		// deletes the lock node).
+		{"winning locked run", []string{"--lockname", "w"}, true, 4},
+		{"winning run in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "wg"}, true, 4},
+		// The same: the lock's multi also creates the record's parent and
+		// node, so a job's first run anywhere costs no write more.
+		{"first run of a new lock name", []string{"--lockname", "new"}, false, 4},
+		// Its first run on a second host: the multi that creates the
+		// lock's record directory fails (another host made it), and the
+		// one without it takes the lock: one write more, once per host.
+		{"first run on another host", []string{"--lockname", "new", "--hostname", "h3.example.com"}, false, 5},
+		// Session create and close: the lock node's read, pipelined with
+		// the other checks' reads, finds it held; no create is tried.
+		{"busy lock", []string{"--lockname", "busy"}, false, 2},
+		// Session create and close (the first run of a host writes its
+		// heartbeat).
+		{"host not in the group", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "n"}, true, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.repeat {
+				writes(tt.args...)
+			}
+			if tt.name == "first run on another host" {
+				writes("--lockname", "warm", "--hostname", "h3.example.com") // the host's heartbeat
+			}
+			if got := writes(tt.args...); got != tt.want {
+				t.Errorf("%d writes, want %d", got, tt.want)
 			}
 		})
 	}

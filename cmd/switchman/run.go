@@ -74,13 +74,15 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 		leaseEnv, err = j.takeLeases(stops.setup, c, group)
 	}
 	var held *lock.Held
+	var rec *fleet.Run
 	if err == nil {
-		held, err = j.takeLock(stops.setup, c)
+		held, rec, err = j.takeLock(stops.setup, c, pf)
 	}
 	if err == nil {
 		err = j.checkInterval(c)
 	}
 	if err = stops.started(err); err != nil {
+		j.undoStart(c, rec, pf)
 		return j.notStarted(stops, c, err)
 	}
 	kill := &killSwitch{}
@@ -88,9 +90,10 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	defer stopGuard()
 	child, err := j.start(held, leaseEnv, stops.caught, kill)
 	if err != nil {
+		j.undoStart(c, rec, pf)
 		return err
 	}
-	rec := j.recordStart(c, held, child.PID())
+	rec = j.recordStart(c, held, rec, child.PID())
 	res := child.Wait(guarded)
 	return j.finish(c, rec, res)
 }
@@ -179,7 +182,9 @@ func (j *job) notStarted(stops *stops, c *conn, err error) error {
 }
 
 // preflight holds what the checks before the lock read: the group data
-// (with its watch), the pause marker and the halt marker.
+// (with its watch), the pause marker and the halt marker; and, for a run
+// that takes the lock at once, the lock node's holder and the last run
+// record (see rides).
 type preflight struct {
 	group    *lock.Watched
 	groupErr error
@@ -188,6 +193,9 @@ type preflight struct {
 	pauseErr error
 	halt     *fleet.Halt
 	haltErr  error
+	busy     *lock.BusyError
+	prev     *fleet.Run
+	prevErr  error
 }
 
 // readPreflight sends the reads the checks need at once, with the host's
@@ -208,6 +216,10 @@ func (j *job) readPreflight(c *conn) *preflight {
 	}
 	if j.opts.HaltOnFailure {
 		wg.Go(func() { pf.halt, pf.haltErr = c.store.Halted(j.opts.LockName) })
+	}
+	if j.rides() {
+		wg.Go(func() { pf.busy = c.sess.Peek(j.cfg.Prefix, j.opts.LockName) })
+		wg.Go(func() { pf.prev, pf.prevErr = c.store.LastRecord(j.opts.LockName, j.host) })
 	}
 	wg.Wait()
 	return pf
@@ -245,16 +257,37 @@ func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	return &membership{watched: pf.group, data: d}, nil
 }
 
+// rides says whether the run takes the lock at once, with nothing taken
+// before it: its preflight then reads the lock node, so that a busy lock
+// costs no create that must fail (a write on the ensemble, as the
+// original never made), and the last run record, so that the start record
+// travels in the lock's create (fleet.StartRecord). A run with leases or
+// --wait keeps its record apart: it may have written a waiting record, and
+// its lock may change hands while it waits; so does one with
+// --min-interval, whose check after the lock may still skip the run.
+func (j *job) rides() bool {
+	return !j.opts.NoLock && !j.opts.WaitForced && len(j.opts.Leases) == 0 && j.opts.MinInterval == 0
+}
+
 // takeLock takes the lock: at once or not at all, or with --wait in a
-// fair queue. It returns nil with --no-lock.
-func (j *job) takeLock(ctx context.Context, c *conn) (*lock.Held, error) {
+// fair queue. It returns nil with --no-lock. The run record is returned
+// too when it was written with the lock (see rides).
+func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held, *fleet.Run, error) {
 	if j.opts.NoLock {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if j.opts.WaitForced {
-		return j.waitForLock(ctx, c)
+		held, err := j.waitForLock(ctx, c)
+		return held, nil, err
 	}
-	held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+	var held *lock.Held
+	var rec *fleet.Run
+	var err error
+	if pf.busy != nil {
+		err = pf.busy
+	} else {
+		held, rec, err = j.acquire(ctx, c, pf)
+	}
 	var busy *lock.BusyError
 	if errors.As(err, &busy) {
 		ev := j.log.Info().Str("lock", j.opts.LockName).Str("holder_host", busy.Holder.Host).Int("holder_pid", busy.Holder.PID)
@@ -262,9 +295,29 @@ func (j *job) takeLock(ctx context.Context, c *conn) (*lock.Held, error) {
 			ev = ev.Time("holder_since", busy.Holder.Start)
 		}
 		ev.Msg("lock busy; not running")
-		return nil, errSkip
+		return nil, nil, errSkip
 	}
-	return held, err
+	return held, rec, err
+}
+
+// acquire takes the lock at once, with the start record in the lock's
+// create when the preflight read the last one.
+func (j *job) acquire(ctx context.Context, c *conn, pf *preflight) (*lock.Held, *fleet.Run, error) {
+	if !j.rides() || pf.prevErr != nil {
+		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+		return held, nil, err
+	}
+	rec := j.newRecord()
+	rider, err := c.store.StartRider(rec, pf.prev)
+	if err != nil {
+		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+		return held, nil, err
+	}
+	held, err := c.sess.AcquireWith(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(), rider)
+	if err != nil || !held.Rode {
+		return held, nil, err
+	}
+	return held, rec, nil
 }
 
 // lockInfo is what the lock node, and the queue and lease nodes, say

@@ -65,21 +65,47 @@ func (j *job) restoreRecord(c *conn) {
 }
 
 // recordStart writes the run record at start and returns it (nil for a
-// run that keeps none). A ZooKeeper hiccup here is logged and never fails
-// the job.
-func (j *job) recordStart(c *conn, held *lock.Held, pid int) *fleet.Run {
+// run that keeps none). A record written with the lock (rode) is not
+// written again: the child's pid and the fencing token, which it could not
+// know, reach the record at finish. A ZooKeeper hiccup here is logged and
+// never fails the job.
+func (j *job) recordStart(c *conn, held *lock.Held, rode *fleet.Run, pid int) *fleet.Run {
 	if c == nil || j.opts.NoLock {
 		return nil
 	}
-	rec := &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: pid,
-		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
+	rec := rode
+	if rec == nil {
+		rec = j.newRecord()
+	}
+	rec.PID = pid
 	if held != nil {
 		rec.Token = held.Token
+	}
+	if rode != nil {
+		return rec
 	}
 	if err := c.store.RecordStart(rec); err != nil {
 		j.log.Warn().Err(err).Msg("could not record the run's start; the job runs anyway")
 	}
 	return rec
+}
+
+// undoStart puts the last run record back after a start record written
+// with the lock (rec, nil if none was) for a command that then did not
+// start (a stop signal meanwhile, a failed exec). Failures are logged only.
+func (j *job) undoStart(c *conn, rec *fleet.Run, pf *preflight) {
+	if rec == nil {
+		return
+	}
+	if err := c.store.UndoStart(rec, pf.prev); err != nil {
+		j.log.Warn().Err(err).Msg("could not put the run record back")
+	}
+}
+
+// newRecord is the run record of this run as it starts.
+func (j *job) newRecord() *fleet.Run {
+	return &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group,
+		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
 }
 
 // recordFinish writes the run record, the halt marker and the metrics

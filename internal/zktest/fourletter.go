@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -94,4 +95,33 @@ func waitServing(addr string, timeout time.Duration, exited <-chan struct{}) err
 		case <-tick.C:
 		}
 	}
+}
+
+// Zxid asks the server at addr for its last zxid (the `srvr` answer's
+// "Zxid: 0x..." line). Every write transaction the server commits, failed
+// ones included (a create that meets an existing node, a session's create
+// and close), takes the next zxid, so the difference of two readings is
+// the exact count of writes in between. Reading it writes nothing.
+func Zxid(addr string, timeout time.Duration) (int64, error) {
+	resp, err := FourLetter(addr, "srvr", timeout)
+	if err != nil {
+		return 0, err
+	}
+	return parseZxid(resp)
+}
+
+// parseZxid returns the value of the "Zxid: 0x..." line of a `srvr`
+// response.
+func parseZxid(resp string) (int64, error) {
+	sc := bufio.NewScanner(strings.NewReader(resp))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Zxid: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 0, 64)
+			if err != nil {
+				return 0, fmt.Errorf("srvr: bad zxid %q: %w", v, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: srvr answered %q", ErrNotServing, strings.TrimSpace(resp))
 }

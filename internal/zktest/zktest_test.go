@@ -174,6 +174,27 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
+func TestParseZxid(t *testing.T) {
+	tests := []struct {
+		name, resp string
+		want       int64
+		wantErr    bool
+	}{
+		{name: "standalone", resp: "Zookeeper version: 3.8.0\nZxid: 0x1a2\nMode: standalone\n", want: 0x1a2},
+		{name: "new epoch", resp: "Zxid: 0x300000004\n", want: 0x300000004},
+		{name: "not serving", resp: "This ZooKeeper instance is not currently serving requests\n", wantErr: true},
+		{name: "garbled", resp: "Zxid: 0xzz\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseZxid(tt.resp)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("parseZxid = %#x, %v; want %#x, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
 // recordingTB records how unavailable ended the test.
 type recordingTB struct {
 	testing.TB
