@@ -65,6 +65,10 @@ type Options struct {
 	// Logger receives debug messages and one warning when a stop escalates
 	// to SIGKILL. The zero value logs nothing.
 	Logger zerolog.Logger
+	// Planned, when set, says whether a stop's cause was planned work (an
+	// operator's move or kill): its escalation to SIGKILL is then logged
+	// at info, not as a warning, since stderr is what cron mails.
+	Planned func(cause error) bool
 	// Shim, when set, is an executable whose main runs RunShim when its
 	// first argument is ShimArg (switchman uses "/proc/self/exe"). The shim
 	// becomes the direct child and the leader of the process group, and

@@ -839,3 +839,24 @@ func TestCaughtBeforeWait(t *testing.T) {
 		t.Fatal("Wait did not return")
 	}
 }
+
+// TestPlannedStopKillIsInfo: when the stop's cause is planned (Options.
+// Planned), escalating to SIGKILL is logged at info, not as a warning.
+func TestPlannedStopKillIsInfo(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	o := helperOptions("ignore")
+	o.Grace = 100 * time.Millisecond
+	o.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)
+	o.Planned = func(cause error) bool { return errors.Is(cause, ErrStopRequested) }
+	c, out := startPiped(t, o)
+	out.expect(t, "ready")
+	c.Stop(0)
+	if r := waitBounded(t, c, context.Background()); !r.Killed {
+		t.Fatalf("got %+v, want killed after the grace", r)
+	}
+	logged := strings.TrimSpace(log.String())
+	if !strings.Contains(logged, `"level":"info"`) || !strings.Contains(logged, "killing child") || strings.Contains(logged, "warn") {
+		t.Errorf("want one info line about the kill, got %q", logged)
+	}
+}

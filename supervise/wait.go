@@ -242,7 +242,11 @@ func (c *Child) killLocked(why string) {
 	if c.stop.timer != nil {
 		c.stop.timer.Stop()
 	}
-	c.log.Warn().Int("pid", c.pid).Str("reason", why).Int64("grace_ms", c.opts.Grace.Milliseconds()).
+	ev := c.log.Warn()
+	if c.opts.Planned != nil && c.opts.Planned(c.stop.cause) {
+		ev = c.log.Info()
+	}
+	ev.Int("pid", c.pid).Str("reason", why).Int64("grace_ms", c.opts.Grace.Milliseconds()).
 		AnErr("cause", c.stop.cause).Msg("killing child")
 	c.signalGroupLocked(syscall.SIGKILL)
 }

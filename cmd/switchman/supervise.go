@@ -26,7 +26,7 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 	child, err := supervise.Start(supervise.Options{
 		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(held, leaseEnv),
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
-		Signals: caught, Logger: j.log,
+		Signals: caught, Logger: j.log, Planned: plannedStop,
 		// The shim kills the whole group, should switchman itself be
 		// SIGKILLed.
 		Shim: shimPath(),
@@ -71,6 +71,12 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 		KillPath: lock.KillPath(j.cfg.Prefix, j.opts.LockName),
 		OnKill:   kill.request,
 	})
+}
+
+// plannedStop tells an operator's doing (a group move, a kill request)
+// from a loss: the former is logged, never printed.
+func plannedStop(cause error) bool {
+	return errors.Is(cause, lock.ErrNotMember) || errors.Is(cause, supervise.ErrStopRequested)
 }
 
 func (j *job) logStart(pid int, held *lock.Held) {
