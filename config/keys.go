@@ -14,7 +14,7 @@ type Key struct {
 // Keys lists every key Parse accepts, in the order the docs show them.
 var Keys = []Key{
 	{"zkhosts", "required", "`\"h1:2181,h2:2181\"` or a list; a chroot suffix (`h:2181/app`) is refused: use `prefix`"},
-	{"prefix", "required", "absolute znode path holding group data, `locks/`, `queues/`, `semaphores/`; must exist (`switchman groups init` creates it)"},
+	{"prefix", "required", "absolute znode path holding group data, `locks/`, `queues/`, `semaphores/`; must exist (`switchman groups init` creates it, and nothing else ever does: a mistyped prefix fails every run that talks to ZooKeeper with exit 69 before the command starts, and every operator command, rather than becoming a private namespace)"},
 	{"session_timeout", "`10s`", "ZooKeeper session timeout asked for (the server may grant another; switchman uses what it grants)"},
 	{"connect_timeout", "`5s`", "give up (exit 69) when no session within this. Each server gets a share of it to connect and answer (with 3 servers half, capped at S/3), so a server that accepts TCP but never answers (GC pause, stuck disk) costs one share and the next is tried: with one of three frozen, 0 of 30 fresh sessions failed (`TestHungServerSkipped`)"},
 	{"termination_timeout", "`10`", "seconds between SIGTERM and SIGKILL on a planned stop; in YAML it must not exceed `session_timeout` (a stop after a lost session uses a shorter grace either way)"},

@@ -66,7 +66,7 @@ func (s *Store) ReadDataVersion() ([]byte, int32, error) {
 func (s *Store) InitPrefix(data []byte) (bool, error) {
 	parts := strings.Split(strings.Trim(s.prefix, "/"), "/")
 	for i := 1; i < len(parts); i++ {
-		if err := s.ensureNode("/" + strings.Join(parts[:i], "/")); err != nil {
+		if err := s.createNode("/" + strings.Join(parts[:i], "/")); err != nil {
 			return false, err
 		}
 	}

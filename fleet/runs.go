@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
 )
 
 // RunsDir holds run records: PREFIX/runs/LOCK/HOST, persistent JSON nodes.
@@ -24,6 +26,12 @@ const (
 	StateWaiting  = "waiting"
 	StateRunning  = "running"
 	StateFinished = "finished"
+	// StateLost is never stored: Runs reports it for a record that says
+	// running while its lock is gone or another run's, i.e. the session of
+	// the switchman that wrote it has ended without a finish record
+	// (self-fenced in a partition, SIGKILLed, host down). Its outcome may
+	// still arrive from that host's spool (see FlushRecord).
+	StateLost     = "lost"
 	ResultSuccess = "success"
 )
 
@@ -293,7 +301,84 @@ func (s *Store) Runs(name string) ([]Run, error) {
 		}
 		return out[i].Host < out[j].Host
 	})
-	return out, nil
+	return out, s.markLost(out)
+}
+
+// markLost sets StateLost on the running records whose run no longer holds
+// its lock: the lock node is gone, or is another run's: its creation zxid
+// (the fencing token) differs from the record's, or, for a record written
+// in the lock's own create (which cannot know the token yet), its holder
+// is another host. One read per lock with a running record, in parallel.
+func (s *Store) markLost(runs []Run) error {
+	var idx []int
+	var paths []string
+	for i, r := range runs {
+		if r.State == StateRunning {
+			idx = append(idx, i)
+			paths = append(paths, s.path(lock.LocksDir, r.Lock))
+		}
+	}
+	datas, stats, err := s.getMany(paths)
+	if err != nil {
+		return err
+	}
+	for k, i := range idx {
+		if !holds(runs[i], datas[k], stats[k]) {
+			runs[i].State = StateLost
+		}
+	}
+	return nil
+}
+
+// holds reports whether run r holds the lock whose node has data b and
+// stat st (nil: no node).
+func holds(r Run, b []byte, st *zk.Stat) bool {
+	if st == nil {
+		return false
+	}
+	if r.Token != 0 {
+		return st.Czxid == r.Token
+	}
+	var info lock.Info
+	return json.Unmarshal(b, &info) != nil || info.Host == r.Host
+}
+
+// FlushRecord writes r, a finish record kept in a local spool because
+// ZooKeeper could not be reached when the run ended, if the stored record
+// is still that run's start record (same start, pid and fencing token,
+// state running); and then the halt marker when halt is set. It reports
+// whether it wrote: a record already replaced by a later run is left
+// alone, as that run's record is the newer truth.
+func (s *Store) FlushRecord(r *Run, halt bool) (bool, error) {
+	p := s.runPath(r.Lock, r.Host)
+	b, st, err := s.get(p)
+	if err != nil || b == nil {
+		return false, err
+	}
+	var cur Run
+	// A start record written in the lock's create has no pid or token yet.
+	if json.Unmarshal(b, &cur) != nil || cur.State != StateRunning || !cur.Start.Equal(r.Start) ||
+		cur.PID != 0 && cur.PID != r.PID || cur.Token != 0 && cur.Token != r.Token {
+		return false, nil
+	}
+	r.State = StateFinished
+	if r.Result == ResultSuccess {
+		r.LastSuccess = r.Finish
+	}
+	nb, err := json.Marshal(r)
+	if err != nil {
+		return false, err
+	}
+	s.count()
+	if _, err := s.conn.Set(p, nb, st.Version); errors.Is(err, zk.ErrBadVersion) {
+		return false, nil // replaced meanwhile
+	} else if err != nil {
+		return false, wrapPut(p, err)
+	}
+	if halt {
+		return true, s.SetHalt(r.Lock, Halt{Host: r.Host, When: r.Finish, Result: r.Result})
+	}
+	return true, nil
 }
 
 // Halted returns the halt marker of lock name, or nil when the job is not

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -69,7 +70,9 @@ func (s *Store) getJSON(p string, v any) (bool, error) {
 	return true, nil
 }
 
-// put sets p's data, creating p and its two parents on first use.
+// put sets p's data, creating p and its parents below the prefix on first
+// use. It returns an error wrapping lock.ErrNoPrefix when the prefix is
+// missing: it never creates the prefix.
 func (s *Store) put(p string, b []byte) error {
 	s.count()
 	_, err := s.conn.Set(p, b, -1)
@@ -112,12 +115,45 @@ func wrapPut(p string, err error) error {
 	return nil
 }
 
-// ensureNode creates a persistent node with no data if it is missing.
+// ensureNode creates the persistent node p, below the prefix, with no data
+// if it is missing. It never creates the prefix: for the prefix itself, or
+// a node whose parent is the missing prefix, it returns an error wrapping
+// lock.ErrNoPrefix. Only InitPrefix (groups init) creates the prefix; a
+// mistyped prefix must fail every run, not become a private namespace.
 func (s *Store) ensureNode(p string) error {
+	if p == s.prefix {
+		return s.RequirePrefix()
+	}
+	if !strings.HasPrefix(p, s.prefix+"/") {
+		return fmt.Errorf("create %s: outside the prefix %s", p, s.prefix)
+	}
+	err := s.createNode(p)
+	if errors.Is(err, zk.ErrNoNode) && path.Dir(p) == s.prefix {
+		return s.errNoPrefix()
+	}
+	return err
+}
+
+// createNode creates the persistent node p with no data if it is missing.
+func (s *Store) createNode(p string) error {
 	s.count()
 	_, err := s.conn.Create(p, nil, 0, s.sess.ACL())
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("create %s: %w", p, lock.AuthErr(err))
+	}
+	return nil
+}
+
+// RequirePrefix returns an error wrapping lock.ErrNoPrefix when the prefix
+// znode does not exist. One request.
+func (s *Store) RequirePrefix() error {
+	s.count()
+	ok, _, err := s.conn.Exists(s.prefix)
+	if err != nil {
+		return fmt.Errorf("check prefix %s: %w", s.prefix, lock.AuthErr(err))
+	}
+	if !ok {
+		return s.errNoPrefix()
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool,
 		b, st, err := s.conn.Get(p)
 		if errors.Is(err, zk.ErrNoNode) && attempt == 0 {
 			if err := s.ensureNode(path.Dir(p)); err != nil {
+				if errors.Is(err, zk.ErrNoNode) {
+					// starts/ has no parent: never create the prefix.
+					return false, 0, errNoPrefix(prefix)
+				}
 				return false, 0, err
 			}
 			if err := s.ensureNode(p); err != nil {

@@ -368,10 +368,22 @@ func (s *Session) Requests() int64 { return s.requests.Load() }
 // Close ends the session. The server deletes every ephemeral node of the
 // session at once, which releases the lock and any leases exactly: only
 // nodes of this session, never another holder's.
+//
+// Without a connection the close request cannot reach the server, and the
+// client library would wait a second for its reply: Close then returns at
+// once, leaving the library to give up in the background. The server
+// expires the session, and deletes its nodes, after the session timeout.
 func (s *Session) Close() {
 	s.requests.Add(1)
+	if !s.Connected() {
+		go s.conn.Close()
+		return
+	}
 	s.conn.Close()
 }
+
+// Connected reports whether the session is connected to a server now.
+func (s *Session) Connected() bool { return s.conn.State() == zk.StateHasSession }
 
 func (s *Session) count() { s.requests.Add(1) }
 

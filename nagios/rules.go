@@ -35,8 +35,11 @@ func Overdue(locks []fleet.Holder, now time.Time) Result {
 func Failed(runs []fleet.Run, halts map[string]fleet.Halt) Result {
 	var bad []string
 	for _, r := range LatestPerJob(runs) {
+		switch {
+		case r.State == fleet.StateLost:
+			bad = append(bad, fmt.Sprintf("%s on %s: lost: still marked running, but its switchman's session is gone", r.Lock, r.Host))
 		// A waiting record keeps the last run's result.
-		if (r.State == fleet.StateFinished || r.State == fleet.StateWaiting) && r.Result != "" && r.Result != fleet.ResultSuccess {
+		case (r.State == fleet.StateFinished || r.State == fleet.StateWaiting) && r.Result != "" && r.Result != fleet.ResultSuccess:
 			bad = append(bad, fmt.Sprintf("%s on %s: %s (exit %d)", r.Lock, r.Host, r.Result, r.ExitCode))
 		}
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
@@ -598,6 +600,60 @@ func TestHugeCommandLine(t *testing.T) {
 	}
 }
 
+// TestMissingPrefixCreatesNothing: with a mistyped prefix, every run that
+// asks ZooKeeper anything fails with the documented error (exit 69, naming
+// the prefix) before its command starts, whatever it was about to write
+// (heartbeat due on every run, run record, lock, queue, lease, start
+// claim), and neither a run nor an operator command creates the prefix.
+func TestMissingPrefixCreatesNothing(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]},"resources":["db"]}`)
+	typo := e.prefix + "-typo"
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := *e
+	bad.cfg = filepath.Join(e.dir, "typo.yaml")
+	if err := os.WriteFile(bad.cfg, []byte(strings.Replace(string(b), "prefix: "+e.prefix+"\n", "prefix: "+typo+"\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(e.dir, "ran")
+	runs := [][]string{
+		{"--lockname", "plain"},
+		{"-g", "g", "--hostname", "h1.example.com"},
+		{"--wait=5s", "--lockname", "queued"},
+		{"--halt-on-failure", "--lockname", "halting"},
+		{"--no-lock", "--lease", "db=1:1"},
+		{"--no-lock", "--min-interval", "1h", "--lockname", "interval"},
+	}
+	for _, flags := range runs {
+		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			// No heartbeat stamp: a heartbeat is due on this run.
+			os.RemoveAll(filepath.Join(e.dir, "cache"))
+			r := bad.run(append(flags, sh("touch "+mark)...)...)
+			if r.code != ExitUnavailable || !strings.Contains(r.stderr, typo) || !strings.Contains(r.stderr, "prefix") {
+				t.Errorf("exit %d, stderr %q; want %d naming the prefix", r.code, r.stderr, ExitUnavailable)
+			}
+			if _, err := os.Stat(mark); err == nil {
+				t.Error("the command ran")
+			}
+		})
+	}
+	for _, args := range [][]string{
+		{"kill", "plain"}, {"pause", "plain"}, {"pause", "--group", "g"}, {"resume", "plain"},
+		{"groups", "add", "g", "h2.example.com"}, {"status"}, {"check", "failed"},
+	} {
+		r := bad.run(args...)
+		if r.code == 0 {
+			t.Errorf("switchman %q: exit 0 with a missing prefix", args)
+		}
+	}
+	if ok, _, err := e.admin.Exists(typo); err != nil || ok {
+		t.Fatalf("the mistyped prefix %s exists (%v): something created it", typo, err)
+	}
+}
+
 func TestTimeoutAndIgnoredTerm(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{}`)
@@ -831,5 +887,98 @@ func TestShimChoice(t *testing.T) {
 		if got := strings.TrimSpace(waitFile(t, out, time.Second)); got != tt.parent {
 			t.Errorf("%s: the job's parent is %q, want %q", tt.bin, got, tt.parent)
 		}
+	}
+}
+
+// TestPartitionedRunExitsPromptly: in a partition longer than the session
+// timeout, switchman stops the command before the session can expire and
+// exits 71 within a couple of seconds of the command's death, though
+// ZooKeeper cannot be reached; status then shows the record as lost (its
+// session gone), and the next run on the host, once the partition heals,
+// delivers the spooled finish record.
+func TestPartitionedRunExitsPromptly(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	proxy, err := faultproxy.New([]string{srv.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := *e
+	far.cfg = filepath.Join(e.dir, "far.yaml")
+	if err := os.WriteFile(far.cfg, []byte(strings.Replace(string(b), "zkhosts: "+srv.Addr, "zkhosts: "+proxy.Addr(), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pidf := filepath.Join(e.dir, "pid")
+	c := far.cmd(append([]string{"--lockname", "part", "--hostname", "h1.example.com"}, sh("echo $$ > "+pidf+"; exec sleep 60")...)...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := readPid(t, pidf)
+	record := func() fleet.Run {
+		t.Helper()
+		var r fleet.Run
+		b, _, err := e.admin.Get(e.prefix + "/runs/part/h1.example.com")
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err != nil {
+			t.Fatalf("run record: %v", err)
+		}
+		return r
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for record().State != fleet.StateRunning {
+		if time.Now().After(deadline) {
+			t.Fatal("no running record")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	t0 := time.Now()
+	proxy.SetMode(faultproxy.Blackhole)
+	waitGone(t, pid, 10*time.Second)
+	dead := time.Now()
+	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	linger := time.Since(dead)
+	t.Logf("child dead %s after the partition began; switchman exited %s later", dead.Sub(t0).Round(time.Millisecond), linger.Round(time.Millisecond))
+	if linger > 3*time.Second {
+		t.Errorf("switchman lingered %s after its child died", linger)
+	}
+
+	// Once the server expires the session, the record that still says
+	// running is shown as what it is.
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		r := e.run("status", "--output", "json")
+		var st struct{ Runs []fleet.Run }
+		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+			t.Fatalf("status: %v; %q", err, r.stdout)
+		}
+		if len(st.Runs) == 1 && st.Runs[0].State == fleet.StateLost {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status never showed the record as lost: %+v", st.Runs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := e.run("check", "failed"); r.code != 2 || !strings.Contains(r.stdout, "lost") {
+		t.Errorf("check failed: exit %d, %q; want CRITICAL naming the lost run", r.code, r.stdout)
+	}
+
+	// The partition heals; the host's next run delivers the spooled record.
+	proxy.SetMode(faultproxy.Pass)
+	if r := far.run("--lockname", "other", "--hostname", "h1.example.com", "--", "true"); r.code != 0 {
+		t.Fatalf("next run: exit %d, %q", r.code, r.stderr)
+	}
+	if r := record(); r.State != fleet.StateFinished || r.Result != "lost-lock" || r.Finish.Before(t0) {
+		t.Errorf("record after the next run: %+v; want finished, lost-lock", r)
 	}
 }

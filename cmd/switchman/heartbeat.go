@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,9 +27,7 @@ func (j *job) heartbeatStamp(now time.Time) (stamp string, due bool) {
 	if err != nil {
 		return "", false
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s", j.cfg.ZKHosts, j.cfg.Prefix, j.host)
-	stamp = filepath.Join(dir, "switchman", fmt.Sprintf("heartbeat-%016x", h.Sum64()))
+	stamp = filepath.Join(dir, "switchman", "heartbeat-"+j.stateKey())
 	st, err := os.Stat(stamp)
 	if err == nil {
 		return stamp, now.Sub(st.ModTime()) >= heartbeatEvery || st.ModTime().After(now)

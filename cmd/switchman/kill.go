@@ -50,7 +50,7 @@ held the lock, 75 the job did not stop within --wait.`,
 }
 
 func runKill(ctx context.Context, app *App, o *killOptions, name string, sig syscall.Signal) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, o.Config)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func newPauseCmd(app *App) *cobra.Command {
 }
 
 func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, args []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, o.Config)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func newResumeCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			a, err := dialAdmin(c.Context(), app, o.Config)
+			a, err := dialFleet(c.Context(), app, o.Config)
 			if err != nil {
 				return err
 			}

@@ -64,6 +64,8 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	// Release: closing the session makes the server delete this run's
 	// lock, lease and queue nodes at once, whatever path the run took.
 	defer c.close()
+	// Before the checks: a spooled record may carry a halt marker.
+	j.flushSpool(c)
 	pf := j.readPreflight(c) // group data, pause and halt markers: one round trip
 	group, err := j.checkGroup(pf)
 	if err == nil {
@@ -211,6 +213,10 @@ func (j *job) readPreflight(c *conn) *preflight {
 	var wg sync.WaitGroup
 	wg.Go(func() { j.heartbeat(c) })
 	wg.Go(func() { pf.marker, pf.pause, pf.pauseErr = c.store.PausedBy(j.opts.LockName, j.opts.Group) })
+	// A missing (mistyped) prefix fails the run before its command starts:
+	// here when reading the group data, else when the lock, a queue, a
+	// lease or a start claim is created under it (none of them creates
+	// the prefix). The heartbeat and run records never create it either.
 	if j.opts.Group != "" {
 		wg.Go(func() { pf.group, pf.groupErr = c.sess.WatchData(j.cfg.Prefix) })
 	}

@@ -109,7 +109,8 @@ func (j *job) newRecord() *fleet.Run {
 }
 
 // recordFinish writes the run record, the halt marker and the metrics
-// file at finish; failures are logged only.
+// file at finish; failures are logged only. When ZooKeeper cannot take
+// the record promptly, it is spooled locally (see writeFinish).
 func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result string) {
 	if rec == nil {
 		rec = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
@@ -119,14 +120,9 @@ func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result s
 	rec.ExitCode, rec.Result = r.ExitCode, result
 	rec.DurationMS, rec.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
 	if c != nil && !j.opts.NoLock {
-		if err := c.store.RecordFinish(rec); err != nil {
-			j.log.Warn().Err(err).Msg("could not record the run's finish")
-		}
-		if j.opts.HaltOnFailure && result != fleet.ResultSuccess {
-			err := c.store.SetHalt(j.opts.LockName, fleet.Halt{Host: j.host, When: rec.Finish, Result: result})
-			if err != nil {
-				j.log.Warn().Err(err).Msg("could not store the halt marker")
-			}
+		halt := j.opts.HaltOnFailure && result != fleet.ResultSuccess
+		if !j.writeFinish(c, rec, halt) {
+			j.spool(rec, halt)
 		}
 	}
 	if j.cfg.MetricsTextfileDir != "" {

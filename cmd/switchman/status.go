@@ -159,7 +159,7 @@ func holderName(l fleet.Lease) string {
 }
 
 func runStatus(ctx context.Context, app *App, o *statusOptions, name string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, o.Config)
 	if err != nil {
 		return err
 	}
@@ -214,9 +214,13 @@ func printStatus(app *App, st *fleetStatus) error {
 	fmt.Fprintln(tw, "\nJOB\tHOST\tSTATE\tSTART\tFINISH\tRESULT\tEXIT\tDURATION\tMAX RSS KB")
 	for _, r := range st.Runs {
 		state := r.State
-		if r.State == fleet.StateWaiting {
+		switch r.State {
+		case fleet.StateWaiting:
 			// The other columns are still the last run's.
 			state = "waiting since " + fmtTime(r.WaitingSince)
+		case fleet.StateLost:
+			// Marked running, but its switchman's session has ended.
+			state = "lost (session gone)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Lock, r.Host, state, fmtTime(r.Start), fmtTime(r.Finish),
 			orDash(r.Result), r.ExitCode, (time.Duration(r.DurationMS) * time.Millisecond).String(), r.MaxRSSKB)

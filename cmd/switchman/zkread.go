@@ -59,6 +59,21 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	return &admin{app: app, cfg: cfg, sess: sess, store: fleet.New(sess, cfg.Prefix), log: log}, nil
 }
 
+// dialFleet is dialAdmin for the commands that read or write the fleet's
+// state under the prefix: a missing prefix (a typo in the config) is an
+// error wrapping lock.ErrNoPrefix, not an empty fleet.
+func dialFleet(ctx context.Context, app *App, configPath string) (*admin, error) {
+	a, err := dialAdmin(ctx, app, configPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.RequirePrefix(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
 func (a *admin) close() { a.sess.Close() }
 
 // readData reads and parses the prefix znode's group data.

@@ -150,8 +150,13 @@ func partitionLong(h *harness, o *outcome) error {
 		return fmt.Errorf("child %d on %s never seen dead", r.PID, hs.name)
 	}
 	o.reactions = append(o.reactions, end.Sub(t0))
-	o.notef("partitioned child stopped %s after the partition began (S = %s; TERM due at ~0.77 S, KILL by 0.95 S); switchman exit %d",
-		end.Sub(t0).Round(time.Millisecond), sessionTimeout, l.code)
+	o.notef("partitioned child stopped %s after the partition began (S = %s; TERM due at ~0.77 S, KILL by 0.95 S); switchman exit %d %s after its child's end",
+		end.Sub(t0).Round(time.Millisecond), sessionTimeout, l.code, l.exited.Sub(end).Round(time.Millisecond))
+	// The child is dead: switchman must not wait for ZooKeeper to answer
+	// again (its record goes to the spool).
+	if linger := l.exited.Sub(end); linger > lingerLimit {
+		o.violatef("switchman exited %s after its child's end, still partitioned (limit %s)", linger.Round(time.Millisecond), lingerLimit)
+	}
 	if next.IsZero() {
 		o.violatef("no other host took the lock after the partition")
 	} else {
@@ -230,6 +235,9 @@ func runEnd(h *harness, r history.Run) time.Time {
 	}
 	return time.Time{}
 }
+
+// lingerLimit bounds how long a self-fenced switchman may outlive its child.
+const lingerLimit = 2 * time.Second
 
 // fencedAndNext returns when run r (of launch l) ended and when the next
 // run of another host started, waiting up to S+5s for that run.
