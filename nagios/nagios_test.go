@@ -89,6 +89,7 @@ func TestFailed(t *testing.T) {
 			rec("a", "h2", fleet.StateFinished, fleet.ResultSuccess, ago(time.Hour))}, nil, OK, "no job's last run failed"},
 		{"waiting keeps the failure", []fleet.Run{rec("a", "h1", fleet.StateWaiting, "lost-lock", ago(time.Hour))}, nil, Critical, "lost-lock"},
 		{"running says nothing yet", []fleet.Run{rec("a", "h1", fleet.StateRunning, "failure", ago(time.Hour))}, nil, OK, ""},
+		{"running, but its session is gone", []fleet.Run{rec("a", "h1", fleet.StateLost, "", ago(time.Hour))}, nil, Critical, "a on h1: lost"},
 		{"halted", nil, map[string]fleet.Halt{"b": {When: ago(time.Hour)}}, Critical, "b halted since"},
 	}
 	for _, tt := range tests {

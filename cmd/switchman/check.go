@@ -58,7 +58,7 @@ func newCheckCmd(app *App) *cobra.Command {
 }
 
 func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args []string, f checkFunc) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, o.Config)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) && ee.Code == ExitConfig {
