@@ -24,6 +24,8 @@ type herdRound struct {
 	Losers, All time.Duration
 	// PacketsPerRun is ZooKeeper requests served per switchman process.
 	PacketsPerRun float64
+	// WritesPerRun is ZooKeeper write transactions (zxid) per process.
+	WritesPerRun float64
 	// Failed counts processes that exited non-zero.
 	Failed int
 	// CPUPerRun is the mean user+system CPU time of a process (the
@@ -80,6 +82,11 @@ func (f *fixture) herdOnce(n, round int) (herdRound, error) {
 		abort(procs)
 		return r, err
 	}
+	z0, err := f.zxid()
+	if err != nil {
+		abort(procs)
+		return r, err
+	}
 	start := time.Now()
 	// Opening the write end blocks until a reader is there, and every
 	// process is already blocked reading: all wake now. The write end
@@ -99,6 +106,11 @@ func (f *fixture) herdOnce(n, round int) (herdRound, error) {
 		return r, err
 	}
 	r.PacketsPerRun = float64(p1-p0) / float64(n)
+	z1, err := f.zxid()
+	if err != nil {
+		return r, err
+	}
+	r.WritesPerRun = float64(z1-z0) / float64(n)
 	var cpu time.Duration
 	for _, p := range procs {
 		if p.code != 0 {

@@ -11,7 +11,9 @@ import (
 const (
 	targetOverheadMs = 10.0 // median above bare exec, on loopback
 	targetRSSMB      = 12.0
-	targetReactionMs = 50.0 // p99
+	targetFloorRatio = 1.5    // wall above bare, and CPU, of a locked run ÷ the ZooKeeper-locked floor's
+	targetHerdMs     = 2000.0 // the busy ones of a herd all exited after the release
+	targetReactionMs = 50.0   // p99
 )
 
 // overheadSections returns the wall-time section and the CPU-time section.
@@ -68,10 +70,21 @@ func overheadRows(r overheadResult, o options) []row {
 		{Name: "minimal ZooKeeper-locked Go wrapper (session, one ephemeral node, fork+exec+wait, close) − bare: the floor of the design here",
 			Unit: "ms", S: summarize(ms(minus(t[vZKFloor], t[vBare])))},
 		{Name: "switchman − minimal ZooKeeper-locked Go wrapper, per round", Unit: "ms", S: summarize(ms(minus(t[vLocked], t[vZKFloor])))},
+		floorRatio("(switchman − bare) ÷ (minimal ZooKeeper-locked Go wrapper − bare), of the medians",
+			summarize(ms(minus(t[vLocked], t[vBare]))).Median, summarize(ms(minus(t[vZKFloor], t[vBare]))).Median),
+		floorRatio("CPU: switchman ÷ minimal ZooKeeper-locked Go wrapper, of the medians",
+			summarize(ms(r.CPU[vLocked])).Median, summarize(ms(r.CPU[vZKFloor])).Median),
 		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
 			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
 		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
 	}
+}
+
+// floorRatio is a row of a÷b against the floor-ratio target.
+func floorRatio(name string, a, b float64) row {
+	x := a / b
+	return row{Name: name, Unit: "×", S: summarize([]float64{x}),
+		Target: fmt.Sprintf("≤ %g", targetFloorRatio), Met: met(x <= targetFloorRatio)}
 }
 
 // splitRows split switchman's time into its parts, each the per-round
@@ -182,21 +195,24 @@ func herdSection(f *fixture, o options, rep *report) section {
 		s.Rows = append(s.Rows, failedRow("herd", err))
 		return s
 	}
-	var ran, losers, all, packets, cpu []float64
+	var ran, losers, all, packets, writes, cpu []float64
 	exactlyOne := true
 	for _, r := range rounds {
 		ran = append(ran, float64(r.Ran))
 		losers = append(losers, float64(r.Losers.Microseconds())/1000)
 		all = append(all, float64(r.All.Microseconds())/1000)
 		packets = append(packets, r.PacketsPerRun)
+		writes = append(writes, r.WritesPerRun)
 		cpu = append(cpu, r.CPUPerRun.Seconds()*1000)
 		exactlyOne = exactlyOne && r.Ran == 1
 	}
 	s.Rows = append(s.Rows,
 		row{Name: "children run per herd", Unit: "", S: summarize(ran), Target: "exactly 1, every round", Met: met(exactlyOne), Hard: true},
-		row{Name: "until every other process exited (lock busy)", Unit: "ms", S: summarize(losers)},
+		row{Name: "until every other process exited (lock busy)", Unit: "ms", S: summarize(losers),
+			Target: fmt.Sprintf("< %g ms", targetHerdMs), Met: met(summarize(losers).Max < targetHerdMs)},
 		row{Name: "until all exited (winner's child released then)", Unit: "ms", S: summarize(all)},
 		row{Name: "ZooKeeper requests per switchman run", Unit: "req", S: summarize(packets)},
+		row{Name: "ZooKeeper writes per switchman run (zxid)", Unit: "writes", S: summarize(writes)},
 		row{Name: fmt.Sprintf("CPU (user+sys) per process; %d CPUs", runtime.NumCPU()), Unit: "ms", S: summarize(cpu)},
 	)
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Herd: each round starts %d shells that block opening a FIFO and then exec switchman; "+
