@@ -30,6 +30,14 @@ const (
 	DefaultConnectTimeout     = 5 * time.Second
 	DefaultTerminationTimeout = 10 * time.Second
 	DefaultHistoryKeep        = 20
+	// DefaultHistoryRuns is how many finished runs each job's history
+	// keeps; DefaultFailureOutput how many bytes of a failing run's output
+	// (the end of stdout and stderr together) it keeps with the run.
+	DefaultHistoryRuns   = 50
+	DefaultFailureOutput = 4096
+	// maxFailureOutput keeps a few failures' output within a job's history
+	// bound (64 KB).
+	maxFailureOutput = 16384
 )
 
 // Config is a validated config file.
@@ -84,6 +92,13 @@ type Config struct {
 	// a termination timeout longer than the session timeout), one sentence
 	// each, for the log and for doctor.
 	Warnings []string
+	// HistoryRuns is how many finished runs each job's history keeps
+	// (default DefaultHistoryRuns).
+	HistoryRuns int
+	// FailureOutput is how many bytes of a failing run's output the history
+	// keeps with it (default DefaultFailureOutput); 0 keeps none, and the
+	// child then writes straight to switchman's stdout and stderr.
+	FailureOutput int
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -168,6 +183,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		TerminationTimeout: DefaultTerminationTimeout,
 		LogLevel:           "info",
 		HistoryKeep:        DefaultHistoryKeep,
+		HistoryRuns:        DefaultHistoryRuns,
+		FailureOutput:      DefaultFailureOutput,
 	}
 	c.Original = isJSON(data)
 	if err := c.setKeys(name, root); err != nil {
@@ -251,6 +268,8 @@ var keySetters = map[string]setter{
 	"skipped_exit_code":      intKey(func(c *Config) *int { return &c.SkippedExitCode }, 0, 255),
 	"history_keep":           intKey(func(c *Config) *int { return &c.HistoryKeep }, 1, 1000),
 	"metrics_textfile_dir":   stringKey(func(c *Config) *string { return &c.MetricsTextfileDir }),
+	"history_runs":           intKey(func(c *Config) *int { return &c.HistoryRuns }, 1, 1000),
+	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }

@@ -29,6 +29,8 @@ var Keys = []Key{
 	{"tls", "none", "`{ca, cert, key, server_name}`, see the README's Security section"},
 	{"history_keep", "`20`", "versions of the group data kept by `switchman groups`"},
 	{"metrics_textfile_dir", "none", "Prometheus textfile per job, written at each finish"},
+	{"history_runs", "`50`", "finished runs kept per job for `switchman history` and the dashboard (at most 64 KB per job)"},
+	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 }
 
 // KeysMarkdown returns Keys as the README's Markdown table.

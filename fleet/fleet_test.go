@@ -68,7 +68,9 @@ func TestWriteDataCASAndHistory(t *testing.T) {
 }
 
 // TestRunRecordRoundTrips guards what run records add to a run: one read
-// and one write at start, one write at finish, once the nodes exist.
+// and one write at start, the history read (pipelined with the start's
+// reads on the hot path), and one multi-request at finish writing the
+// record and the history, once the nodes exist.
 func TestRunRecordRoundTrips(t *testing.T) {
 	srv := zktest.Start(t)
 	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
@@ -77,11 +79,16 @@ func TestRunRecordRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Result, r.Finish = ResultSuccess, time.Now()
-	if err := s.RecordFinish(r); err != nil {
+	if err := s.RecordFinish(r, 0); err != nil {
 		t.Fatal(err)
 	}
 	before := s.Requests()
 	r2 := &Run{Lock: "job", Host: "h1", Start: time.Now()}
+	h, err := s.ReadHistory("job")
+	if err != nil || h == nil {
+		t.Fatalf("history %v %v", h, err)
+	}
+	r2.Extends(h)
 	if err := s.RecordStart(r2); err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +96,14 @@ func TestRunRecordRoundTrips(t *testing.T) {
 		t.Error("last success not carried over")
 	}
 	r2.Result, r2.Finish = "failure", time.Now()
-	if err := s.RecordFinish(r2); err != nil {
+	if err := s.RecordFinish(r2, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Requests() - before; got != 3 {
-		t.Errorf("recording made %d requests, want 3", got)
+	if got := s.Requests() - before; got != 4 {
+		t.Errorf("recording made %d requests, want 4", got)
+	}
+	if past, err := s.RunHistory("job"); err != nil || len(past) != 2 || past[1].Result != "failure" {
+		t.Fatalf("history %+v %v", past, err)
 	}
 	runs, err := s.Runs("")
 	if err != nil || len(runs) != 1 || runs[0].Result != "failure" || runs[0].LastSuccess.IsZero() {

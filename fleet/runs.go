@@ -56,6 +56,14 @@ type Run struct {
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// Output and OutputCut, set by the caller before RecordFinish, are
+	// the tail of a failing run's output for the job's history (not part
+	// of the record).
+	Output    string `json:"-"`
+	OutputCut bool   `json:"-"`
+
+	// hist is the job's history as read before the start (see Extends).
+	hist *History
 }
 
 // Halt is a halt marker's content: why the job is halted.
@@ -248,13 +256,21 @@ func (s *Store) RestoreRecord(lock, host string, prev *Run) error {
 	return wrapPut(p, err)
 }
 
-// RecordFinish writes r (state finished) as the run record: one write.
-func (s *Store) RecordFinish(r *Run) error {
+// RecordFinish writes r (state finished) as the run record and appends it,
+// with r.Output, to the job's history, which keeps the last keep runs
+// (DefaultHistoryRuns when keep is 0) within MaxHistoryBytes: one
+// multi-request when the history was read before the start (Extends), a
+// read more otherwise.
+func (s *Store) RecordFinish(r *Run, keep int) error {
 	r.State = StateFinished
 	if r.Result == ResultSuccess {
 		r.LastSuccess = r.Finish
 	}
-	return s.putJSON(s.runPath(r.Lock, r.Host), r)
+	rec, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode run record: %w", err)
+	}
+	return s.finishWrite(r, rec, keep)
 }
 
 // Runs returns every run record, or those of lock name when not empty,

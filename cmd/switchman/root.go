@@ -119,6 +119,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	cmd.SetVersionTemplate("switchman {{.Version}}\n")
 	cmd.AddCommand(newGroupsCmd(app))
 	cmd.AddCommand(newStatusCmd(app))
+	cmd.AddCommand(newHistoryCmd(app))
 	cmd.AddCommand(newKillCmd(app))
 	cmd.AddCommand(newPauseCmd(app))
 	cmd.AddCommand(newResumeCmd(app))

@@ -58,17 +58,18 @@ func TestRunRoundTrips(t *testing.T) {
 		args []string
 		want int64
 	}{
-		// connect; pauses listing, lock node read and run record read
-		// (pipelined: one round trip); lock multi (create+set, and the
-		// record's start); lock watch and kill watch (guard); record write
-		// at finish; close.
-		{"locked", []string{"--lockname", "rt"}, 9},
+		// connect; pauses listing, lock node read, run record read and
+		// the job's history read (pipelined: one round trip; the finish
+		// extends the history); lock multi (create+set, and the record's
+		// start); lock watch and kill watch (guard); record and history
+		// write at finish (one multi); close.
+		{"locked", []string{"--lockname", "rt"}, 10},
 		// The same plus the group data read (pipelined with the pauses).
-		{"locked in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "rtg"}, 10},
-		// Not a member: connect; group data, pauses, lock node and run
-		// record (one round trip: the last two are read before the group
-		// check decides); close.
-		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 6},
+		{"locked in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "rtg"}, 11},
+		// Not a member: connect; group data, pauses, lock node, run record
+		// and history (one round trip: the last three are read before the
+		// group check decides); close.
+		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 7},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A first run creates the record's node; count the second.

@@ -90,14 +90,15 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	kill := &killSwitch{}
 	guarded, stopGuard := j.guard(ctx, c, held, group, kill)
 	defer stopGuard()
-	child, err := j.start(held, leaseEnv, stops.caught, kill)
+	tail := j.outputTail(c) // the end of the output, for a failure's history
+	child, err := j.start(held, leaseEnv, stops.caught, kill, tail)
 	if err != nil {
 		j.undoStart(c, rec, pf)
 		return err
 	}
-	rec = j.recordStart(c, held, rec, child.PID())
+	rec = j.recordStart(c, held, rec, pf.hist, child.PID())
 	res := child.Wait(guarded)
-	return j.finish(c, rec, res)
+	return j.finish(c, rec, res, tail)
 }
 
 // newJob loads the config, builds the logger, picks this host's identity
@@ -198,6 +199,7 @@ type preflight struct {
 	busy     *lock.BusyError
 	prev     *fleet.Run
 	prevErr  error
+	hist     *fleet.History // the job's history, for the finish to extend
 }
 
 // readPreflight sends the reads the checks need at once, with the host's
@@ -226,6 +228,8 @@ func (j *job) readPreflight(c *conn) *preflight {
 	if j.rides() {
 		wg.Go(func() { pf.busy = c.sess.Peek(j.cfg.Prefix, j.opts.LockName) })
 		wg.Go(func() { pf.prev, pf.prevErr = c.store.LastRecord(j.opts.LockName, j.host) })
+		// An error leaves hist nil: the finish then reads it itself.
+		wg.Go(func() { pf.hist, _ = c.store.ReadHistory(j.opts.LockName) })
 	}
 	wg.Wait()
 	return pf

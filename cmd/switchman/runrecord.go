@@ -69,7 +69,7 @@ func (j *job) restoreRecord(c *conn) {
 // written again: the child's pid and the fencing token, which it could not
 // know, reach the record at finish. A ZooKeeper hiccup here is logged and
 // never fails the job.
-func (j *job) recordStart(c *conn, held *lock.Held, rode *fleet.Run, pid int) *fleet.Run {
+func (j *job) recordStart(c *conn, held *lock.Held, rode *fleet.Run, hist *fleet.History, pid int) *fleet.Run {
 	if c == nil || j.opts.NoLock {
 		return nil
 	}
@@ -77,6 +77,7 @@ func (j *job) recordStart(c *conn, held *lock.Held, rode *fleet.Run, pid int) *f
 	if rec == nil {
 		rec = j.newRecord()
 	}
+	rec.Extends(hist)
 	rec.PID = pid
 	if held != nil {
 		rec.Token = held.Token
@@ -108,10 +109,11 @@ func (j *job) newRecord() *fleet.Run {
 		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
 }
 
-// recordFinish writes the run record, the halt marker and the metrics
-// file at finish; failures are logged only. When ZooKeeper cannot take
-// the record promptly, it is spooled locally (see writeFinish).
-func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result string) {
+// recordFinish writes the run record (with the job's history, and a
+// failure's kept output), the halt marker and the metrics file at finish;
+// failures are logged only. When ZooKeeper cannot take the record
+// promptly, it is spooled locally (see writeFinish).
+func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result string, tail *supervise.Tail) {
 	if rec == nil {
 		rec = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
 			Start: time.Now().Add(-r.Wall).UTC()}
@@ -120,6 +122,9 @@ func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result s
 	rec.ExitCode, rec.Result = r.ExitCode, result
 	rec.DurationMS, rec.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
 	if c != nil && !j.opts.NoLock {
+		if tail != nil && result != fleet.ResultSuccess {
+			rec.Output, rec.OutputCut = tail.String()
+		}
 		halt := j.opts.HaltOnFailure && result != fleet.ResultSuccess
 		if !j.writeFinish(c, rec, halt) {
 			j.spool(rec, halt)

@@ -59,7 +59,7 @@ func (j *job) writeFinish(c *conn, rec *fleet.Run, halt bool) bool {
 	r := *rec // RecordFinish fills in its copy
 	done := make(chan error, 1)
 	go func() {
-		err := c.store.RecordFinish(&r)
+		err := c.store.RecordFinish(&r, j.cfg.HistoryRuns)
 		if err == nil && halt {
 			err = c.store.SetHalt(r.Lock, fleet.Halt{Host: r.Host, When: r.Finish, Result: r.Result})
 		}

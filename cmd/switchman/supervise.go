@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,14 +18,19 @@ import (
 // start starts the command under supervision: in its own process group
 // behind the shim, with the stop signals caught for it. A kill request the
 // guard saw before the start is served as soon as the child exists.
-func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, kill *killSwitch) (*supervise.Child, error) {
+func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, kill *killSwitch, tail *supervise.Tail) (*supervise.Child, error) {
 	// Orphans that escape the child's process group (setsid) are
 	// reparented to us, so that the stop can find and kill them too.
 	if err := supervise.EnableSubreaper(); err != nil {
 		j.log.Warn().Err(err).Msg("cannot become a child subreaper; setsid'd descendants may outlive a stop")
 	}
+	var out, errOut io.Writer // nil: the child gets our own stdout and stderr
+	if tail != nil {
+		out, errOut = tail.Tee(os.Stdout), tail.Tee(os.Stderr)
+	}
 	child, err := supervise.Start(supervise.Options{
 		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(held, leaseEnv),
+		Stdout: out, Stderr: errOut,
 		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
 		Signals: caught, Logger: j.log, Planned: plannedStop,
 		// The shim kills the whole group, should switchman itself be
@@ -37,6 +43,18 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 	kill.attach(child)
 	j.logStart(child.PID(), held)
 	return child, nil
+}
+
+// outputTail returns where the child's last output is kept for the
+// history, or nil when the run keeps no record or failure_output is 0.
+// With a tail, switchman copies the child's output on to its own stdout
+// and stderr (cron still gets exactly what the job printed, in order per
+// stream); without one the child writes to them directly.
+func (j *job) outputTail(c *conn) *supervise.Tail {
+	if c == nil || j.opts.NoLock || j.cfg.FailureOutput <= 0 {
+		return nil
+	}
+	return supervise.NewTail(j.cfg.FailureOutput)
 }
 
 // guard watches the run's permission while the command runs; the
@@ -96,7 +114,7 @@ func (j *job) logStart(pid int, held *lock.Held) {
 
 // finish logs the FINISH line, writes the run record, and turns the
 // child's result into the run's outcome.
-func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result) error {
+func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result, tail *supervise.Tail) error {
 	result, err := j.outcome(r)
 	// FINISH goes to the log file; when switchman itself stopped the child,
 	// the returned error is the one line stderr (and cron's mail) gets.
@@ -112,7 +130,7 @@ func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result) error {
 		ev = ev.AnErr("cause", r.StopCause)
 	}
 	ev.Msg("FINISH")
-	j.recordFinish(c, rec, r, result)
+	j.recordFinish(c, rec, r, result, tail)
 	return err
 }
 

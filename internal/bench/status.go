@@ -109,5 +109,5 @@ func addJob(ctx context.Context, sess *lock.Session, i int, isRunning bool) erro
 		return err
 	}
 	run.Finish, run.Result, run.DurationMS, run.MaxRSSKB = start.Add(2*time.Second), fleet.ResultSuccess, 2000, 4096
-	return fleet.New(sess, prefix).RecordFinish(run)
+	return fleet.New(sess, prefix).RecordFinish(run, 0)
 }
