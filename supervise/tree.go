@@ -130,6 +130,9 @@ func (c *Child) clearTree(sweeps bool) {
 func (c *Child) sweepOrphans(kill bool) int {
 	live.Lock()
 	defer live.Unlock()
+	if !hasChildren() {
+		return 0 // the common end of a run: the direct child reaped, nothing reparented to us
+	}
 	kids, err := childrenOf(os.Getpid())
 	if err != nil {
 		c.log.Debug().Err(err).Msg("scan for orphans")
@@ -150,6 +153,16 @@ func (c *Child) sweepOrphans(kill bool) int {
 		_, _ = unix.Wait4(k.pid, &ws, unix.WNOHANG, nil)
 	}
 	return found
+}
+
+// hasChildren reports whether this process has a child, live or a zombie:
+// one waitid that reaps nothing (WNOWAIT), where a scan for children reads
+// a /proc file per thread of ours, several system calls each. Only ECHILD
+// says no: on any other answer the caller scans.
+func hasChildren() bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return !errors.Is(err, unix.ECHILD)
 }
 
 // ownsLocked reports whether p, a child of this process, counts as part of
