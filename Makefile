@@ -16,15 +16,18 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchman
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-shim ./cmd/switchman-shim
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-metrics ./cmd/switchman-metrics
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchman-serve ./cmd/switchman-serve
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
 # ZooKeeper (and Java) from Debian's packages, the package tests' tools
-# (lintian, man-db, cron, logrotate), and the Debian parts of the original
+# (lintian, man-db, cron, logrotate), Chromium for the dashboard's browser
+# test, and the Debian parts of the original
 # Perl switchman when ../shared/perl-switchman is beside the clone (the
 # side-by-side tests build it from there).
 deps:
 	@bash scripts/install-zookeeper.sh
 	@bash scripts/install-packaging-tools.sh
+	@bash scripts/install-chromium.sh
 	@bash scripts/install-original-deps.sh
 
 # test runs the whole suite, with the race detector, against real ZooKeeper

@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	// The helpers, beside the binary as make build and the package put them.
-	for _, h := range []string{"switchman-shim", "switchman-metrics"} {
+	for _, h := range []string{"switchman-shim", "switchman-metrics", "switchman-serve"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, h), "../"+h).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", h, err, out)
 			os.Exit(1)

@@ -120,6 +120,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	cmd.AddCommand(newGroupsCmd(app))
 	cmd.AddCommand(newStatusCmd(app))
 	cmd.AddCommand(newHistoryCmd(app))
+	cmd.AddCommand(newServeCmd(app))
 	cmd.AddCommand(newKillCmd(app))
 	cmd.AddCommand(newPauseCmd(app))
 	cmd.AddCommand(newResumeCmd(app))

@@ -1,0 +1,197 @@
+package dashboard
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/acme/switchman/fleet"
+)
+
+// Fleet is everything the dashboard shows, as the JSON API returns it.
+type Fleet struct {
+	Prefix   string    `json:"prefix"`
+	Read     time.Time `json:"read"`
+	Jobs     []Job     `json:"jobs"`
+	Failures []Failure `json:"failures"`
+	Hosts    []Host    `json:"hosts"`
+}
+
+// Job is one job: where it runs now, its last finished run, its markers and
+// its history, oldest first.
+type Job struct {
+	Name string `json:"name"`
+	// RunningOn is the host holding the job's lock now ("" when idle);
+	// RunningSince and PID say since when and which process.
+	RunningOn    string          `json:"running_on,omitempty"`
+	RunningSince time.Time       `json:"running_since,omitzero"`
+	PID          int             `json:"pid,omitempty"`
+	Last         *fleet.PastRun  `json:"last,omitempty"`
+	Expected     string          `json:"expected_duration,omitempty"`
+	Halted       *fleet.Halt     `json:"halted,omitempty"`
+	Paused       *fleet.Pause    `json:"paused,omitempty"`
+	Runs         []fleet.PastRun `json:"runs"`
+}
+
+// Failure is a failed run of a job, newest first in Fleet.Failures.
+type Failure struct {
+	Job string `json:"job"`
+	fleet.PastRun
+}
+
+// Host is a host with its last heartbeat (zero when it never wrote one)
+// and the jobs it runs now.
+type Host struct {
+	Name    string    `json:"name"`
+	Seen    time.Time `json:"seen,omitzero"`
+	Running []string  `json:"running,omitempty"`
+}
+
+// read builds a Fleet from the store: the listings, then every job's
+// history in parallel.
+func read(s *fleet.Store) (*Fleet, error) {
+	f := &Fleet{Prefix: s.Prefix(), Read: time.Now().UTC()}
+	jobs := map[string]*Job{}
+	job := func(name string) *Job {
+		if jobs[name] == nil {
+			jobs[name] = &Job{Name: name}
+		}
+		return jobs[name]
+	}
+	records, err := s.Runs("")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		j := job(r.Lock)
+		if r.Expected != "" {
+			j.Expected = r.Expected
+		}
+	}
+	if err := addMarkers(s, job); err != nil {
+		return nil, err
+	}
+	hosts, err := addHolders(s, job)
+	if err != nil {
+		return nil, err
+	}
+	if err := addHistories(s, jobs); err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		hosts[r.Host] = hosts[r.Host] // every host that ran a job is listed
+	}
+	beats, err := s.Heartbeats()
+	if err != nil {
+		return nil, err
+	}
+	f.Jobs, f.Failures = sortedJobs(jobs)
+	f.Hosts = sortedHosts(hosts, beats)
+	return f, nil
+}
+
+// addMarkers adds halts and job pauses; a group pause shows on every job
+// of the group that ran (the records name the group).
+func addMarkers(s *fleet.Store, job func(string) *Job) error {
+	halts, err := s.Halts()
+	if err != nil {
+		return err
+	}
+	for n, h := range halts {
+		job(n).Halted = &h
+	}
+	pauses, err := s.Pauses()
+	if err != nil {
+		return err
+	}
+	for n, p := range pauses {
+		if _, isGroup := fleet.IsGroupPause(n); !isGroup {
+			job(n).Paused = &p
+		}
+	}
+	return nil
+}
+
+// addHolders marks the jobs whose lock is held, and returns the hosts
+// running them.
+func addHolders(s *fleet.Store, job func(string) *Job) (map[string][]string, error) {
+	locks, err := s.Locks()
+	if err != nil {
+		return nil, err
+	}
+	hosts := map[string][]string{}
+	for _, l := range locks {
+		j := job(l.Name)
+		j.RunningOn, j.RunningSince, j.PID = l.Info.Host, l.Info.Start, l.Info.PID
+		if l.Info.ExpectedDuration != "" {
+			j.Expected = l.Info.ExpectedDuration
+		}
+		hosts[l.Info.Host] = append(hosts[l.Info.Host], l.Name)
+	}
+	return hosts, nil
+}
+
+// addHistories reads every job's history, in parallel (the client
+// pipelines the reads on its one connection).
+func addHistories(s *fleet.Store, jobs map[string]*Job) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, j := range jobs {
+		wg.Go(func() {
+			runs, err := s.RunHistory(j.Name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			j.Runs = runs
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// sortedJobs returns the jobs by name, each with its last run, and the
+// failures, newest first.
+func sortedJobs(jobs map[string]*Job) ([]Job, []Failure) {
+	out := make([]Job, 0, len(jobs))
+	var fails []Failure
+	for _, j := range jobs {
+		if j.Runs == nil {
+			j.Runs = []fleet.PastRun{}
+		}
+		if n := len(j.Runs); n > 0 {
+			j.Last = &j.Runs[n-1]
+			if j.Expected == "" {
+				j.Expected = j.Last.Expected
+			}
+		}
+		for _, r := range j.Runs {
+			if r.Result != fleet.ResultSuccess {
+				fails = append(fails, Failure{Job: j.Name, PastRun: r})
+			}
+		}
+		out = append(out, *j)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	sort.Slice(fails, func(a, b int) bool { return fails[a].Finish.After(fails[b].Finish) })
+	return out, fails
+}
+
+func sortedHosts(running map[string][]string, beats map[string]time.Time) []Host {
+	for h := range beats {
+		running[h] = running[h]
+	}
+	out := make([]Host, 0, len(running))
+	for h, jobs := range running {
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		sort.Strings(jobs)
+		out = append(out, Host{Name: h, Seen: beats[h], Running: jobs})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}

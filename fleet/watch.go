@@ -1,0 +1,83 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
+)
+
+// Changed blocks until something a fleet view shows may have changed, or
+// ctx is done (then it returns context.Cause). It watches the listings of
+// the jobs, locks held, halts, pauses and hosts, and the history of each
+// job in jobs (a finish writes it). A watch fires once; call Changed again
+// after reading the new state, so that no change between is missed.
+// Heartbeat rewrites are not watched: a viewer refreshes them on a timer.
+func (s *Store) Changed(ctx context.Context, jobs []string) error {
+	var chans []<-chan zk.Event
+	for _, d := range []string{RunsDir, lock.LocksDir, HaltsDir, PausesDir, HostsDir} {
+		ch, err := s.watchChildren(s.path(d))
+		if err != nil {
+			return err
+		}
+		chans = append(chans, ch)
+	}
+	for _, j := range jobs {
+		s.count()
+		_, _, ch, err := s.conn.GetW(s.jobPath(j))
+		if err != nil && !errors.Is(err, zk.ErrNoNode) {
+			return fmt.Errorf("watch %s: %w", s.jobPath(j), lock.AuthErr(err))
+		}
+		if err == nil {
+			chans = append(chans, ch)
+		}
+	}
+	return firstEvent(ctx, chans)
+}
+
+// watchChildren watches p's children, or p's creation while it is missing.
+func (s *Store) watchChildren(p string) (<-chan zk.Event, error) {
+	s.count()
+	_, _, ch, err := s.conn.ChildrenW(p)
+	if errors.Is(err, zk.ErrNoNode) {
+		s.count()
+		_, _, ch, err = s.conn.ExistsW(p)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", p, lock.AuthErr(err))
+	}
+	return ch, nil
+}
+
+// firstEvent waits for an event on any of chans, or for ctx.
+func firstEvent(ctx context.Context, chans []<-chan zk.Event) error {
+	fired := make(chan struct{}, 1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(done) // ends the waiters of the watches that did not fire
+		wg.Wait()
+	}()
+	for _, ch := range chans {
+		wg.Go(func() {
+			select {
+			case <-ch:
+				select {
+				case fired <- struct{}{}:
+				default:
+				}
+			case <-done:
+			}
+		})
+	}
+	select {
+	case <-fired:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
