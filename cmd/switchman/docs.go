@@ -127,7 +127,7 @@ func rootManSections() string {
 : **1** sends debug output to stderr, as the original tool.
 
 **XDG_CACHE_HOME**
-: where the heartbeat stamp is kept (default *~/.cache*).
+: where the heartbeat stamp and the cached FQDN are kept (default *~/.cache*).
 
 **SWITCHMAN_HELPER_DIR**
 : where the helpers switchman-shim and switchman-metrics are looked for after the directory of switchman itself (default */usr/lib/switchman*).
@@ -151,7 +151,7 @@ The command gets **SWITCHMAN_HOST**, **SWITCHMAN_GROUP**, **SWITCHMAN_LOCK** (th
 : the helpers switchman-shim and switchman-metrics.
 
 *~/.cache/switchman/*
-: the stamp that spaces this user's heartbeats.
+: the stamp that spaces this user's heartbeats, and this host's FQDN as last resolved (reused for ten minutes; without **--hostname** or **hostname** in the config, resolving it costs each run more CPU than any other step before ZooKeeper).
 
 `)
 	return b.String()

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +21,43 @@ func hostIdentity(flag string, cfg *config.Config) string {
 	case cfg.Hostname != "":
 		return cfg.Hostname
 	}
-	return hostFQDN()
+	return cachedFQDN(time.Now())
+}
+
+// fqdnCacheFor is how long a resolved FQDN is reused. Resolving it costs a
+// run about 7 ms of CPU (the resolver's set-up and three lookups), more
+// than any other step before ZooKeeper, and it changes only when DNS or
+// /etc/hosts is edited; a run within this long of such an edit still uses
+// the old name. A change of the hostname itself is seen at once: the cache
+// is keyed by it.
+const fqdnCacheFor = 10 * time.Minute
+
+// cachedFQDN returns hostFQDN, from a file in the user's cache directory
+// ($XDG_CACHE_HOME/switchman/fqdn-HOSTNAME) when it was written less than
+// fqdnCacheFor before now. Where there is no cache to read or write, it
+// resolves every time, as the original did.
+func cachedFQDN(now time.Time) string {
+	h, err := os.Hostname()
+	dir, derr := os.UserCacheDir()
+	if err != nil || derr != nil || h == "" || strings.ContainsAny(h, "/\x00") {
+		return hostFQDN()
+	}
+	p := filepath.Join(dir, "switchman", "fqdn-"+h)
+	if st, err := os.Stat(p); err == nil && now.Sub(st.ModTime()) < fqdnCacheFor && !st.ModTime().After(now) {
+		if b, err := os.ReadFile(p); err == nil && len(b) > 0 && !strings.ContainsAny(string(b), " \t\n") {
+			return string(b)
+		}
+	}
+	name := hostFQDN()
+	// Written whole, then renamed: a concurrent run reads the old name or
+	// the new one, never a part. A failure only costs the next run a lookup.
+	if os.MkdirAll(filepath.Dir(p), 0o700) == nil {
+		tmp := fmt.Sprintf("%s.%d", p, os.Getpid())
+		if os.WriteFile(tmp, []byte(name), 0o600) == nil && os.Rename(tmp, p) != nil {
+			os.Remove(tmp)
+		}
+	}
+	return name
 }
 
 // hostFQDN returns this host's canonical name, as the original used (Perl's

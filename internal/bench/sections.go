@@ -39,7 +39,7 @@ func overheadSections(f *fixture, o options, rep *report) []section {
 		"`switchman --version`, `switchman --no-lock`), "+
 		"starting with a "+
 		"different one each round. Times are fork+exec+wait as seen by the parent (Go os/exec). Differences and ratios are taken "+
-		"within each round. The config names no hostname, so each run also resolves its FQDN, as in production.", o.Rounds, overheadWarmup))
+		"within each round. The config names no hostname, so each run also finds its FQDN, as in production (resolved at most once per 10 minutes, from a cache file in between).", o.Rounds, overheadWarmup))
 	rep.Notes = append(rep.Notes, "ZooKeeper requests are mntr's zk_packets_received delta (session handshake, requests, "+
 		"pings and close) read just before and after each switchman run, summed and divided by runs; the bench's own idle "+
 		"admin session adds at most one ping per 10 s to the total.")
