@@ -32,8 +32,16 @@ type Data struct {
 }
 
 // ParseData validates group data read from the znode called name. Empty data
-// is valid and defines nothing.
+// is valid and defines nothing. Every error it returns is a *DataError.
 func ParseData(name string, b []byte) (*Data, error) {
+	d, err := parseData(name, b)
+	if err != nil {
+		return nil, &DataError{Err: err}
+	}
+	return d, nil
+}
+
+func parseData(name string, b []byte) (*Data, error) {
 	d := &Data{Groups: map[string][]string{}}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return d, nil

@@ -135,8 +135,17 @@ func Locate(explicit string, getenv func(string) string) (path, why string, err 
 	return "", "", fmt.Errorf("%w (tried --config, $%s, %s)", ErrNoConfig, EnvVar, strings.Join(DefaultPaths, ", "))
 }
 
-// Load reads and validates the config file at path.
+// Load reads and validates the config file at path. Every error it
+// returns is a *FileError.
 func Load(path string) (*Config, error) {
+	c, err := load(path)
+	if err != nil {
+		return nil, &FileError{Err: err}
+	}
+	return c, nil
+}
+
+func load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

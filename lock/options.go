@@ -22,7 +22,7 @@ func OptionsFor(cfg *config.Config, log zerolog.Logger) (Options, error) {
 	if cfg.TLS != nil {
 		tc, err := cfg.TLS.ClientConfig()
 		if err != nil {
-			return o, fmt.Errorf("%s: %w", cfg.Path, err)
+			return o, &config.FileError{Err: fmt.Errorf("%s: %w", cfg.Path, err)}
 		}
 		o.TLS = tc
 	}

@@ -461,7 +461,7 @@ func TestDebDefaultLogging(t *testing.T) {
 	if code != 4 || !strings.Contains(out, "logging to stderr only") {
 		t.Errorf("job with an unwritable log: exit %d, output %q; want 4 and a warning", code, out)
 	}
-	if code, out := run(nobody, "doctor"); code != ExitDoctorFail || !strings.Contains(out, "FAIL log: nobody cannot write") {
+	if code, out := run(nobody, "doctor"); code != ExitFailed || !strings.Contains(out, "FAIL log: nobody cannot write") {
 		t.Errorf("doctor with an unwritable log: exit %d:\n%s", code, out)
 	}
 }

@@ -30,10 +30,6 @@ const maxClockOffset = time.Second
 // command disabled) closes the connection at once.
 const versionTimeout = 2 * time.Second
 
-// Doctor exits with ExitDoctorFail when any check fails; it runs no child,
-// so 1 cannot be mistaken for a child's status.
-const ExitDoctorFail = 1
-
 type doctorOptions struct {
 	Config   string
 	Hostname string
@@ -95,7 +91,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 	}
 	d.checkCron()
 	if d.fails > 0 {
-		return &ExitError{Code: ExitDoctorFail}
+		return &ExitError{Code: ExitFailed}
 	}
 	return nil
 }

@@ -89,14 +89,14 @@ func TestDoctor(t *testing.T) {
 			{"OK", "identity: h1.example.com is in groups all, g"},
 			{"OK", "clock: offset to zookeeper"},
 		}},
-		{"config writable by others", open.cfg, ExitDoctorFail, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
-		{"log not writable", nolog.cfg, ExitDoctorFail, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
-		{"prefix missing", missing, ExitDoctorFail, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
-		{"unresolvable servers named", unresolvable, ExitDoctorFail, [][]string{
+		{"config writable by others", open.cfg, ExitFailed, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
+		{"log not writable", nolog.cfg, ExitFailed, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
+		{"prefix missing", missing, ExitFailed, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
+		{"unresolvable servers named", unresolvable, ExitFailed, [][]string{
 			{"WARN", "zookeeper: no-such-zk1.invalid (zkhosts) does not resolve"},
 			{"WARN", "zookeeper: no-such-zk2.invalid (zkhosts) does not resolve"}}},
-		{"zookeeper unreachable", down, ExitDoctorFail, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
-		{"no config", filepath.Join(e.dir, "none.yaml"), ExitDoctorFail, [][]string{{"FAIL", "config:", "does not exist"}}},
+		{"zookeeper unreachable", down, ExitFailed, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
+		{"no config", filepath.Join(e.dir, "none.yaml"), ExitFailed, [][]string{{"FAIL", "config:", "does not exist"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,8 +133,8 @@ func TestDoctorProtectedPrefix(t *testing.T) {
 		t.Errorf("with credentials: exit %d, output:\n%s", code, strings.Join(lines, "\n"))
 	}
 	code, lines = e.doctor(e.cfg, "--hostname", "h1.example.com")
-	if code != ExitDoctorFail || !hasLine(lines, "FAIL", "groups:", "not authorized") {
-		t.Errorf("without credentials: exit %d, want %d and a FAIL groups line; output:\n%s", code, ExitDoctorFail, strings.Join(lines, "\n"))
+	if code != ExitFailed || !hasLine(lines, "FAIL", "groups:", "not authorized") {
+		t.Errorf("without credentials: exit %d, want %d and a FAIL groups line; output:\n%s", code, ExitFailed, strings.Join(lines, "\n"))
 	}
 }
 

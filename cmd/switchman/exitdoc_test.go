@@ -2,13 +2,15 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestExitStatusesInREADME checks that the man page's EXIT STATUS rows
-// (exitStatuses) and the README's exit status table name the same
-// statuses.
+// (exitStatuses) are the README's exit status table, row for row, and
+// that every status exitCode returns for switchman's own outcomes has a
+// row.
 func TestExitStatusesInREADME(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("../../README.md")
@@ -17,8 +19,18 @@ func TestExitStatusesInREADME(t *testing.T) {
 	}
 	readme := string(b)
 	for _, s := range exitStatuses {
-		if !strings.Contains(readme, "\n| "+s.Status+" | ") {
-			t.Errorf("README's exit status table has no row for %s", s.Status)
+		if row := "\n| " + s.Status + " | " + s.Meaning + " |\n"; !strings.Contains(readme, row) {
+			t.Errorf("README's exit status table lacks the row%s", row)
+		}
+	}
+	documented := map[string]bool{}
+	for _, s := range exitStatuses {
+		documented[s.Status] = true
+	}
+	for _, code := range []int{ExitOK, ExitFailed, ExitUsage, ExitDataErr, ExitUnavailable, ExitSoftware, ExitLost,
+		ExitLeaseWait, ExitNoPerm, ExitConfig, ExitTimeout, ExitNotExec, ExitNotFound} {
+		if !documented[strconv.Itoa(code)] {
+			t.Errorf("exit status %d has no row in exitStatuses", code)
 		}
 	}
 }

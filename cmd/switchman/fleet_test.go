@@ -50,7 +50,7 @@ func TestKillTrappedChildNoOverlap(t *testing.T) {
 		t.Fatalf("overlap or missing run: %q", lines)
 	}
 	// nobody holds it now: kill fails
-	if r := e.run("kill", "job"); r.code != exitNotHeld {
+	if r := e.run("kill", "job"); r.code != ExitFailed {
 		t.Fatalf("kill of a free lock: exit %d", r.code)
 	}
 }

@@ -147,7 +147,7 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 	if len(args) == 1 {
 		if _, ok := d.Groups[args[0]]; !ok {
 			_, err := d.Resolve(args[0])
-			return &ExitError{Code: ExitDataErr, Err: err}
+			return err
 		}
 		names = args
 	}
@@ -257,11 +257,11 @@ func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []str
 		b, err = os.ReadFile(args[0])
 	}
 	if err != nil {
-		return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("import: %w", err)}
+		return &config.DataError{Err: fmt.Errorf("import: %w", err)}
 	}
 	nd, err := config.ParseData(args[0], b)
 	if err != nil {
-		return &ExitError{Code: ExitDataErr, Err: err}
+		return err
 	}
 	return replaceGroups(ctx, app, o, "import "+args[0], nd)
 }
@@ -332,11 +332,11 @@ func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []s
 		}
 		nd, err := config.ParseData(fmt.Sprintf("history %d (%s)", n, which), raw)
 		if err != nil {
-			return &ExitError{Code: ExitDataErr, Err: err}
+			return err
 		}
 		return replaceGroups(ctx, app, o, fmt.Sprintf("rollback %d (%s)", n, which), nd)
 	}
-	return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("no version %d in the history (see `switchman groups history`)", n)}
+	return &config.DataError{Err: fmt.Errorf("no version %d in the history (see `switchman groups history`)", n)}
 }
 
 // replaceGroups writes nd in place of the whole group data.
@@ -364,10 +364,10 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 	}
 	d, err := config.ParseData(a.cfg.Prefix, old)
 	if err != nil {
-		return &ExitError{Code: ExitDataErr, Err: fmt.Errorf("current data is invalid (fix it with `switchman groups import` or `edit`): %w", err)}
+		return &config.DataError{Err: fmt.Errorf("current data is invalid (fix it with `switchman groups import` or `edit`): %w", err)}
 	}
 	if err := change(d); err != nil {
-		return &ExitError{Code: ExitDataErr, Err: err}
+		return &config.DataError{Err: err}
 	}
 	newb, err := validateData(app, a.cfg.Prefix, d)
 	if err != nil {
@@ -384,11 +384,11 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 func validateData(app *App, name string, d *config.Data) ([]byte, error) {
 	for g, members := range d.Groups {
 		if err := config.ValidateGroupName(g); err != nil {
-			return nil, &ExitError{Code: ExitDataErr, Err: err}
+			return nil, &config.DataError{Err: err}
 		}
 		for _, m := range members {
 			if err := config.ValidateHostname(m); err != nil {
-				return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("group %q: %w", g, err)}
+				return nil, &config.DataError{Err: fmt.Errorf("group %q: %w", g, err)}
 			}
 		}
 	}
@@ -398,7 +398,7 @@ func validateData(app *App, name string, d *config.Data) ([]byte, error) {
 	}
 	back, err := config.ParseData(name, b)
 	if err != nil {
-		return nil, &ExitError{Code: ExitDataErr, Err: err}
+		return nil, err
 	}
 	for _, w := range dataWarnings(back) {
 		fmt.Fprintf(app.Stderr, "switchman: warning: %s\n", w)
@@ -417,7 +417,7 @@ func checkOriginalLimit(cfg *config.Config, b []byte, ignore bool) error {
 	if len(b) <= limit || ignore {
 		return nil
 	}
-	return &ExitError{Code: ExitDataErr, Err: fmt.Errorf(
+	return &config.DataError{Err: fmt.Errorf(
 		"new group data is %d bytes, the original switchman reads at most %d (data_read_len): every host still running it would fail; "+
 			"shorten the data (subgroups), or raise data_read_len on those hosts and in %s, or pass --ignore-original-limit when no host runs the original",
 		len(b), limit, cfg.Path)}
@@ -536,7 +536,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		fmt.Fprintf(app.Stderr, "switchman: %v\nEdit again? [Y/n] ", err)
 		ans, _ := in.ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(ans)); a == "n" || a == "no" {
-			return &ExitError{Code: ExitDataErr, Err: errors.New("edit abandoned; nothing written")}
+			return &config.DataError{Err: errors.New("edit abandoned; nothing written")}
 		}
 		text = string(b)
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/lock"
 )
 
 // killOptions are `switchman kill`'s flags.
@@ -57,13 +58,13 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	defer a.close()
 	holder, token, err := a.store.RequestKill(name, sig, whoAmI(app))
 	if errors.Is(err, fleet.ErrNotHeld) {
-		return &ExitError{Code: exitNotHeld, Err: fmt.Errorf("%s: nobody holds the lock", name)}
+		return errorOf(fleet.ErrNotHeld, "%s: nobody holds the lock", name)
 	}
 	if errors.Is(err, fleet.ErrOriginalHolder) {
 		// Said at once: waiting for a release that no request can cause
 		// would only end in "did not stop".
-		return &ExitError{Code: ExitUnavailable, Err: fmt.Errorf("%s is held by the original switchman on %s pid %d, which takes no kill requests: "+
-			"stop it there (kill %d: it passes TERM to its command)", name, holder.Host, holder.PID, holder.PID)}
+		return errorOf(fleet.ErrOriginalHolder, "%s is held by the original switchman on %s pid %d, which takes no kill requests: "+
+			"stop it there (kill %d: it passes TERM to its command)", name, holder.Host, holder.PID, holder.PID)
 	}
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	defer cancel()
 	start := time.Now()
 	if err := a.store.WaitReleased(wctx, name, token); err != nil {
-		return &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)}
+		return errorOf(lock.ErrWaitTimeout, "%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)
 	}
 	outcome := "released"
 	if runs, err := a.store.Runs(name); err == nil {

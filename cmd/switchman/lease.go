@@ -74,7 +74,7 @@ func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
 	m := lease.HostMacros(j.host)
 	leases, err := lease.Resolve(j.opts.Leases, m)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, err
 	}
 	var data *config.Data
 	if group != nil {
@@ -85,12 +85,12 @@ func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
 			return nil, err
 		}
 		if data, err = config.ParseData(j.cfg.Prefix, b); err != nil {
-			return nil, &ExitError{Code: ExitDataErr, Err: err}
+			return nil, err
 		}
 	}
 	ordered, err := lease.Order(leases, data.Resources, m)
 	if err != nil {
-		return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
+		return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
 	}
 	return ordered, nil
 }
@@ -110,9 +110,9 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 	case errors.Is(err, lock.ErrWaitTimeout):
 		j.log.Info().Str("lock", j.opts.LockName).Str("leases", lease.Env(leases)).Str("bound", j.wait.bound).
 			Msg("gave up waiting for leases")
-		return &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)}
+		return errorOf(lock.ErrWaitTimeout, "gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)
 	case errors.As(err, &mismatch):
-		return &ExitError{Code: ExitDataErr, Err: err}
+		return err
 	}
 	return err
 }
@@ -126,7 +126,7 @@ func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
 		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) }})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
-		return nil, &ExitError{Code: ExitLeaseWait, Err: fmt.Errorf("gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)}
+		return nil, errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)
 	}
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func newLogger(app *App, cfg *config.Config) (zerolog.Logger, func(), error) {
 	if cfg != nil && cfg.LogFile != "" {
 		lvl, err := zerolog.ParseLevel(cfg.LogLevel)
 		if err != nil {
-			return zerolog.Nop(), nil, fmt.Errorf("%s: key \"loglevel\": %w", cfg.Path, err)
+			return zerolog.Nop(), nil, &config.FileError{Err: fmt.Errorf("%s: key \"loglevel\": %w", cfg.Path, err)}
 		}
 		f, err := openLog(logPath(cfg.LogFile))
 		if err == nil {

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontabgen"
+	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
@@ -193,7 +196,18 @@ func TestExitCode(t *testing.T) {
 		{"nil", nil, ExitOK},
 		{"child status", &ExitError{Code: 3}, 3},
 		{"usage", usageError{errors.New("x")}, ExitUsage},
-		{"config", &ExitError{Code: ExitConfig, Err: errors.New("f: bad")}, ExitConfig},
+		{"config file", fmt.Errorf("x: %w", &config.FileError{Err: errors.New("f: bad")}), ExitConfig},
+		{"no config", fmt.Errorf("x: %w", config.ErrNoConfig), ExitConfig},
+		{"group data", &config.DataError{Err: errors.New("/p: not JSON")}, ExitDataErr},
+		{"unknown group", fmt.Errorf("/p: %w", config.ErrUnknownGroup), ExitDataErr},
+		{"lease spec", &lease.SpecError{Spec: "db=x", Err: errors.New("bad")}, ExitUsage},
+		{"unknown resource", fmt.Errorf("/p: %w", lease.ErrUnknownResource), ExitDataErr},
+		{"total mismatch", &lock.TotalMismatchError{Resource: "db"}, ExitDataErr},
+		{"wait timeout", errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s", "x"), ExitLeaseWait},
+		{"groups conflict", fleet.ErrConflict, ExitLeaseWait},
+		{"kill: not held", errorOf(fleet.ErrNotHeld, "x: nobody holds the lock"), ExitFailed},
+		{"kill: original holder", errorOf(fleet.ErrOriginalHolder, "x is held by the original"), ExitUnavailable},
+		{"auth", fmt.Errorf("x: %w", lock.ErrAuth), ExitNoPerm},
 		{"not found", fmt.Errorf("x: %w", supervise.ErrNotFound), ExitNotFound},
 		{"not executable", fmt.Errorf("x: %w", supervise.ErrNotExecutable), ExitNotExec},
 		{"unreachable", fmt.Errorf("dial: %w", lock.ErrUnreachable), ExitUnavailable},
@@ -206,7 +220,7 @@ func TestExitCode(t *testing.T) {
 		{"timeout", supervise.ErrTimeout, ExitTimeout},
 		{"metadata errors", metadata.ErrorList{}, ExitDataErr},
 		{"no metadata", metadata.ErrNoBlocks, ExitDataErr},
-		{"out of date", fmt.Errorf("x: %w", crontabgen.ErrOutOfDate), ExitOutOfDate},
+		{"out of date", fmt.Errorf("x: %w", crontabgen.ErrOutOfDate), ExitFailed},
 		{"anything else", errors.New("boom"), ExitSoftware},
 	}
 	for _, tt := range tests {

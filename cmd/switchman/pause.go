@@ -85,7 +85,7 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 	var failed error
 	for _, n := range names {
 		err := runKill(ctx, app, &killOptions{Config: o.Config}, n, syscall.SIGTERM)
-		if err != nil && exitCode(err) != exitNotHeld {
+		if err != nil && exitCode(err) != ExitFailed {
 			fmt.Fprintf(app.Stderr, "switchman: %v\n", err)
 			failed = &ExitError{Code: exitCode(err)}
 		}

@@ -111,7 +111,7 @@ func newJob(app *App, o *runOptions) (*job, error) {
 	}
 	log, _, err := newLogger(app, cfg) // the process exits right after the run; the OS closes the log
 	if err != nil {
-		return nil, &ExitError{Code: ExitConfig, Err: err}
+		return nil, err
 	}
 	for _, w := range cfg.Warnings {
 		// Info, not warn: the original's config is valid as it is, and
@@ -253,11 +253,11 @@ func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	}
 	d, err := config.ParseData(j.cfg.Prefix, pf.group.Data)
 	if err != nil {
-		return nil, &ExitError{Code: ExitDataErr, Err: err}
+		return nil, err
 	}
 	ok, err := d.HasMember(j.opts.Group, j.host)
 	if err != nil {
-		return nil, &ExitError{Code: ExitDataErr, Err: fmt.Errorf("%s: %w", j.cfg.Prefix, err)}
+		return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
 	}
 	if !ok {
 		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).

@@ -140,8 +140,7 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	child := &ExitError{Code: r.ExitCode}
 	switch {
 	case r.Stopped && r.TimedOut:
-		return "timeout", &ExitError{Code: ExitTimeout,
-			Err: fmt.Errorf("%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)}
+		return "timeout", errorOf(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
 	case r.Stopped && errors.Is(r.StopCause, lock.ErrNotMember):
 		// An operator moved the group: a planned stop, as quiet as the
 		// original's (cron would mail a line from every host on every
@@ -149,8 +148,7 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 		// permission ended.
 		return "moved", &ExitError{Code: ExitLost}
 	case r.Stopped && exitCode(r.StopCause) == ExitLost:
-		return "lost-lock", &ExitError{Code: ExitLost,
-			Err: fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)}
+		return "lost-lock", fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
 	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
 		return "killed", child
 	case r.ExitCode == 0:

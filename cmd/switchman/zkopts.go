@@ -12,7 +12,7 @@ import (
 func sessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
 	o, err := lock.OptionsFor(cfg, log)
 	if err != nil {
-		return o, &ExitError{Code: ExitConfig, Err: err}
+		return o, err
 	}
 	return o, nil
 }

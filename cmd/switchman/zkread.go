@@ -24,13 +24,9 @@ type admin struct {
 func loadConfig(app *App, configPath string) (*config.Config, error) {
 	path, err := config.Find(configPath, app.Getenv)
 	if err != nil {
-		return nil, &ExitError{Code: ExitConfig, Err: err}
+		return nil, err
 	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, &ExitError{Code: ExitConfig, Err: err}
-	}
-	return cfg, nil
+	return config.Load(path)
 }
 
 // dialAdmin loads the config and connects. The caller closes the session.
@@ -41,7 +37,7 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	}
 	log, _, err := newLogger(app, cfg)
 	if err != nil {
-		return nil, &ExitError{Code: ExitConfig, Err: err}
+		return nil, err
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -84,7 +80,7 @@ func (a *admin) readData() (*config.Data, error) {
 	}
 	d, err := config.ParseData(a.cfg.Prefix, b)
 	if err != nil {
-		return nil, &ExitError{Code: ExitDataErr, Err: err}
+		return nil, err
 	}
 	return d, nil
 }
