@@ -42,13 +42,13 @@ demo: deps
 	$(GO) run ./examples/demo
 
 # faults runs the full fault-injection suite against real ZooKeeper and
-# writes the table to docs/RELIABILITY.md (issue 6).
+# writes the table to docs/RELIABILITY.md.
 faults: deps
 	$(GO) run ./internal/faults -out docs/RELIABILITY.md
 
 # bench measures the built binary against its floors (bare exec, flock,
 # ZooKeeper's session timeout) on a private local ZooKeeper, prints the
-# table and writes it to docs/BENCHMARKS.md (issue 7). A few minutes.
+# table and writes it to docs/BENCHMARKS.md. A few minutes.
 bench: deps build
 	$(GO) run ./internal/bench -bin bin/switchman -out docs/BENCHMARKS.md
 

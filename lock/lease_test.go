@@ -105,7 +105,7 @@ func TestLeasesNeverExceedTotal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resource := strings.ReplaceAll(tt.name, " ", "-")
-			stopWatch := watchSum(t, admin, path.Join("/sw", SemaphoresDir, resource, "leases"), tt.total)
+			stopWatch := watchSum(t, admin, path.Join("/sw", SemaphoresDir, resource, "leases"))
 			sessions := make([]*Session, len(tt.counts))
 			for i := range sessions {
 				sessions[i] = dial(t, srv.Addr)
@@ -183,36 +183,14 @@ func checkFIFO(t *testing.T, results []*Leases) {
 
 // watchSum follows the holder nodes in dir and records the largest sum of
 // counts it sees; the returned function stops it and returns that sum.
-func watchSum(t *testing.T, s *Session, dir string, total int64) func() int64 {
+func watchSum(t *testing.T, s *Session, dir string) func() int64 {
 	t.Helper()
-	done := make(chan struct{})
-	var peak int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			kids, _, ch, err := s.conn.ChildrenW(dir)
-			if errors.Is(err, zk.ErrNoNode) {
-				_, _, ch, err = s.conn.ExistsW(dir)
-			}
-			if err != nil {
-				t.Errorf("watch %s: %v", dir, err)
-				return
-			}
-			if sum, err := sumHolders(kids, LeaseRequest{Total: total}); err == nil {
-				peak = max(peak, sum)
-			}
-			select {
-			case <-ch:
-			case <-done:
-				return
-			}
-		}
-	}()
+	stop := zktest.PeakHolders(s.conn, dir)
 	return func() int64 {
-		close(done)
-		wg.Wait()
+		peak, err := stop()
+		if err != nil {
+			t.Error(err)
+		}
 		return peak
 	}
 }

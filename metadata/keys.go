@@ -34,7 +34,7 @@ var keys = map[string]key{
 	"no_lock":  {set: func(j *Job, v string) error { return setBool(&j.NoLock, v) }},
 	"timeout":  {set: setTimeout},
 	"wait":     {set: setWait},
-	// The operator keys of issue 5: the wrapper's --halt-on-failure,
+	// The operator keys: the wrapper's --halt-on-failure,
 	// --expected-duration and --min-interval.
 	"halt_on_failure":   {set: func(j *Job, v string) error { return setBool(&j.HaltOnFailure, v) }},
 	"expected_duration": {set: func(j *Job, v string) error { return setDuration(&j.ExpectedDuration, v) }},

@@ -70,7 +70,8 @@ type Options struct {
 	// at info, not as a warning, since stderr is what cron mails.
 	Planned func(cause error) bool
 	// Shim, when set, is an executable whose main runs RunShim when its
-	// first argument is ShimArg (switchman uses "/proc/self/exe"). The shim
+	// first argument is ShimArg (switchman uses its small switchman-shim
+	// helper, or itself as "/proc/self/exe" when that is not installed). The shim
 	// becomes the direct child and the leader of the process group, and
 	// runs the command: if this process is SIGKILLed, the shim SIGKILLs the
 	// whole group, grandchildren included. Without it, a SIGKILLed parent

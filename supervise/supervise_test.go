@@ -14,13 +14,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
+
+	"github.com/acme/switchman/internal/testenv"
 )
 
 // testWait bounds every wait in these tests; nothing should come close.
@@ -156,24 +157,6 @@ func assertAlive(t *testing.T, pid int) procStat {
 	return st
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // killByError is a stop cause with a kill deadline, like the lock package's.
 type killByError struct{ at time.Time }
 
@@ -263,7 +246,7 @@ func TestStartErrors(t *testing.T) {
 
 func TestContextCancelStopsChild(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log testenv.Buffer
 	o := helperOptions("trap", "50ms")
 	o.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)
 	c, out := startPiped(t, o)
@@ -313,7 +296,7 @@ func TestStop(t *testing.T) {
 func TestIgnoredTermKilledAfterGrace(t *testing.T) {
 	t.Parallel()
 	const grace = 300 * time.Millisecond
-	var log syncBuffer
+	var log testenv.Buffer
 	o := helperOptions("ignore")
 	o.Grace = grace
 	o.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)

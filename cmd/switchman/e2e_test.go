@@ -87,7 +87,7 @@ func newEnv(t *testing.T, srv *zktest.Server, data string, cfgExtra ...string) *
 	t.Helper()
 	e := &env{t: t, addr: srv.Addr, dir: t.TempDir()}
 	e.prefix = "/" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
-	conn, _, err := zk.Connect([]string{srv.Addr}, 5*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+	conn, err := zktest.Connect([]string{srv.Addr}, 5*time.Second, 20*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +105,6 @@ func newEnv(t *testing.T, srv *zktest.Server, data string, cfgExtra ...string) *
 	}
 	return e
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}
 
 type result struct {
 	code           int

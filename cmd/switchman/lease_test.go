@@ -315,48 +315,12 @@ func seqNum(t *testing.T, node string) int64 {
 // units held at once; the returned function stops it and returns that.
 func (e *env) watchHolders(rel string) func() int64 {
 	e.t.Helper()
-	p := path.Join(e.prefix, rel)
-	done := make(chan struct{})
-	var peak int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			kids, _, ch, err := e.admin.ChildrenW(p)
-			if errors.Is(err, zk.ErrNoNode) {
-				_, _, ch, err = e.admin.ExistsW(p)
-			}
-			if errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionExpired) {
-				// A loaded machine can drop the admin connection; the
-				// sample resumes, and the child spans stay the proof.
-				select {
-				case <-done:
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-				continue
-			}
-			if err != nil {
-				e.t.Errorf("watch %s: %v", p, err)
-				return
-			}
-			var sum int64
-			for _, k := range kids {
-				c, _ := strconv.ParseInt(strings.SplitN(k, "_", 2)[0], 10, 64)
-				sum += c
-			}
-			peak = max(peak, sum)
-			select {
-			case <-ch:
-			case <-done:
-				return
-			}
-		}
-	}()
+	stop := zktest.PeakHolders(e.admin, path.Join(e.prefix, rel))
 	return func() int64 {
-		close(done)
-		wg.Wait()
+		peak, err := stop()
+		if err != nil {
+			e.t.Error(err)
+		}
 		return peak
 	}
 }

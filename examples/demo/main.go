@@ -62,7 +62,7 @@ func run() error {
 	defer srv.Close()
 	say("ZooKeeper serves on %s (pid %d)", srv.Addr, srv.PID())
 
-	conn, _, err := zk.Connect([]string{srv.Addr}, 5*time.Second, zk.WithLogInfo(false), zk.WithLogger(quiet{}))
+	conn, err := zktest.Connect([]string{srv.Addr}, 5*time.Second, 20*time.Second)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,3 @@ func relay(r io.Reader) {
 		}
 	}
 }
-
-type quiet struct{}
-
-func (quiet) Printf(string, ...any) {}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,10 +56,6 @@ type fixture struct {
 	seq      atomic.Int64
 }
 
-type nopLogger struct{}
-
-func (nopLogger) Printf(string, ...any) {}
-
 // newFixture starts ZooKeeper and prepares everything a switchman run
 // needs. The caller must call close.
 func newFixture(bin string) (*fixture, error) {
@@ -98,19 +93,11 @@ func newFixture(bin string) (*fixture, error) {
 // connect opens the admin session and creates the prefix znode with the
 // group data; switchman itself creates locks/ when missing.
 func (f *fixture) connect() error {
-	conn, events, err := zk.Connect([]string{f.srv.Addr}, adminSession, zk.WithLogger(nopLogger{}))
+	conn, err := zktest.Connect([]string{f.srv.Addr}, adminSession, 10*time.Second)
 	if err != nil {
-		return fmt.Errorf("connect to zookeeper: %w", err)
+		return err
 	}
 	f.zk = conn
-	timeout := time.After(10 * time.Second)
-	for conn.State() != zk.StateHasSession {
-		select {
-		case <-events:
-		case <-timeout:
-			return errors.New("no zookeeper session within 10s")
-		}
-	}
 	if _, err := conn.Create(prefix, []byte(memberData), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		return fmt.Errorf("create %s: %w", prefix, err)
 	}

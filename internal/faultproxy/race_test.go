@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // TestReconnectRearmsWatchesWithoutRace drives the ZooKeeper client's
@@ -39,7 +41,7 @@ func TestReconnectRearmsWatchesWithoutRace(t *testing.T) {
 	}()
 	log := &stateLog{changed: make(chan struct{})}
 	c, _, err := zk.Connect([]string{ln.Addr().String()}, sessionTimeout,
-		zk.WithLogger(quietLogger{}), zk.WithEventCallback(log.record))
+		zk.WithLogger(zktest.Quiet{}), zk.WithEventCallback(log.record))
 	if err != nil {
 		t.Fatal(err)
 	}

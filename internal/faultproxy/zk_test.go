@@ -17,12 +17,6 @@ import (
 // after 2/3 of it without a frame (recvTimeout) and pings every 1/3.
 const sessionTimeout = 4 * time.Second
 
-// quietLogger drops the ZooKeeper client's chatter; t.Logf would panic when
-// the client's goroutines log after the test has returned.
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}
-
 // stateLog records a client's session state changes with their times.
 type stateLog struct {
 	mu      sync.Mutex
@@ -96,7 +90,7 @@ func connect(t *testing.T, addr string) (*zk.Conn, *stateLog) {
 	t.Helper()
 	log := &stateLog{changed: make(chan struct{})}
 	conn, _, err := zk.Connect([]string{addr}, sessionTimeout,
-		zk.WithLogger(quietLogger{}), zk.WithEventCallback(log.record))
+		zk.WithLogger(zktest.Quiet{}), zk.WithEventCallback(log.record))
 	if err != nil {
 		t.Fatal(err)
 	}

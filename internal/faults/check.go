@@ -18,8 +18,7 @@ const exitLost = 71
 // exitSoftware is switchman's internal-error status: never acceptable.
 const exitSoftware = 70
 
-// knownBugs are wrapper bugs this harness found and reproduced (see the
-// final report of issue 6). While one is listed, its symptom is reported as
+// knownBugs are wrapper bugs this harness found and reproduced. While one is listed, its symptom is reported as
 // a note marked KNOWN BUG instead of a violation, so that CI stays green on
 // everything else; delete the entry once the bug is fixed and the check is
 // strict again.

@@ -24,24 +24,11 @@ type cluster struct {
 	admin *zk.Conn
 }
 
-type nopLogger struct{}
-
-func (nopLogger) Printf(string, ...any) {}
-
 // newCluster connects the admin session to ens.
 func newCluster(ens *zktest.Ensemble) (*cluster, error) {
-	conn, events, err := zk.Connect(ens.Addrs(), adminSession, zk.WithLogger(nopLogger{}))
+	conn, err := zktest.Connect(ens.Addrs(), adminSession, 30*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("admin connect: %w", err)
-	}
-	deadline := time.After(30 * time.Second)
-	for conn.State() != zk.StateHasSession {
-		select {
-		case <-events:
-		case <-deadline:
-			conn.Close()
-			return nil, errors.New("admin: no zookeeper session within 30s")
-		}
+		return nil, fmt.Errorf("admin: %w", err)
 	}
 	return &cluster{ens: ens, admin: conn}, nil
 }

@@ -1,4 +1,4 @@
-// Command faults is switchman's fault-injection harness (issue 6). It runs
+// Command faults is switchman's fault-injection harness. It runs
 // simulated hosts against a real ZooKeeper ensemble (3 servers, and single
 // server runs), each host behind its own TCP fault proxy and launching
 // switchman around a recording child every tick as cron would, injects one

@@ -2,7 +2,7 @@
 // processes lease one resource at once, each running a child of a fixed
 // duration, and the benchmark reports the wall time against the ideal, the
 // largest number of children seen running at once, and how many grants
-// broke queue order. `make bench` calls Run (issue 7: 50 jobs on r=1:3
+// broke queue order. `make bench` calls Run (50 jobs on r=1:3
 // with a 200 ms child).
 package leasebench
 

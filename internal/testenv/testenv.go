@@ -6,11 +6,13 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Isolate sets, in this process's environment and so in every process it
@@ -37,4 +39,25 @@ func Isolate(dir string) error {
 		return err
 	}
 	return os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+}
+
+// Buffer is a bytes.Buffer safe for one writer and concurrent readers: the
+// output of a process or logger that a test reads while it runs.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

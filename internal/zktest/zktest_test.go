@@ -10,39 +10,25 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/testenv"
 )
-
-// nopLogger silences go-zookeeper's connection chatter.
-type nopLogger struct{}
-
-func (nopLogger) Printf(string, ...any) {}
 
 // connect opens a ZooKeeper session to servers and waits (bounded) until it
 // is established.
 func connect(t *testing.T, servers ...string) *zk.Conn {
 	t.Helper()
-	conn, events, err := zk.Connect(servers, 10*time.Second, zk.WithLogger(nopLogger{}))
+	conn, err := Connect(servers, 10*time.Second, 20*time.Second)
 	if err != nil {
-		t.Fatalf("connect %v: %v", servers, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(conn.Close)
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == zk.StateHasSession {
-				return conn
-			}
-		case <-timeout:
-			t.Fatalf("no session with %v after 20s", servers)
-		}
-	}
+	return conn
 }
 
 // mustGet reads path through a fresh session to servers and checks its data.
@@ -237,24 +223,6 @@ func TestUnavailableFailsUnderCI(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the JVM output copier and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // procsMentioning returns the pids of live processes whose command line
 // contains s (read-only scan of /proc).
 func procsMentioning(t *testing.T, s string) []int {
@@ -278,7 +246,7 @@ func procsMentioning(t *testing.T, s string) []int {
 }
 
 func TestServerRestartKeepsData(t *testing.T) {
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	s := Start(t, Options{Stdout: out})
 	if m, err := s.Mode(); err != nil || m != "standalone" {
 		t.Fatalf("Mode() = %q, %v; want standalone", m, err)
