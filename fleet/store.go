@@ -45,8 +45,13 @@ func (s *Store) count() { s.requests.Add(1) }
 
 // get reads p; a missing node reads as nil data with a nil error.
 func (s *Store) get(p string) ([]byte, *zk.Stat, error) {
-	s.count()
-	b, st, err := s.conn.Get(p)
+	var b []byte
+	var st *zk.Stat
+	err := s.sess.Retry(func() (err error) {
+		s.count()
+		b, st, err = s.conn.Get(p)
+		return err
+	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil, nil, nil
 	}
@@ -173,8 +178,12 @@ func (s *Store) remove(p string) (bool, error) {
 
 // list returns a node's children, sorted; a missing node has none.
 func (s *Store) list(p string) ([]string, error) {
-	s.count()
-	kids, _, err := s.conn.Children(p)
+	var kids []string
+	err := s.sess.Retry(func() (err error) {
+		s.count()
+		kids, _, err = s.conn.Children(p)
+		return err
+	})
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil, nil
 	}

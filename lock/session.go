@@ -413,6 +413,15 @@ func (s *Session) unsubscribe(ch chan zk.State) {
 	}
 }
 
+// Retry runs the read (or other idempotent request) op, and runs it again
+// when the connection dropped under it, once the session is back, a few
+// times; a connection that stays lost ends as ErrUnreachable. The fleet
+// store reads through it: a leader election during a run's reads is
+// routine, not an internal error.
+func (s *Session) Retry(op func() error) error {
+	return s.retryConn(context.Background(), op)
+}
+
 // retryConn runs op and, when the connection dropped under it, waits for
 // the session to come back and runs it again, a few times: a server restart
 // or leader election is routine and must not fail a cron run. A connection

@@ -10,9 +10,5 @@ import (
 // sessionOptions builds the ZooKeeper session options from the config; a
 // TLS file that cannot be read is a config error.
 func sessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
-	o, err := lock.OptionsFor(cfg, log)
-	if err != nil {
-		return o, err
-	}
-	return o, nil
+	return lock.OptionsFor(cfg, log)
 }
