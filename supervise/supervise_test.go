@@ -827,7 +827,7 @@ func TestCaughtBeforeWait(t *testing.T) {
 // Planned), escalating to SIGKILL is logged at info, not as a warning.
 func TestPlannedStopKillIsInfo(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log testenv.Buffer
 	o := helperOptions("ignore")
 	o.Grace = 100 * time.Millisecond
 	o.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)
