@@ -123,7 +123,7 @@ func checkGroups(a *admin, _ *checkOptions, files []string) nagios.Result {
 	if err != nil {
 		return nagios.UnknownResult(checkService("groups"), err)
 	}
-	rep, err := checkCrontabs(a.app, files, crontab.FormatAuto, d.GroupSet())
+	rep, err := checkCrontabs(a.app, files, crontab.FormatAuto, d.GroupSet(), false)
 	if err != nil {
 		return nagios.UnknownResult(checkService("groups"), err)
 	}

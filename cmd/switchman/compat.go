@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,9 @@ import (
 // one sentence each, ending with the line written so that any parser
 // reads it the same. It returns nothing for a line that needs no rule.
 // root is the command tree, to spot a first word that is a subcommand.
-func compatNotes(root *cobra.Command, args []string) []string {
+// With ownOptions, a line using options the original does not know (it
+// refuses the line) gets a note too.
+func compatNotes(root *cobra.Command, args []string, ownOptions bool) []string {
 	var notes []string
 	if len(args) > 0 && isSubcommand(root, args[0]) {
 		return []string{fmt.Sprintf("%q is a switchman command here but a program the original ran under its lock: write \"switchman -- %s\" for the program", args[0], args[0])}
@@ -41,6 +44,15 @@ func compatNotes(root *cobra.Command, args []string) []string {
 	if len(rules) > 0 {
 		notes = append(notes, fmt.Sprintf("read by the original's option rules (%s); unambiguous: switchman %s",
 			strings.Join(rules, ", "), shellJoin(canonicalLine(o, res))))
+	}
+	var own []string
+	for _, opt := range res.Opts {
+		if name := opt.Name; name != "lock" && !originalOptions[name] && !slices.Contains(own, "--"+name) {
+			own = append(own, "--"+name)
+		}
+	}
+	if len(own) > 0 && ownOptions {
+		notes = append(notes, fmt.Sprintf("%s: this tool's only; the original refuses the line (unknown option)", strings.Join(own, ", ")))
 	}
 	if len(o.Command) == 1 && (len(o.Argv) != 1 || o.Argv[0] != o.Command[0]) {
 		how := "runs through /bin/sh -c"

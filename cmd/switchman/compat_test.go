@@ -13,24 +13,28 @@ func TestCompatNotes(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
+		own  bool     // notes about this tool's own options too
 		want []string // substrings, one per note; none for no notes
 	}{
-		{"unambiguous", []string{"-g", "grp", "--", "/usr/bin/job", "--x"}, nil},
-		{"negation is the original's own", []string{"--nolock", "--", "job"}, nil},
-		{"no --", []string{"-g", "grp", "/usr/bin/job"}, []string{"(no --); unambiguous: switchman --group grp -- /usr/bin/job"}},
-		{"option after the command", []string{"/usr/bin/job", "-g", "grp"}, []string{"option after the command -g, no --"}},
-		{"abbreviated and one dash", []string{"-group", "g", "--lockn", "n", "--", "job"},
+		{"unambiguous", []string{"-g", "grp", "--", "/usr/bin/job", "--x"}, false, nil},
+		{"negation is the original's own", []string{"--nolock", "--", "job"}, false, nil},
+		{"no --", []string{"-g", "grp", "/usr/bin/job"}, false, []string{"(no --); unambiguous: switchman --group grp -- /usr/bin/job"}},
+		{"option after the command", []string{"/usr/bin/job", "-g", "grp"}, false, []string{"option after the command -g, no --"}},
+		{"abbreviated and one dash", []string{"-group", "g", "--lockn", "n", "--", "job"}, false,
 			[]string{"long option with one dash -group, abbreviated option --lockn); unambiguous: switchman --group g --lockname n -- job"}},
-		{"one-word shell command", []string{"--", "cd /app && ./run.sh"}, []string{`"cd /app && ./run.sh" runs through /bin/sh -c`}},
-		{"one word split", []string{"--", "echo a b"}, []string{"split at blanks into 3 words"}},
-		{"subcommand as first word", []string{"status"}, []string{`"status" is a switchman command here`}},
-		{"quoting in the rewrite", []string{"-g", "g", "date", "+%s"}, nil}, // "+%s" is an unknown option: not a note
-		{"percent quoted for cron", []string{"--lockn", "a%b", "--", "job"}, []string{`--lockname a\%b -- job`}},
+		{"one-word shell command", []string{"--", "cd /app && ./run.sh"}, false, []string{`"cd /app && ./run.sh" runs through /bin/sh -c`}},
+		{"one word split", []string{"--", "echo a b"}, false, []string{"split at blanks into 3 words"}},
+		{"subcommand as first word", []string{"status"}, false, []string{`"status" is a switchman command here`}},
+		{"quoting in the rewrite", []string{"-g", "g", "date", "+%s"}, false, nil}, // "+%s" is an unknown option: not a note
+		{"this tool's own options, not asked", []string{"--timeout", "1h", "--", "job"}, false, nil},
+		{"this tool's own options", []string{"--timeout", "1h", "--wait=5m", "--halt-on-failure", "--", "job"}, true,
+			[]string{"--timeout, --wait, --halt-on-failure: this tool's only; the original refuses the line"}},
+		{"percent quoted for cron", []string{"--lockn", "a%b", "--", "job"}, false, []string{`--lockname a\%b -- job`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := compatNotes(root, tt.args)
+			got := compatNotes(root, tt.args, tt.own)
 			if len(got) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", got, len(tt.want))
 			}

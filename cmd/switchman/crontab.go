@@ -124,7 +124,9 @@ type crontabCheckOptions struct {
 	config  string
 	format  string
 	verbose bool
-	files   []string
+	// original: also warn about lines the original tool would refuse.
+	original bool
+	files    []string
 }
 
 func newCrontabCheckCmd(app *App) *cobra.Command {
@@ -145,7 +147,15 @@ ZooKeeper unreachable, bad usage).
 
 Files in a directory named cron.d, /etc/crontab and *.cron.d have a user
 field; other files are users' crontabs, unless all their switchman lines
-have a user before the command. --format overrides that.`,
+have a user before the command. --format overrides that.
+
+A line whose meaning rests on the original switchman's reading of it (no
+"--" before the command, an option after it, an abbreviated or one-dash
+option, a one-word command run through /bin/sh or split at blanks, a first
+word that is a subcommand here) is a WARNING, with the line rewritten so
+that both tools read it alike. With --original, so is a line using options
+the original does not know (it would refuse the line): for a fleet that
+runs both tools while it converts.`,
 		Example: `  switchman crontab check --zk /etc/crontab /etc/cron.d/*
   switchman crontab check -v /var/spool/cron/crontabs/app`,
 		Args: cobra.ArbitraryArgs,
@@ -164,6 +174,7 @@ have a user before the command. --format overrides that.`,
 	f.StringVarP(&o.config, "config", "c", "", "config file for --zk (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
 	f.StringVar(&o.format, "format", "auto", "auto, system (TIME USER COMMAND) or user (TIME COMMAND)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "after the status line, print every problem on its own line")
+	f.BoolVar(&o.original, "original", false, "also warn about lines the original switchman would refuse (this tool's own options)")
 	return cmd
 }
 
@@ -183,7 +194,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))
 		}
 	}
-	r, err := checkCrontabs(app, o.files, format, groups)
+	r, err := checkCrontabs(app, o.files, format, groups, o.original)
 	if err != nil {
 		return nagiosUnknown(app, err)
 	}
@@ -203,11 +214,12 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 
 // checkCrontabs checks crontab files as a run would read their switchman
 // lines: cron's format, switchman's flags, what the original would read
-// differently, and, with groups, every --group against them.
-func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool) (*crontab.Report, error) {
+// differently (with original, also this tool's own options), and, with
+// groups, every --group against them.
+func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool, original bool) (*crontab.Report, error) {
 	root := newRootCmd(app)
 	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs, Groups: groups,
-		Compat: func(args []string) []string { return compatNotes(root, args) }}
+		Compat: func(args []string) []string { return compatNotes(root, args, original) }}
 	var r crontab.Report
 	for _, name := range files {
 		data, err := os.ReadFile(name)
