@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,12 +73,21 @@ func TestDoctor(t *testing.T) {
 	if err := os.WriteFile(unresolvable, []byte("zkhosts: no-such-zk1.invalid:2181,"+e.addr+",no-such-zk2.invalid:2181\nprefix: "+e.prefix+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	original := filepath.Join(e.dir, "switchman.conf")
+	if err := os.WriteFile(original, []byte(fmt.Sprintf(`{"zkhosts": %q, "prefix": %q, "comment": "puppet", "termination_timeout": 30}`, e.addr, e.prefix)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		cfg   string
 		code  int
 		lines [][]string // outcome, then parts the line contains
 	}{
+		{"the original's JSON config", original, 0, [][]string{
+			{"OK", "config:", "readable and valid"},
+			{"WARN", "config: " + original, `unknown key "comment" ignored`},
+			{"WARN", "config: " + original, `"termination_timeout" (30s) exceeds "session_timeout" (10s)`, "a stop after a lost session uses a grace"},
+		}},
 		{"healthy", e.cfg, 0, [][]string{
 			{"OK", "config:", "in effect (given with --config), readable and valid"},
 			{"OK", "log: " + filepath.Join(e.dir, "switchman.log") + " writable by "},

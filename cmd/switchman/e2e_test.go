@@ -22,6 +22,7 @@ import (
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/supervise"
 )
 
 // The end-to-end tests run the real switchman binary, built once with the
@@ -31,6 +32,12 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// A run inside the test process (Main called by a test) starts its shim
+	// as /proc/self/exe, that is this test binary: be the shim then, as
+	// main does, and never run the whole suite again inside it.
+	if len(os.Args) > 1 && os.Args[1] == supervise.ShimArg {
+		os.Exit(supervise.RunShim(os.Args[2:]))
+	}
 	flag.Parse()
 	if testing.Short() {
 		// The fast inner loop: no binary to build, and every test that

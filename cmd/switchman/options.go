@@ -49,7 +49,7 @@ func (o *runOptions) bind(cmd *cobra.Command) {
 	f.StringVarP(&o.Config, "config", "c", "", "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
 	f.StringVarP(&o.Group, "group", "g", "", "run only on hosts of this group (from the prefix znode's group data)")
 	f.StringVar(&o.LockName, "lockname", "", "lock name (default: the basename of CMD)")
-	f.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group")
+	f.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group (also --nolock; --lock undoes it)")
 	f.DurationVar(&o.Timeout, "timeout", 0, "stop CMD (TERM, then KILL after the grace) when it runs longer, and exit 124")
 	f.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
 	f.IntVar(&o.SkipCode, "skipped-exit-code", 0, "exit status when the run is skipped: lock busy or host not in group (default: config skipped_exit_code, else 0)")
