@@ -77,6 +77,7 @@ func report(results []result, cmd string, start time.Time, took time.Duration) s
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(elsewhere)
 	b.WriteString(cannot)
 	return b.String()
 }
@@ -97,6 +98,29 @@ prevent, marked below); fencing tokens grow in start order; no child ran on a ho
 or exited 70; no child stopped (exit 71) where nothing may be stopped (short partition, malformed data, follower restart,
 single server paused < S/3); a self-fenced switchman exits within 2 s of its child's end though still partitioned; the
 stall sweep: no stall under 0.55 S stops the job, every stall of 0.9 S does, and every stopped child is dead before S.
+`
+
+// elsewhere lists the faults tested outside this harness, in the Go test
+// suite, against real processes and a real ZooKeeper.
+const elsewhere = `## Tested elsewhere
+
+Faults this harness does not model are tested in the Go suite (` + "`make test`" + `), against real processes and ZooKeeper:
+
+- **One server of three hung** (SIGSTOP: accepts TCP, never answers): each server gets a share of connect_timeout
+  to connect and answer, so 30 of 30 fresh sessions listing all three servers connect within connect_timeout
+  (lock.TestHungServerSkipped).
+- **A partition longer than S**: the child is stopped before the session can expire, switchman exits 71 about a
+  second later (the finish record's write bound) though still partitioned, status shows the record as lost once the
+  session expired, and the host's next run after the heal delivers the spooled record
+  (TestPartitionedRunExitsPromptly; the harness's long-partition rows check the exit too).
+- **A mistyped prefix**: no run (heartbeat due, lock, queue, lease, start claim, halt) and no operator command but
+  ` + "`groups init`" + ` creates it; runs exit 69 before the command starts (TestMissingPrefixCreatesNothing).
+- **An empty ` + "`--group \"\"`" + `** exits 64 and starts nothing; ` + "`crontab check`" + ` flags it (TestBadInput,
+  TestCrontabCheckExitCodes).
+- **A 1.2 MB command line** runs; the lock node keeps a 4 KiB summary marked ` + "`command_cut`" + ` (TestHugeCommandLine).
+- **Escaped descendants of a SIGKILLed switchman** (setsid child, setsid child with a child, double-forked daemon)
+  all die (TestNoDescendantOutlivesSwitchman; the harness's "setsid grandchildren" row too).
+
 `
 
 const cannot = `## What cannot be guaranteed
