@@ -75,10 +75,12 @@ deb:
 	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman ./cmd/switchman
 	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman-shim ./cmd/switchman-shim
 	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman-metrics ./cmd/switchman-metrics
+	$(GO) build $(DEBFLAGS) -o $(DEBBUILD)/switchman-serve ./cmd/switchman-serve
 	rm -rf $(DEBBUILD)/docs
 	$(GO) run -tags gendocs -ldflags '$(LDFLAGS)' ./cmd/switchman gen-docs $(DEBBUILD)/docs
 	cd internal/debpkg && $(GO) run . -binary $(abspath $(DEBBUILD))/switchman -shim $(abspath $(DEBBUILD))/switchman-shim \
-		-metrics $(abspath $(DEBBUILD))/switchman-metrics -docs $(abspath $(DEBBUILD))/docs \
+		-metrics $(abspath $(DEBBUILD))/switchman-metrics -serve $(abspath $(DEBBUILD))/switchman-serve \
+		-docs $(abspath $(DEBBUILD))/docs \
 		-root $(CURDIR) -out $(abspath $(DEBOUT)) -version '$(VERSION)'
 
 vet:

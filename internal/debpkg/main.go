@@ -25,9 +25,9 @@ import (
 
 // options are debpkg's flags.
 type options struct {
-	Binary, Shim, Metrics, Docs, Root, Out string
-	Version, Arch                          string
-	Maintainer                             string
+	Binary, Shim, Metrics, Serve, Docs, Root, Out string
+	Version, Arch                                 string
+	Maintainer                                    string
 }
 
 func main() {
@@ -35,6 +35,7 @@ func main() {
 	flag.StringVar(&o.Binary, "binary", "bin/switchman", "the switchman binary to package")
 	flag.StringVar(&o.Shim, "shim", "", "the switchman-shim binary to package (empty: none; switchman then re-executes itself)")
 	flag.StringVar(&o.Metrics, "metrics", "", "the switchman-metrics binary to package (empty: none; metrics_textfile_dir then only warns)")
+	flag.StringVar(&o.Serve, "serve", "", "the switchman-serve binary to package (empty: none; switchman serve then says it is missing)")
 	flag.StringVar(&o.Docs, "docs", "bin/docs", "output of `switchman gen-docs` (man1/, completions/)")
 	flag.StringVar(&o.Root, "root", ".", "repository root (README.md, examples/switchman.yaml)")
 	flag.StringVar(&o.Out, "out", "bin", "directory for the .deb")
@@ -223,6 +224,9 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 	}
 	if o.Metrics != "" {
 		c = append(c, file(o.Metrics, "/usr/lib/switchman/switchman-metrics", 0o755, when))
+	}
+	if o.Serve != "" {
+		c = append(c, file(o.Serve, "/usr/lib/switchman/switchman-serve", 0o755, when))
 	}
 	pages, err := manPages(o.Docs, stage, when)
 	if err != nil {
