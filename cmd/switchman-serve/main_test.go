@@ -1,12 +1,28 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 func TestParseAndProtect(t *testing.T) {
@@ -56,4 +72,128 @@ func TestParseAndProtect(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeTLSAndAuth runs the helper against a real ZooKeeper on a
+// loopback port with TLS and basic auth: HTTPS with the given certificate,
+// 401 without credentials, the fleet with them, and a clean stop.
+func TestServeTLSAndAuth(t *testing.T) {
+	srv := zktest.Start(t)
+	conn, err := zktest.Connect([]string{srv.Addr}, 10*time.Second, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Create("/sw", []byte(`{"groups":{}}`), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "switchman.yaml")
+	auth := filepath.Join(dir, "auth")
+	cert, key, pool := selfSigned(t, dir)
+	if err := os.WriteFile(cfg, []byte("zkhosts: "+srv.Addr+"\nprefix: /sw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(auth, []byte("ops:s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-c", cfg, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--basic-auth-file", auth}, w)
+		w.Close()
+	}()
+	url := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "switchman serve: listening on "); ok {
+				url <- u
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-url:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not listen within 30s")
+	}
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("listening on %s, want https", base)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	status := func(user, pass string) int {
+		req, _ := http.NewRequest("GET", base+"api/fleet", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			// 503 until the first read of the fleet is done.
+			if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				return resp.StatusCode
+			}
+		}
+	}
+	if got := status("", ""); got != http.StatusUnauthorized {
+		t.Errorf("without credentials: %d", got)
+	}
+	if got := status("ops", "wrong"); got != http.StatusUnauthorized {
+		t.Errorf("with a wrong password: %d", got)
+	}
+	if got := status("ops", "s3cret"); got != http.StatusOK {
+		t.Errorf("with credentials: %d", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15s")
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a pool trusting it.
+func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(c)
+	return cert, key, pool
 }
