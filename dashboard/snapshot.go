@@ -63,13 +63,17 @@ func read(s *fleet.Store) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
+	groups := map[string][]string{} // group -> jobs run with --group it
 	for _, r := range records {
 		j := job(r.Lock)
 		if r.Expected != "" {
 			j.Expected = r.Expected
 		}
+		if r.Group != "" {
+			groups[r.Group] = append(groups[r.Group], r.Lock)
+		}
 	}
-	if err := addMarkers(s, job); err != nil {
+	if err := addMarkers(s, job, groups); err != nil {
 		return nil, err
 	}
 	hosts, err := addHolders(s, job)
@@ -91,9 +95,10 @@ func read(s *fleet.Store) (*Fleet, error) {
 	return f, nil
 }
 
-// addMarkers adds halts and job pauses; a group pause shows on every job
-// of the group that ran (the records name the group).
-func addMarkers(s *fleet.Store, job func(string) *Job) error {
+// addMarkers adds halts and pauses; a group pause shows on every job that
+// ran with that --group (the records name it), unless the job has a pause
+// of its own.
+func addMarkers(s *fleet.Store, job func(string) *Job, groups map[string][]string) error {
 	halts, err := s.Halts()
 	if err != nil {
 		return err
@@ -108,6 +113,21 @@ func addMarkers(s *fleet.Store, job func(string) *Job) error {
 	for n, p := range pauses {
 		if _, isGroup := fleet.IsGroupPause(n); !isGroup {
 			job(n).Paused = &p
+		}
+	}
+	for n, p := range pauses {
+		if g, isGroup := fleet.IsGroupPause(n); isGroup {
+			reason := "group " + g
+			if p.Reason != "" {
+				reason += ": " + p.Reason
+			}
+			for _, name := range groups[g] {
+				if j := job(name); j.Paused == nil {
+					gp := p
+					gp.Reason = reason
+					j.Paused = &gp
+				}
+			}
 		}
 	}
 	return nil

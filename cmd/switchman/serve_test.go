@@ -74,6 +74,9 @@ func TestServeAPI(t *testing.T) {
 	e := newEnv(t, sharedZK(t), `{"groups":{"g":["h1.example.com"]}}`, "failure_output: 256")
 	stop := fleetScenario(t, e)
 	defer stop()
+	if r := e.run("pause", "--group", "g", "--reason", "maintenance"); r.code != 0 {
+		t.Fatalf("pause --group: %d %s", r.code, r.stderr)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sess, err := lock.Dial(ctx, lock.Options{Servers: []string{e.addr}, SessionTimeout: 10 * time.Second, ConnectTimeout: 10 * time.Second})
@@ -92,7 +95,8 @@ func TestServeAPI(t *testing.T) {
 		jobs[j.Name] = j
 	}
 	alpha, beta, sleeper := jobs["alpha"], jobs["beta"], jobs["sleeper"]
-	if len(alpha.Runs) != 3 || alpha.Last == nil || alpha.Last.Host != "h2.example.com" || alpha.Runs[0].Host != "h1.example.com" || alpha.Expected != "10s" {
+	if len(alpha.Runs) != 3 || alpha.Last == nil || alpha.Last.Host != "h2.example.com" || alpha.Runs[0].Host != "h1.example.com" || alpha.Expected != "10s" ||
+		alpha.Paused == nil || alpha.Paused.Reason != "group g: maintenance" {
 		t.Errorf("alpha: %+v", alpha)
 	}
 	if beta.Last == nil || beta.Last.Result != "failure" || beta.Last.ExitCode != 2 || beta.Halted == nil || beta.Paused == nil || beta.Paused.Reason != "disk check" {
