@@ -16,7 +16,6 @@ import (
 
 // checkOptions are the flags of the `check` plugins.
 type checkOptions struct {
-	Config string
 	MaxAge time.Duration
 }
 
@@ -40,7 +39,6 @@ func newCheckCmd(app *App) *cobra.Command {
 		Short: "Nagios checks of the fleet: overdue, failed and stale jobs, silent hosts, undefined groups",
 		Args:  usageArgs(cobra.NoArgs),
 	}
-	cmd.PersistentFlags().StringVarP(&o.Config, "config", "c", "", "config file")
 	add := func(use, short string, args cobra.PositionalArgs, maxAge time.Duration, f checkFunc) {
 		c := &cobra.Command{Use: use, Short: short, Args: usageArgs(args),
 			RunE: func(c *cobra.Command, a []string) error { return runCheck(c.Context(), app, o, c.Name(), a, f) }}
@@ -58,7 +56,7 @@ func newCheckCmd(app *App) *cobra.Command {
 }
 
 func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args []string, f checkFunc) error {
-	a, err := dialFleet(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) && ee.Code == ExitConfig {

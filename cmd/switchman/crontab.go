@@ -121,7 +121,6 @@ func runCrontabGenerate(app *App, o *crontabGenerateOptions) error {
 // crontabCheckOptions are the flags of `crontab check`.
 type crontabCheckOptions struct {
 	zk      bool
-	config  string
 	format  string
 	verbose bool
 	// original: also warn about lines the original tool would refuse.
@@ -171,7 +170,6 @@ runs both tools while it converts.`,
 	})
 	f := cmd.Flags()
 	f.BoolVar(&o.zk, "zk", false, "check that every --group exists in ZooKeeper")
-	f.StringVarP(&o.config, "config", "c", "", "config file for --zk (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
 	f.StringVar(&o.format, "format", "auto", "auto, system (TIME USER COMMAND) or user (TIME COMMAND)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "after the status line, print every problem on its own line")
 	f.BoolVar(&o.original, "original", false, "also warn about lines the original switchman would refuse (this tool's own options)")
@@ -190,7 +188,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 	}
 	var groups map[string]bool
 	if o.zk {
-		if groups, err = zkGroups(app, o.config); err != nil {
+		if groups, err = zkGroups(app, app.Config); err != nil {
 			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))
 		}
 	}

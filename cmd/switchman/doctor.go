@@ -31,7 +31,6 @@ const maxClockOffset = time.Second
 const versionTimeout = 2 * time.Second
 
 type doctorOptions struct {
-	Config   string
 	Hostname string
 }
 
@@ -70,7 +69,6 @@ whether a cron daemon runs. It exits 1 if any check fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Config, "config", "c", "", "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
 	f.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
 	return cmd
 }
@@ -108,7 +106,7 @@ func (d *doctor) report(outcome, what, hint string) {
 }
 
 func (d *doctor) checkConfig() bool {
-	path, why, err := config.Locate(d.opts.Config, d.app.Getenv)
+	path, why, err := config.Locate(d.app.Config, d.app.Getenv)
 	if err != nil {
 		d.report(checkFail, "config: "+plainErr(err), "write /etc/switchman.yaml or pass -c")
 		return false

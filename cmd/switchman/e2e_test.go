@@ -39,17 +39,11 @@ func TestMain(m *testing.M) {
 		os.Exit(supervise.RunShim(os.Args[2:]))
 	}
 	flag.Parse()
-	if testing.Short() {
-		// The fast inner loop: no binary to build, and every test that
-		// runs it or needs ZooKeeper skips (zktest.SkipShort).
-		os.Exit(m.Run())
-	}
 	dir, err := os.MkdirTemp("", "switchman-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binPath = filepath.Join(dir, "switchman")
 	// switchman's heartbeat stamps go here, not to the user's cache, for
 	// every run the tests start (env.cmd also sets its own per test), and
 	// an installed /usr/lib/switchman is never used.
@@ -57,6 +51,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if testing.Short() {
+		// The fast inner loop: no binary to build, and every test that
+		// runs it or needs ZooKeeper skips (zktest.SkipShort).
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	binPath = filepath.Join(dir, "switchman")
 	if out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build switchman: %v\n%s", err, out)
 		os.Exit(1)

@@ -26,7 +26,6 @@ import (
 
 // groupsOptions are the flags shared by the `groups` subcommands.
 type groupsOptions struct {
-	Config string
 	DryRun bool
 	Output string
 	From   string
@@ -46,7 +45,6 @@ version (a concurrent edit fails, never overwrites), and is kept in the
 history under PREFIX/history, so that it can be rolled back.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVarP(&o.Config, "config", "c", "", "config file")
 	sub := []*cobra.Command{
 		groupsCmd(app, o, "init", "Create the prefix znode (and parents) with empty group data", cobra.NoArgs, runGroupsInit),
 		groupsCmd(app, o, "show [GROUP]", "Print groups with their resolved hosts", cobra.MaximumNArgs(1), runGroupsShow),
@@ -109,7 +107,7 @@ func groupsCmd(app *App, o *groupsOptions, use, short string, args cobra.Positio
 }
 
 func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -139,7 +137,7 @@ type groupView struct {
 }
 
 func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []string) error {
-	d, err := readGroupData(ctx, app, o.Config)
+	d, err := readGroupData(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -267,7 +265,7 @@ func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []str
 }
 
 func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	d, err := readGroupData(ctx, app, o.Config)
+	d, err := readGroupData(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -280,7 +278,7 @@ func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string
 }
 
 func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -313,7 +311,7 @@ func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []s
 	if err != nil {
 		return usageError{fmt.Errorf("invalid version %q: must be a number from `switchman groups history`", args[0])}
 	}
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -353,7 +351,7 @@ func replaceGroups(ctx context.Context, app *App, o *groupsOptions, what string,
 // mutateGroups is every write: read data and version, apply change,
 // validate, show the diff, and compare-and-set with a history entry.
 func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, change func(*config.Data) error) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -498,7 +496,7 @@ func whoAmI(app *App) string {
 }
 
 func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}

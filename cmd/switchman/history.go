@@ -14,7 +14,6 @@ import (
 
 // historyOptions are `switchman history`'s flags.
 type historyOptions struct {
-	Config     string
 	Output     string
 	ShowOutput bool
 }
@@ -36,14 +35,13 @@ With --output it also prints the end of each failing run's output
 			return runHistory(c.Context(), app, o, args[0])
 		},
 	}
-	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
 	cmd.Flags().StringVarP(&o.Output, "output-format", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&o.ShowOutput, "output", false, "print each failing run's kept output")
 	return cmd
 }
 
 func runHistory(ctx context.Context, app *App, o *historyOptions, name string) error {
-	a, err := dialAdmin(ctx, app, o.Config)
+	a, err := dialAdmin(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}

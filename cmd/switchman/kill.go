@@ -18,7 +18,6 @@ import (
 
 // killOptions are `switchman kill`'s flags.
 type killOptions struct {
-	Config string
 	Signal string
 	Wait   time.Duration
 }
@@ -44,14 +43,13 @@ held the lock, 75 the job did not stop within --wait.`,
 			return runKill(c.Context(), app, o, args[0], sig)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
 	cmd.Flags().StringVarP(&o.Signal, "signal", "s", "TERM", "signal to send first")
 	cmd.Flags().DurationVar(&o.Wait, "wait", 0, "how long to wait for the lock's release (default: termination_timeout + session_timeout + 5s)")
 	return cmd
 }
 
 func runKill(ctx context.Context, app *App, o *killOptions, name string, sig syscall.Signal) error {
-	a, err := dialFleet(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ const unsetCode = -1
 
 func (o *runOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVarP(&o.Config, "config", "c", "", "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)")
+	f.StringVarP(&o.Config, "config", "c", "", configUsage)
 	f.StringVarP(&o.Group, "group", "g", "", "run only on hosts of this group (from the prefix znode's group data)")
 	f.StringVar(&o.LockName, "lockname", "", "lock name (default: the basename of CMD)")
 	f.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group (also --nolock; --lock undoes it)")

@@ -15,7 +15,6 @@ import (
 
 // pauseOptions are the flags of `pause` and `resume`.
 type pauseOptions struct {
-	Config string
 	Group  string
 	Reason string
 	Stop   bool
@@ -48,7 +47,6 @@ func newPauseCmd(app *App) *cobra.Command {
 			return runPause(c.Context(), app, o, marker, args)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
 	cmd.Flags().StringVarP(&o.Group, "group", "g", "", "pause every job run with --group GROUP")
 	cmd.Flags().StringVar(&o.Reason, "reason", "", "why, shown by status")
 	cmd.Flags().BoolVar(&o.Stop, "stop", false, "also stop the running instances (as `switchman kill`)")
@@ -56,7 +54,7 @@ func newPauseCmd(app *App) *cobra.Command {
 }
 
 func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, args []string) error {
-	a, err := dialFleet(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
@@ -84,7 +82,7 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 	}
 	var failed error
 	for _, n := range names {
-		err := runKill(ctx, app, &killOptions{Config: o.Config}, n, syscall.SIGTERM)
+		err := runKill(ctx, app, &killOptions{}, n, syscall.SIGTERM)
 		if err != nil && exitCode(err) != ExitFailed {
 			fmt.Fprintf(app.Stderr, "switchman: %v\n", err)
 			failed = &ExitError{Code: exitCode(err)}
@@ -104,7 +102,7 @@ func newResumeCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			a, err := dialFleet(c.Context(), app, o.Config)
+			a, err := dialFleet(c.Context(), app, app.Config)
 			if err != nil {
 				return err
 			}
@@ -127,7 +125,6 @@ func newResumeCmd(app *App) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
 	cmd.Flags().StringVarP(&o.Group, "group", "g", "", "resume every job run with --group GROUP")
 	return cmd
 }

@@ -21,7 +21,13 @@ type App struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string
+	// Config is --config as given to an operator command (one persistent
+	// flag of the root; a wrapper line parses its own).
+	Config string
 }
+
+// configUsage is --config's help, for the wrapper and every subcommand.
+const configUsage = "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)"
 
 // Main runs switchman with args and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -111,6 +117,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	cmd.SetErr(app.Stderr)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	opts.bind(cmd)
+	cmd.PersistentFlags().StringVarP(&app.Config, "config", "c", "", configUsage)
 	cmd.AddCommand(newDoctorCmd(app))
 	cmd.AddCommand(newCrontabCmd(app))
 	if docs := newDocsCmd(); docs != nil {

@@ -15,7 +15,6 @@ import (
 
 // statusOptions are `switchman status`'s flags.
 type statusOptions struct {
-	Config string
 	Output string
 }
 
@@ -36,7 +35,6 @@ func newStatusCmd(app *App) *cobra.Command {
 			return runStatus(c.Context(), app, o, name)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config file")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -159,7 +157,7 @@ func holderName(l fleet.Lease) string {
 }
 
 func runStatus(ctx context.Context, app *App, o *statusOptions, name string) error {
-	a, err := dialFleet(ctx, app, o.Config)
+	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
