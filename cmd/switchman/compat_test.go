@@ -9,7 +9,6 @@ import (
 
 func TestCompatNotes(t *testing.T) {
 	t.Parallel()
-	root := newRootCmd(&App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: os.Getenv})
 	tests := []struct {
 		name string
 		args []string
@@ -34,6 +33,9 @@ func TestCompatNotes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			// A root per subtest: cobra sorts a command's children
+			// lazily, on first use, so parallel readers would race.
+			root := newRootCmd(&App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: os.Getenv})
 			got := compatNotes(root, tt.args, tt.own)
 			if len(got) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", got, len(tt.want))
