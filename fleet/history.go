@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
 )
 
 // The run history of a job is kept in the data of its node PREFIX/runs/LOCK
@@ -151,7 +153,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 			&zk.SetDataRequest{Path: s.runPath(r.Lock, r.Host), Data: rec, Version: -1},
 			&zk.SetDataRequest{Path: s.jobPath(r.Lock), Data: hb, Version: h.version},
 		)
-		err = multiErr(res, err)
+		err = lock.MultiErr(res, err)
 		switch {
 		case err == nil:
 			return nil
@@ -186,19 +188,4 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 		return nil // a concurrent finish won; losing one history entry beats looping
 	}
 	return wrapPut(s.jobPath(r.Lock), err)
-}
-
-// multiErr is the error of a multi: ZooKeeper reports the failed
-// operation's error in the reply header, which the client returns as err;
-// an operation's own error is the fallback.
-func multiErr(res []zk.MultiResponse, err error) error {
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Error != nil {
-			return r.Error
-		}
-	}
-	return nil
 }

@@ -222,7 +222,7 @@ func (s *Session) createHeld(p string, data []byte, rider Rider) (*Held, error) 
 		ops = append(ops, rider.Ops(s.ACL())...)
 	}
 	res, err := s.conn.Multi(ops...)
-	if err = multiErr(res, err); err != nil {
+	if err = MultiErr(res, err); err != nil {
 		return nil, err
 	}
 	if len(res) != len(ops) || res[1].Stat == nil {
@@ -232,10 +232,10 @@ func (s *Session) createHeld(p string, data []byte, rider Rider) (*Held, error) 
 	return &Held{s: s, Path: p, Token: st.Czxid, SessionID: st.EphemeralOwner, Rode: rider != nil}, nil
 }
 
-// multiErr is the error of a multi: ZooKeeper reports the failed
+// MultiErr is the error of a multi: ZooKeeper reports the failed
 // operation's error in the reply header, which the client returns as err;
 // an operation's own error is the fallback.
-func multiErr(res []zk.MultiResponse, err error) error {
+func MultiErr(res []zk.MultiResponse, err error) error {
 	if err != nil {
 		return err
 	}
