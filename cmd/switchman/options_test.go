@@ -335,3 +335,26 @@ func TestWithoutInterpreter(t *testing.T) {
 		})
 	}
 }
+
+func FuzzExecArgv(f *testing.F) {
+	for _, s := range []string{"echo a b", "cd /app && ./run.sh", "LANG=C x", ". /etc/profile", "exec x", "  \t", "a\n", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := execArgv([]string{s})
+		switch {
+		case len(got) == 0:
+			t.Fatalf("execArgv(%q) is empty", s)
+		case got[0] == "/bin/sh" && len(got) == 3:
+			if got[2] != s || !needsShell(strings.TrimLeft(s, " \t\n\r\f\v")) {
+				t.Fatalf("execArgv(%q) = %q: the shell gets the word unchanged, and only with shell syntax", s, got)
+			}
+		default:
+			for _, w := range got {
+				if strings.ContainsAny(w, shellMeta) && len(got) > 1 {
+					t.Fatalf("execArgv(%q) = %q: split a word with shell syntax", s, got)
+				}
+			}
+		}
+	})
+}

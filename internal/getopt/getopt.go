@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Kind is how an option takes its value.
@@ -109,7 +111,16 @@ type usageErr struct{ msg string }
 func (e usageErr) Error() string        { return e.msg }
 func (e usageErr) Is(target error) bool { return target == ErrUsage }
 
-func errorf(format string, a ...any) error { return usageErr{fmt.Sprintf(format, a...)} }
+// errorf formats a one-line error; a word with a control character in it is
+// shown quoted, so that the message stays one line.
+func errorf(format string, a ...any) error {
+	for i, v := range a {
+		if w, ok := v.(string); ok && strings.IndexFunc(w, unicode.IsControl) >= 0 {
+			a[i] = strconv.Quote(w)
+		}
+	}
+	return usageErr{fmt.Sprintf(format, a...)}
+}
 
 // Parse parses args with specs. It returns the first error, as Getopt::Long
 // warns about each and fails at the end; the result is nil then.
