@@ -58,7 +58,7 @@ func originalSwitchman(t *testing.T) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the original switchman's build script is missing under CI: %v", err)
 		}
-		t.Skipf("no %s beside the clone: the side-by-side tests with the original need it", originalBuildScript())
+		t.Skipf("no %s (the original switchman's build, beside the clone as in CI): side-by-side tests skipped", script)
 	}
 	original.once.Do(func() {
 		dest := filepath.Join(filepath.Dir(binPath), "original")
