@@ -258,6 +258,10 @@ func startCron(t *testing.T, cron string, env map[string]string) *cronRun {
 	t.Helper()
 	c := exec.Command("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", cronNamespace)
 	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "CRON=" + cron}
+	// Should the test binary die before its cleanup (a timeout, a
+	// SIGKILL), cron goes with it: the signal survives unshare's and sh's
+	// execs, and a cron left behind would run the test's jobs forever.
+	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	for k, v := range env {
 		c.Env = append(c.Env, k+"="+v)
 	}
