@@ -115,6 +115,21 @@ func newEnv(t *testing.T, srv *zktest.Server, data string, cfgExtra ...string) *
 	return e
 }
 
+// setConfig replaces old with new in the test's config file.
+func (e *env) setConfig(old, new string) {
+	e.t.Helper()
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		e.t.Fatalf("config has no %q", old)
+	}
+	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 type result struct {
 	code           int
 	stdout, stderr string
@@ -798,6 +813,9 @@ func TestZooKeeperFrozenStopsChildBeforeExpiry(t *testing.T) {
 func TestZooKeeperRestartWithinSessionKeepsChild(t *testing.T) {
 	srv := zktest.Start(t)
 	e := newEnv(t, srv, `{}`)
+	// A long session: the restart (a JVM start) takes seconds on a loaded
+	// machine, and the guard rightly fences after 0.77 S of silence.
+	e.setConfig("session_timeout: 4s", "session_timeout: 20s")
 	done := filepath.Join(e.dir, "done")
 	c := e.cmd(append([]string{"--lockname", "restart"}, sh(`sleep 5; echo ok > `+done)...)...)
 	if err := c.Start(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,13 +22,7 @@ func TestRunRoundTrips(t *testing.T) {
 	// The admin session's pings would be counted too.
 	e.admin.Close()
 	// A long session: no heartbeat read (every S/20) falls inside a run.
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), "session_timeout: 4s", "session_timeout: 60s", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.setConfig("session_timeout: 4s", "session_timeout: 60s")
 	packets := func() int64 {
 		out, err := zktest.FourLetter(srv.Addr, "mntr", 5*time.Second)
 		if err != nil {
@@ -98,13 +91,7 @@ func TestRunWrites(t *testing.T) {
 	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
 	// A long session and a fresh heartbeat stamp (written by the warm-up
 	// run): no heartbeat write falls inside a counted run.
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), "session_timeout: 4s", "session_timeout: 60s", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.setConfig("session_timeout: 4s", "session_timeout: 60s")
 	zxid := func() int64 {
 		z, err := zktest.Zxid(srv.Addr, 5*time.Second)
 		if err != nil {

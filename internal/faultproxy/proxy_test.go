@@ -248,7 +248,7 @@ func TestPass(t *testing.T) {
 	// The proxy counts a frame after its write returns, which can be after
 	// the client has read it: wait (bounded) for the counters to settle.
 	st := p.Stats()
-	for deadline := time.Now().Add(2 * time.Second); st.BytesToClient != 24+4*20 && time.Now().Before(deadline); st = p.Stats() {
+	for deadline := time.Now().Add(2 * time.Second); (st.BytesToClient != 24+4*20 || st.BytesToServer != reqBytes) && time.Now().Before(deadline); st = p.Stats() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if st.Accepted != 1 || st.Active != 1 || st.BytesToServer != reqBytes || st.BytesToClient != 24+4*20 {
