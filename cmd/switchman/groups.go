@@ -348,18 +348,29 @@ func replaceGroups(ctx context.Context, app *App, o *groupsOptions, what string,
 	})
 }
 
+// readForWrite connects and reads the group data with the version a
+// write compares against. The caller closes the session.
+func readForWrite(ctx context.Context, app *App) (*admin, []byte, int32, error) {
+	a, err := dialAdmin(ctx, app, app.Config)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	old, version, err := a.store.ReadDataVersion()
+	if err != nil {
+		a.close()
+		return nil, nil, 0, err
+	}
+	return a, old, version, nil
+}
+
 // mutateGroups is every write: read data and version, apply change,
 // validate, show the diff, and compare-and-set with a history entry.
 func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, change func(*config.Data) error) error {
-	a, err := dialAdmin(ctx, app, app.Config)
+	a, old, version, err := readForWrite(ctx, app)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	old, version, err := a.store.ReadDataVersion()
-	if err != nil {
-		return err
-	}
 	d, err := config.ParseData(a.cfg.Prefix, old)
 	if err != nil {
 		return &config.DataError{Err: fmt.Errorf("current data is invalid (fix it with `switchman groups import` or `edit`): %w", err)}
@@ -496,15 +507,11 @@ func whoAmI(app *App) string {
 }
 
 func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, app.Config)
+	a, old, version, err := readForWrite(ctx, app)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	old, version, err := a.store.ReadDataVersion()
-	if err != nil {
-		return err
-	}
 	f, err := os.CreateTemp("", "switchman-groups-*.json")
 	if err != nil {
 		return err

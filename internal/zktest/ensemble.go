@@ -34,24 +34,7 @@ func StartEnsembleServers(n int, opts Options) (*Ensemble, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: ensemble size %d: want at least 1", ErrBadOptions, n)
 	}
-	opts = opts.withDefaults()
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	if err := EnsureInstalled(); err != nil {
-		return nil, err
-	}
-	var err error
-	for range bindAttempts {
-		var e *Ensemble
-		if e, err = startEnsembleOnce(n, opts, nil); err == nil {
-			return e, nil
-		}
-		if !errors.Is(err, errPortTaken) {
-			break
-		}
-	}
-	return nil, err
+	return startFresh(opts, func(o Options) (*Ensemble, error) { return startEnsembleOnce(n, o, nil) })
 }
 
 // startEnsembleOnce makes one attempt of StartEnsembleServers with fresh

@@ -71,24 +71,32 @@ type Server struct {
 // tail of the JVM's log. The caller owns the server and must call Close (or
 // Stop, to keep Dir).
 func StartServer(opts Options) (*Server, error) {
+	return startFresh(opts, startServerOnce)
+}
+
+// startFresh validates opts, makes sure ZooKeeper is installed and runs
+// start, again with fresh ports when another process took one of the
+// ports between their choice and the JVM's bind.
+func startFresh[T any](opts Options, start func(Options) (T, error)) (T, error) {
+	var zero T
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
-		return nil, err
+		return zero, err
 	}
 	if err := EnsureInstalled(); err != nil {
-		return nil, err
+		return zero, err
 	}
 	var err error
 	for range bindAttempts {
-		var s *Server
-		if s, err = startServerOnce(opts); err == nil {
-			return s, nil
+		var v T
+		if v, err = start(opts); err == nil {
+			return v, nil
 		}
 		if !errors.Is(err, errPortTaken) {
 			break
 		}
 	}
-	return nil, err
+	return zero, err
 }
 
 // startServerOnce makes one attempt of StartServer with fresh ports.
