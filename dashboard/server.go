@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,28 +56,40 @@ func New(store *fleet.Store, log zerolog.Logger) *Server {
 // then waits for a ZooKeeper watch to fire (or refreshEvery), and again.
 // A failed read is kept for the handlers to report and retried.
 func (s *Server) Run(ctx context.Context) error {
+	var names []string // the jobs the watches cover
 	for ctx.Err() == nil {
-		f, err := read(s.store)
+		// Watches first, then the read: a change in between fires.
+		wait, err := s.store.Watch(names)
+		var f *Fleet
+		if err == nil {
+			f, err = read(s.store)
+		}
 		s.publish(f, err)
 		if err != nil {
 			s.log.Warn().Err(err).Msg("read the fleet")
+			wctx, cancel := context.WithTimeout(ctx, refreshEvery)
+			<-wctx.Done() // ZooKeeper trouble: retry after the refresh period
+			cancel()
+			continue
+		}
+		if seen := jobNames(f); !slices.Equal(seen, names) {
+			names = seen // a job appeared or went: watch its history too
+			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, refreshEvery)
-		var names []string
-		if f != nil {
-			for _, j := range f.Jobs {
-				names = append(names, j.Name)
-			}
-		}
-		if err == nil {
-			err = s.store.Changed(wctx, names)
-		}
-		if err != nil && wctx.Err() == nil {
-			<-wctx.Done() // ZooKeeper trouble: retry after the refresh period
-		}
+		_ = wait(wctx) // a fired watch, the refresh period, or the end
 		cancel()
 	}
 	return context.Cause(ctx)
+}
+
+// jobNames lists f's jobs by name, in f's order.
+func jobNames(f *Fleet) []string {
+	names := make([]string, 0, len(f.Jobs))
+	for _, j := range f.Jobs {
+		names = append(names, j.Name)
+	}
+	return names
 }
 
 func (s *Server) publish(f *Fleet, err error) {

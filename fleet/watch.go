@@ -11,18 +11,19 @@ import (
 	"github.com/acme/switchman/lock"
 )
 
-// Changed blocks until something a fleet view shows may have changed, or
-// ctx is done (then it returns context.Cause). It watches the listings of
-// the jobs, locks held, halts, pauses and hosts, and the history of each
-// job in jobs (a finish writes it). A watch fires once; call Changed again
-// after reading the new state, so that no change between is missed.
+// Watch arms watches on what a fleet view shows: the listings of the jobs,
+// locks held, halts, pauses and hosts, and the history of each job in jobs
+// (a finish writes it). The returned wait blocks until one of them fires,
+// or ctx is done (then it returns context.Cause). Arm before reading the
+// state the view shows, then wait: a change between the read and the
+// wait still fires. Watches fire once; arm again for the next change.
 // Heartbeat rewrites are not watched: a viewer refreshes them on a timer.
-func (s *Store) Changed(ctx context.Context, jobs []string) error {
+func (s *Store) Watch(jobs []string) (wait func(context.Context) error, err error) {
 	var chans []<-chan zk.Event
 	for _, d := range []string{RunsDir, lock.LocksDir, HaltsDir, PausesDir, HostsDir} {
 		ch, err := s.watchChildren(s.path(d))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		chans = append(chans, ch)
 	}
@@ -30,13 +31,13 @@ func (s *Store) Changed(ctx context.Context, jobs []string) error {
 		s.count()
 		_, _, ch, err := s.conn.GetW(s.jobPath(j))
 		if err != nil && !errors.Is(err, zk.ErrNoNode) {
-			return fmt.Errorf("watch %s: %w", s.jobPath(j), lock.AuthErr(err))
+			return nil, fmt.Errorf("watch %s: %w", s.jobPath(j), lock.AuthErr(err))
 		}
 		if err == nil {
 			chans = append(chans, ch)
 		}
 	}
-	return firstEvent(ctx, chans)
+	return func(ctx context.Context) error { return firstEvent(ctx, chans) }, nil
 }
 
 // watchChildren watches p's children, or p's creation while it is missing.
