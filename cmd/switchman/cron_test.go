@@ -229,12 +229,7 @@ func moveGroupAfterRuns(e *env, locks []string, within time.Duration) error {
 // (make deps installs them) and skips elsewhere.
 func cronDaemon(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but the test is not root (it mounts a private namespace for cron)")
-		}
-		t.Skip("needs root to mount a private namespace for cron")
-	}
+	needRoot(t, "mount a private namespace for cron")
 	needTools(t, "unshare", "mount")
 	for _, p := range []string{"cron", "/usr/sbin/cron"} {
 		if path, err := exec.LookPath(p); err == nil {

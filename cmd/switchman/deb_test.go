@@ -77,6 +77,20 @@ func needTools(t *testing.T, cmds ...string) {
 	}
 }
 
+// needRoot fails the test under CI when it does not run as root (CI runs
+// as root, so that would be a broken set-up), and skips it elsewhere; why
+// completes "needs root to ...".
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set but the test is not root: it needs root to %s", why)
+	}
+	t.Skipf("needs root to %s", why)
+}
+
 func hostArch() string {
 	out, err := exec.Command("dpkg", "--print-architecture").Output()
 	if err != nil {
@@ -265,12 +279,7 @@ func dpkgIn(ctx context.Context, t *testing.T, root string, args ...string) stri
 // config in use does not change), and purge keeps an edited config.
 func TestDebMaintainerScripts(t *testing.T) {
 	deb := debPackage(t)
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but the test is not root (dpkg --root must chown the log directory)")
-		}
-		t.Skip("needs root to give the log directory to group adm")
-	}
+	needRoot(t, "give the log directory to group adm")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -369,12 +378,7 @@ func mustRun(ctx context.Context, t *testing.T, dir, name string, args ...string
 // says so. Then a run whose log cannot be opened still runs its job.
 func TestDebDefaultLogging(t *testing.T) {
 	deb := debPackage(t)
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but the test is not root (it runs a job as another user)")
-		}
-		t.Skip("needs root to run a job as another user")
-	}
+	needRoot(t, "run a job as another user")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	root := throwawayRoot(t, map[string]string{})
