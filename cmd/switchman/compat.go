@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
-
 	"github.com/acme/switchman/internal/getopt"
 )
 
@@ -14,12 +12,11 @@ import (
 // tool's reading of it (Getopt::Long's rules, Perl's exec of one string),
 // one sentence each, ending with the line written so that any parser
 // reads it the same. It returns nothing for a line that needs no rule.
-// root is the command tree, to spot a first word that is a subcommand.
 // With ownOptions, a line using options the original does not know (it
 // refuses the line) gets a note too.
-func compatNotes(root *cobra.Command, args []string, ownOptions bool) []string {
+func compatNotes(args []string, ownOptions bool) []string {
 	var notes []string
-	if len(args) > 0 && isSubcommand(root, args[0]) {
+	if len(args) > 0 && isSubcommand(args[0]) {
 		return []string{fmt.Sprintf("%q is a switchman command here but a program the original ran under its lock: write \"switchman -- %s\" for the program", args[0], args[0])}
 	}
 	o, res, err := parseRunLine(args, false)

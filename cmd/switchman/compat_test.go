@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestCompatNotes(t *testing.T) {
@@ -33,10 +34,7 @@ func TestCompatNotes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			// A root per subtest: cobra sorts a command's children
-			// lazily, on first use, so parallel readers would race.
-			root := newRootCmd(&App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: os.Getenv})
-			got := compatNotes(root, tt.args, tt.own)
+			got := compatNotes(tt.args, tt.own)
 			if len(got) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", got, len(tt.want))
 			}
@@ -46,5 +44,32 @@ func TestCompatNotes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCommandNames checks that the table telling a subcommand from a
+// program to run names exactly the commands of the tree, with cobra's own.
+func TestCommandNames(t *testing.T) {
+	root := newRootCmd(&App{Getenv: func(string) string { return "" }})
+	want := []string{"help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
+	for _, c := range root.Commands() {
+		want = append(want, c.Name())
+		want = append(want, c.Aliases...)
+	}
+	got := slices.Clone(commandNames)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("commandNames = %q, the tree has %q", got, want)
+	}
+	for _, w := range []string{"status", "groups", "help"} {
+		if !isSubcommand(w) {
+			t.Errorf("isSubcommand(%q) = false", w)
+		}
+	}
+	for _, w := range []string{"true", "-g", "--", "Status"} {
+		if isSubcommand(w) {
+			t.Errorf("isSubcommand(%q) = true", w)
+		}
 	}
 }

@@ -215,9 +215,8 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 // differently (with original, also this tool's own options), and, with
 // groups, every --group against them.
 func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool, original bool) (*crontab.Report, error) {
-	root := newRootCmd(app)
 	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs, Groups: groups,
-		Compat: func(args []string) []string { return compatNotes(root, args, original) }}
+		Compat: func(args []string) []string { return compatNotes(args, original) }}
 	var r crontab.Report
 	for _, name := range files {
 		data, err := os.ReadFile(name)

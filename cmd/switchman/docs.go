@@ -16,6 +16,9 @@ import (
 	"github.com/acme/switchman/config"
 )
 
+// docsCommandNames names the gen-docs command for isSubcommand.
+var docsCommandNames = []string{"gen-docs"}
+
 // newDocsCmd builds the hidden command that `make deb` runs to generate the
 // man pages and shell completions from this very command tree, so that
 // they never drift from the flags. It exists only in a binary built with

@@ -150,7 +150,7 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 // after the words for a subcommand (a subcommand is one only as the first
 // word), before any "--".
 func withConfig(cfg string, args []string) []string {
-	if len(args) == 0 || !isSubcommand(newRootCmd(&App{Getenv: os.Getenv}), args[0]) {
+	if len(args) == 0 || !isSubcommand(args[0]) {
 		return append([]string{"-c", cfg}, args...)
 	}
 	out := []string{}

@@ -9,3 +9,6 @@ import "github.com/spf13/cobra"
 // and completions. The installed binary does without it, and without the
 // man-page generator's package initialisation on every run.
 func newDocsCmd() *cobra.Command { return nil }
+
+// docsCommandNames is empty: there is no gen-docs command to name.
+var docsCommandNames []string

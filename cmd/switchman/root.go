@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,19 +33,20 @@ const configUsage = "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml
 // Main runs switchman with args and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
 	app := &App{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
-	root := newRootCmd(app)
-	if completeRequest(root, args, stdout) {
-		return ExitOK
-	}
 	var err error
-	if len(args) > 0 && isSubcommand(root, args[0]) {
+	if len(args) > 0 && isSubcommand(args[0]) {
+		root := newRootCmd(app)
+		if completeRequest(root, args, stdout) {
+			return ExitOK
+		}
 		root.SetArgs(args)
 		err = root.Execute()
 	} else {
 		// A wrapper line: parsed as the original parsed it, so cobra's
 		// parser never sees it (it would take a later "status" or "kill"
-		// for a subcommand).
-		err = runWrapper(context.Background(), app, root, args)
+		// for a subcommand). Nor is the command tree built: a cron run
+		// needs none of it.
+		err = runWrapper(context.Background(), app, args)
 	}
 	if err == nil {
 		return ExitOK
@@ -110,7 +112,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 		DisableFlagParsing: true,
 		ValidArgsFunction:  completeRunArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runWrapper(c.Context(), app, c, args)
+			return runWrapper(c.Context(), app, args)
 		},
 	}
 	cmd.SetOut(app.Stdout)
@@ -135,32 +137,31 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 	return cmd
 }
 
+// commandNames are the words that, first on the line, name one of
+// switchman's own commands rather than a program to run: the subcommands
+// of newRootCmd (TestCommandNames keeps the two alike) and cobra's own.
+// A table, so that a wrapper line is told apart without building the
+// command tree.
+var commandNames = append([]string{
+	"check", "crontab", "doctor", "groups", "history", "kill", "pause", "resume", "serve", "status",
+	"help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd,
+}, docsCommandNames...)
+
 // isSubcommand reports whether word names one of switchman's own commands.
 // Only the first word of a line can: "switchman -g x status" runs a
 // program called status, as it did under the original.
-func isSubcommand(root *cobra.Command, word string) bool {
-	switch word {
-	case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
-		return true
-	}
-	for _, c := range root.Commands() {
-		if c.Name() == word || c.HasAlias(word) {
-			return true
-		}
-	}
-	return false
-}
+func isSubcommand(word string) bool { return slices.Contains(commandNames, word) }
 
 // runWrapper parses a wrapper line (options and CMD) and runs the job.
 // Getopt::Long stops at the first argument when POSIXLY_CORRECT is set,
 // so the original did too.
-func runWrapper(ctx context.Context, app *App, root *cobra.Command, args []string) error {
+func runWrapper(ctx context.Context, app *App, args []string) error {
 	o, _, err := parseRunLine(args, app.Getenv("POSIXLY_CORRECT") != "")
 	switch {
 	case err != nil:
 		return err
 	case o.Help:
-		return root.Help()
+		return newRootCmd(app).Help()
 	case o.Version:
 		fmt.Fprintf(app.Stdout, "switchman %s\n", version)
 		return nil
