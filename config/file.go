@@ -270,10 +270,10 @@ var keySetters = map[string]setter{
 	"termination_timeout":    durationKey(func(c *Config) *time.Duration { return &c.TerminationTimeout }, 0, time.Hour),
 	"resources_wait_timeout": durationKey(func(c *Config) *time.Duration { return &c.ResourcesWaitTimeout }, 0, 365*24*time.Hour),
 	"logfile":                stringKey(func(c *Config) *string { return &c.LogFile }),
-	"loglevel":               setLogLevel,
-	"log_format":             setLogFormat,
+	"loglevel":               scalarKey(func(c *Config) *string { return &c.LogLevel }, NormalizeLogLevel),
+	"log_format":             scalarKey(func(c *Config) *string { return &c.LogFormat }, checked(checkLogFormat)),
 	"data_read_len":          intKey(func(c *Config) *int { return &c.DataReadLen }, 0, math.MaxInt32),
-	"hostname":               setHostname,
+	"hostname":               scalarKey(func(c *Config) *string { return &c.Hostname }, checked(ValidateHostname)),
 	"skipped_exit_code":      intKey(func(c *Config) *int { return &c.SkippedExitCode }, 0, 255),
 	"history_keep":           intKey(func(c *Config) *int { return &c.HistoryKeep }, 1, 1000),
 	"metrics_textfile_dir":   stringKey(func(c *Config) *string { return &c.MetricsTextfileDir }),
@@ -310,53 +310,60 @@ func kindName(n *yaml.Node) string {
 	return "value"
 }
 
-func stringKey(field func(*Config) *string) setter {
+// scalarKey is the setter of a single-value key: parse checks and converts
+// the value, and what it returns goes to field.
+func scalarKey[T any](field func(*Config) *T, parse func(string) (T, error)) setter {
 	return func(c *Config, n *yaml.Node) error {
 		s, err := scalar(n)
 		if err != nil {
 			return err
 		}
-		if n.Tag != "!!str" {
-			return fmt.Errorf("must be a string, got %q", s)
-		}
-		*field(c) = s
-		return nil
-	}
-}
-
-func intKey(field func(*Config) *int, min, max int) setter {
-	return func(c *Config, n *yaml.Node) error {
-		s, err := scalar(n)
+		v, err := parse(s)
 		if err != nil {
 			return err
-		}
-		v, err := strconv.Atoi(s)
-		if err != nil || v < min || v > max {
-			return fmt.Errorf("must be a whole number from %d to %d, got %q", min, max, s)
 		}
 		*field(c) = v
 		return nil
 	}
 }
 
+// checked turns a check into a parse for scalarKey that keeps the value.
+func checked(check func(string) error) func(string) (string, error) {
+	return func(s string) (string, error) { return s, check(s) }
+}
+
+// stringKey is the setter of a key whose value must be a YAML string (not
+// a number or a boolean, which could only be a mistake).
+func stringKey(field func(*Config) *string) setter {
+	set := scalarKey(field, func(s string) (string, error) { return s, nil })
+	return func(c *Config, n *yaml.Node) error {
+		if n.Kind == yaml.ScalarNode && n.Tag != "!!str" {
+			return fmt.Errorf("must be a string, got %q", n.Value)
+		}
+		return set(c, n)
+	}
+}
+
+func intKey(field func(*Config) *int, min, max int) setter {
+	return scalarKey(field, func(s string) (int, error) {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < min || v > max {
+			return 0, fmt.Errorf("must be a whole number from %d to %d, got %q", min, max, s)
+		}
+		return v, nil
+	})
+}
+
 // durationKey accepts a number of seconds (the original's form, fractions
 // allowed) or a Go duration string such as "1m30s".
 func durationKey(field func(*Config) *time.Duration, min, max time.Duration) setter {
-	return func(c *Config, n *yaml.Node) error {
-		s, err := scalar(n)
-		if err != nil {
-			return err
-		}
+	return scalarKey(field, func(s string) (time.Duration, error) {
 		d, err := ParseSeconds(s)
-		if err != nil {
-			return err
+		if err == nil && (d < min || d > max) {
+			err = fmt.Errorf("must be between %s and %s, got %q", min, max, s)
 		}
-		if d < min || d > max {
-			return fmt.Errorf("must be between %s and %s, got %q", min, max, s)
-		}
-		*field(c) = d
-		return nil
-	}
+		return d, err
+	})
 }
 
 // ParseSeconds parses a duration given as a number of seconds ("10", "0.5")
@@ -485,19 +492,6 @@ func ValidateNodeName(s string) error {
 	return nil
 }
 
-func setLogLevel(c *Config, n *yaml.Node) error {
-	s, err := scalar(n)
-	if err != nil {
-		return err
-	}
-	lvl, err := NormalizeLogLevel(s)
-	if err != nil {
-		return err
-	}
-	c.LogLevel = lvl
-	return nil
-}
-
 // NormalizeLogLevel maps the original's level names (debug, info, notice,
 // warning, error, critical, alert, emergency) and zerolog's (trace, debug,
 // info, warn, error, fatal, panic, disabled) to a zerolog level name.
@@ -529,27 +523,10 @@ const (
 	LogText = "text"
 )
 
-func setLogFormat(c *Config, n *yaml.Node) error {
-	s, err := scalar(n)
-	if err != nil {
-		return err
-	}
+func checkLogFormat(s string) error {
 	if s != LogJSON && s != LogText {
 		return fmt.Errorf("must be %q or %q (the original's tab-separated lines), got %q", LogJSON, LogText, s)
 	}
-	c.LogFormat = s
-	return nil
-}
-
-func setHostname(c *Config, n *yaml.Node) error {
-	s, err := scalar(n)
-	if err != nil {
-		return err
-	}
-	if err := ValidateHostname(s); err != nil {
-		return err
-	}
-	c.Hostname = s
 	return nil
 }
 

@@ -249,38 +249,32 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) nest(t token) error {
+// nested parses with parse one level deeper, at most MaxNesting levels;
+// at is where the level opens.
+func (p *parser) nested(at token, parse func() (node, error)) (node, error) {
+	if p.depth >= MaxNesting {
+		return nil, fmt.Errorf("nested deeper than %d levels at column %d", MaxNesting, at.col)
+	}
 	p.depth++
-	if p.depth > MaxNesting {
-		return fmt.Errorf("nested deeper than %d levels at column %d", MaxNesting, t.col)
-	}
-	return nil
+	x, err := parse()
+	p.depth--
+	return x, err
 }
 
-func (p *parser) expr() (node, error) {
-	left, err := p.term()
+func (p *parser) expr() (node, error) { return p.leftAssoc("+-", p.term) }
+
+func (p *parser) term() (node, error) { return p.leftAssoc("*/", p.unary) }
+
+// leftAssoc parses operands joined by the operators in ops (one byte
+// each), grouping to the left: a-b-c is (a-b)-c.
+func (p *parser) leftAssoc(ops string, operand func() (node, error)) (node, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for t := p.peek(); t.kind == tOp && (t.text == "+" || t.text == "-"); t = p.peek() {
+	for t := p.peek(); t.kind == tOp && strings.Contains(ops, t.text); t = p.peek() {
 		p.next()
-		right, err := p.term()
-		if err != nil {
-			return nil, err
-		}
-		left = &binary{op: t.text[0], l: left, r: right, col: t.col}
-	}
-	return left, nil
-}
-
-func (p *parser) term() (node, error) {
-	left, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	for t := p.peek(); t.kind == tOp && (t.text == "*" || t.text == "/"); t = p.peek() {
-		p.next()
-		right, err := p.unary()
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -295,11 +289,7 @@ func (p *parser) unary() (node, error) {
 		return p.primary()
 	}
 	p.next()
-	if err := p.nest(t); err != nil {
-		return nil, err
-	}
-	x, err := p.unary()
-	p.depth--
+	x, err := p.nested(t, p.unary)
 	if err != nil {
 		return nil, err
 	}
@@ -352,11 +342,7 @@ func (p *parser) ident(t token) (node, error) {
 // group parses what follows an opening parenthesis, up to and including
 // the closing one.
 func (p *parser) group(open token) (node, error) {
-	if err := p.nest(open); err != nil {
-		return nil, err
-	}
-	x, err := p.expr()
-	p.depth--
+	x, err := p.nested(open, p.expr)
 	if err != nil {
 		return nil, err
 	}

@@ -129,9 +129,11 @@ func (g *guard) run() {
 		case <-states:
 			g.checkSession()
 		case ev := <-g.lockW:
-			g.onLockEvent(ev)
+			g.lockW = nil // a watch fires once
+			g.onWatch(ev, ErrLockLost, g.rearmLock)
 		case ev := <-g.dataW:
-			g.onDataEvent(ev)
+			g.dataW = nil
+			g.onWatch(ev, ErrPrefixDeleted, g.rearmData)
 		case <-g.killW:
 			g.killW = nil
 			g.armKill()
@@ -188,15 +190,17 @@ func (g *guard) begin() {
 	g.armKill()
 }
 
-func (g *guard) onLockEvent(ev zk.Event) {
-	g.lockW = nil
+// onWatch reacts to the lock node's or the group data's watch: the node's
+// deletion is the loss gone, a watch the library dropped calls for a
+// session check, any other change for rearm (which re-reads and re-checks).
+func (g *guard) onWatch(ev zk.Event, gone error, rearm func()) {
 	switch ev.Type {
 	case zk.EventNodeDeleted:
-		g.lose(ErrLockLost)
+		g.lose(gone)
 	case zk.EventNotWatching:
 		g.checkSession()
 	default:
-		g.rearmLock()
+		rearm()
 	}
 }
 
@@ -218,18 +222,6 @@ func (g *guard) rearmLock() {
 		g.lose(ErrLockLost)
 	default:
 		g.lockW = ch
-	}
-}
-
-func (g *guard) onDataEvent(ev zk.Event) {
-	g.dataW = nil
-	switch ev.Type {
-	case zk.EventNodeDeleted:
-		g.lose(ErrPrefixDeleted)
-	case zk.EventNotWatching:
-		g.checkSession()
-	default:
-		g.rearmData()
 	}
 }
 
