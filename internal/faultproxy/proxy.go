@@ -76,22 +76,14 @@ func (m Mode) String() string {
 	return fmt.Sprintf("mode(%d)", int(m))
 }
 
-// ZooKeeper request opcodes, for DropNextReplyTo.
+// ZooKeeper request opcodes (ZooDefs.OpCode), for DropNextReplyTo: the
+// ones whose lost reply the tests provoke.
 const (
-	OpCreate          int32 = 1
-	OpDelete          int32 = 2
-	OpExists          int32 = 3
-	OpGetData         int32 = 4
-	OpSetData         int32 = 5
-	OpGetChildren     int32 = 8
-	OpSync            int32 = 9
-	OpGetChildren2    int32 = 12
-	OpCheck           int32 = 13
-	OpMulti           int32 = 14
-	OpCreate2         int32 = 15
-	OpCreateContainer int32 = 19
-	OpCreateTTL       int32 = 21
-	OpClose           int32 = -11
+	OpCreate  int32 = 1
+	OpExists  int32 = 3
+	OpGetData int32 = 4
+	OpMulti   int32 = 14
+	OpCreate2 int32 = 15
 )
 
 // MaxFrame is the largest frame the proxy forwards. ZooKeeper's own limit

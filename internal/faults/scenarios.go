@@ -239,6 +239,19 @@ func runEnd(h *harness, r history.Run) time.Time {
 // lingerLimit bounds how long a self-fenced switchman may outlive its child.
 const lingerLimit = 2 * time.Second
 
+// reaction waits up to 10s for launch l to finish, then returns how long
+// after t0 its run r ended, added to o's reactions; false if l still runs.
+func reaction(h *harness, o *outcome, r history.Run, l *launch, t0 time.Time) (time.Duration, bool) {
+	select {
+	case <-l.done:
+	case <-time.After(10 * time.Second):
+		return 0, false
+	}
+	end, _ := fencedAndNext(h, r, l)
+	o.reactions = append(o.reactions, end.Sub(t0))
+	return end.Sub(t0), true
+}
+
 // fencedAndNext returns when run r (of launch l) ended and when the next
 // run of another host started, waiting up to S+5s for that run.
 func fencedAndNext(h *harness, r history.Run, l *launch) (end, next time.Time) {
@@ -288,14 +301,11 @@ func deleteLock(h *harness, o *outcome) error {
 	if err := h.cl.admin.Delete(path.Join(h.prefix, "locks", lockName), -1); err != nil {
 		return fmt.Errorf("delete lock: %w", err)
 	}
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
+	d, ok := reaction(h, o, r, l, t0)
+	if !ok {
 		return errors.New("holder still running 10s after its lock was deleted")
 	}
-	end, _ := fencedAndNext(h, r, l)
-	o.reactions = append(o.reactions, end.Sub(t0))
-	o.notef("holder stopped %s after the delete; switchman exit %d", end.Sub(t0).Round(time.Millisecond), l.code)
+	o.notef("holder stopped %s after the delete; switchman exit %d", d.Round(time.Millisecond), l.code)
 	if l.code != exitLost {
 		o.violatef("holder of a deleted lock exited %d, want %d", l.code, exitLost)
 	}
@@ -584,17 +594,14 @@ func pauseSwitchman(h *harness, o *outcome) error {
 	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 		return err
 	}
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
+	d, ok := reaction(h, o, r, l, t1)
+	if !ok {
 		return errors.New("woken switchman did not finish within 10s")
 	}
-	end, _ := fencedAndNext(h, r, l)
-	o.reactions = append(o.reactions, end.Sub(t1))
 	o.notef("woken switchman stopped its child %s after SIGCONT (target: 100 ms); exit %d",
-		end.Sub(t1).Round(time.Millisecond), l.code)
-	if end.Sub(t1) > 100*time.Millisecond {
-		o.violatef("child stopped %s after SIGCONT, want within 100ms", end.Sub(t1).Round(time.Millisecond))
+		d.Round(time.Millisecond), l.code)
+	if d > 100*time.Millisecond {
+		o.violatef("child stopped %s after SIGCONT, want within 100ms", d.Round(time.Millisecond))
 	}
 	return checkHigherToken(h, r, o)
 }

@@ -295,34 +295,36 @@ func (s *Server) LogTail(n int) string {
 // not running, and an error only if the process survives SIGKILL. The ports
 // and directory are kept for Start.
 func (s *Server) Stop() error {
-	s.op.Lock()
-	defer s.op.Unlock()
-	p := s.current()
-	if p == nil || p.exited() {
-		return nil
-	}
-	if err := p.signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("stop server %d (pid %d): %w", s.ID, p.pid(), err)
-	}
-	// A stopped process keeps SIGTERM pending until it continues.
-	_ = p.signal(syscall.SIGCONT)
-	if p.waitFor(stopGrace) {
-		return nil
-	}
-	return s.kill(p)
+	return s.onRunning(nil, func(p *proc) error {
+		if err := p.signal(syscall.SIGTERM); err != nil {
+			return fmt.Errorf("stop server %d (pid %d): %w", s.ID, p.pid(), err)
+		}
+		// A stopped process keeps SIGTERM pending until it continues.
+		_ = p.signal(syscall.SIGCONT)
+		if p.waitFor(stopGrace) {
+			return nil
+		}
+		return s.kill(p)
+	})
 }
 
 // Kill sends SIGKILL to the JVM and waits for it to exit (no clean shutdown:
 // what a crash or OOM kill looks like to clients). It returns nil if the
 // server is not running. The ports and directory are kept for Start.
 func (s *Server) Kill() error {
+	return s.onRunning(nil, s.kill)
+}
+
+// onRunning calls f with the live JVM, holding s.op; when the server is not
+// running it returns notRunning instead.
+func (s *Server) onRunning(notRunning error, f func(p *proc) error) error {
 	s.op.Lock()
 	defer s.op.Unlock()
 	p := s.current()
 	if p == nil || p.exited() {
-		return nil
+		return notRunning
 	}
-	return s.kill(p)
+	return f(p)
 }
 
 // kill sends SIGKILL to p and waits (bounded) for it.
@@ -351,16 +353,12 @@ func (s *Server) Resume() error {
 
 // sendRunning sends sig to the running JVM or returns ErrNotRunning.
 func (s *Server) sendRunning(sig syscall.Signal) error {
-	s.op.Lock()
-	defer s.op.Unlock()
-	p := s.current()
-	if p == nil || p.exited() {
-		return fmt.Errorf("%w: server %d", ErrNotRunning, s.ID)
-	}
-	if err := p.signal(sig); err != nil {
-		return fmt.Errorf("signal %v to server %d (pid %d): %w", sig, s.ID, p.pid(), err)
-	}
-	return nil
+	return s.onRunning(fmt.Errorf("%w: server %d", ErrNotRunning, s.ID), func(p *proc) error {
+		if err := p.signal(sig); err != nil {
+			return fmt.Errorf("signal %v to server %d (pid %d): %w", sig, s.ID, p.pid(), err)
+		}
+		return nil
+	})
 }
 
 // Mode asks the server with `srvr` (at most 2s) and returns its mode:
