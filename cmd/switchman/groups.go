@@ -92,14 +92,25 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+// checkOutput checks the value of an output format flag: a usage error
+// unless it is table or json.
+func checkOutput(flag, value string) error {
+	if value != "table" && value != "json" {
+		return usageError{fmt.Errorf("invalid --%s %q: must be table or json", flag, value)}
+	}
+	return nil
+}
+
 type groupsRun func(ctx context.Context, app *App, o *groupsOptions, args []string) error
 
 func groupsCmd(app *App, o *groupsOptions, use, short string, args cobra.PositionalArgs, run groupsRun) *cobra.Command {
 	return &cobra.Command{
 		Use: use, Short: short, Args: usageArgs(args),
 		RunE: func(c *cobra.Command, a []string) error {
-			if o.Output != "table" && o.Output != "json" && o.Output != "" {
-				return usageError{fmt.Errorf("invalid --output %q: must be table or json", o.Output)}
+			if o.Output != "" {
+				if err := checkOutput("output", o.Output); err != nil {
+					return err
+				}
 			}
 			return run(c.Context(), app, o, a)
 		},

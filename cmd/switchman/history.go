@@ -29,8 +29,8 @@ With --output it also prints the end of each failing run's output
 (failure_output bytes of stdout and stderr, kept for the most recent failures).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Output != "table" && o.Output != "json" {
-				return usageError{fmt.Errorf("invalid --output-format %q: must be table or json", o.Output)}
+			if err := checkOutput("output-format", o.Output); err != nil {
+				return err
 			}
 			return runHistory(c.Context(), app, o, args[0])
 		},

@@ -33,36 +33,19 @@ func (o *pauseOptions) target(args []string) (string, error) {
 
 func newPauseCmd(app *App) *cobra.Command {
 	o := &pauseOptions{}
-	cmd := &cobra.Command{
-		Use:   "pause LOCKNAME|--group GROUP",
-		Short: "Stop a job (or every job of a group) from starting anywhere until resumed",
-		Long: `A paused job does not start on any host (an info log line, exit 0) until
-"switchman resume". Running instances are left alone unless --stop is given.`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
-		RunE: func(c *cobra.Command, args []string) error {
-			marker, err := o.target(args)
-			if err != nil {
-				return usageError{err}
-			}
-			return runPause(c.Context(), app, o, marker, args)
-		},
-	}
-	cmd.Flags().StringVarP(&o.Group, "group", "g", "", "pause every job run with --group GROUP")
+	cmd := pauseCmd(app, o, "pause", "Stop a job (or every job of a group) from starting anywhere until resumed", runPause)
+	cmd.Long = `A paused job does not start on any host (an info log line, exit 0) until
+"switchman resume". Running instances are left alone unless --stop is given.`
 	cmd.Flags().StringVar(&o.Reason, "reason", "", "why, shown by status")
 	cmd.Flags().BoolVar(&o.Stop, "stop", false, "also stop the running instances (as `switchman kill`)")
 	return cmd
 }
 
-func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, args []string) error {
-	a, err := dialFleet(ctx, app, app.Config)
-	if err != nil {
+func runPause(ctx context.Context, a *admin, o *pauseOptions, marker string, args []string) error {
+	if err := a.store.SetPause(marker, fleet.Pause{Who: whoAmI(a.app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
 		return err
 	}
-	defer a.close()
-	if err := a.store.SetPause(marker, fleet.Pause{Who: whoAmI(app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stdout, "%s paused\n", marker)
+	fmt.Fprintf(a.app.Stdout, "%s paused\n", marker)
 	if !o.Stop {
 		return nil
 	}
@@ -82,9 +65,9 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 	}
 	var failed error
 	for _, n := range names {
-		err := runKill(ctx, app, &killOptions{}, n, syscall.SIGTERM)
+		err := runKill(ctx, a.app, &killOptions{}, n, syscall.SIGTERM)
 		if err != nil && exitCode(err) != ExitFailed {
-			fmt.Fprintf(app.Stderr, "switchman: %v\n", err)
+			fmt.Fprintf(a.app.Stderr, "switchman: %v\n", err)
 			failed = &ExitError{Code: exitCode(err)}
 		}
 	}
@@ -92,10 +75,17 @@ func runPause(ctx context.Context, app *App, o *pauseOptions, marker string, arg
 }
 
 func newResumeCmd(app *App) *cobra.Command {
-	o := &pauseOptions{}
+	return pauseCmd(app, &pauseOptions{}, "resume", "Undo a pause, or a halt after a failed run (--halt-on-failure)", runResume)
+}
+
+// pauseCmd builds pause or resume (verb): both act on LOCKNAME or, with
+// --group, on every job of a group, through the marker o.target names, and
+// run on the fleet's session.
+func pauseCmd(app *App, o *pauseOptions, verb, short string,
+	run func(ctx context.Context, a *admin, o *pauseOptions, marker string, args []string) error) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "resume LOCKNAME|--group GROUP",
-		Short: "Undo a pause, or a halt after a failed run (--halt-on-failure)",
+		Use:   verb + " LOCKNAME|--group GROUP",
+		Short: short,
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
 			marker, err := o.target(args)
@@ -107,24 +97,28 @@ func newResumeCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer a.close()
-			paused, err := a.store.ClearPause(marker)
-			if err != nil {
-				return err
-			}
-			halted := false
-			if len(args) == 1 {
-				if halted, err = a.store.ClearHalt(args[0]); err != nil {
-					return err
-				}
-			}
-			if paused || halted {
-				fmt.Fprintf(app.Stdout, "%s resumed: its next run starts as scheduled\n", marker)
-			} else {
-				fmt.Fprintf(app.Stdout, "%s was neither paused nor halted\n", marker)
-			}
-			return nil
+			return run(c.Context(), a, o, marker, args)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Group, "group", "g", "", "resume every job run with --group GROUP")
+	cmd.Flags().StringVarP(&o.Group, "group", "g", "", verb+" every job run with --group GROUP")
 	return cmd
+}
+
+func runResume(_ context.Context, a *admin, _ *pauseOptions, marker string, args []string) error {
+	paused, err := a.store.ClearPause(marker)
+	if err != nil {
+		return err
+	}
+	halted := false
+	if len(args) == 1 {
+		if halted, err = a.store.ClearHalt(args[0]); err != nil {
+			return err
+		}
+	}
+	if paused || halted {
+		fmt.Fprintf(a.app.Stdout, "%s resumed: its next run starts as scheduled\n", marker)
+	} else {
+		fmt.Fprintf(a.app.Stdout, "%s was neither paused nor halted\n", marker)
+	}
+	return nil
 }

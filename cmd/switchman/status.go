@@ -25,8 +25,8 @@ func newStatusCmd(app *App) *cobra.Command {
 		Short: "Show locks held, queues, semaphores, halted jobs and the last run per job and host",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Output != "table" && o.Output != "json" {
-				return usageError{fmt.Errorf("invalid --output %q: must be table or json", o.Output)}
+			if err := checkOutput("output", o.Output); err != nil {
+				return err
 			}
 			name := ""
 			if len(args) == 1 {
