@@ -1,22 +1,12 @@
 package crontab
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 )
-
-// ErrLine matches (errors.Is) every error of ParseLine.
-var ErrLine = errors.New("crontab: invalid line")
-
-// lineError is a precise message that matches ErrLine.
-type lineError struct{ msg string }
-
-func (e *lineError) Error() string        { return e.msg }
-func (e *lineError) Is(target error) bool { return target == ErrLine }
 
 // Format says whether the job lines of a file carry a user field.
 type Format int
@@ -109,7 +99,7 @@ func parseJob(s string, f Format) (Line, error) {
 	}
 	fields, rest := cutFields(s, nFields)
 	if len(fields) < nFields || strings.TrimSpace(rest) == "" {
-		return Line{}, &lineError{msg: missingWhat(f, nTime)}
+		return Line{}, &kindError{kind: ErrLine, msg: missingWhat(f, nTime)}
 	}
 	sched, err := ParseSchedule(strings.Join(fields[:nTime], " "))
 	if err != nil {

@@ -7,22 +7,6 @@ import (
 	"strings"
 )
 
-// ErrSchedule matches (errors.Is) every error that ParseSchedule and
-// ParseField return, so callers can tell a bad time specification from other
-// failures. The errors' own text is only the precise message, without this
-// prefix, because callers put it after a file:line.
-var ErrSchedule = errors.New("crontab: invalid schedule")
-
-// scheduleError is a precise message that matches ErrSchedule.
-type scheduleError struct{ msg string }
-
-func (e *scheduleError) Error() string        { return e.msg }
-func (e *scheduleError) Is(target error) bool { return target == ErrSchedule }
-
-func schedErr(format string, args ...any) error {
-	return &scheduleError{msg: fmt.Sprintf(format, args...)}
-}
-
 // Field names one of the five time fields of a crontab line, in line order.
 type Field int
 

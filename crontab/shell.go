@@ -1,26 +1,11 @@
 package crontab
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
-
-// ErrShell matches (errors.Is) every error of SplitParams, Quote and
-// EscapePercent: text that cron's /bin/sh would not run as written.
-var ErrShell = errors.New("crontab: unsafe shell text")
-
-// shellError is a precise message that matches ErrShell.
-type shellError struct{ msg string }
-
-func (e *shellError) Error() string        { return e.msg }
-func (e *shellError) Is(target error) bool { return target == ErrShell }
-
-func shellErr(format string, args ...any) error {
-	return &shellError{msg: fmt.Sprintf(format, args...)}
-}
 
 // safeByte reports whether an ASCII byte means nothing to sh, in any
 // position of a word: such words need no quoting.
