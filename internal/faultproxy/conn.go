@@ -28,6 +28,7 @@ const (
 
 // conn is one proxied client connection and its upstream connection.
 type conn struct {
+	id     int64 // from 1, in the order accepted
 	client net.Conn
 	done   chan struct{} // closed by close
 
@@ -37,8 +38,8 @@ type conn struct {
 	ops    map[int32]int32 // xid -> opcode of requests awaiting a reply
 }
 
-func newConn(client net.Conn) *conn {
-	return &conn{client: client, done: make(chan struct{}), ops: map[int32]int32{}}
+func newConn(client net.Conn, id int64) *conn {
+	return &conn{id: id, client: client, done: make(chan struct{}), ops: map[int32]int32{}}
 }
 
 // attach sets the upstream connection; if c was closed while dialing it
@@ -186,6 +187,7 @@ func (p *Proxy) pump(c *conn, dir direction) {
 			p.forget(c)
 			return
 		}
+		p.observe(c, dir, f, first)
 		if !first && !p.account(c, dir, f) {
 			p.forget(c)
 			return

@@ -125,12 +125,13 @@ type Proxy struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	mu      sync.Mutex // guards the fields below; taken before conn.mu
-	mode    Mode
-	dropOps []int32       // DropNextReply only fires for replies to these ops, if any
-	changed chan struct{} // closed and replaced on every mode change
-	conns   map[*conn]struct{}
-	closed  bool
+	mu       sync.Mutex // guards the fields below; taken before conn.mu
+	mode     Mode
+	dropOps  []int32       // DropNextReply only fires for replies to these ops, if any
+	changed  chan struct{} // closed and replaced on every mode change
+	observer func(Event)   // see Observe
+	conns    map[*conn]struct{}
+	closed   bool
 
 	accepted, toServer, toClient, dropped, resets, upFails, protoErrs atomic.Int64
 }
@@ -284,7 +285,7 @@ func (p *Proxy) admit(nc net.Conn) {
 		p.resets.Add(1)
 		return
 	}
-	c := newConn(nc)
+	c := newConn(nc, p.accepted.Load())
 	p.conns[c] = struct{}{}
 	p.wg.Add(1)
 	go p.serve(c)

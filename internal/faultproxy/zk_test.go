@@ -2,6 +2,7 @@ package faultproxy_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -256,5 +257,65 @@ func TestZKDropCreateReply(t *testing.T) {
 	}
 	if stat.EphemeralOwner != c.SessionID() {
 		t.Errorf("node owned by session %x, want the client's %x", stat.EphemeralOwner, c.SessionID())
+	}
+}
+
+// TestZKObserve checks that an observer sees each request with its opcode
+// and paths (a multi's one by one), and each reply matched to its request.
+func TestZKObserve(t *testing.T) {
+	p, c, _, _ := setup(t)
+	var mu sync.Mutex
+	var evs []faultproxy.Event
+	p.Observe(func(ev faultproxy.Event) {
+		mu.Lock()
+		evs = append(evs, ev)
+		mu.Unlock()
+	})
+	acl := zk.WorldACL(zk.PermAll)
+	if _, err := c.Create("/obs", []byte("x"), 0, acl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Multi(
+		&zk.CreateRequest{Path: "/obs/a", Data: []byte("data"), Acl: acl, Flags: zk.FlagEphemeral},
+		&zk.SetDataRequest{Path: "/obs", Data: []byte("y"), Version: -1},
+		&zk.CheckVersionRequest{Path: "/obs", Version: 1},
+		&zk.DeleteRequest{Path: "/obs/a", Version: -1},
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Get("/obs"); err != nil {
+		t.Fatal(err)
+	}
+	p.Observe(nil)
+	mu.Lock()
+	defer mu.Unlock()
+	type seen struct {
+		reply bool
+		op    int32
+		ops   []faultproxy.PathOp
+	}
+	var got []seen
+	for _, ev := range evs {
+		if ev.Op == faultproxy.OpPing {
+			continue
+		}
+		if ev.Conn != 1 {
+			t.Errorf("event on connection %d, want 1 (the proxied session's)", ev.Conn)
+		}
+		got = append(got, seen{ev.Reply, ev.Op, ev.Ops})
+	}
+	want := []seen{
+		{false, faultproxy.OpCreate, []faultproxy.PathOp{{Op: faultproxy.OpCreate, Path: "/obs"}}},
+		{true, faultproxy.OpCreate, nil},
+		{false, faultproxy.OpMulti, []faultproxy.PathOp{
+			{Op: faultproxy.OpCreate, Path: "/obs/a"}, {Op: faultproxy.OpSetData, Path: "/obs"},
+			{Op: faultproxy.OpCheck, Path: "/obs"}, {Op: faultproxy.OpDelete, Path: "/obs/a"},
+		}},
+		{true, faultproxy.OpMulti, nil},
+		{false, faultproxy.OpGetData, []faultproxy.PathOp{{Op: faultproxy.OpGetData, Path: "/obs"}}},
+		{true, faultproxy.OpGetData, nil},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("observed\n %v\nwant\n %v", got, want)
 	}
 }
