@@ -19,9 +19,6 @@ import (
 // breakdownRuns is how many runs of each kind the breakdown times.
 const breakdownRuns = 60
 
-// opClose is ZooKeeper's closeSession opcode.
-const opClose int32 = -11
-
 // runTrace is what the proxy saw of one switchman run, with the run's
 // start and end as its parent saw them.
 type runTrace struct {
@@ -79,11 +76,11 @@ func phasesOf(tr runTrace) (phases, bool) {
 		case ev.Op == faultproxy.OpConnect && ev.Reply && hsRep.IsZero():
 			hsRep = ev.At
 		case ev.Reply:
-		case ev.Op == opClose:
+		case ev.Op == faultproxy.OpClose:
 			closeReq, closeRep = ev.At, reply[ev.Xid]
-		case isWrite(ev) && lockReq.IsZero():
+		case faultproxy.IsWrite(ev.Op) && lockReq.IsZero():
 			lockReq, lockRep = ev.At, reply[ev.Xid]
-		case isWrite(ev) && finReq.IsZero():
+		case faultproxy.IsWrite(ev.Op) && finReq.IsZero():
 			finReq, finRep = ev.At, reply[ev.Xid]
 		}
 	}
@@ -97,16 +94,6 @@ func phasesOf(tr runTrace) (phases, bool) {
 		lock: lockRep.Sub(lockReq), job: finReq.Sub(lockRep), finish: finRep.Sub(finReq),
 		closing: closeRep.Sub(closeReq), exit: tr.end.Sub(closeRep),
 	}, true
-}
-
-// isWrite reports whether ev is a request that changes znodes.
-func isWrite(ev faultproxy.Event) bool {
-	switch ev.Op {
-	case faultproxy.OpCreate, faultproxy.OpCreate2, faultproxy.OpCreateContainer, faultproxy.OpCreateTTL,
-		faultproxy.OpDelete, faultproxy.OpSetData, faultproxy.OpMulti:
-		return true
-	}
-	return false
 }
 
 // kindOf names what a znode path under the prefix is for, by its first
@@ -124,33 +111,6 @@ func kindOf(path string) string {
 	return top + "/"
 }
 
-// opName is the name of a ZooKeeper opcode, as its docs write it.
-func opName(op int32) string {
-	switch op {
-	case faultproxy.OpCreate, faultproxy.OpCreate2:
-		return "create"
-	case faultproxy.OpCreateContainer:
-		return "createContainer"
-	case faultproxy.OpCreateTTL:
-		return "createTTL"
-	case faultproxy.OpDelete:
-		return "delete"
-	case faultproxy.OpExists:
-		return "exists"
-	case faultproxy.OpGetData:
-		return "getData"
-	case faultproxy.OpSetData:
-		return "setData"
-	case faultproxy.OpGetChildren, faultproxy.OpGetChildren2:
-		return "getChildren"
-	case faultproxy.OpCheck:
-		return "check"
-	case faultproxy.OpSync:
-		return "sync"
-	}
-	return "op " + strconv.Itoa(int(op))
-}
-
 // requestKinds counts a run's operations by the subtree they touch and
 // their opcode: a multi counts one per operation it carries; a ping, the
 // handshake or a close by its name.
@@ -163,7 +123,7 @@ func requestKinds(evs []faultproxy.Event) map[string]int {
 			n["session handshake"]++
 		case ev.Op == faultproxy.OpPing:
 			n["ping"]++
-		case ev.Op == opClose:
+		case ev.Op == faultproxy.OpClose:
 			n["session close"]++
 		case len(ev.Ops) == 0:
 			n["other (op "+strconv.Itoa(int(ev.Op))+")"]++
@@ -173,7 +133,7 @@ func requestKinds(evs []faultproxy.Event) map[string]int {
 				in = " in a multi"
 			}
 			for _, o := range ev.Ops {
-				n[kindOf(o.Path)+" "+opName(o.Op)+in]++
+				n[kindOf(o.Path)+" "+faultproxy.OpName(o.Op)+in]++
 			}
 		}
 	}

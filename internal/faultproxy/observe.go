@@ -2,18 +2,52 @@ package faultproxy
 
 import (
 	"encoding/binary"
+	"strconv"
 	"time"
 )
 
 // OpConnect stands for the session handshake in an Event (ZooKeeper gives
-// it no opcode); OpPing for a ping, which has one.
+// it no opcode); OpPing and OpClose are a ping's and a session close's.
 const (
 	OpConnect int32 = -100
 	OpPing    int32 = 11
+	OpClose   int32 = -11
 )
 
-// opMultiRead is a read-only multi (ZooKeeper 3.6+), laid out as a multi.
-const opMultiRead int32 = 22
+// opcode describes one of ZooKeeper's request opcodes (ZooDefs.OpCode).
+type opcode struct {
+	name  string
+	path  bool // the request starts with a path
+	write bool // it changes znodes
+}
+
+// Opcodes the observer knows, by number. Numbers for the ones the
+// decoder needs by name (opDelete ...) follow.
+var opcodes = map[int32]opcode{
+	OpCreate: {"create", true, true}, opDelete: {"delete", true, true}, OpExists: {"exists", true, false},
+	OpGetData: {"getData", true, false}, opSetData: {"setData", true, true}, 6: {"getACL", true, false},
+	7: {"setACL", true, true}, opGetChildren: {"getChildren", true, false}, 9: {"sync", true, false},
+	12: {"getChildren", true, false}, opCheck: {"check", true, false}, OpMulti: {"multi", false, true},
+	OpCreate2: {"create", true, true}, 17: {"checkWatches", true, false}, 18: {"removeWatches", true, false},
+	opCreateContainer: {"createContainer", true, true}, opCreateTTL: {"createTTL", true, true},
+	opMultiRead: {"multiRead", false, false}, 106: {"addWatch", true, false},
+}
+
+const (
+	opDelete, opSetData, opGetChildren, opCheck int32 = 2, 5, 8, 13
+	opCreateContainer, opCreateTTL, opMultiRead int32 = 19, 21, 22
+)
+
+// OpName returns the name of ZooKeeper opcode op ("getData"), or "op N".
+func OpName(op int32) string {
+	if o, ok := opcodes[op]; ok {
+		return o.name
+	}
+	return "op " + strconv.Itoa(int(op))
+}
+
+// IsWrite reports whether a request of opcode op changes znodes.
+func IsWrite(op int32) bool { return opcodes[op].write }
 
 // Event is one frame the proxy forwarded, as an observer sees it: a
 // request with the operations it carries, or a reply.
@@ -87,7 +121,7 @@ func (p *Proxy) observe(c *conn, dir direction, f frame, first bool) {
 // cannot read to the end.
 func requestOps(op int32, body []byte) []PathOp {
 	if op != OpMulti && op != opMultiRead {
-		if !hasPath(op) {
+		if !opcodes[op].path {
 			return nil
 		}
 		path, _, ok := juteString(body)
@@ -117,22 +151,11 @@ func requestOps(op int32, body []byte) []PathOp {
 	return ops
 }
 
-// hasPath reports whether a request of opcode op starts with a path.
-func hasPath(op int32) bool {
-	switch op {
-	case OpCreate, OpDelete, OpExists, OpGetData, OpSetData, OpGetChildren, OpSync,
-		OpGetChildren2, OpCheck, OpCreate2, OpCreateContainer, OpCreateTTL,
-		6 /* getACL */, 7 /* setACL */, 17 /* checkWatches */, 18 /* removeWatches */, 106 /* addWatch */ :
-		return true
-	}
-	return false
-}
-
 // skipMultiBody skips what follows the path in a multi's operation of
 // type op, returning the rest of the body.
 func skipMultiBody(op int32, b []byte) ([]byte, bool) {
 	switch op {
-	case OpCreate, OpCreate2, OpCreateContainer, OpCreateTTL:
+	case OpCreate, OpCreate2, opCreateContainer, opCreateTTL:
 		b, ok := juteBuffer(b) // data
 		if !ok || len(b) < 4 {
 			return nil, false
@@ -151,19 +174,19 @@ func skipMultiBody(op int32, b []byte) ([]byte, bool) {
 			}
 		}
 		skip := 4 // flags
-		if op == OpCreateTTL {
+		if op == opCreateTTL {
 			skip += 8
 		}
 		return cut(b, skip)
-	case OpDelete, OpCheck:
+	case opDelete, opCheck:
 		return cut(b, 4) // version
-	case OpSetData:
+	case opSetData:
 		b, ok := juteBuffer(b)
 		if !ok {
 			return nil, false
 		}
 		return cut(b, 4)
-	case OpGetData, OpGetChildren:
+	case OpGetData, opGetChildren:
 		return b, true // read multis: the path alone
 	}
 	return nil, false

@@ -27,7 +27,7 @@ func multiBody() []byte {
 	str("world")
 	str("anyone")
 	i32(1) // flags
-	header(OpCheck, false)
+	header(opCheck, false)
 	str("/p")
 	i32(3)
 	header(-1, true)
@@ -37,7 +37,7 @@ func multiBody() []byte {
 
 func TestRequestOps(t *testing.T) {
 	got := requestOps(OpMulti, multiBody())
-	want := []PathOp{{OpCreate, "/p/lock"}, {OpCheck, "/p"}}
+	want := []PathOp{{OpCreate, "/p/lock"}, {opCheck, "/p"}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("requestOps = %v, want %v", got, want)
 	}

@@ -2,7 +2,7 @@ package faultproxy_test
 
 import (
 	"errors"
-	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -289,12 +289,8 @@ func TestZKObserve(t *testing.T) {
 	p.Observe(nil)
 	mu.Lock()
 	defer mu.Unlock()
-	type seen struct {
-		reply bool
-		op    int32
-		ops   []faultproxy.PathOp
-	}
-	var got []seen
+	// Each event as "request|reply OPNAME [op path ...]".
+	var got []string
 	for _, ev := range evs {
 		if ev.Op == faultproxy.OpPing {
 			continue
@@ -302,20 +298,21 @@ func TestZKObserve(t *testing.T) {
 		if ev.Conn != 1 {
 			t.Errorf("event on connection %d, want 1 (the proxied session's)", ev.Conn)
 		}
-		got = append(got, seen{ev.Reply, ev.Op, ev.Ops})
+		line := "request " + faultproxy.OpName(ev.Op)
+		if ev.Reply {
+			line = "reply " + faultproxy.OpName(ev.Op)
+		}
+		for _, o := range ev.Ops {
+			line += " " + faultproxy.OpName(o.Op) + " " + o.Path
+		}
+		got = append(got, line)
 	}
-	want := []seen{
-		{false, faultproxy.OpCreate, []faultproxy.PathOp{{Op: faultproxy.OpCreate, Path: "/obs"}}},
-		{true, faultproxy.OpCreate, nil},
-		{false, faultproxy.OpMulti, []faultproxy.PathOp{
-			{Op: faultproxy.OpCreate, Path: "/obs/a"}, {Op: faultproxy.OpSetData, Path: "/obs"},
-			{Op: faultproxy.OpCheck, Path: "/obs"}, {Op: faultproxy.OpDelete, Path: "/obs/a"},
-		}},
-		{true, faultproxy.OpMulti, nil},
-		{false, faultproxy.OpGetData, []faultproxy.PathOp{{Op: faultproxy.OpGetData, Path: "/obs"}}},
-		{true, faultproxy.OpGetData, nil},
+	want := []string{
+		"request create create /obs", "reply create",
+		"request multi create /obs/a setData /obs check /obs delete /obs/a", "reply multi",
+		"request getData getData /obs", "reply getData",
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("observed\n %v\nwant\n %v", got, want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("observed\n %q\nwant\n %q", got, want)
 	}
 }
