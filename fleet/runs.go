@@ -285,11 +285,8 @@ func (s *Store) Runs(name string) ([]Run, error) {
 			return nil, err
 		}
 	}
-	hostLists := make([][]string, len(locks))
-	if err := parallel(len(locks), func(i int) (err error) {
-		hostLists[i], err = s.list(path.Join(dir, locks[i]))
-		return err
-	}); err != nil {
+	hostLists, err := s.listEach(dir, locks)
+	if err != nil {
 		return nil, err
 	}
 	var paths []string

@@ -35,11 +35,8 @@ func (s *Store) Waiters(dir string) (map[string][][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	kids := make([][]string, len(names))
-	if err := parallel(len(names), func(i int) (err error) {
-		kids[i], err = s.list(path.Join(base, names[i]))
-		return err
-	}); err != nil {
+	kids, err := s.listEach(base, names)
+	if err != nil {
 		return nil, err
 	}
 	out := map[string][][]byte{}

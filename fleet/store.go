@@ -194,6 +194,17 @@ func (s *Store) list(p string) ([]string, error) {
 	return kids, nil
 }
 
+// listEach lists the children of dir/NAME for every name, in parallel, as
+// list does.
+func (s *Store) listEach(dir string, names []string) ([][]string, error) {
+	kids := make([][]string, len(names))
+	err := parallel(len(names), func(i int) (err error) {
+		kids[i], err = s.list(path.Join(dir, names[i]))
+		return err
+	})
+	return kids, err
+}
+
 // node is one child read by readChildren.
 type node struct {
 	name string
