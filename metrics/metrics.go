@@ -22,19 +22,20 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Run is what the textfile reports of one finished run. Its JSON form is
-// a subset of the run record switchman keeps in ZooKeeper (lock.Run), so a
-// run record can be handed over as it is.
+// Run is what the textfile reports of one finished run: the labels, then
+// the gauges in the order gather writes them. It is only ever decoded: its
+// JSON form is a subset of the run record switchman keeps in ZooKeeper
+// (fleet.Run), so a run record can be handed over as it is.
 type Run struct {
 	Lock        string    `json:"lock"`
 	Host        string    `json:"host"`
 	Group       string    `json:"group,omitempty"`
 	Start       time.Time `json:"start"`
 	Finish      time.Time `json:"finish"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	ExitCode    int       `json:"exit_code"`
 	DurationMS  int64     `json:"duration_ms"`
 	MaxRSSKB    int64     `json:"max_rss_kb"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
 }
 
 // Validate reports what makes r unfit for a textfile: a lock name that
