@@ -247,6 +247,19 @@ func (j *waitJob) waitExit(timeout time.Duration) (int, error) {
 	return j.cmd.ProcessState.ExitCode(), nil
 }
 
+// waitLost waits up to 10s for switchman to exit and checks that it
+// exited with exitLost, having stopped its child for a lost lock.
+func (j *waitJob) waitLost() error {
+	code, err := j.waitExit(10 * time.Second)
+	if err != nil {
+		return err
+	}
+	if code != exitLost {
+		return fmt.Errorf("switchman exited %d, want %d (stderr: %q)", code, exitLost, j.stderrText())
+	}
+	return nil
+}
+
 // termAt returns when the child received SIGTERM.
 func (j *waitJob) termAt() (time.Time, error) {
 	b, err := os.ReadFile(j.term)
