@@ -50,12 +50,10 @@ func (s *stdio) input(r io.Reader) (*os.File, error) {
 	if f, ok := r.(*os.File); ok {
 		return f, nil
 	}
-	pr, pw, err := os.Pipe()
+	pr, pw, err := s.pipe(true)
 	if err != nil {
 		return nil, err
 	}
-	s.childEnds = append(s.childEnds, pr)
-	s.parentEnds = append(s.parentEnds, pw)
 	s.feeder = func() {
 		_, _ = io.Copy(pw, r) // a child that stops reading ends the copy with EPIPE
 		_ = pw.Close()        // EOF for the child
@@ -70,17 +68,31 @@ func (s *stdio) output(w io.Writer, inherit *os.File) (*os.File, error) {
 	if f, ok := w.(*os.File); ok {
 		return f, nil
 	}
-	pr, pw, err := os.Pipe()
+	pw, pr, err := s.pipe(false)
 	if err != nil {
 		return nil, err
 	}
-	s.childEnds = append(s.childEnds, pw)
-	s.parentEnds = append(s.parentEnds, pr)
 	s.copiers = append(s.copiers, func() {
 		defer s.wg.Done()
 		_, _ = io.Copy(w, pr) // ends at EOF, when every holder of pw is gone
 	})
 	return pw, nil
+}
+
+// pipe opens a pipe whose read end (childReads) or write end is the
+// child's, and keeps both ends for closing.
+func (s *stdio) pipe(childReads bool) (child, parent *os.File, err error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	child, parent = w, r
+	if childReads {
+		child, parent = r, w
+	}
+	s.childEnds = append(s.childEnds, child)
+	s.parentEnds = append(s.parentEnds, parent)
+	return child, parent, nil
 }
 
 // sameWriter reports whether out and errOut are one non-file writer.
