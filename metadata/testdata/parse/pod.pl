@@ -4,7 +4,7 @@ use warnings;
 
 =head1 NAME
 
-shard.pl - process one shard of the queue
+rotate.pl - rotate the queue's logs
 
 =head1 DESCRIPTION
 
@@ -17,16 +17,16 @@ This example is not METADATA, so it is not read:
 =head1 METADATA
 
     <crontab>
-        time: */2 * * * *
+        time: 15 3 * * *
         package: scripts2
-        params: --mod 2 --rem 0
+        params: --keep 7
     </crontab>
     <crontab>
-        time: */2 * * * *
+        time: 45 3 * * sun
         package: scripts2
-        params: --mod 2 --rem 1
+        params: --keep 30 --compress
     </crontab>
 
 =cut
 
-print "shard\n";
+print "rotate\n";

@@ -15,7 +15,8 @@ shard.pl - process one shard of the queue
 
 =head1 METADATA
 
-Two shards, each on its own lock, so both run every two minutes.
+Two shards, each on its own lock and every two minutes: one on the even
+minutes, the other on the odd ones, so that they do not start together.
 
     <crontab>
         time: */2 * * * *
@@ -24,7 +25,7 @@ Two shards, each on its own lock, so both run every two minutes.
         group: batch
     </crontab>
     <crontab>
-        time: */2 * * * *
+        time: 1-59/2 * * * *
         package: scripts2
         params: --mod 2 --rem 1
         group: batch
