@@ -1,11 +1,12 @@
 package config
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 func TestParseValid(t *testing.T) {
@@ -148,9 +149,7 @@ func TestLoadMissingFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("Load missing = %v", err)
 	}
-	if err := os.WriteFile(p, []byte("zkhosts: a:1\nprefix: /p\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	zktest.WriteConfig(t, p, zktest.SwitchmanConfig{Hosts: "a:1", Prefix: "/p"})
 	if c, err := Load(p); err != nil || c.Path != p {
 		t.Fatalf("Load = %v, %v", c, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 func TestReadAuthFile(t *testing.T) {
@@ -57,10 +59,8 @@ func TestLoadAuthFileError(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(secret, 0o644)
-	cfg := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(cfg, []byte("zkhosts: a:1\nprefix: /p\nauth_file: "+secret+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := zktest.WriteConfig(t, filepath.Join(dir, "c.yaml"), zktest.SwitchmanConfig{Hosts: "a:1", Prefix: "/p",
+		Extra: []string{"auth_file: " + secret}})
 	_, err := Load(cfg)
 	if err == nil || !strings.HasPrefix(err.Error(), cfg+`: line 3: key "auth_file": `) {
 		t.Fatalf("err %v, want one naming the file, line and key", err)

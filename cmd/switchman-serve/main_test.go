@@ -88,12 +88,9 @@ func TestServeTLSAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "switchman.yaml")
+	cfg := zktest.WriteConfig(t, filepath.Join(dir, "switchman.yaml"), zktest.SwitchmanConfig{Hosts: srv.Addr, Prefix: "/sw"})
 	auth := filepath.Join(dir, "auth")
 	cert, key, pool := selfSigned(t, dir)
-	if err := os.WriteFile(cfg, []byte("zkhosts: "+srv.Addr+"\nprefix: /sw\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(auth, []byte("ops:s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // sibling is a second env of the same test: another prefix, config and
@@ -21,15 +22,8 @@ func (e *env) sibling(suffix, data string) *env {
 	if _, err := e.admin.Create(s.prefix, []byte(data), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		e.t.Fatalf("create prefix: %v", err)
 	}
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s.cfg = filepath.Join(s.dir, "switchman.yaml")
-	body := strings.Replace(string(b), "prefix: "+e.prefix+"\n", "prefix: "+s.prefix+"\n", 1)
-	if err := os.WriteFile(s.cfg, []byte(body), 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	s.conf.Prefix = s.prefix
+	s.cfg = zktest.WriteConfig(e.t, filepath.Join(s.dir, "switchman.yaml"), s.conf)
 	return &s
 }
 
@@ -120,8 +114,8 @@ func TestChecks(t *testing.T) {
 		}
 	})
 	t.Run("unknown when zookeeper is unreachable", func(t *testing.T) {
-		cfg := filepath.Join(good.dir, "dead.yaml")
-		os.WriteFile(cfg, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 300ms\n"), 0o644)
+		cfg := zktest.WriteConfig(t, filepath.Join(good.dir, "dead.yaml"),
+			zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "300ms"})
 		r := good.run("check", "failed", "-c", cfg)
 		if r.code != 3 || !strings.HasPrefix(r.stdout, "SWITCHMAN FAILED UNKNOWN - ") {
 			t.Fatalf("exit %d %q", r.code, r.stdout)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // The cron test runs the package's files under Debian's real cron daemon,
@@ -161,12 +161,8 @@ func cronWorld(t *testing.T, deb, zk string, e *env) (root, statusCfg, marks, ma
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	root = throwawayRoot(t, map[string]string{})
-	dpkgIn(ctx, t, root, "-i", deb)
-	installed := readFile(t, filepath.Join(root, "etc/switchman.yaml"))
-	if !strings.Contains(installed, "\nlogfile: /var/log/switchman/%u.log\n") {
-		t.Fatalf("the installed config does not log to /var/log/switchman/%%u.log:\n%s", installed)
-	}
+	root = installedRoot(ctx, t, deb, nil)
+	installed := installedConfig(t, root)
 	put := func(path, body string, mode os.FileMode) {
 		if err := os.WriteFile(path, []byte(body), mode); err != nil {
 			t.Fatal(err)
@@ -175,16 +171,16 @@ func cronWorld(t *testing.T, deb, zk string, e *env) (root, statusCfg, marks, ma
 			t.Fatal(err)
 		}
 	}
-	point := func(logfile string) string {
-		cfg := installed
-		for key, value := range map[string]string{"zkhosts": zk, "prefix": e.prefix, "logfile": logfile} {
-			cfg = regexp.MustCompile(`(?m)^`+key+`:.*$`).ReplaceAllString(cfg, key+": "+value)
+	point := func(path, logfile string) string {
+		zktest.WriteConfig(t, path, zktest.SwitchmanConfig{Base: installed, Hosts: zk, Prefix: e.prefix, Logfile: logfile,
+			Extra: []string{"hostname: " + cronHost}})
+		if err := os.Chmod(path, 0o644); err != nil { // every user reads it, whatever the umask
+			t.Fatal(err)
 		}
-		return cfg + "hostname: " + cronHost + "\n"
+		return path
 	}
-	put(filepath.Join(root, "etc/switchman.yaml"), point("/var/log/switchman/%u.log"), 0o644)
-	statusCfg = filepath.Join(e.dir, "status.yaml")
-	put(statusCfg, point(filepath.Join(e.dir, "status.log")), 0o644)
+	point(filepath.Join(root, "etc/switchman.yaml"), "/var/log/switchman/%u.log")
+	statusCfg = point(filepath.Join(e.dir, "status.yaml"), filepath.Join(e.dir, "status.log"))
 	// nobody's job must reach its marker and the mailbox.
 	for d := e.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
 		if err := os.Chmod(d, 0o755); err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // runCrontab runs `switchman crontab ARGS` in process, through the root
@@ -232,10 +234,8 @@ func TestCrontabCheckGroupsInZooKeeper(t *testing.T) {
 		t.Errorf("without --zk: exit %d, want 0", code)
 	}
 	// A config pointing nowhere is UNKNOWN, not OK.
-	bad := filepath.Join(t.TempDir(), "switchman.yaml")
-	if err := os.WriteFile(bad, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 1s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bad := zktest.WriteConfig(t, filepath.Join(t.TempDir(), "switchman.yaml"),
+		zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "1s"})
 	code, stdout, _ = runCrontab(t, "check", "--zk", "-c", bad, filepath.Join(dir, "cron.d", "good"))
 	if code != 3 || !strings.HasPrefix(stdout, "CRONTAB UNKNOWN - read groups from ZooKeeper") {
 		t.Fatalf("unreachable ZooKeeper: exit %d, %q", code, stdout)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // The package tests never touch the machine's own dpkg database, /etc, /usr
@@ -254,8 +257,9 @@ func throwawayRoot(t *testing.T, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	files["var/lib/dpkg/status"] = ""
-	for p, body := range files {
+	all := map[string]string{"var/lib/dpkg/status": ""}
+	maps.Copy(all, files)
+	for p, body := range all {
 		if err := os.WriteFile(filepath.Join(root, p), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -278,13 +282,8 @@ func dpkgIn(ctx context.Context, t *testing.T, root string, args ...string) stri
 // example, a host with the original's /etc/switchman.conf gets none (so the
 // config in use does not change), and purge keeps an edited config.
 func TestDebMaintainerScripts(t *testing.T) {
-	deb := debPackage(t)
-	needRoot(t, "give the log directory to group adm")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-
-	fresh := throwawayRoot(t, map[string]string{})
-	dpkgIn(ctx, t, fresh, "-i", deb)
+	ctx, deb := debTest(t, "give the log directory to group adm", 5*time.Minute)
+	fresh := installedRoot(ctx, t, deb, nil)
 	example, err := os.ReadFile(filepath.Join(fresh, "usr/share/doc/switchman/examples/switchman.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -301,30 +300,57 @@ func TestDebMaintainerScripts(t *testing.T) {
 		t.Error("reinstall created /etc/switchman.yaml again")
 	}
 
-	original := throwawayRoot(t, map[string]string{"etc/switchman.conf": `{"zkhosts":"zk:2181","prefix":"/sm"}`})
-	dpkgIn(ctx, t, original, "-i", deb)
+	original := installedRoot(ctx, t, deb, map[string]string{
+		"etc/switchman.conf": zktest.SwitchmanConfig{JSON: true, Hosts: "zk:2181", Prefix: "/sm"}.String()})
 	if _, err := os.Stat(filepath.Join(original, "etc/switchman.yaml")); err == nil {
 		t.Error("install on a host with /etc/switchman.conf created /etc/switchman.yaml")
 	}
 
-	edited := throwawayRoot(t, map[string]string{})
-	dpkgIn(ctx, t, edited, "-i", deb)
-	conf := filepath.Join(edited, "etc/switchman.yaml")
-	if err := os.WriteFile(conf, []byte("zkhosts: zk.acme:2181\nprefix: /acme\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	edited := installedRoot(ctx, t, deb, nil)
+	conf := zktest.WriteConfig(t, filepath.Join(edited, "etc/switchman.yaml"), zktest.SwitchmanConfig{Hosts: "zk.acme:2181", Prefix: "/acme"})
 	dpkgIn(ctx, t, edited, "--purge", "switchman")
 	if _, err := os.Stat(conf); err != nil {
 		t.Errorf("purge removed the edited /etc/switchman.yaml: %v", err)
 	}
-	untouched := throwawayRoot(t, map[string]string{})
-	dpkgIn(ctx, t, untouched, "-i", deb)
+	untouched := installedRoot(ctx, t, deb, nil)
 	dpkgIn(ctx, t, untouched, "--purge", "switchman")
 	for _, p := range []string{"etc/switchman.yaml", "var/log/switchman", "usr/bin/switchman"} {
 		if _, err := os.Stat(filepath.Join(untouched, p)); err == nil {
 			t.Errorf("purge left /%s", p)
 		}
 	}
+}
+
+// debTest starts a test of the built package, which needs root (for why),
+// and returns it with a deadline of within for the test's dpkg and
+// switchman runs.
+func debTest(t *testing.T, why string, within time.Duration) (context.Context, string) {
+	t.Helper()
+	deb := debPackage(t)
+	needRoot(t, why)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	return ctx, deb
+}
+
+// installedRoot installs deb into a fresh throwaway root holding files and
+// returns the root.
+func installedRoot(ctx context.Context, t *testing.T, deb string, files map[string]string) string {
+	t.Helper()
+	root := throwawayRoot(t, files)
+	dpkgIn(ctx, t, root, "-i", deb)
+	return root
+}
+
+// installedConfig returns the config the package installed into root,
+// which logs to one file per user under /var/log/switchman.
+func installedConfig(t *testing.T, root string) string {
+	t.Helper()
+	installed := readFile(t, filepath.Join(root, "etc/switchman.yaml"))
+	if !strings.Contains(installed, "\nlogfile: /var/log/switchman/%u.log\n") {
+		t.Fatalf("the installed config does not log to /var/log/switchman/%%u.log:\n%s", installed)
+	}
+	return installed
 }
 
 // checkLogDir checks the log directory postinst made: every user may
@@ -377,12 +403,8 @@ func mustRun(ctx context.Context, t *testing.T, dir, name string, args ...string
 // which must run its job and log to a file of its own; doctor as that user
 // says so. Then a run whose log cannot be opened still runs its job.
 func TestDebDefaultLogging(t *testing.T) {
-	deb := debPackage(t)
-	needRoot(t, "run a job as another user")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	root := throwawayRoot(t, map[string]string{})
-	dpkgIn(ctx, t, root, "-i", deb)
+	ctx, deb := debTest(t, "run a job as another user", 3*time.Minute)
+	root := installedRoot(ctx, t, deb, nil)
 	// The other user must reach the root's files: t.TempDir's parents are
 	// private to us.
 	for d := root; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
@@ -390,22 +412,10 @@ func TestDebDefaultLogging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	installed, err := os.ReadFile(filepath.Join(root, "etc/switchman.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logdir := filepath.Join(root, "var/log/switchman")
-	cfg := filepath.Join(root, "etc/switchman.yaml")
-	body := strings.Replace(string(installed), "/var/log/switchman/", logdir+"/", 1)
-	if body == string(installed) {
-		t.Fatalf("the installed config does not log to /var/log/switchman/:\n%s", installed)
-	}
 	// Doctor's ZooKeeper checks fail fast here; its log check is the point.
-	body = regexp.MustCompile(`(?m)^zkhosts:.*$`).ReplaceAllString(body, "zkhosts: 127.0.0.1:1")
-	body = regexp.MustCompile(`(?m)^connect_timeout:.*$`).ReplaceAllString(body, "connect_timeout: 0.5")
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := zktest.WriteConfig(t, filepath.Join(root, "etc/switchman.yaml"), zktest.SwitchmanConfig{
+		Base: installedConfig(t, root), Hosts: "127.0.0.1:1", ConnectTimeout: "0.5", Logfile: logdir + "/%u.log"})
 	bin := filepath.Join(root, "usr/bin/switchman")
 	const nobody = 65534
 	run := func(uid uint32, args ...string) (int, string) {

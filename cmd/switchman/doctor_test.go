@@ -1,12 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // doctorLines runs `switchman doctor` with cfg and returns its exit code
@@ -57,26 +58,16 @@ func TestDoctor(t *testing.T) {
 	if err := os.Chmod(open.cfg, 0o646); err != nil {
 		t.Fatal(err)
 	}
-	missing := filepath.Join(e.dir, "missing.yaml")
-	if err := os.WriteFile(missing, []byte("zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), 0o644); err != nil {
-		t.Fatal(err)
+	write := func(name string, c zktest.SwitchmanConfig) string {
+		return zktest.WriteConfig(t, filepath.Join(e.dir, name), c)
 	}
-	down := filepath.Join(e.dir, "down.yaml")
-	if err := os.WriteFile(down, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	nolog := e.withConfig("nolog.yaml")
-	if err := os.WriteFile(nolog.cfg, []byte(strings.Replace(readFile(t, e.cfg), "logfile: ", "logfile: /nonexistent/dir/", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	unresolvable := filepath.Join(e.dir, "unresolvable.yaml")
-	if err := os.WriteFile(unresolvable, []byte("zkhosts: no-such-zk1.invalid:2181,"+e.addr+",no-such-zk2.invalid:2181\nprefix: "+e.prefix+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	original := filepath.Join(e.dir, "switchman.conf")
-	if err := os.WriteFile(original, []byte(fmt.Sprintf(`{"zkhosts": %q, "prefix": %q, "comment": "puppet", "termination_timeout": 30}`, e.addr, e.prefix)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	missing := write("missing.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/no/such/prefix"})
+	down := write("down.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "0.5"})
+	nolog := e.configAs("nolog.yaml", func(c *zktest.SwitchmanConfig) { c.Logfile = "/nonexistent/dir/" + c.Logfile })
+	unresolvable := write("unresolvable.yaml", zktest.SwitchmanConfig{
+		Hosts: "no-such-zk1.invalid:2181," + e.addr + ",no-such-zk2.invalid:2181", Prefix: e.prefix})
+	original := write("switchman.conf", zktest.SwitchmanConfig{JSON: true, Hosts: e.addr, Prefix: e.prefix,
+		TerminationTimeout: "30", Extra: []string{`"comment": "puppet"`}})
 	tests := []struct {
 		name  string
 		cfg   string

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,6 +90,7 @@ type env struct {
 	prefix string
 	dir    string
 	cfg    string
+	conf   zktest.SwitchmanConfig // what cfg holds
 	admin  *zk.Conn
 }
 
@@ -105,29 +107,35 @@ func newEnv(t *testing.T, srv *zktest.Server, data string, cfgExtra ...string) *
 	if _, err := conn.Create(e.prefix, []byte(data), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatalf("create prefix: %v", err)
 	}
-	e.cfg = filepath.Join(e.dir, "switchman.yaml")
-	body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: 4s\nconnect_timeout: 3s\ntermination_timeout: 1\nlogfile: %s\nloglevel: debug\n",
-		srv.Addr, e.prefix, filepath.Join(e.dir, "switchman.log"))
-	body += strings.Join(cfgExtra, "\n")
-	if err := os.WriteFile(e.cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.conf = zktest.SwitchmanConfig{Hosts: srv.Addr, Prefix: e.prefix, SessionTimeout: "4s", ConnectTimeout: "3s",
+		TerminationTimeout: "1", Logfile: filepath.Join(e.dir, "switchman.log"), Loglevel: "debug", Extra: cfgExtra}
+	e.cfg = zktest.WriteConfig(t, filepath.Join(e.dir, "switchman.yaml"), e.conf)
 	return e
 }
 
-// setConfig replaces old with new in the test's config file.
-func (e *env) setConfig(old, new string) {
+// setConfig rewrites the test's own config file with edit applied.
+func (e *env) setConfig(edit func(*zktest.SwitchmanConfig)) {
 	e.t.Helper()
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if !strings.Contains(string(b), old) {
-		e.t.Fatalf("config has no %q", old)
-	}
-	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	edit(&e.conf)
+	zktest.WriteConfig(e.t, e.cfg, e.conf)
+}
+
+// configAs writes the test's config with edit applied to the file name in
+// the test's directory, and returns a copy of e that uses it.
+func (e *env) configAs(name string, edit func(*zktest.SwitchmanConfig)) *env {
+	e.t.Helper()
+	c := *e
+	c.conf.Extra = slices.Clone(e.conf.Extra)
+	edit(&c.conf)
+	c.cfg = zktest.WriteConfig(e.t, filepath.Join(e.dir, name), c.conf)
+	return &c
+}
+
+// withConfig writes a config that adds extra lines to the test's own and
+// returns a copy of e using it.
+func (e *env) withConfig(name string, extra ...string) *env {
+	e.t.Helper()
+	return e.configAs(name, func(c *zktest.SwitchmanConfig) { c.Extra = append(c.Extra, extra...) })
 }
 
 type result struct {
@@ -629,15 +637,7 @@ func TestMissingPrefixCreatesNothing(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]},"resources":["db"]}`)
 	typo := e.prefix + "-typo"
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := *e
-	bad.cfg = filepath.Join(e.dir, "typo.yaml")
-	if err := os.WriteFile(bad.cfg, []byte(strings.Replace(string(b), "prefix: "+e.prefix+"\n", "prefix: "+typo+"\n", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bad := e.configAs("typo.yaml", func(c *zktest.SwitchmanConfig) { c.Prefix = typo })
 	mark := filepath.Join(e.dir, "ran")
 	runs := [][]string{
 		{"--lockname", "plain"},
@@ -731,12 +731,8 @@ func TestExitCodes(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{}`)
-	write := func(name, body string) string {
-		p := filepath.Join(e.dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	write := func(name string, c zktest.SwitchmanConfig) string {
+		return zktest.WriteConfig(t, filepath.Join(e.dir, name), c)
 	}
 	mark := filepath.Join(e.dir, "ran")
 	tests := []struct {
@@ -746,11 +742,11 @@ func TestBadInput(t *testing.T) {
 		stderr string
 		flags  []string
 	}{
-		{"unknown key", write("a.yaml", "zkhosts: "+e.addr+"\nprefix: /x\nzk_hosts: y\n"), ExitConfig, `line 3: unknown key "zk_hosts"`, nil},
-		{"negative duration", write("b.yaml", "zkhosts: "+e.addr+"\nprefix: /x\ntermination_timeout: -3\n"), ExitConfig, `"termination_timeout"`, nil},
+		{"unknown key", write("a.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", Extra: []string{"zk_hosts: y"}}), ExitConfig, `line 3: unknown key "zk_hosts"`, nil},
+		{"negative duration", write("b.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", TerminationTimeout: "-3"}), ExitConfig, `"termination_timeout"`, nil},
 		{"missing file", filepath.Join(e.dir, "missing.yaml"), ExitConfig, "does not exist", nil},
-		{"zookeeper unreachable", write("c.yaml", "zkhosts: 127.0.0.1:1\nprefix: /x\nconnect_timeout: 0.5\n"), ExitUnavailable, "unreachable", nil},
-		{"prefix missing", write("d.yaml", "zkhosts: "+e.addr+"\nprefix: /no/such/prefix\n"), ExitUnavailable, "/no/such/prefix", nil},
+		{"zookeeper unreachable", write("c.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "0.5"}), ExitUnavailable, "unreachable", nil},
+		{"prefix missing", write("d.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/no/such/prefix"}), ExitUnavailable, "/no/such/prefix", nil},
 		// --group "$G" with G unset in a crontab must not run everywhere.
 		{"empty group", e.cfg, ExitUsage, "empty --group", []string{"--group", ""}},
 	}
@@ -815,7 +811,7 @@ func TestZooKeeperRestartWithinSessionKeepsChild(t *testing.T) {
 	e := newEnv(t, srv, `{}`)
 	// A long session: the restart (a JVM start) takes seconds on a loaded
 	// machine, and the guard rightly fences after 0.77 S of silence.
-	e.setConfig("session_timeout: 4s", "session_timeout: 20s")
+	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout = "20s" })
 	done := filepath.Join(e.dir, "done")
 	c := e.cmd(append([]string{"--lockname", "restart"}, sh(`sleep 5; echo ok > `+done)...)...)
 	if err := c.Start(); err != nil {
@@ -927,15 +923,7 @@ func TestPartitionedRunExitsPromptly(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proxy.Close() })
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	far := *e
-	far.cfg = filepath.Join(e.dir, "far.yaml")
-	if err := os.WriteFile(far.cfg, []byte(strings.Replace(string(b), "zkhosts: "+srv.Addr, "zkhosts: "+proxy.Addr(), 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	far := e.configAs("far.yaml", func(c *zktest.SwitchmanConfig) { c.Hosts = proxy.Addr() })
 	pidf := filepath.Join(e.dir, "pid")
 	c := far.cmd(append([]string{"--lockname", "part", "--hostname", "h1.example.com"}, sh("echo $$ > "+pidf+"; exec sleep 60")...)...)
 	if err := c.Start(); err != nil {

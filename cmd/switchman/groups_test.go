@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // zdata reads a znode of the test's prefix tree.
@@ -190,9 +192,7 @@ func TestGroupsInit(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, "")
 	// point the config at a fresh, deeper prefix
-	cfg, _ := os.ReadFile(e.cfg)
-	np := e.prefix + "/deep/er"
-	os.WriteFile(e.cfg, []byte(strings.Replace(string(cfg), "prefix: "+e.prefix, "prefix: "+np, 1)), 0o644)
+	e.setConfig(func(c *zktest.SwitchmanConfig) { c.Prefix = e.prefix + "/deep/er" })
 	r := e.run("groups", "init")
 	if r.code != 0 {
 		t.Fatalf("init: %d %s", r.code, r.stderr)

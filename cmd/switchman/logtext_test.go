@@ -43,10 +43,8 @@ func TestTextLogConfig(t *testing.T) {
 	zktest.SkipShort(t)
 	t.Parallel()
 	dir := t.TempDir()
-	cfg := dir + "/c.yaml"
-	if err := os.WriteFile(cfg, []byte("zkhosts: 127.0.0.1:1\nprefix: /x\nlogfile: "+dir+"/log\nlog_format: text\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := zktest.WriteConfig(t, dir+"/c.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", Logfile: dir + "/log",
+		Extra: []string{"log_format: text"}})
 	if out, err := exec.Command(binPath, "-c", cfg, "--no-lock", "--", "true").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

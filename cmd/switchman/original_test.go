@@ -90,17 +90,9 @@ func newSide(t *testing.T, data string) *side {
 	t.Helper()
 	orig := originalSwitchman(t)
 	s := &side{env: newEnv(t, sharedZK(t), data), orig: orig}
-	s.json = filepath.Join(s.dir, "switchman.conf")
-	cfg := fmt.Sprintf(`{
-  "comment": "the original ignores keys it does not know",
-  "zkhosts": %q,
-  "prefix": %q,
-  "termination_timeout": 30
-}
-`, s.addr, s.prefix)
-	if err := os.WriteFile(s.json, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.json = zktest.WriteConfig(t, filepath.Join(s.dir, "switchman.conf"), zktest.SwitchmanConfig{JSON: true,
+		Hosts: s.addr, Prefix: s.prefix, TerminationTimeout: "30",
+		Extra: []string{`"comment": "the original ignores keys it does not know"`}})
 	return s
 }
 

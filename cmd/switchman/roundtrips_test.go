@@ -22,7 +22,7 @@ func TestRunRoundTrips(t *testing.T) {
 	// The admin session's pings would be counted too.
 	e.admin.Close()
 	// A long session: no heartbeat read (every S/20) falls inside a run.
-	e.setConfig("session_timeout: 4s", "session_timeout: 60s")
+	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout = "60s" })
 	packets := func() int64 {
 		out, err := zktest.FourLetter(srv.Addr, "mntr", 5*time.Second)
 		if err != nil {
@@ -91,7 +91,7 @@ func TestRunWrites(t *testing.T) {
 	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
 	// A long session and a fresh heartbeat stamp (written by the warm-up
 	// run): no heartbeat write falls inside a counted run.
-	e.setConfig("session_timeout: 4s", "session_timeout: 60s")
+	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout = "60s" })
 	zxid := func() int64 {
 		z, err := zktest.Zxid(srv.Addr, 5*time.Second)
 		if err != nil {

@@ -37,23 +37,6 @@ func (e *env) authFile(name, creds string, mode os.FileMode) string {
 	return p
 }
 
-// withConfig writes a config that adds extra lines to the test's own and
-// returns a copy of e using it.
-func (e *env) withConfig(name string, extra ...string) *env {
-	e.t.Helper()
-	base, err := os.ReadFile(e.cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c := *e
-	c.cfg = filepath.Join(e.dir, name)
-	body := strings.TrimRight(string(base), "\n") + "\n" + strings.Join(extra, "\n") + "\n"
-	if err := os.WriteFile(c.cfg, []byte(body), 0o644); err != nil {
-		e.t.Fatal(err)
-	}
-	return &c
-}
-
 func TestDigestAuthRefusals(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)

@@ -173,11 +173,11 @@ func startTLSZooKeeper(t *testing.T) *tlsWorld {
 // config writes a config reaching the secure port with the tls mapping
 // given in flow style, and returns its path.
 func (w *tlsWorld) config(name, tlsMap string) string {
-	body := "zkhosts: " + w.secureAddr + "\nprefix: " + w.e.prefix + "\nsession_timeout: 4s\nconnect_timeout: 3s\ntermination_timeout: 1\n"
+	c := zktest.SwitchmanConfig{Hosts: w.secureAddr, Prefix: w.e.prefix, SessionTimeout: "4s", ConnectTimeout: "3s", TerminationTimeout: "1"}
 	if tlsMap != "" {
-		body += "tls: " + tlsMap + "\n"
+		c.Extra = []string{"tls: " + tlsMap}
 	}
-	return writeFile(w.e.t, filepath.Join(w.e.dir, name), []byte(body))
+	return zktest.WriteConfig(w.e.t, filepath.Join(w.e.dir, name), c)
 }
 
 func TestTLS(t *testing.T) {

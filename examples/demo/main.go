@@ -76,7 +76,8 @@ func run() error {
 	say(`group data in /switchman: "reports" -> host-a.demo.example`)
 
 	cfg := filepath.Join(dir, "switchman.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("zkhosts: %s\nprefix: /switchman\nsession_timeout: 6s\ntermination_timeout: 1\n", srv.Addr)), 0o644); err != nil {
+	demo := zktest.SwitchmanConfig{Hosts: srv.Addr, Prefix: "/switchman", SessionTimeout: "6s", TerminationTimeout: "1"}
+	if err := demo.Write(cfg); err != nil {
 		return err
 	}
 	job := filepath.Join(dir, "build-report")

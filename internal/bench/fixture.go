@@ -107,9 +107,8 @@ func (f *fixture) connect() error {
 func (f *fixture) writeConfigs() error {
 	write := func(name string, session, grace time.Duration) (string, error) {
 		p := filepath.Join(f.dir, name)
-		body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: %g\ntermination_timeout: %g\n",
-			f.srv.Addr, prefix, session.Seconds(), grace.Seconds())
-		return p, os.WriteFile(p, []byte(body), 0o644)
+		return p, zktest.SwitchmanConfig{Hosts: f.srv.Addr, Prefix: prefix,
+			SessionTimeout: zktest.Seconds(session), TerminationTimeout: zktest.Seconds(grace)}.Write(p)
 	}
 	var err error
 	if f.cfg, err = write("switchman.yaml", defaultSession, time.Second); err != nil {

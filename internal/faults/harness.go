@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/history"
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // Timing of every scenario. The session timeout S is short so that each
@@ -108,10 +109,9 @@ func (h *harness) newHost(name string) (*host, error) {
 	}
 	hs := &host{name: name, proxy: p, cfg: filepath.Join(h.dir, name+".yaml")}
 	hs.setArgs(shortChild...)
-	body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: %s\nconnect_timeout: 3s\n"+
-		"termination_timeout: %g\nlogfile: %s\nloglevel: debug\n",
-		p.Addr(), h.prefix, sessionTimeout, graceTimeout.Seconds(), filepath.Join(h.dir, name+".log"))
-	if err := os.WriteFile(hs.cfg, []byte(body), 0o644); err != nil {
+	c := zktest.SwitchmanConfig{Hosts: p.Addr(), Prefix: h.prefix, SessionTimeout: sessionTimeout.String(), ConnectTimeout: "3s",
+		TerminationTimeout: zktest.Seconds(graceTimeout), Logfile: filepath.Join(h.dir, name+".log"), Loglevel: "debug"}
+	if err := c.Write(hs.cfg); err != nil {
 		p.Close()
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // The end-to-end run of Run is in cmd/switchman's tests, which build the
@@ -62,9 +64,7 @@ func TestWriteConfigKeepsKeys(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	from, to := filepath.Join(dir, "in.yaml"), filepath.Join(dir, "out.yaml")
-	if err := os.WriteFile(from, []byte("zkhosts: h:1\nprefix: /p\nlogfile: /old\ntls:\n  ca: /x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	zktest.WriteConfig(t, from, zktest.SwitchmanConfig{Hosts: "h:1", Prefix: "/p", Logfile: "/old", Extra: []string{"tls:", "  ca: /x"}})
 	if err := writeConfig(from, to, "/new.log"); err != nil {
 		t.Fatal(err)
 	}

@@ -509,3 +509,43 @@ func TestInstallScriptQuietWhenInstalled(t *testing.T) {
 		t.Fatalf("%s = %v with output %q; want success and no output", script, err, out)
 	}
 }
+
+func TestSwitchmanConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		c    SwitchmanConfig
+		want string
+	}{
+		{"yaml in key order, empty keys left out",
+			SwitchmanConfig{Hosts: "a:1,b:2", Prefix: "/p", ConnectTimeout: "0.5", Loglevel: "debug", Extra: []string{"auth_file: /s", "tls:", "  ca: /ca"}},
+			"zkhosts: a:1,b:2\nprefix: /p\nconnect_timeout: 0.5\nloglevel: debug\nauth_file: /s\ntls:\n  ca: /ca\n"},
+		{"json: numbers stay numbers",
+			SwitchmanConfig{JSON: true, Hosts: "a:1", Prefix: "/p", SessionTimeout: "4s", TerminationTimeout: "30", Extra: []string{`"comment": "x"`}},
+			"{\n  \"zkhosts\": \"a:1\",\n  \"prefix\": \"/p\",\n  \"session_timeout\": \"4s\",\n  \"termination_timeout\": 30,\n  \"comment\": \"x\"\n}\n"},
+		{"base: keys replaced in place, missing ones appended",
+			SwitchmanConfig{Base: "# installed\nzkhosts: zk1:2181\nlogfile: /var/log/x\nprefix: /old", Hosts: "a:1", Prefix: "/p", Loglevel: "info", Extra: []string{"hostname: h"}},
+			"# installed\nzkhosts: a:1\nlogfile: /var/log/x\nprefix: /p\nloglevel: info\nhostname: h\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.String(); got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+			p := WriteConfig(t, filepath.Join(t.TempDir(), "c"), tt.c)
+			if b, err := os.ReadFile(p); err != nil || string(b) != tt.want {
+				t.Errorf("written %q, %v; want %q", b, err, tt.want)
+			}
+		})
+	}
+	if err := (SwitchmanConfig{JSON: true, Base: "x: y\n"}).Write(filepath.Join(t.TempDir(), "c")); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("JSON with Base: %v, want ErrBadOptions", err)
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Second: "1", 1500 * time.Millisecond: "1.5", 250 * time.Millisecond: "0.25"} {
+		if got := Seconds(d); got != want {
+			t.Errorf("Seconds(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
