@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/testenv"
 )
 
 const sample = `{
@@ -110,17 +112,9 @@ func TestParseDataErrors(t *testing.T) {
 }
 
 func FuzzParseData(f *testing.F) {
-	f.Add([]byte(sample))
-	f.Add([]byte(`{"groups":{"a":["a"]}}`))
-	f.Add([]byte(`{"groups":{"a":"b","b":"a"}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ParseData("/f", b)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("multi-line error %q", err)
-			}
-			return
-		}
+	seeds := [][]byte{[]byte(sample), []byte(`{"groups":{"a":["a"]}}`), []byte(`{"groups":{"a":"b","b":"a"}}`)}
+	parse := func(b []byte) (*Data, error) { return ParseData("/f", b) }
+	testenv.FuzzParser(f, seeds, parse, nil, func(t *testing.T, _ []byte, d *Data) {
 		for g := range d.Groups {
 			if _, err := d.Resolve(g); err != nil {
 				t.Fatalf("Resolve(%q) of parsed data: %v", g, err)

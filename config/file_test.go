@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -171,17 +172,10 @@ func TestValidateNodeName(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add([]byte(`{"zkhosts":"a:1","prefix":"/s"}`))
-	f.Add([]byte("zkhosts: [a:1, b:2]\nprefix: /s\nsession_timeout: 3s\n"))
-	f.Add([]byte("termination_timeout: -1"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := Parse("fuzz.yaml", b)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("multi-line error: %q", err)
-			}
-			return
-		}
+	seeds := [][]byte{[]byte(`{"zkhosts":"a:1","prefix":"/s"}`), []byte("zkhosts: [a:1, b:2]\nprefix: /s\nsession_timeout: 3s\n"),
+		[]byte("termination_timeout: -1")}
+	parse := func(b []byte) (*Config, error) { return Parse("fuzz.yaml", b) }
+	testenv.FuzzParser(f, seeds, parse, nil, func(t *testing.T, _ []byte, c *Config) {
 		if len(c.ZKHosts) == 0 || c.Prefix == "" || c.TerminationTimeout > c.SessionTimeout {
 			t.Fatalf("accepted an invalid config: %+v", c)
 		}

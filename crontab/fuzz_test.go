@@ -4,30 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/testenv"
 )
 
-// oneLine fails the test when an error message is empty or spans lines:
-// every rejection must be one clear line.
-func oneLine(t *testing.T, err error) {
-	t.Helper()
-	if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
-		t.Fatalf("error message %q is not one non-empty line", msg)
-	}
-}
-
 func FuzzParseSchedule(f *testing.F) {
-	for _, s := range []string{"* * * * *", "*/5 9-17 * jan-jun mon-fri", "@daily", "61 * * * *", "*/0 * * * *", "1-2/3,4 * * * 7"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := ParseSchedule(s)
-		if err != nil {
-			oneLine(t, err)
-			if !errors.Is(err, ErrSchedule) {
-				t.Fatalf("error %v does not match ErrSchedule", err)
-			}
-			return
-		}
+	seeds := []string{"* * * * *", "*/5 9-17 * jan-jun mon-fri", "@daily", "61 * * * *", "*/0 * * * *", "1-2/3,4 * * * 7"}
+	testenv.FuzzParser(f, seeds, ParseSchedule, ErrSchedule, func(t *testing.T, _ string, got string) {
 		again, err := ParseSchedule(got)
 		if err != nil || again != got {
 			t.Fatalf("normalized %q does not parse to itself: %q, %v", got, again, err)
@@ -42,7 +25,7 @@ func FuzzParseField(f *testing.F) {
 	f.Add(1, "24")
 	f.Fuzz(func(t *testing.T, field int, s string) {
 		if err := ParseField(Field(field), s); err != nil {
-			oneLine(t, err)
+			testenv.OneLine(t, err)
 			if !errors.Is(err, ErrSchedule) {
 				t.Fatalf("error %v does not match ErrSchedule", err)
 			}
@@ -62,7 +45,7 @@ func FuzzParseLine(f *testing.F) {
 		}
 		l, err := ParseLine(s, format)
 		if err != nil {
-			oneLine(t, err)
+			testenv.OneLine(t, err)
 			return
 		}
 		if l.Kind == Job {
@@ -80,15 +63,8 @@ func FuzzParseLine(f *testing.F) {
 }
 
 func FuzzSplitParams(f *testing.F) {
-	for _, s := range []string{"--mod 2 --rem 0", `--name "a b" 'c;d'`, "--fmt %Y", `a\ b`, "$HOME", "'unclosed"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		words, err := SplitParams(s)
-		if err != nil {
-			oneLine(t, err)
-			return
-		}
+	seeds := []string{"--mod 2 --rem 0", `--name "a b" 'c;d'`, "--fmt %Y", `a\ b`, "$HOME", "'unclosed"}
+	testenv.FuzzParser(f, seeds, SplitParams, nil, func(t *testing.T, s string, words []string) {
 		// A word that Quote accepts must come back unchanged through sh.
 		for _, w := range words {
 			q, err := Quote(w)

@@ -21,22 +21,14 @@ func caseOptions(t *testing.T, path string) Options {
 		t.Fatal(err)
 	}
 	var o Options
+	values := map[string]*string{"package": &o.Package, "install-dir": &o.InstallDir, "user": &o.User, "shell": &o.Shell, "path": &o.Path}
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "package":
-			o.Package = v
-		case "install-dir":
-			o.InstallDir = v
-		case "user":
-			o.User = v
-		case "shell":
-			o.Shell = v
-		case "path":
-			o.Path = v
-		case "debhelper":
+		if p, ok := values[k]; ok {
+			*p = v
+		} else if k == "debhelper" {
 			o.Debhelper = true
-		default:
+		} else {
 			t.Fatalf("%s: unknown option %q", path, line)
 		}
 	}
@@ -59,23 +51,16 @@ func render(files []File, err error) string {
 // scripts, args the options, want.golden the files or the errors.
 func TestGenerateGolden(t *testing.T) {
 	t.Parallel()
-	cases, err := filepath.Glob(filepath.Join("testdata", "cases", "*"))
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, dir := range cases {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			t.Parallel()
-			files, err := Generate([]string{filepath.Join(dir, "src")}, caseOptions(t, filepath.Join(dir, "args")))
-			if strings.HasPrefix(filepath.Base(dir), "err-") {
-				var el metadata.ErrorList
-				if !errors.As(err, &el) || files != nil {
-					t.Fatalf("want an ErrorList and no files, got %v, %d files", err, len(files))
-				}
-			} else if err != nil {
-				t.Fatalf("Generate: %v", err)
+	golden.Each(t, filepath.Join("testdata", "cases", "*"), func(t *testing.T, dir string) {
+		files, err := Generate([]string{filepath.Join(dir, "src")}, caseOptions(t, filepath.Join(dir, "args")))
+		if strings.HasPrefix(filepath.Base(dir), "err-") {
+			var el metadata.ErrorList
+			if !errors.As(err, &el) || files != nil {
+				t.Fatalf("want an ErrorList and no files, got %v, %d files", err, len(files))
 			}
-			golden.Check(t, filepath.Join(dir, "want.golden"), render(files, err))
-		})
-	}
+		} else if err != nil {
+			t.Fatalf("Generate: %v", err)
+		}
+		golden.Check(t, filepath.Join(dir, "want.golden"), render(files, err))
+	})
 }

@@ -21,13 +21,19 @@ func testFiles(t *testing.T) []File {
 	return files
 }
 
-func TestWriteThenCheck(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	files := testFiles(t)
+// written writes testFiles to a fresh directory and returns both.
+func written(t *testing.T) (string, []File) {
+	t.Helper()
+	dir, files := t.TempDir(), testFiles(t)
 	if err := Write(dir, files); err != nil {
 		t.Fatal(err)
 	}
+	return dir, files
+}
+
+func TestWriteThenCheck(t *testing.T) {
+	t.Parallel()
+	dir, files := written(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +59,7 @@ func TestWriteThenCheck(t *testing.T) {
 
 func TestWriteLeavesUnchangedFilesAlone(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	files := testFiles(t)
-	if err := Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
+	dir, files := written(t)
 	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := filepath.Join(dir, files[0].Name)
 	if err := os.Chtimes(p, old, old); err != nil {

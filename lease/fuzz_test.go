@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/internal/testenv"
 )
 
 // FuzzExpr checks the evaluator against an independent oracle: every
@@ -16,17 +18,8 @@ import (
 // go/parser and go/constant evaluate exactly. Both must agree on the value,
 // or both fail (division by zero). Seeds live in testdata/fuzz/FuzzExpr.
 func FuzzExpr(f *testing.F) {
-	for _, s := range []string{"1+2*3", "int(MEMMB/1024)", "CPU-1", "-(3-5)/4", "0.5*CPU", "system('x')"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, src string) {
-		e, err := ParseExpr(src)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("multi-line error for %q: %q", src, err)
-			}
-			return
-		}
+	seeds := []string{"1+2*3", "int(MEMMB/1024)", "CPU-1", "-(3-5)/4", "0.5*CPU", "system('x')"}
+	testenv.FuzzParser(f, seeds, ParseExpr, nil, func(t *testing.T, src string, e *Expr) {
 		got, gotErr := e.Value(testMacros)
 		want, wantErr := oracle(spaced(t, src), testMacros)
 		switch {
@@ -42,17 +35,9 @@ func FuzzExpr(f *testing.F) {
 // FuzzSpec checks that no spec crashes the parser, that every error is one
 // line, and that a resolved lease is in range and reads back the same.
 func FuzzSpec(f *testing.F) {
-	for _, s := range []string{"db=1:3", "db=0:3", "cpu-FQDN=1:CPU", "mem=4:int(MEMMB/1024)", "db=1", "=:", "a=b=c:d"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		ls, err := Resolve([]string{raw}, testMacros)
-		if err != nil {
-			if !errors.Is(err, ErrSpec) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("%q: error %q is not a one-line SpecError", raw, err)
-			}
-			return
-		}
+	seeds := []string{"db=1:3", "db=0:3", "cpu-FQDN=1:CPU", "mem=4:int(MEMMB/1024)", "db=1", "=:", "a=b=c:d"}
+	resolve := func(raw string) ([]Lease, error) { return Resolve([]string{raw}, testMacros) }
+	testenv.FuzzParser(f, seeds, resolve, ErrSpec, func(t *testing.T, raw string, ls []Lease) {
 		l := ls[0]
 		if l.Count < 1 || l.Count > l.Total || l.Total > MaxAmount {
 			t.Fatalf("%q resolved out of range: %+v", raw, l)

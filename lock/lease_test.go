@@ -195,17 +195,24 @@ func watchSum(t *testing.T, s *Session, dir string) func() int64 {
 	}
 }
 
-func TestLeaseRefusals(t *testing.T) {
-	srv := zktest.Start(t)
-	admin, holder, other := dial(t, srv.Addr), dial(t, srv.Addr), dial(t, srv.Addr)
+// holdDB makes the prefix /sw through admin and has holder take one unit
+// of resource db (of total), as lock "holder". It returns the leases and
+// db's queue and holder directories.
+func holdDB(t *testing.T, admin, holder *Session, total int64) (*Leases, string, string) {
+	t.Helper()
 	mkPrefix(t, admin, "/sw", "")
-	ctx := context.Background()
-	queue := path.Join("/sw", QueuesDir, "db")
-	sem := path.Join("/sw", SemaphoresDir, "db", "leases")
-	held, err := holder.TakeLeases(ctx, leaseOpts("holder", "db", 1, 3))
+	held, err := holder.TakeLeases(context.Background(), leaseOpts("holder", "db", 1, total))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return held, path.Join("/sw", QueuesDir, "db"), path.Join("/sw", SemaphoresDir, "db", "leases")
+}
+
+func TestLeaseRefusals(t *testing.T) {
+	srv := zktest.Start(t)
+	admin, holder, other := dial(t, srv.Addr), dial(t, srv.Addr), dial(t, srv.Addr)
+	ctx := context.Background()
+	held, queue, sem := holdDB(t, admin, holder, 3)
 	if len(held.Nodes) != 1 || !strings.HasPrefix(path.Base(held.Nodes[0]), "1_3_") || path.Dir(held.Nodes[0]) != sem {
 		t.Fatalf("holder node %v: want %s/1_3_NNNNNNNNNN, the original's layout", held.Nodes, sem)
 	}
@@ -259,28 +266,16 @@ func TestLeaseWaits(t *testing.T) {
 	// Sessions that hold a lease across subtests belong to the parent
 	// test: a subtest's cleanup would close them, releasing the lease.
 	admin, holder, next := dial(t, srv.Addr), dial(t, srv.Addr), dial(t, srv.Addr)
-	mkPrefix(t, admin, "/sw", "")
-	queue := path.Join("/sw", QueuesDir, "db")
-	sem := path.Join("/sw", SemaphoresDir, "db", "leases")
-	held, err := holder.TakeLeases(context.Background(), leaseOpts("holder", "db", 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	held, queue, sem := holdDB(t, admin, holder, 1)
 
 	t.Run("deadline", func(t *testing.T) {
-		o := leaseOpts("late", "db", 1, 1)
-		o.Deadline = time.Now().Add(300 * time.Millisecond)
-		start := time.Now()
-		_, err := dial(t, srv.Addr).TakeLeases(context.Background(), o)
-		if !errors.Is(err, ErrWaitTimeout) {
-			t.Fatalf("err = %v, want ErrWaitTimeout", err)
-		}
-		if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second {
-			t.Errorf("gave up after %s, deadline was 300ms", took)
-		}
-		if kids := children(t, admin, queue); len(kids) != 0 {
-			t.Errorf("queue nodes left after the timeout: %v", kids)
-		}
+		late := dial(t, srv.Addr)
+		checkGivesUp(t, admin, queue, func(deadline time.Time) error {
+			o := leaseOpts("late", "db", 1, 1)
+			o.Deadline = deadline
+			_, err := late.TakeLeases(context.Background(), o)
+			return err
+		})
 		if kids := children(t, admin, sem); len(kids) != 1 {
 			t.Errorf("holders %v, want only the first job's", kids)
 		}
@@ -388,13 +383,7 @@ func proxy(t *testing.T, addr string) *faultproxy.Proxy {
 func TestLeaseLostCreateReply(t *testing.T) {
 	srv := zktest.Start(t)
 	admin, holder := dial(t, srv.Addr), dial(t, srv.Addr)
-	mkPrefix(t, admin, "/sw", "")
-	queue := path.Join("/sw", QueuesDir, "db")
-	sem := path.Join("/sw", SemaphoresDir, "db", "leases")
-	held, err := holder.TakeLeases(context.Background(), leaseOpts("holder", "db", 1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	held, queue, sem := holdDB(t, admin, holder, 1)
 	p := proxy(t, srv.Addr)
 	s := dial(t, p.Addr())
 	p.DropNextReplyTo(faultproxy.OpCreate)
@@ -489,18 +478,29 @@ func TestAcquireWait(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer h.Release()
-		start := time.Now()
-		_, err = dial(t, srv.Addr).AcquireWait(ctx, "/sw", "job", Info{}, WaitOptions{Deadline: start.Add(300 * time.Millisecond)})
-		if !errors.Is(err, ErrWaitTimeout) {
-			t.Fatalf("err = %v, want ErrWaitTimeout", err)
-		}
-		if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second {
-			t.Errorf("gave up after %s, deadline was 300ms", took)
-		}
-		if kids := children(t, admin, queue); len(kids) != 0 {
-			t.Errorf("queue nodes left after the timeout: %v", kids)
-		}
+		late := dial(t, srv.Addr)
+		checkGivesUp(t, admin, queue, func(deadline time.Time) error {
+			_, err := late.AcquireWait(ctx, "/sw", "job", Info{}, WaitOptions{Deadline: deadline})
+			return err
+		})
 	})
+}
+
+// checkGivesUp calls wait with a deadline 300ms away and checks that the
+// wait ends with ErrWaitTimeout, neither before the deadline nor long
+// after it, and leaves no node in queue.
+func checkGivesUp(t *testing.T, admin *Session, queue string, wait func(deadline time.Time) error) {
+	t.Helper()
+	start := time.Now()
+	if err := wait(start.Add(300 * time.Millisecond)); !errors.Is(err, ErrWaitTimeout) {
+		t.Fatalf("err = %v, want ErrWaitTimeout", err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second {
+		t.Errorf("gave up after %s, deadline was 300ms", took)
+	}
+	if kids := children(t, admin, queue); len(kids) != 0 {
+		t.Errorf("queue nodes left after the timeout: %v", kids)
+	}
 }
 
 // TestFindAfterLostReply checks the recovery of a create whose reply was

@@ -56,36 +56,29 @@ func dump(jobs []Job, err error) string {
 
 func TestParseGolden(t *testing.T) {
 	t.Parallel()
-	inputs, err := filepath.Glob(filepath.Join("testdata", "parse", "*"))
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no inputs: %v", err)
-	}
-	for _, in := range inputs {
+	golden.Each(t, filepath.Join("testdata", "parse", "*"), func(t *testing.T, in string) {
 		name := filepath.Base(in)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := Parse(name, data)
+		if err != nil {
+			var el ErrorList
+			if !errors.As(err, &el) {
+				t.Fatalf("error %T is not an ErrorList", err)
 			}
-			jobs, err := Parse(name, data)
-			if err != nil {
-				var el ErrorList
-				if !errors.As(err, &el) {
-					t.Fatalf("error %T is not an ErrorList", err)
-				}
-				for _, line := range strings.Split(err.Error(), "\n") {
-					if !strings.HasPrefix(line, name+":") {
-						t.Errorf("error line %q does not start with %q", line, name+":")
-					}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, name+":") {
+					t.Errorf("error line %q does not start with %q", line, name+":")
 				}
 			}
-			if strings.HasPrefix(name, "err-") != (err != nil) {
-				t.Errorf("err-* files must fail and others must not; got %v", err)
-			}
-			golden.Check(t, filepath.Join("testdata", "golden", name+".golden"), dump(jobs, err))
-		})
-	}
+		}
+		if strings.HasPrefix(name, "err-") != (err != nil) {
+			t.Errorf("err-* files must fail and others must not; got %v", err)
+		}
+		golden.Check(t, filepath.Join("testdata", "golden", name+".golden"), dump(jobs, err))
+	})
 }
 
 func TestLineOf(t *testing.T) {

@@ -184,12 +184,7 @@ func (e *env) run(args ...string) result {
 	if err := c.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		c.Process.Kill()
+	if !waitOrKill(c, 60*time.Second) {
 		e.t.Fatalf("switchman %q did not finish in 60s; stderr: %s", args, errb.String())
 	}
 	return result{code: c.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
@@ -247,15 +242,24 @@ func waitGone(t *testing.T, pid int, within time.Duration) {
 
 func waitExit(t *testing.T, c *exec.Cmd, within time.Duration) int {
 	t.Helper()
+	if !waitOrKill(c, within) {
+		t.Fatalf("switchman did not exit within %s", within)
+	}
+	return c.ProcessState.ExitCode()
+}
+
+// waitOrKill waits for the started c to exit and reports whether it did
+// within the bound; if not, it kills c and reaps it.
+func waitOrKill(c *exec.Cmd, within time.Duration) bool {
 	done := make(chan struct{})
 	go func() { c.Wait(); close(done) }()
 	select {
 	case <-done:
-		return c.ProcessState.ExitCode()
+		return true
 	case <-time.After(within):
 		c.Process.Kill()
-		t.Fatalf("switchman did not exit within %s", within)
-		return -1
+		<-done
+		return false
 	}
 }
 
@@ -377,6 +381,21 @@ func (e *env) startTrapped(extra ...string) (*exec.Cmd, int, string) {
 	return c, readPid(e.t, pidf), marks
 }
 
+// waitLost waits until a run started by startTrapped exits with ExitLost,
+// returning when it did, and checks that its child got SIGTERM and is gone.
+func waitLost(t *testing.T, c *exec.Cmd, pid int, marks string) time.Time {
+	t.Helper()
+	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
+		t.Fatalf("exit %d, want %d", code, ExitLost)
+	}
+	exited := time.Now()
+	waitGone(t, pid, time.Second)
+	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
+		t.Error("child did not get SIGTERM")
+	}
+	return exited
+}
+
 // TestLiveGroupMoveStopsChild: well-formed group data in which this host
 // is no longer in the group stops the job, whether the group was moved to
 // other hosts or deleted.
@@ -393,10 +412,7 @@ func TestLiveGroupMoveStopsChild(t *testing.T) {
 			if _, err := e.admin.Set(e.prefix, []byte(tt.data), -1); err != nil {
 				t.Fatal(err)
 			}
-			if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-				t.Fatalf("exit %d, want %d", code, ExitLost)
-			}
-			if d := time.Since(moved); d > 3*time.Second {
+			if d := waitLost(t, c, pid, marks).Sub(moved); d > 3*time.Second {
 				t.Errorf("stopping took %s after the change", d)
 			}
 			if out := c.Stderr.(*bytes.Buffer).String(); out != "" {
@@ -404,10 +420,6 @@ func TestLiveGroupMoveStopsChild(t *testing.T) {
 			}
 			if b, _ := os.ReadFile(filepath.Join(e.dir, "switchman.log")); !strings.Contains(string(b), `"result":"moved"`) {
 				t.Errorf("no FINISH line with result moved in the log:\n%s", b)
-			}
-			waitGone(t, pid, time.Second)
-			if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
-				t.Error("child did not get SIGTERM")
 			}
 		})
 	}
@@ -448,16 +460,10 @@ func TestLockDeletedStopsChild(t *testing.T) {
 	if err := e.admin.Delete(e.prefix+"/locks/job", -1); err != nil {
 		t.Fatal(err)
 	}
-	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-		t.Fatalf("exit %d, want %d", code, ExitLost)
-	}
+	waitLost(t, c, pid, marks)
 	// Unlike a planned move, a lost lock is news: one line on stderr.
 	if out := c.Stderr.(*bytes.Buffer).String(); !strings.Contains(out, "lock") || strings.Count(out, "\n") != 1 {
 		t.Errorf("stderr %q: want one line about the lost lock", out)
-	}
-	waitGone(t, pid, time.Second)
-	if b, _ := os.ReadFile(marks); !strings.Contains(string(b), "term") {
-		t.Error("child did not get SIGTERM")
 	}
 }
 

@@ -286,16 +286,7 @@ func TestWaitingRecord(t *testing.T) {
 	if r := e.run(append(h2, sh("exit 3")...)...); r.code != 3 {
 		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
 	}
-	holder := func() (*exec.Cmd, string) {
-		started, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "h.release")
-		os.Remove(started)
-		os.Remove(release)
-		h := e.start(append([]string{"--hostname", "h1.example.com", "--lockname", "w"}, gate(started, release)...)...)
-		waitFile0(t, started)
-		return h, release
-	}
-
-	h, release := holder()
+	h := e.hold("h", "--hostname", "h1.example.com", "--lockname", "w")
 	w := e.start(append(append(h2, "--wait=20s"), sh("true")...)...)
 	deadline := time.Now().Add(10 * time.Second)
 	for record().State != fleet.StateWaiting {
@@ -310,10 +301,7 @@ func TestWaitingRecord(t *testing.T) {
 	if r := e.run("status"); !strings.Contains(r.stdout, "waiting since") {
 		t.Errorf("status does not show the wait:\n%s", r.stdout)
 	}
-	os.WriteFile(release, nil, 0o644)
-	if code := waitExit(t, h, 10*time.Second); code != 0 {
-		t.Fatalf("holder exit %d", code)
-	}
+	h.finish(t)
 	if code := waitExit(t, w, 10*time.Second); code != 0 {
 		t.Fatalf("waiter exit %d", code)
 	}
@@ -322,17 +310,14 @@ func TestWaitingRecord(t *testing.T) {
 	}
 
 	before := record()
-	h, release = holder()
+	h = e.hold("h", "--hostname", "h1.example.com", "--lockname", "w")
 	if r := e.run(append(append(h2, "--wait=1s"), sh("true")...)...); r.code != ExitLeaseWait {
 		t.Fatalf("timed-out wait: exit %d %s", r.code, r.stderr)
 	}
 	if r := record(); r.State != before.State || r.Result != before.Result || !r.Start.Equal(before.Start) || !r.WaitingSince.IsZero() {
 		t.Errorf("record after a wait that gave up: %+v, want the previous %+v", r, before)
 	}
-	os.WriteFile(release, nil, 0o644)
-	if code := waitExit(t, h, 10*time.Second); code != 0 {
-		t.Fatalf("holder exit %d", code)
-	}
+	h.finish(t)
 }
 
 // TestWaitingRecordKeepsFailure: a job whose last run failed and which now
@@ -344,9 +329,7 @@ func TestWaitingRecordKeepsFailure(t *testing.T) {
 	if r := e.run(append(w, sh("exit 3")...)...); r.code != 3 {
 		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
 	}
-	started, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "h.release")
-	h := e.start(append([]string{"--hostname", "h1.example.com", "--lockname", "other", "--lease", "db=1:1"}, gate(started, release)...)...)
-	waitFile0(t, started)
+	h := e.hold("h", "--hostname", "h1.example.com", "--lockname", "other", "--lease", "db=1:1")
 	waiter := e.start(append(w, sh("true")...)...)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(e.zdata("/runs/w/h2.example.com"), `"state":"waiting"`) {
@@ -358,10 +341,7 @@ func TestWaitingRecordKeepsFailure(t *testing.T) {
 	if r := e.run("check", "failed"); r.code != 2 || !strings.Contains(r.stdout, "w on h2.example.com: failure") {
 		t.Errorf("check failed while the failed job waits: exit %d %q", r.code, r.stdout)
 	}
-	os.WriteFile(release, nil, 0o644)
-	if code := waitExit(t, h, 10*time.Second); code != 0 {
-		t.Fatalf("holder exit %d", code)
-	}
+	h.finish(t)
 	if code := waitExit(t, waiter, 10*time.Second); code != 0 {
 		t.Fatalf("waiter exit %d", code)
 	}

@@ -126,6 +126,42 @@ func gate(started, release string) []string {
 	return sh(`touch ` + started + `; while [ ! -e ` + release + ` ]; do sleep 0.05; done`)
 }
 
+// holder is a switchman run whose child holds what the run took (a lock,
+// leases) until it is released.
+type holder struct {
+	*exec.Cmd
+	release string // the file whose existence lets the child finish
+}
+
+// hold starts switchman with args around a gated child and waits until
+// the child runs; name tells its marker files apart from other holders'.
+func (e *env) hold(name string, args ...string) *holder {
+	e.t.Helper()
+	started, release := filepath.Join(e.dir, name+".started"), filepath.Join(e.dir, name+".release")
+	os.Remove(started) // a holder of the same name before this one
+	os.Remove(release)
+	h := &holder{Cmd: e.start(append(args, gate(started, release)...)...), release: release}
+	waitFile0(e.t, started)
+	return h
+}
+
+// let lets the child finish.
+func (h *holder) let(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(h.release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finish lets the child finish and checks that the run exits 0.
+func (h *holder) finish(t *testing.T) {
+	t.Helper()
+	h.let(t)
+	if code := waitExit(t, h.Cmd, 10*time.Second); code != 0 {
+		t.Fatalf("holder exit %d", code)
+	}
+}
+
 func (e *env) start(args ...string) *exec.Cmd {
 	e.t.Helper()
 	c := e.cmd(args...)
@@ -372,9 +408,7 @@ func TestLeaseMixedCounts(t *testing.T) {
 // expires, not later.
 func TestLeaseSigkilledWaiter(t *testing.T) {
 	e := leaseEnv(t, []string{"db"})
-	hStarted, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "release")
-	h := e.start(append([]string{"--lockname", "h", "--lease", "db=1:1"}, gate(hStarted, release)...)...)
-	waitFile0(t, hStarted)
+	h := e.hold("h", "--lockname", "h", "--lease", "db=1:1")
 	killed := e.start(append([]string{"--lockname", "w", "--lease", "db=1:1"}, sh("touch "+filepath.Join(e.dir, "w.ran"))...)...)
 	e.waitKids("queues/db", 1)
 	xStart := filepath.Join(e.dir, "x.start")
@@ -386,12 +420,7 @@ func TestLeaseSigkilledWaiter(t *testing.T) {
 	}
 	killedAt := time.Now()
 	killed.Wait()
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code := waitExit(t, h, 10*time.Second); code != 0 {
-		t.Fatalf("holder exit %d", code)
-	}
+	h.finish(t)
 	// The session timeout is 4s; ZooKeeper expires sessions on 0.5s ticks.
 	if code := waitExit(t, x, 10*time.Second); code != 0 {
 		t.Fatalf("waiter behind the killed one: exit %d", code)
@@ -439,9 +468,7 @@ func mustStamp(t *testing.T, p string) int64 {
 // line on stderr, and nothing of the waiter left in ZooKeeper.
 func TestLeaseWaitTimeout(t *testing.T) {
 	e := leaseEnv(t, []string{"db"}, "resources_wait_timeout: 1")
-	hStarted, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "release")
-	h := e.start(append([]string{"--lockname", "h", "--lease", "db=1:1"}, gate(hStarted, release)...)...)
-	waitFile0(t, hStarted)
+	h := e.hold("h", "--lockname", "h", "--lease", "db=1:1")
 	ran := filepath.Join(e.dir, "ran")
 	r := e.run(append([]string{"--lockname", "late", "--lease", "db=1:1"}, sh("touch "+ran)...)...)
 	if r.code != ExitLeaseWait || strings.Count(r.stderr, "\n") != 1 ||
@@ -460,10 +487,7 @@ func TestLeaseWaitTimeout(t *testing.T) {
 	if k := e.kids("semaphores/db/leases"); len(k) != 1 {
 		t.Errorf("lease nodes %v, want only the holder's", k)
 	}
-	os.WriteFile(release, nil, 0o644)
-	if code := waitExit(t, h, 10*time.Second); code != 0 {
-		t.Fatalf("holder exit %d", code)
-	}
+	h.finish(t)
 	if k := e.kids("semaphores/db/leases"); len(k) != 0 {
 		t.Errorf("lease nodes left after the holder exited: %v", k)
 	}
@@ -471,9 +495,7 @@ func TestLeaseWaitTimeout(t *testing.T) {
 
 func TestLeaseDataErrors(t *testing.T) {
 	e := leaseEnv(t, []string{"db", "cpu-FQDN"})
-	hStarted, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "release")
-	h := e.start(append([]string{"--lockname", "h", "--lease", "db=1:3"}, gate(hStarted, release)...)...)
-	waitFile0(t, hStarted)
+	h := e.hold("h", "--lockname", "h", "--lease", "db=1:3")
 	tests := []struct {
 		name   string
 		lease  string
@@ -499,8 +521,7 @@ func TestLeaseDataErrors(t *testing.T) {
 	if k := e.kids("queues/db"); len(k) != 0 {
 		t.Errorf("queue nodes left: %v", k)
 	}
-	os.WriteFile(release, nil, 0o644)
-	waitExit(t, h, 10*time.Second)
+	h.finish(t)
 }
 
 // TestLeaseSkips: a second instance of a lock name already queued is
@@ -508,12 +529,9 @@ func TestLeaseDataErrors(t *testing.T) {
 // through the skipped-run exit status.
 func TestLeaseSkips(t *testing.T) {
 	e := leaseEnv(t, []string{"db", "db2"})
-	var releases []string
+	var holders []*holder
 	for _, r := range []string{"db", "db2"} {
-		started, release := filepath.Join(e.dir, r+".started"), filepath.Join(e.dir, r+".release")
-		e.start(append([]string{"--lockname", "holder-" + r, "--lease", r + "=1:1"}, gate(started, release)...)...)
-		waitFile0(t, started)
-		releases = append(releases, release)
+		holders = append(holders, e.hold(r, "--lockname", "holder-"+r, "--lease", r+"=1:1"))
 	}
 
 	t.Run("already queued", func(t *testing.T) {
@@ -531,7 +549,7 @@ func TestLeaseSkips(t *testing.T) {
 		if k := e.kids("queues/db"); len(k) != 1 {
 			t.Errorf("queue %v, want the first waiter only", k)
 		}
-		os.WriteFile(releases[0], nil, 0o644)
+		holders[0].let(t)
 		if code := waitExit(t, first, 10*time.Second); code != 0 || !exists(firstRan) {
 			t.Fatalf("first waiter: exit %d, ran %v", code, exists(firstRan))
 		}
@@ -541,9 +559,7 @@ func TestLeaseSkips(t *testing.T) {
 		ran := filepath.Join(e.dir, "waiter.ran")
 		w := e.start(append([]string{"--lockname", "job", "--skipped-exit-code", "3", "--lease", "db2=1:1"}, sh("touch "+ran)...)...)
 		e.waitKids("queues/db2", 1)
-		lStarted, lRelease := filepath.Join(e.dir, "l.started"), filepath.Join(e.dir, "l.release")
-		l := e.start(append([]string{"--lockname", "job"}, gate(lStarted, lRelease)...)...)
-		waitFile0(t, lStarted)
+		l := e.hold("l", "--lockname", "job")
 		if code := waitExit(t, w, 5*time.Second); code != 3 {
 			t.Fatalf("waiter exit %d, want the skipped exit status 3", code)
 		}
@@ -553,10 +569,9 @@ func TestLeaseSkips(t *testing.T) {
 		if k := e.kids("queues/db2"); len(k) != 0 {
 			t.Errorf("queue nodes left: %v", k)
 		}
-		os.WriteFile(lRelease, nil, 0o644)
-		waitExit(t, l, 10*time.Second)
+		l.finish(t)
 	})
-	os.WriteFile(releases[1], nil, 0o644)
+	holders[1].let(t)
 }
 
 // TestLeaseEnvAndOrder: leases are taken, and exported, in the order of
@@ -605,9 +620,7 @@ func TestLeaseOppositeFlagOrders(t *testing.T) {
 // gives up with exit 75 and leaves nothing behind.
 func TestWaitForBusyLock(t *testing.T) {
 	e := leaseEnv(t, nil)
-	hStarted, release := filepath.Join(e.dir, "h.started"), filepath.Join(e.dir, "release")
-	h := e.start(append([]string{"--lockname", "lk"}, gate(hStarted, release)...)...)
-	waitFile0(t, hStarted)
+	h := e.hold("h", "--lockname", "lk")
 
 	t.Run("timeout", func(t *testing.T) {
 		r := e.run(append([]string{"--lockname", "lk", "--wait=1s"}, sh("true")...)...)
@@ -627,10 +640,7 @@ func TestWaitForBusyLock(t *testing.T) {
 				sh(`date +%s%N > `+stamp+`.start; sleep 0.2; date +%s%N > `+stamp+`.end`)...)...))
 			e.waitKids("queues/.lock-lk", i+1)
 		}
-		os.WriteFile(release, nil, 0o644)
-		if code := waitExit(t, h, 10*time.Second); code != 0 {
-			t.Fatalf("holder exit %d", code)
-		}
+		h.finish(t)
 		for i, w := range ws {
 			if code := waitExit(t, w, 10*time.Second); code != 0 {
 				t.Fatalf("waiter %d exit %d", i, code)

@@ -131,13 +131,7 @@ func (s *side) run(which tool, args ...string) outcome {
 		s.t.Errorf("%s switchman: %v", which, err)
 		return outcome{-1, err.Error()}
 	}
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		_ = c.Process.Kill()
-		<-done
+	if !waitOrKill(c, 60*time.Second) {
 		s.t.Errorf("%s switchman %q did not finish in 60s: %s", which, args, errb.String())
 	}
 	return outcome{c.ProcessState.ExitCode(), errb.String()}
@@ -524,13 +518,7 @@ func TestOriginalStatusAndKill(t *testing.T) {
 	t.Cleanup(func() {
 		os.WriteFile(release, nil, 0o644)
 		for _, c := range procs {
-			done := make(chan struct{})
-			go func() { _ = c.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(20 * time.Second):
-				_ = c.Process.Kill()
-			}
+			waitOrKill(c, 20*time.Second)
 		}
 	})
 	waitFor(t, 60*time.Second, "both children to run", func() bool {

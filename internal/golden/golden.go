@@ -5,10 +5,29 @@ package golden
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// Each runs test once for every path matching pattern (a filepath.Glob
+// pattern, such as "testdata/cases/*"), each in a parallel subtest named by
+// the path's base name. It fails t when nothing matches: a golden test
+// without inputs proves nothing.
+func Each(t *testing.T, pattern string, test func(t *testing.T, path string)) {
+	t.Helper()
+	paths, err := filepath.Glob(pattern)
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("nothing matches %s: %v", pattern, err)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			t.Parallel()
+			test(t, p)
+		})
+	}
+}
 
 // Check compares got with the file at path, failing t when they differ,
 // or rewrites the file when the tests run with -update.

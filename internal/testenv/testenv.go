@@ -2,7 +2,10 @@
 // and the benchmark start away from the machine's own state: switchman's
 // per-user stamps and its installed helper binaries. It keeps Go's build
 // cache where it is, so that isolating the cache directory does not make
-// every run rebuild the standard library with -race.
+// every run rebuild the standard library with -race. It also holds what
+// tests share beyond ZooKeeper (internal/zktest): a buffer to read a
+// running process's output from, and the body of every parser's fuzz
+// target.
 package testenv
 
 import (
