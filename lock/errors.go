@@ -34,6 +34,20 @@ var (
 	ErrAuth = errors.New("lock: not authorized by zookeeper")
 )
 
+// Sentinel errors of waiting. Callers compare with errors.Is.
+var (
+	// ErrWaitTimeout means the wait for a lease or a busy lock reached its
+	// deadline; every queue node of the wait has been removed.
+	ErrWaitTimeout = errors.New("lock: gave up waiting")
+	// ErrQueued means a process with the same lock name already waits in
+	// the queue of a resource: this run is a duplicate and should be
+	// skipped, as the original did.
+	ErrQueued = errors.New("lock: already queued")
+	// ErrQueueLost means our queue node disappeared while we waited
+	// (deleted by hand); the wait cannot be fair any more.
+	ErrQueueLost = errors.New("lock: queue node deleted")
+)
+
 // IsAuth reports whether err means ZooKeeper refused this session's
 // identity: ErrAuth, or the client library's NOAUTH or auth-failed errors
 // from any recipe on the session.

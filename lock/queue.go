@@ -29,20 +29,6 @@ import (
 // (the protected-create recipe; the token is in the data rather than the
 // name to keep the original's names).
 
-// Sentinel errors of waiting. Callers compare with errors.Is.
-var (
-	// ErrWaitTimeout means the wait for a lease or a busy lock reached its
-	// deadline; every queue node of the wait has been removed.
-	ErrWaitTimeout = errors.New("lock: gave up waiting")
-	// ErrQueued means a process with the same lock name already waits in
-	// the queue of a resource: this run is a duplicate and should be
-	// skipped, as the original did.
-	ErrQueued = errors.New("lock: already queued")
-	// ErrQueueLost means our queue node disappeared while we waited
-	// (deleted by hand); the wait cannot be fair any more.
-	ErrQueueLost = errors.New("lock: queue node deleted")
-)
-
 // LockQueuePrefix names the queue of a lock inside PREFIX/queues: waiters
 // for the busy lock NAME (--wait) queue in PREFIX/queues/.lock-NAME. The
 // leading dot keeps it apart from resource names, which may not start
