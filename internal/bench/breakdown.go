@@ -145,13 +145,8 @@ func requestKinds(evs []faultproxy.Event) map[string]int {
 // operations by what they touch, and prices the features a run may add:
 // the group check and the shim.
 func breakdownSection(f *fixture, rep *report) section {
-	s := section{Title: "1d. Where a locked run's time and requests go (frames timestamped by a proxy in front of ZooKeeper)"}
-	rows, err := f.breakdownRows()
-	if err != nil {
-		s.Rows = append(s.Rows, failedRow("breakdown", err))
-		return s
-	}
-	s.Rows = rows
+	s := measured("1d. Where a locked run's time and requests go (frames timestamped by a proxy in front of ZooKeeper)",
+		"breakdown", f.breakdownRows)
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Breakdown: %d runs of each kind, alternating, through a TCP proxy (internal/faultproxy) "+
 		"that timestamps every frame; the proxy adds a hop to each round trip, so these runs are slower than section 1's. "+
 		"Phases are cut at the session handshake, the lock's create (the run's first write), the finish record (its second) "+

@@ -209,6 +209,16 @@ func loadNote(m machine) []string {
 }
 
 // failedRow is what a measurement that could not complete shows.
+// measured is a section of the rows rows returns, or of one failed row
+// named name when it fails.
+func measured(title, name string, rows func() ([]row, error)) section {
+	r, err := rows()
+	if err != nil {
+		return section{Title: title, Rows: []row{failedRow(name, err)}}
+	}
+	return section{Title: title, Rows: r}
+}
+
 func failedRow(name string, err error) row {
 	return row{Name: name, Note: "failed: " + err.Error(), Met: met(false), Hard: true}
 }

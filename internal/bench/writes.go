@@ -53,14 +53,7 @@ func (f *fixture) writesOf(argv []string, n int) ([]float64, error) {
 
 // writesSection counts the ZooKeeper writes of each kind of run.
 func writesSection(f *fixture) section {
-	s := section{Title: "1c. ZooKeeper write transactions per run (server zxid before and after each run)"}
-	rows, err := f.writesRows()
-	if err != nil {
-		s.Rows = append(s.Rows, failedRow("writes", err))
-		return s
-	}
-	s.Rows = rows
-	return s
+	return measured("1c. ZooKeeper write transactions per run (server zxid before and after each run)", "writes", f.writesRows)
 }
 
 func (f *fixture) writesRows() ([]row, error) {

@@ -19,6 +19,10 @@ import (
 	"github.com/acme/switchman/internal/zktest"
 )
 
+// shortChild is the usual job: a random sleep shorter than a tick or two,
+// so that the lock changes hands often.
+var shortChild = []string{"-min", "100ms", "-max", "500ms"}
+
 // Timing of every scenario. The session timeout S is short so that each
 // fault plays out in seconds; the grace is shorter than switchman's own cap
 // on the self-fencing path (0.18 S), so TERM -> KILL takes half a second.
@@ -28,13 +32,13 @@ const (
 	sessionTimeout = 4 * time.Second
 	graceTimeout   = 500 * time.Millisecond
 	tick           = 400 * time.Millisecond
-	lockName       = "job"
-	groupName      = "g"
 )
 
-// shortChild is the usual job: a random sleep shorter than a tick or two,
-// so that the lock changes hands often.
-var shortChild = []string{"-min", "100ms", "-max", "500ms"}
+// The job every host runs and the group they share.
+const (
+	lockName  = "job"
+	groupName = "g"
+)
 
 // host is one simulated machine: a name, a fault proxy in front of the
 // ensemble, its config file and the job's arguments.

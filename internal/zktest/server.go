@@ -40,10 +40,6 @@ const (
 	logName = "zk.log"
 )
 
-// errPortTaken marks a start that failed because a port was already bound,
-// which is worth retrying with fresh ports.
-var errPortTaken = errors.New("zktest: port already in use")
-
 // Server is one ZooKeeper server process (a JVM) with its directory and
 // ports. The ports and directory stay fixed for the Server's life, so Start
 // after Stop or Kill brings back the same server with the same data.
