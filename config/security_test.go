@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -30,13 +31,7 @@ func TestReadAuthFile(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := filepath.Join(dir, string(rune('a'+i)))
-			if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(p, tt.mode); err != nil {
-				t.Fatal(err)
-			}
+			p := testenv.WriteFile(t, filepath.Join(dir, string(rune('a'+i))), []byte(tt.body), tt.mode)
 			got, err := ReadAuthFile(p)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), p) {
@@ -54,11 +49,7 @@ func TestReadAuthFile(t *testing.T) {
 func TestLoadAuthFileError(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	secret := filepath.Join(dir, "secret")
-	if err := os.WriteFile(secret, []byte("u:p\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(secret, 0o644)
+	secret := testenv.WriteFile(t, filepath.Join(dir, "secret"), []byte("u:p\n"), 0o644)
 	cfg := zktest.WriteConfig(t, filepath.Join(dir, "c.yaml"), zktest.SwitchmanConfig{Hosts: "a:1", Prefix: "/p",
 		Extra: []string{"auth_file: " + secret}})
 	_, err := Load(cfg)

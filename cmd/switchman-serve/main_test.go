@@ -3,16 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +15,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -35,12 +29,7 @@ func TestParseAndProtect(t *testing.T) {
 		body string
 		mode os.FileMode
 	}{good: {"ops:s3cret\n", 0o600}, open: {"ops:s3cret\n", 0o644}, bad: {"nocolon\n", 0o600}} {
-		if err := os.WriteFile(p, []byte(c.body), c.mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, c.mode); err != nil {
-			t.Fatal(err)
-		}
+		testenv.WriteFile(t, p, []byte(c.body), c.mode)
 	}
 	for _, tt := range []struct {
 		name string
@@ -90,7 +79,7 @@ func TestServeTLSAndAuth(t *testing.T) {
 	dir := t.TempDir()
 	cfg := zktest.WriteConfig(t, filepath.Join(dir, "switchman.yaml"), zktest.SwitchmanConfig{Hosts: srv.Addr, Prefix: "/sw"})
 	auth := filepath.Join(dir, "auth")
-	cert, key, pool := selfSigned(t, dir)
+	cert, key, pool := serverCert(t, dir)
 	if err := os.WriteFile(auth, []byte("ops:s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,38 +148,18 @@ func TestServeTLSAndAuth(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// serverCert writes a certificate for 127.0.0.1 and its key to dir and
 // returns their paths and a pool trusting it.
-func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
+func serverCert(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := testenv.NewCA(t, "switchman-serve test CA")
+	certPEM, keyPEM := ca.Issue(t, "127.0.0.1", 2)
 	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(cert, certPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+	if err := os.WriteFile(key, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(c)
-	return cert, key, pool
+	return cert, key, ca.Pool()
 }

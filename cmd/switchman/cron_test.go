@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -163,14 +164,6 @@ func cronWorld(t *testing.T, deb, zk string, e *env) (root, statusCfg, marks, ma
 	defer cancel()
 	root = installedRoot(ctx, t, deb, nil)
 	installed := installedConfig(t, root)
-	put := func(path, body string, mode os.FileMode) {
-		if err := os.WriteFile(path, []byte(body), mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(path, mode); err != nil { // not masked by the umask
-			t.Fatal(err)
-		}
-	}
 	point := func(path, logfile string) string {
 		zktest.WriteConfig(t, path, zktest.SwitchmanConfig{Base: installed, Hosts: zk, Prefix: e.prefix, Logfile: logfile,
 			Extra: []string{"hostname: " + cronHost}})
@@ -194,7 +187,7 @@ func cronWorld(t *testing.T, deb, zk string, e *env) (root, statusCfg, marks, ma
 	if err := os.Chmod(marks, 0o1777); err != nil {
 		t.Fatal(err)
 	}
-	put(mailbox, "", 0o666)
+	testenv.WriteFile(t, mailbox, nil, 0o666)
 	return root, statusCfg, marks, mailbox
 }
 

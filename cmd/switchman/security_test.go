@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/lock"
 )
 
@@ -27,14 +28,7 @@ func (e *env) protect(user, password string) {
 // authFile writes credentials with the given mode and returns the path.
 func (e *env) authFile(name, creds string, mode os.FileMode) string {
 	e.t.Helper()
-	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, []byte(creds+"\n"), mode); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil { // WriteFile's mode is subject to umask
-		e.t.Fatal(err)
-	}
-	return p
+	return testenv.WriteFile(e.t, filepath.Join(e.dir, name), []byte(creds+"\n"), mode)
 }
 
 func TestDigestAuthRefusals(t *testing.T) {

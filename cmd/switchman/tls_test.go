@@ -1,87 +1,16 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
-
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and PKCS#8 PEM key for name, valid for
-// the DNS name "localhost" and the address 127.0.0.1 (ZooKeeper checks the
-// client's certificate against its address too), for servers and clients.
-func (ca *testCA) issue(t *testing.T, name string, serial int64) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{"localhost", name},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
-}
 
 func writeFile(t *testing.T, path string, parts ...[]byte) string {
 	t.Helper()
@@ -140,12 +69,12 @@ type tlsWorld struct {
 func startTLSZooKeeper(t *testing.T) *tlsWorld {
 	t.Helper()
 	dir := t.TempDir()
-	ca, rogue := newTestCA(t, "switchman test CA"), newTestCA(t, "rogue CA")
-	srvCert, srvKey := ca.issue(t, "zk-server", 2)
-	cliCert, cliKey := ca.issue(t, "switchman-client", 3)
+	ca, rogue := testenv.NewCA(t, "switchman test CA"), testenv.NewCA(t, "rogue CA")
+	srvCert, srvKey := ca.Issue(t, "zk-server", 2)
+	cliCert, cliKey := ca.Issue(t, "switchman-client", 3)
 	w := &tlsWorld{
-		ca:    writeFile(t, filepath.Join(dir, "ca.pem"), ca.pem),
-		rogue: writeFile(t, filepath.Join(dir, "rogue.pem"), rogue.pem),
+		ca:    writeFile(t, filepath.Join(dir, "ca.pem"), ca.PEM),
+		rogue: writeFile(t, filepath.Join(dir, "rogue.pem"), rogue.PEM),
 		cert:  writeFile(t, filepath.Join(dir, "client.pem"), cliCert),
 		key:   writeFile(t, filepath.Join(dir, "client.key"), cliKey),
 	}

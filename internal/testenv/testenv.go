@@ -4,8 +4,8 @@
 // cache where it is, so that isolating the cache directory does not make
 // every run rebuild the standard library with -race. It also holds what
 // tests share beyond ZooKeeper (internal/zktest): a buffer to read a
-// running process's output from, and the body of every parser's fuzz
-// target.
+// running process's output from, a certificate authority for TLS tests,
+// and the body of every parser's fuzz target.
 package testenv
 
 import (
@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Isolate sets, in this process's environment and so in every process it
@@ -63,4 +64,18 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// WriteFile writes data to path with exactly mode, failing t on error, and
+// returns path. os.WriteFile's mode is masked by the umask, and the mode of
+// an auth file or of a file other users must reach is what tests check.
+func WriteFile(t testing.TB, path string, data []byte, mode os.FileMode) string {
+	t.Helper()
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
