@@ -120,6 +120,13 @@ func reply(xid int32) []byte {
 	return mkFrame(b)
 }
 
+// proxied starts a fake ZooKeeper and a proxy in front of it.
+func proxied(t *testing.T) (*fakeZK, *Proxy) {
+	t.Helper()
+	z := startFakeZK(t)
+	return z, newProxy(t, z.addr())
+}
+
 func newProxy(t *testing.T, upstreams ...string) *Proxy {
 	t.Helper()
 	p, err := New(upstreams)
@@ -228,8 +235,7 @@ func TestNewNeedsUpstream(t *testing.T) {
 }
 
 func TestPass(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	_, p := proxied(t)
 	c := dialClient(t, p, true)
 	for xid := int32(1); xid <= 3; xid++ {
 		c.send(request(xid, OpGetData))
@@ -283,8 +289,7 @@ func blackholed(t *testing.T, z *fakeZK, p *Proxy) (old, fresh *client) {
 }
 
 func TestBlackholeHealDeliversHeldFrames(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	z, p := proxied(t)
 	old, fresh := blackholed(t, z, p)
 
 	p.SetMode(Pass)
@@ -306,8 +311,7 @@ func TestBlackholeHealDeliversHeldFrames(t *testing.T) {
 }
 
 func TestBlackholeHoldsClose(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	z, p := proxied(t)
 	c := dialClient(t, p, true)
 	p.SetMode(Blackhole)
 	z.mu.Lock()
@@ -319,8 +323,7 @@ func TestBlackholeHoldsClose(t *testing.T) {
 }
 
 func TestBlackholeThenResetDiscards(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	z, p := proxied(t)
 	old, fresh := blackholed(t, z, p)
 
 	p.SetMode(Reset)
@@ -343,8 +346,7 @@ func TestBlackholeThenResetDiscards(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	_, p := proxied(t)
 	old := dialClient(t, p, true)
 
 	p.SetMode(Reset)
@@ -375,8 +377,7 @@ func TestDropNextReply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			z := startFakeZK(t)
-			p := newProxy(t, z.addr())
+			z, p := proxied(t)
 			tt.arm(p) // armed before the handshake: the handshake reply must still pass
 			c := dialClient(t, p, true)
 
@@ -441,8 +442,7 @@ func TestUpstreamChoice(t *testing.T) {
 }
 
 func TestOversizedFrameClosesConnection(t *testing.T) {
-	z := startFakeZK(t)
-	p := newProxy(t, z.addr())
+	_, p := proxied(t)
 	c := dialClient(t, p, true)
 	c.send([]byte{0xff, 0xff, 0xff, 0xff})
 	c.expectClosed()
