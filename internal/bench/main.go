@@ -132,6 +132,7 @@ func runPhases(f *fixture, o options, rep *report, only map[string]bool) {
 		"overhead":     func() []section { return overheadSections(f, o, rep) },
 		"writes":       func() []section { return []section{writesSection(f)} },
 		"breakdown":    func() []section { return []section{breakdownSection(f, rep)} },
+		"startup":      func() []section { return []section{startupSection(f)} },
 		"memory":       func() []section { return []section{memorySection(f, o, rep)} },
 		"reaction":     func() []section { return []section{reactionSection(f, o)} },
 		"self-fencing": func() []section { return []section{fenceSection(f, o)} },
@@ -175,7 +176,7 @@ func reproduce(o options) string {
 }
 
 // phaseNames are the phases in the order they run, as -only names them.
-var phaseNames = []string{"overhead", "writes", "breakdown", "memory", "reaction", "self-fencing", "herd", "other"}
+var phaseNames = []string{"overhead", "startup", "writes", "breakdown", "memory", "reaction", "self-fencing", "herd", "other"}
 
 // selectPhases parses -only into the set of phases to run.
 func selectPhases(list string) (map[string]bool, error) {

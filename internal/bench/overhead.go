@@ -202,15 +202,21 @@ func buildGo(ctx context.Context, dir, name, src string) (string, error) {
 // buildZKFloor builds internal/bench/zkfloor (it imports the ZooKeeper
 // client, so it is built from this module, not from a temporary file).
 func buildZKFloor(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "zkfloor")
+	return buildPackage(ctx, filepath.Join(dir, "zkfloor"), "github.com/acme/switchman/internal/bench/zkfloor")
+}
+
+// buildPackage builds the main package pkg of this module to bin, with
+// switchman's build flags and any extra go build flags.
+func buildPackage(ctx context.Context, bin, pkg string, flags ...string) (string, error) {
 	goTool := os.Getenv("GO")
 	if goTool == "" {
 		goTool = "go"
 	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/acme/switchman/internal/bench/zkfloor")
+	args := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", bin}, flags...)
+	cmd := exec.CommandContext(ctx, goTool, append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build zkfloor: %w: %s", err, out)
+		return "", fmt.Errorf("build %s %v: %w: %s", pkg, flags, err, out)
 	}
 	return bin, nil
 }
