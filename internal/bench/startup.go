@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -12,12 +13,22 @@ import (
 const startupRounds = 100
 
 // probe is a program the start-up section times: an empty Go program
-// linking one dependency (initprobe built with a tag), or switchman.
+// linking some dependencies (initprobe built with a tag), or switchman.
 type probe struct {
 	name string
-	tag  string   // initprobe's build tag; "" for argv as given
-	argv []string // set after the build
+	argv []string
 }
+
+// probeList names initprobe's build tags, one a line, each with what it
+// links.
+const probeList = `
+probe_tls crypto/tls (TLS to ZooKeeper)
+probe_yaml gopkg.in/yaml.v3 (the config file)
+probe_zerolog zerolog (the log)
+probe_cobra cobra (the command tree)
+probe_zk go-zookeeper/zk
+probe_all all of these and switchman's config, lock, fleet, supervise
+`
 
 // startupSection prices the start of a run: what linking each dependency
 // adds to an empty Go program's start (package initialisation, and the
@@ -34,26 +45,16 @@ func (f *fixture) startupRows() ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	probes := []probe{
-		{name: "empty Go program", argv: []string{empty}},
-		{name: "crypto/tls (TLS to ZooKeeper)", tag: "probe_tls"},
-		{name: "gopkg.in/yaml.v3 (the config file)", tag: "probe_yaml"},
-		{name: "zerolog (the log)", tag: "probe_zerolog"},
-		{name: "cobra (the command tree)", tag: "probe_cobra"},
-		{name: "go-zookeeper/zk", tag: "probe_zk"},
-		{name: "all of these and switchman's config, lock, fleet, supervise", tag: "probe_all"},
-		{name: "`switchman --version`", argv: []string{f.bin, "--version"}},
-	}
-	for i := range probes {
-		if probes[i].tag == "" {
-			continue
-		}
-		bin, err := buildProbe(ctx, f.dir, probes[i].tag)
+	probes := []probe{{name: "empty Go program", argv: []string{empty}}}
+	for _, line := range strings.Split(strings.TrimSpace(probeList), "\n") {
+		tag, name, _ := strings.Cut(line, " ")
+		bin, err := buildProbe(ctx, f.dir, tag)
 		if err != nil {
 			return nil, err
 		}
-		probes[i].argv = []string{bin}
+		probes = append(probes, probe{name: name, argv: []string{bin}})
 	}
+	probes = append(probes, probe{name: "`switchman --version`", argv: []string{f.bin, "--version"}})
 	wall := make([][]time.Duration, len(probes))
 	cpu := make([][]time.Duration, len(probes))
 	for r := range startupRounds + overheadWarmup {
