@@ -936,22 +936,36 @@ func TestPartitionedRunExitsPromptly(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := readPid(t, pidf)
-	record := func() fleet.Run {
-		t.Helper()
+	readRecord := func() (fleet.Run, error) {
 		var r fleet.Run
 		b, _, err := e.admin.Get(e.prefix + "/runs/part/h1.example.com")
 		if err == nil {
 			err = json.Unmarshal(b, &r)
 		}
+		return r, err
+	}
+	record := func() fleet.Run {
+		t.Helper()
+		r, err := readRecord()
 		if err != nil {
 			t.Fatalf("run record: %v", err)
 		}
 		return r
 	}
+	// The start record rides in the lock's create, or, when it could not
+	// (its nodes changed meanwhile), is written just after the command
+	// started: it may not be there yet when the command already runs.
 	deadline := time.Now().Add(10 * time.Second)
-	for record().State != fleet.StateRunning {
+	for {
+		r, err := readRecord()
+		if err != nil && !errors.Is(err, zk.ErrNoNode) {
+			t.Fatalf("run record: %v", err)
+		}
+		if err == nil && r.State == fleet.StateRunning {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("no running record")
+			t.Fatalf("no running record: %+v, %v", r, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
