@@ -72,24 +72,25 @@ type PathOp struct {
 	Path string
 }
 
-// Observe makes the proxy call fn with every frame it forwards from now on
-// (and with a reply DropNextReply drops),
-// in each direction in the order forwarded; fn runs on the proxy's
-// goroutines and must be safe for concurrent use. A nil fn stops it.
+// Observe makes the proxy call fn with every frame it forwards from now on,
+// and with a reply DropNextReply drops, in each direction in the order
+// forwarded; fn runs on the proxy's goroutines and must be safe for
+// concurrent use. A nil fn stops it.
 func (p *Proxy) Observe(fn func(Event)) {
-	p.mu.Lock()
-	p.observer = fn
-	p.mu.Unlock()
+	if fn == nil {
+		p.observer.Store(nil)
+		return
+	}
+	p.observer.Store(&fn)
 }
 
 // observe reports f to the observer, if any.
 func (p *Proxy) observe(c *conn, dir direction, f frame, first bool) {
-	p.mu.Lock()
-	fn := p.observer
-	p.mu.Unlock()
-	if fn == nil {
+	fp := p.observer.Load()
+	if fp == nil {
 		return
 	}
+	fn := *fp
 	ev := Event{At: time.Now(), Conn: c.id, Reply: dir == toClient}
 	switch {
 	case first:

@@ -125,15 +125,16 @@ type Proxy struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	mu       sync.Mutex // guards the fields below; taken before conn.mu
-	mode     Mode
-	dropOps  []int32       // DropNextReply only fires for replies to these ops, if any
-	changed  chan struct{} // closed and replaced on every mode change
-	observer func(Event)   // see Observe
-	conns    map[*conn]struct{}
-	closed   bool
+	mu      sync.Mutex // guards the fields below; taken before conn.mu
+	mode    Mode
+	dropOps []int32       // DropNextReply only fires for replies to these ops, if any
+	changed chan struct{} // closed and replaced on every mode change
+	conns   map[*conn]struct{}
+	closed  bool
 
 	accepted, toServer, toClient, dropped, resets, upFails, protoErrs atomic.Int64
+
+	observer atomic.Pointer[func(Event)] // see Observe
 }
 
 // New starts a proxy listening on 127.0.0.1 on a free port. Each accepted
