@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/internal/faultproxy"
+	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -165,13 +166,22 @@ func (f *fixture) breakdownRows() ([]row, error) {
 	tr := &tracer{byConn: map[int64][]faultproxy.Event{}}
 	p.Observe(tr.record)
 	defer p.Observe(nil)
+	proxied := zktest.SwitchmanConfig{Hosts: p.Addr(), Prefix: prefix, SessionTimeout: zktest.Seconds(defaultSession)}
 	cfg := filepath.Join(f.dir, "proxied.yaml")
-	body := fmt.Sprintf("zkhosts: %s\nprefix: %s\nsession_timeout: %g\n", p.Addr(), prefix, defaultSession.Seconds())
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+	if err := proxied.Write(cfg); err != nil {
+		return nil, err
+	}
+	// The same without the tail of a failing run's output for the history:
+	// the child then writes to switchman's stdout and stderr itself,
+	// rather than through pipes that switchman copies.
+	proxied.Extra = []string{"failure_output: 0"}
+	quietCfg := filepath.Join(f.dir, "proxied-no-output-tail.yaml")
+	if err := proxied.Write(quietCfg); err != nil {
 		return nil, err
 	}
 	plain := []string{f.bin, "-c", cfg, "--lockname", "breakdown", "--", "/bin/true"}
 	grouped := []string{f.bin, "-c", cfg, "-g", group, "--hostname", benchHost, "--lockname", "breakdown-g", "--", "/bin/true"}
+	quiet := []string{f.bin, "-c", quietCfg, "--lockname", "breakdown-q", "--", "/bin/true"}
 	runOnce := func(argv []string) (runTrace, error) {
 		tr.take()
 		cmd := exec.Command(argv[0], argv[1:]...)
@@ -186,14 +196,14 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		return runTrace{start: start, end: end, events: tr.take()}, nil
 	}
 	for range 3 { // warm-up: layout, record nodes, heartbeat
-		for _, a := range [][]string{plain, grouped} {
+		for _, a := range [][]string{plain, grouped, quiet} {
 			if _, err := runOnce(a); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var ph []phases
-	var wallPlain, wallGrouped []time.Duration
+	var wallPlain, wallGrouped, wallQuiet []time.Duration
 	kinds := map[string][]float64{}
 	kindsGrouped := map[string][]float64{}
 	for i := range breakdownRuns {
@@ -205,6 +215,10 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
+		q, err := runOnce(quiet)
+		if err != nil {
+			return nil, err
+		}
 		p, ok := phasesOf(a)
 		if !ok {
 			return nil, fmt.Errorf("run %d: no lock create, finish record or close seen: %d frames", i, len(a.events))
@@ -212,6 +226,7 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		ph = append(ph, p)
 		wallPlain = append(wallPlain, a.end.Sub(a.start))
 		wallGrouped = append(wallGrouped, b.end.Sub(b.start))
+		wallQuiet = append(wallQuiet, q.end.Sub(q.start))
 		addCounts(kinds, requestKinds(a.events), i)
 		addCounts(kindsGrouped, requestKinds(b.events), i)
 	}
@@ -237,8 +252,10 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		{Name: "*phase:* session close (releases the lock: it is ephemeral)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.closing })},
 		{Name: "*phase:* close to the process reaped (exit)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.exit })},
 		{Name: "whole run through the proxy", Unit: "ms", S: summarize(ms(wallPlain))},
-		{Name: "feature: `--group` (the group data read with a watch, and its check) — grouped − plain run, per pair", Unit: "ms",
+		{Name: "feature: `--group` (the group data read with a watch, and its check) — grouped − plain run, per round", Unit: "ms",
 			S: summarize(ms(minus(wallGrouped, wallPlain)))},
+		{Name: "feature: the tail of a failing run's output kept for its history (stdout and stderr piped through switchman; failure_output, default 4096) — plain − `failure_output: 0` run, per round", Unit: "ms",
+			S: summarize(ms(minus(wallPlain, wallQuiet)))},
 	}
 	rows = append(rows, kindRows("operations per locked run", kinds)...)
 	rows = append(rows, kindRows("operations per locked run with `--group`", kindsGrouped)...)
