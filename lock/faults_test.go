@@ -48,6 +48,35 @@ func TestCreateReplyLost(t *testing.T) {
 	}
 }
 
+// TestLayoutReplyLost drops the server's reply to the first create of the
+// layout (PREFIX/locks): the node exists but the client sees a connection
+// loss, as when the ensemble's leader dies under a run's first lock.
+// EnsureLayout must retry on the new connection and finish the layout,
+// not fail the run.
+func TestLayoutReplyLost(t *testing.T) {
+	srv := zktest.Start(t)
+	p, err := faultproxy.New([]string{srv.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s := dial(t, p.Addr())
+	other := dial(t, srv.Addr)
+	mkPrefix(t, other, "/sw", "")
+	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2)
+	if err := s.EnsureLayout("/sw"); err != nil {
+		t.Fatalf("EnsureLayout after a lost reply: %v", err)
+	}
+	if p.Stats().RepliesDropped != 1 {
+		t.Fatalf("the fault did not fire: %+v", p.Stats())
+	}
+	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
+		if ok, _, err := other.conn.Exists("/sw/" + d); err != nil || !ok {
+			t.Errorf("/sw/%s after EnsureLayout: exists %v, %v", d, ok, err)
+		}
+	}
+}
+
 // TestEnsembleLeaderKilled kills the leader of a 3-node ensemble while the
 // lock is held: the session moves to another server and nothing is lost.
 func TestEnsembleLeaderKilled(t *testing.T) {

@@ -318,24 +318,28 @@ func (h *Held) Release() error {
 // EnsureLayout checks that prefix exists and creates its locks, queues and
 // semaphores children when missing. It returns an error wrapping
 // ErrNoPrefix when the prefix itself is missing: switchman never invents
-// the znode that holds the fleet's group data.
+// the znode that holds the fleet's group data. Every step may be repeated,
+// so a connection lost under it (a leader election) is retried, and one
+// that stays lost ends as ErrUnreachable.
 func (s *Session) EnsureLayout(prefix string) error {
-	s.count()
-	ok, _, err := s.conn.Exists(prefix)
-	if err != nil {
-		return fmt.Errorf("check prefix %s: %w", prefix, AuthErr(err))
-	}
-	if !ok {
-		return errNoPrefix(prefix)
-	}
-	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
+	return s.Retry(func() error {
 		s.count()
-		_, err := s.conn.Create(path.Join(prefix, d), nil, 0, s.ACL())
-		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("create %s: %w", path.Join(prefix, d), AuthErr(err))
+		ok, _, err := s.conn.Exists(prefix)
+		if err != nil {
+			return fmt.Errorf("check prefix %s: %w", prefix, AuthErr(err))
 		}
-	}
-	return nil
+		if !ok {
+			return errNoPrefix(prefix)
+		}
+		for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
+			s.count()
+			_, err := s.conn.Create(path.Join(prefix, d), nil, 0, s.ACL())
+			if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+				return fmt.Errorf("create %s: %w", path.Join(prefix, d), AuthErr(err))
+			}
+		}
+		return nil
+	})
 }
 
 func errNoPrefix(prefix string) error {
