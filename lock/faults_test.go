@@ -10,20 +10,28 @@ import (
 	"github.com/acme/switchman/internal/zktest"
 )
 
-// TestCreateReplyLost drops the server's reply to the lock's create: the
-// node exists on the server but the client sees a connection loss.
-// Acquire must find out, by the node's owner, that the lock is ours: no
-// orphan lock, no double holder, and after release the next run is free.
-func TestCreateReplyLost(t *testing.T) {
+// proxied starts a server with the prefix /sw and returns a session
+// through a fault proxy, and another straight to the server.
+func proxied(t *testing.T) (p *faultproxy.Proxy, s, other *Session) {
+	t.Helper()
 	srv := zktest.Start(t)
 	p, err := faultproxy.New([]string{srv.Addr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
-	s := dial(t, p.Addr())
-	other := dial(t, srv.Addr)
+	t.Cleanup(func() { p.Close() })
+	s = dial(t, p.Addr())
+	other = dial(t, srv.Addr)
 	mkPrefix(t, other, "/sw", "")
+	return p, s, other
+}
+
+// TestCreateReplyLost drops the server's reply to the lock's create: the
+// node exists on the server but the client sees a connection loss.
+// Acquire must find out, by the node's owner, that the lock is ours: no
+// orphan lock, no double holder, and after release the next run is free.
+func TestCreateReplyLost(t *testing.T) {
+	p, s, other := proxied(t)
 	if err := other.EnsureLayout("/sw"); err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +62,7 @@ func TestCreateReplyLost(t *testing.T) {
 // EnsureLayout must retry on the new connection and finish the layout,
 // not fail the run.
 func TestLayoutReplyLost(t *testing.T) {
-	srv := zktest.Start(t)
-	p, err := faultproxy.New([]string{srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	s := dial(t, p.Addr())
-	other := dial(t, srv.Addr)
-	mkPrefix(t, other, "/sw", "")
+	p, s, other := proxied(t)
 	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2)
 	if err := s.EnsureLayout("/sw"); err != nil {
 		t.Fatalf("EnsureLayout after a lost reply: %v", err)
