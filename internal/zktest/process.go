@@ -1,10 +1,12 @@
 package zktest
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -93,4 +95,41 @@ func (p *proc) waitFor(d time.Duration) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// waitStopped waits up to d until every thread of the process is stopped
+// (state T in /proc/PID/task/TID/stat) and reports whether they were. An
+// exited process counts as stopped: it answers nothing either.
+func (p *proc) waitStopped(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if p.exited() || p.allStopped() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allStopped reports whether every thread of the process is stopped.
+func (p *proc) allStopped() bool {
+	dir := "/proc/" + strconv.Itoa(p.pid()) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			continue // the thread exited since the listing
+		}
+		// "tid (comm) state ...": comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }

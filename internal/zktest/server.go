@@ -27,6 +27,8 @@ const (
 	// killWait bounds the wait after SIGKILL, which cannot be caught; it only
 	// guards against a process stuck in the kernel.
 	killWait = 10 * time.Second
+	// stopWait bounds Pause's wait for every thread of the JVM to stop.
+	stopWait = 10 * time.Second
 	// modeTimeout bounds one `srvr` query in Mode, Leader and Followers. A
 	// paused server never answers, so this is also what querying it costs.
 	modeTimeout = 2 * time.Second
@@ -335,10 +337,20 @@ func (s *Server) kill(p *proc) error {
 }
 
 // Pause freezes the JVM with SIGSTOP: its sockets stay open but nothing is
-// answered, like a hung host or a long GC pause. It returns ErrNotRunning if
-// the server is not running.
+// answered, like a hung host or a long GC pause. It returns once every
+// thread of the JVM is stopped (a signal's effect is not instant: a thread
+// busy on a CPU stops when it is next scheduled), or ErrNotRunning if the
+// server is not running.
 func (s *Server) Pause() error {
-	return s.sendRunning(syscall.SIGSTOP)
+	if err := s.sendRunning(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	return s.onRunning(fmt.Errorf("%w: server %d", ErrNotRunning, s.ID), func(p *proc) error {
+		if !p.waitStopped(stopWait) {
+			return fmt.Errorf("pause server %d (pid %d): not stopped %v after SIGSTOP", s.ID, p.pid(), stopWait)
+		}
+		return nil
+	})
 }
 
 // Resume continues a paused JVM with SIGCONT. It returns ErrNotRunning if
