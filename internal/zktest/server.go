@@ -342,10 +342,7 @@ func (s *Server) kill(p *proc) error {
 // busy on a CPU stops when it is next scheduled), or ErrNotRunning if the
 // server is not running.
 func (s *Server) Pause() error {
-	if err := s.sendRunning(syscall.SIGSTOP); err != nil {
-		return err
-	}
-	return s.onRunning(fmt.Errorf("%w: server %d", ErrNotRunning, s.ID), func(p *proc) error {
+	return s.sendRunning(syscall.SIGSTOP, func(p *proc) error {
 		if !p.waitStopped(stopWait) {
 			return fmt.Errorf("pause server %d (pid %d): not stopped %v after SIGSTOP", s.ID, p.pid(), stopWait)
 		}
@@ -356,14 +353,18 @@ func (s *Server) Pause() error {
 // Resume continues a paused JVM with SIGCONT. It returns ErrNotRunning if
 // the server is not running; resuming a server that is not paused is a no-op.
 func (s *Server) Resume() error {
-	return s.sendRunning(syscall.SIGCONT)
+	return s.sendRunning(syscall.SIGCONT, nil)
 }
 
-// sendRunning sends sig to the running JVM or returns ErrNotRunning.
-func (s *Server) sendRunning(sig syscall.Signal) error {
+// sendRunning sends sig to the running JVM, then runs settle (if any) on
+// it, or returns ErrNotRunning.
+func (s *Server) sendRunning(sig syscall.Signal, settle func(p *proc) error) error {
 	return s.onRunning(fmt.Errorf("%w: server %d", ErrNotRunning, s.ID), func(p *proc) error {
 		if err := p.signal(sig); err != nil {
 			return fmt.Errorf("signal %v to server %d (pid %d): %w", sig, s.ID, p.pid(), err)
+		}
+		if settle != nil {
+			return settle(p)
 		}
 		return nil
 	})
