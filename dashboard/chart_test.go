@@ -13,7 +13,8 @@ func TestTimelineAndDurations(t *testing.T) {
 	run := func(host string, startMin, durMin int, result string) fleet.PastRun {
 		s := t0.Add(time.Duration(startMin) * time.Minute)
 		d := time.Duration(durMin) * time.Minute
-		return fleet.PastRun{Host: host, Start: s, Finish: s.Add(d), Result: result, DurationMS: d.Milliseconds()}
+		return fleet.PastRun{Host: host, Start: s,
+			Outcome: fleet.Outcome{Finish: s.Add(d), Result: result, DurationMS: d.Milliseconds()}}
 	}
 	runs := []fleet.PastRun{run("b", 0, 10, "success"), run("a", 50, 50, "failure")}
 	tl := newTimeline(runs)

@@ -29,15 +29,11 @@ const MaxHistoryBytes = 64 << 10
 
 // PastRun is one finished run in a job's history.
 type PastRun struct {
-	Host       string    `json:"host"`
-	Start      time.Time `json:"start"`
-	Finish     time.Time `json:"finish"`
-	Result     string    `json:"result"`
-	ExitCode   int       `json:"exit_code"`
-	DurationMS int64     `json:"duration_ms"`
-	MaxRSSKB   int64     `json:"max_rss_kb"`
-	Token      int64     `json:"fencing_token,omitempty"`
-	Expected   string    `json:"expected_duration,omitempty"`
+	Host  string    `json:"host"`
+	Start time.Time `json:"start"`
+	Outcome
+	Token    int64  `json:"fencing_token,omitempty"`
+	Expected string `json:"expected_duration,omitempty"`
 	// Output is the tail of what a failing run wrote to stdout and stderr.
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
@@ -96,9 +92,8 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 	if keep <= 0 {
 		keep = DefaultHistoryRuns
 	}
-	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Finish: r.Finish, Result: r.Result,
-		ExitCode: r.ExitCode, DurationMS: r.DurationMS, MaxRSSKB: r.MaxRSSKB, Token: r.Token,
-		Expected: r.Expected, Output: r.Output, OutputCut: r.OutputCut})
+	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
+		Output: r.Output, OutputCut: r.OutputCut})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}

@@ -30,7 +30,7 @@ func TestJobLogBounds(t *testing.T) {
 			var b []byte
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			for i := range tt.runs {
-				r := &Run{Host: "h1", Start: start.Add(time.Duration(i) * time.Minute), Result: ResultSuccess}
+				r := &Run{Host: "h1", Start: start.Add(time.Duration(i) * time.Minute), Outcome: Outcome{Result: ResultSuccess}}
 				if tt.fail {
 					r.Result, r.Output = "failure", out
 				}

@@ -35,19 +35,25 @@ const (
 	ResultSuccess = "success"
 )
 
+// Outcome is how a run ended: the part of a run record that a job's
+// history keeps for every finished run (PastRun).
+type Outcome struct {
+	Finish     time.Time `json:"finish,omitzero"`
+	ExitCode   int       `json:"exit_code"`
+	Result     string    `json:"result,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+	MaxRSSKB   int64     `json:"max_rss_kb"`
+}
+
 // Run is the record of the last run of a job on a host.
 type Run struct {
-	Lock        string    `json:"lock"`
-	Host        string    `json:"host"`
-	Group       string    `json:"group,omitempty"`
-	State       string    `json:"state"`
-	PID         int       `json:"pid,omitempty"`
-	Start       time.Time `json:"start"`
-	Finish      time.Time `json:"finish,omitzero"`
-	ExitCode    int       `json:"exit_code"`
-	Result      string    `json:"result,omitempty"`
-	DurationMS  int64     `json:"duration_ms"`
-	MaxRSSKB    int64     `json:"max_rss_kb"`
+	Lock  string    `json:"lock"`
+	Host  string    `json:"host"`
+	Group string    `json:"group,omitempty"`
+	State string    `json:"state"`
+	PID   int       `json:"pid,omitempty"`
+	Start time.Time `json:"start"`
+	Outcome
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	Token       int64     `json:"fencing_token,omitempty"`
 	// Expected is the --expected-duration of the run, if any.

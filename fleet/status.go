@@ -7,11 +7,11 @@ import (
 )
 
 // Holder is a lock held now: its name, what its node says and its fencing
-// token.
+// token. Its JSON is what `switchman status` prints for the lock.
 type Holder struct {
-	Name  string
-	Info  lock.Info
-	Token int64
+	Name string `json:"lock"`
+	lock.Info
+	Token int64 `json:"fencing_token"`
 }
 
 // Locks returns the locks held now, sorted by name.

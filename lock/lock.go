@@ -32,7 +32,8 @@ type Info struct {
 	ExpectedDuration string `json:"expected_duration,omitempty"`
 	// Original is set by DecodeInfo for a node the original Perl tool
 	// wrote: it knows the host and pid only, and watches no kill request.
-	Original bool `json:"-"`
+	// This tool never stores it; it is in the JSON for `switchman status`.
+	Original bool `json:"original,omitempty"`
 }
 
 // DecodeInfo reads what a lock, queue or lease node says about its holder:
@@ -41,6 +42,7 @@ type Info struct {
 func DecodeInfo(b []byte) Info {
 	var i Info
 	if json.Unmarshal(b, &i) == nil {
+		i.Original = false // only the original's "host pid" says so
 		return i
 	}
 	f := strings.Fields(string(b))

@@ -74,7 +74,8 @@ func TestOverdue(t *testing.T) {
 func TestFailed(t *testing.T) {
 	t.Parallel()
 	rec := func(lock, host, state, result string, start time.Time) fleet.Run {
-		return fleet.Run{Lock: lock, Host: host, State: state, Result: result, Start: start, ExitCode: 3}
+		return fleet.Run{Lock: lock, Host: host, State: state, Start: start,
+			Outcome: fleet.Outcome{Result: result, ExitCode: 3}}
 	}
 	tests := []struct {
 		name  string
@@ -147,7 +148,8 @@ func TestHosts(t *testing.T) {
 	}{
 		{"nobody", nil, nil, Critical, "3 groups with no host seen within 25h0m0s: all, db, web"},
 		{"heartbeat counts, case and dot aside", nil, map[string]time.Time{"w1.example.com": ago(time.Hour)}, Critical, "1 groups with no host seen within 25h0m0s: db"},
-		{"run record counts", []fleet.Run{{Host: "db1.example.com", Start: ago(30 * time.Hour), Finish: ago(time.Hour)}},
+		{"run record counts", []fleet.Run{{Host: "db1.example.com", Start: ago(30 * time.Hour),
+			Outcome: fleet.Outcome{Finish: ago(time.Hour)}}},
 			map[string]time.Time{"w1.example.com": ago(time.Hour)}, OK, "every group has a host seen"},
 		{"too old", nil, map[string]time.Time{"w1.example.com": ago(26 * time.Hour), "db1.example.com": ago(time.Hour)}, Critical, ": web"},
 	}

@@ -16,8 +16,8 @@ import (
 func record() *fleet.Run {
 	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	return &fleet.Run{Lock: "build-report", Host: "h1.example.com", Group: "reports", State: fleet.StateFinished,
-		PID: 4242, Start: start, Finish: start.Add(1500 * time.Millisecond), ExitCode: 3, Result: "failure",
-		DurationMS: 1500, MaxRSSKB: 2048, LastSuccess: start.Add(-time.Hour), Token: 17}
+		PID: 4242, Start: start, Outcome: fleet.Outcome{Finish: start.Add(1500 * time.Millisecond), ExitCode: 3,
+			Result: "failure", DurationMS: 1500, MaxRSSKB: 2048}, LastSuccess: start.Add(-time.Hour), Token: 17}
 }
 
 // TestRunRecordDecodes: the JSON of a run record fills every field of

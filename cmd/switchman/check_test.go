@@ -32,11 +32,11 @@ func TestChecks(t *testing.T) {
 	srv := sharedZK(t)
 	now := time.Now().UTC()
 	okRun := func(job, host string) fleet.Run {
-		return fleet.Run{Lock: job, Host: host, State: "finished", Start: now.Add(-time.Minute), Finish: now,
-			Result: "success", LastSuccess: now}
+		return fleet.Run{Lock: job, Host: host, State: "finished", Start: now.Add(-time.Minute),
+			Outcome: fleet.Outcome{Finish: now, Result: "success"}, LastSuccess: now}
 	}
 	oldFail := fleet.Run{Lock: "nightly", Host: "b.example.com", State: "finished", Start: now.Add(-72 * time.Hour),
-		Finish: now.Add(-72 * time.Hour), Result: "failure", ExitCode: 2, LastSuccess: now.Add(-96 * time.Hour)}
+		Outcome: fleet.Outcome{Finish: now.Add(-72 * time.Hour), Result: "failure", ExitCode: 2}, LastSuccess: now.Add(-96 * time.Hour)}
 	good := newEnv(t, srv, `{"groups":{"g":["a.example.com"]}}`)
 	good.seedRuns(1, func(int) fleet.Run { return okRun("hourly", "a.example.com") })
 	bad := good.sibling("-bad", `{"groups":{"g":["a.example.com"],"h":["b.example.com"]}}`)

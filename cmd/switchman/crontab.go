@@ -28,11 +28,9 @@ func newCrontabCmd(app *App) *cobra.Command {
 
 // crontabGenerateOptions are the flags of `crontab generate`.
 type crontabGenerateOptions struct {
-	gen       crontabgen.Options
-	out       string
-	check     bool
-	debhelper bool
-	paths     []string
+	gen   crontabgen.Options
+	out   string
+	check bool
 }
 
 func newCrontabGenerateCmd(app *App) *cobra.Command {
@@ -58,11 +56,10 @@ differ (for CI and package builds). Without --out the files are printed.`,
   switchman crontab generate --install-dir /usr/lib/scripts2 --out cron.d --check bin/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			o.paths = args
 			if err := o.validate(); err != nil {
 				return usageError{err}
 			}
-			return runCrontabGenerate(app, o)
+			return runCrontabGenerate(app, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -94,13 +91,14 @@ func (o *crontabGenerateOptions) validate() error {
 	return nil
 }
 
-// runCrontabGenerate generates, then writes, checks or prints the files.
-func runCrontabGenerate(app *App, o *crontabGenerateOptions) error {
+// runCrontabGenerate generates the files from the scripts in paths, then
+// writes, checks or prints them.
+func runCrontabGenerate(app *App, o *crontabGenerateOptions, paths []string) error {
 	o.gen.CheckArgs = func(args []string) error {
 		_, err := parseRunArgs(args)
 		return err
 	}
-	files, err := crontabgen.Generate(o.paths, o.gen)
+	files, err := crontabgen.Generate(paths, o.gen)
 	if err != nil {
 		return err
 	}
@@ -125,11 +123,10 @@ type crontabCheckOptions struct {
 	verbose bool
 	// original: also warn about lines the original tool would refuse.
 	original bool
-	files    []string
 }
 
 func newCrontabCheckCmd(app *App) *cobra.Command {
-	o := &crontabCheckOptions{}
+	var o crontabCheckOptions
 	cmd := &cobra.Command{
 		Use:   "check [flags] FILE...",
 		Short: "Check the switchman lines of crontabs and cron.d files (a Nagios plugin)",
@@ -159,8 +156,7 @@ runs both tools while it converts.`,
   switchman crontab check -v /var/spool/cron/crontabs/app`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
-			o.files = args
-			return runCrontabCheck(app, o)
+			return runCrontabCheck(app, &o, args)
 		},
 	}
 	// Nagios reads the exit status: a bad flag is UNKNOWN (3), not a
@@ -176,14 +172,14 @@ runs both tools while it converts.`,
 	return cmd
 }
 
-// runCrontabCheck prints the Nagios status line and returns an *ExitError
-// with the plugin's exit code unless everything is OK.
-func runCrontabCheck(app *App, o *crontabCheckOptions) error {
+// runCrontabCheck checks files, prints the Nagios status line and returns
+// an *ExitError with the plugin's exit code unless everything is OK.
+func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 	format, err := parseCrontabFormat(o.format)
 	if err != nil {
 		return nagiosUnknown(app, err)
 	}
-	if len(o.files) == 0 {
+	if len(files) == 0 {
 		return nagiosUnknown(app, errors.New("no files given: switchman crontab check FILE..."))
 	}
 	var groups map[string]bool
@@ -192,7 +188,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions) error {
 			return nagiosUnknown(app, fmt.Errorf("read groups from ZooKeeper: %w", err))
 		}
 	}
-	r, err := checkCrontabs(app, o.files, format, groups, o.original)
+	r, err := checkCrontabs(app, files, format, groups, o.original)
 	if err != nil {
 		return nagiosUnknown(app, err)
 	}

@@ -183,7 +183,7 @@ func TestStatusThousandJobs(t *testing.T) {
 	now := time.Now().UTC()
 	e.seedRuns(1000, func(i int) fleet.Run {
 		return fleet.Run{Lock: "job" + strconv.Itoa(i), Host: "h" + strconv.Itoa(i%2) + ".example.com", State: "finished",
-			Start: now.Add(-time.Minute), Finish: now, Result: "success", LastSuccess: now}
+			Start: now.Add(-time.Minute), Outcome: fleet.Outcome{Finish: now, Result: "success"}, LastSuccess: now}
 	})
 	r := e.run("status", "-o", "json")
 	if r.code != 0 {

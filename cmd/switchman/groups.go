@@ -35,8 +35,8 @@ type groupsOptions struct {
 	IgnoreOriginalLimit bool
 }
 
-func newGroupsCmd(app *App) *cobra.Command {
-	o := &groupsOptions{}
+// command is `switchman groups` with its subcommands, all sharing o.
+func (o *groupsOptions) command(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
 		Short: "Show and edit the fleet's group data in ZooKeeper safely",
@@ -165,18 +165,16 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 		hosts, _ := d.Resolve(g)
 		views = append(views, groupView{Group: g, Members: d.Groups[g], Hosts: hosts})
 	}
-	if o.Output == "json" {
-		return writeJSON(app.Stdout, views)
-	}
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
-	for _, v := range views {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Group, strings.Join(v.Members, ","), orDash(strings.Join(v.Hosts, ",")))
-	}
-	if len(args) == 0 && len(d.Resources) > 0 {
-		fmt.Fprintf(tw, "\nresources:\t%s\n", strings.Join(d.Resources, ","))
-	}
-	return tw.Flush()
+	return app.report(o.Output, views, func(tw *tabwriter.Writer) error {
+		fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
+		for _, v := range views {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Group, strings.Join(v.Members, ","), orDash(strings.Join(v.Hosts, ",")))
+		}
+		if len(args) == 0 && len(d.Resources) > 0 {
+			fmt.Fprintf(tw, "\nresources:\t%s\n", strings.Join(d.Resources, ","))
+		}
+		return nil
+	})
 }
 
 func runGroupsSet(ctx context.Context, app *App, o *groupsOptions, args []string) error {
@@ -289,32 +287,26 @@ func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string
 }
 
 func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	a, err := dialAdmin(ctx, app, app.Config)
+	hist, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.Change, error) { return a.store.History() })
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	hist, err := a.store.History()
-	if err != nil {
-		return err
+	// The JSON names each change's number n, as rollback takes it.
+	type entry struct {
+		N int64 `json:"n"`
+		fleet.Change
 	}
-	if o.Output == "json" {
-		type entry struct {
-			N int64 `json:"n"`
-			fleet.Change
-		}
-		out := make([]entry, 0, len(hist))
-		for _, c := range hist {
-			out = append(out, entry{N: c.Seq, Change: c})
-		}
-		return writeJSON(app.Stdout, out)
-	}
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "N\tWHEN\tWHO\tWHAT")
+	out := make([]entry, 0, len(hist))
 	for _, c := range hist {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Seq, c.When.Local().Format(time.DateTime), c.Who, c.What)
+		out = append(out, entry{N: c.Seq, Change: c})
 	}
-	return tw.Flush()
+	return app.report(o.Output, out, func(tw *tabwriter.Writer) error {
+		fmt.Fprintln(tw, "N\tWHEN\tWHO\tWHAT")
+		for _, c := range hist {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Seq, c.When.Local().Format(time.DateTime), c.Who, c.What)
+		}
+		return nil
+	})
 }
 
 func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []string) error {
@@ -608,6 +600,19 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// report prints v as JSON when format is "json", else as the table that
+// table writes (tab-separated columns, aligned when it returns).
+func (app *App) report(format string, v any, table func(tw *tabwriter.Writer) error) error {
+	if format == "json" {
+		return writeJSON(app.Stdout, v)
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	if err := table(tw); err != nil {
+		return err
+	}
+	return tw.Flush()
 }
 
 func writeJSON(w io.Writer, v any) error {

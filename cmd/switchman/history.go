@@ -12,14 +12,9 @@ import (
 	"github.com/acme/switchman/fleet"
 )
 
-// historyOptions are `switchman history`'s flags.
-type historyOptions struct {
-	Output     string
-	ShowOutput bool
-}
-
 func newHistoryCmd(app *App) *cobra.Command {
-	o := &historyOptions{}
+	var format string
+	var showOutput bool
 	cmd := &cobra.Command{
 		Use:   "history LOCKNAME",
 		Short: "Show a job's last runs across the fleet, and what its failures printed",
@@ -29,40 +24,33 @@ With --output it also prints the end of each failing run's output
 (failure_output bytes of stdout and stderr, kept for the most recent failures).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput("output-format", o.Output); err != nil {
+			if err := checkOutput("output-format", format); err != nil {
 				return err
 			}
-			return runHistory(c.Context(), app, o, args[0])
+			return runHistory(c.Context(), app, args[0], format, showOutput)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output-format", "o", "table", "output format: table or json")
-	cmd.Flags().BoolVar(&o.ShowOutput, "output", false, "print each failing run's kept output")
+	cmd.Flags().StringVarP(&format, "output-format", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&showOutput, "output", false, "print each failing run's kept output")
 	return cmd
 }
 
-func runHistory(ctx context.Context, app *App, o *historyOptions, name string) error {
-	a, err := dialAdmin(ctx, app, app.Config)
+// runHistory prints the job name's history in format (table or json), with
+// each failure's kept output when showOutput is set.
+func runHistory(ctx context.Context, app *App, name, format string, showOutput bool) error {
+	runs, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.PastRun, error) { return a.store.RunHistory(name) })
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	runs, err := a.store.RunHistory(name)
-	if err != nil {
-		return err
+	if runs == nil {
+		runs = []fleet.PastRun{}
 	}
-	if o.Output == "json" {
-		if runs == nil {
-			runs = []fleet.PastRun{}
-		}
-		return writeJSON(app.Stdout, runs)
-	}
-	return printHistory(app, runs, o.ShowOutput)
+	return app.report(format, runs, func(tw *tabwriter.Writer) error { return printHistory(app, tw, runs, showOutput) })
 }
 
 // printHistory prints the runs oldest first, as a log reads; with output,
 // each failure's kept output follows its row, indented.
-func printHistory(app *App, runs []fleet.PastRun, output bool) error {
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+func printHistory(app *App, tw *tabwriter.Writer, runs []fleet.PastRun, output bool) error {
 	fmt.Fprintln(tw, "START\tHOST\tRESULT\tEXIT\tDURATION\tMAX RSS KB\tTOKEN")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\n", fmtTime(r.Start), r.Host, r.Result, r.ExitCode,
@@ -75,7 +63,7 @@ func printHistory(app *App, runs []fleet.PastRun, output bool) error {
 		}
 		fmt.Fprint(app.Stdout, indentOutput(r.Output, r.OutputCut))
 	}
-	return tw.Flush()
+	return nil
 }
 
 // indentOutput indents a run's output under its row; a cut output starts

@@ -126,7 +126,7 @@ group exits 0 and prints nothing, so cron stays quiet.`,
 		cmd.AddCommand(docs)
 	}
 	cmd.SetVersionTemplate("switchman {{.Version}}\n")
-	cmd.AddCommand(newGroupsCmd(app))
+	cmd.AddCommand(new(groupsOptions).command(app))
 	cmd.AddCommand(newStatusCmd(app))
 	cmd.AddCommand(newHistoryCmd(app))
 	cmd.AddCommand(newServeCmd(app))

@@ -13,51 +13,30 @@ import (
 	"github.com/acme/switchman/lock"
 )
 
-// statusOptions are `switchman status`'s flags.
-type statusOptions struct {
-	Output string
-}
-
 func newStatusCmd(app *App) *cobra.Command {
-	o := &statusOptions{}
+	var output string
 	cmd := &cobra.Command{
 		Use:   "status [LOCKNAME]",
 		Short: "Show locks held, queues, semaphores, halted jobs and the last run per job and host",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput("output", o.Output); err != nil {
+			if err := checkOutput("output", output); err != nil {
 				return err
 			}
 			name := ""
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return runStatus(c.Context(), app, o, name)
+			return runStatus(c.Context(), app, name, output)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
-}
-
-// lockView is a held lock as status shows it.
-type lockView struct {
-	Name    string    `json:"lock"`
-	Host    string    `json:"host"`
-	PID     int       `json:"pid"`
-	Since   time.Time `json:"since"`
-	Command []string  `json:"command,omitempty"`
-	Cut     bool      `json:"command_cut,omitempty"`
-	Token   int64     `json:"fencing_token"`
-	Group   string    `json:"group,omitempty"`
-	Expect  string    `json:"expected_duration,omitempty"`
-	// Original: the original Perl tool holds the lock (its node says
-	// only host and pid; kill cannot reach it).
-	Original bool `json:"original,omitempty"`
 }
 
 // fleetStatus is everything status shows.
 type fleetStatus struct {
-	Locks      []lockView             `json:"locks"`
+	Locks      []fleet.Holder         `json:"locks"`
 	Queues     map[string]int         `json:"queues"`
 	Semaphores map[string]semView     `json:"semaphores"`
 	Halted     map[string]fleet.Halt  `json:"halted"`
@@ -74,9 +53,7 @@ func readStatus(a *admin, name string) (*fleetStatus, error) {
 	}
 	for _, l := range locks {
 		if name == "" || l.Name == name {
-			st.Locks = append(st.Locks, lockView{Name: l.Name, Host: l.Info.Host, PID: l.Info.PID, Since: l.Info.Start,
-				Command: l.Info.Command, Cut: l.Info.CommandCut, Token: l.Token, Group: l.Info.Group, Expect: l.Info.ExpectedDuration,
-				Original: l.Info.Original})
+			st.Locks = append(st.Locks, l)
 		}
 	}
 	if st.Halted, err = a.store.Halts(); err != nil {
@@ -128,7 +105,7 @@ type semView struct {
 // so that scripts can iterate over every field without a check.
 func (st *fleetStatus) emptyNotNull() {
 	if st.Locks == nil {
-		st.Locks = []lockView{}
+		st.Locks = []fleet.Holder{}
 	}
 	if st.Runs == nil {
 		st.Runs = []fleet.Run{}
@@ -156,31 +133,24 @@ func holderName(l fleet.Lease) string {
 	return name
 }
 
-func runStatus(ctx context.Context, app *App, o *statusOptions, name string) error {
-	a, err := dialFleet(ctx, app, app.Config)
+// runStatus prints the fleet's state (name narrows it to one lock) in
+// format: table or json.
+func runStatus(ctx context.Context, app *App, name, format string) error {
+	st, err := readWith(ctx, app, app.Config, dialFleet, func(a *admin) (*fleetStatus, error) { return readStatus(a, name) })
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	st, err := readStatus(a, name)
-	if err != nil {
-		return err
-	}
-	if o.Output == "json" {
-		return writeJSON(app.Stdout, st)
-	}
-	return printStatus(app, st)
+	return app.report(format, st, func(tw *tabwriter.Writer) error { printStatus(tw, st); return nil })
 }
 
-func printStatus(app *App, st *fleetStatus) error {
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+func printStatus(tw *tabwriter.Writer, st *fleetStatus) {
 	fmt.Fprintln(tw, "LOCK\tHOST\tPID\tSINCE\tTOKEN\tCOMMAND")
 	for _, l := range st.Locks {
-		cmd := commandText(l.Command, l.Cut)
+		cmd := commandText(l.Command, l.CommandCut)
 		if l.Original {
 			cmd = "(the original switchman)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Since), l.Token, cmd)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Host, l.PID, fmtTime(l.Start), l.Token, cmd)
 	}
 	if len(st.Queues) > 0 {
 		fmt.Fprintln(tw, "\nQUEUE\tWAITING")
@@ -223,7 +193,6 @@ func printStatus(app *App, st *fleetStatus) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Lock, r.Host, state, fmtTime(r.Start), fmtTime(r.Finish),
 			orDash(r.Result), r.ExitCode, (time.Duration(r.DurationMS) * time.Millisecond).String(), r.MaxRSSKB)
 	}
-	return tw.Flush()
 }
 
 func fmtTime(t time.Time) string {

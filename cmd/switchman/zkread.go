@@ -89,10 +89,17 @@ func (a *admin) readData() (*config.Data, error) {
 // the config at configPath (or the default config), and hangs up: for the
 // commands that need nothing else from ZooKeeper.
 func readGroupData(ctx context.Context, app *App, configPath string) (*config.Data, error) {
-	a, err := dialAdmin(ctx, app, configPath)
+	return readWith(ctx, app, configPath, dialAdmin, (*admin).readData)
+}
+
+// readWith connects with dial, reads with read and closes the session.
+func readWith[T any](ctx context.Context, app *App, configPath string,
+	dial func(context.Context, *App, string) (*admin, error), read func(*admin) (T, error)) (T, error) {
+	a, err := dial(ctx, app, configPath)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer a.close()
-	return a.readData()
+	return read(a)
 }
