@@ -74,6 +74,8 @@ func overheadRows(r overheadResult, o options) []row {
 			summarize(ms(minus(t[vLocked], t[vBare]))).Median, summarize(ms(minus(t[vZKFloor], t[vBare]))).Median),
 		floorRatio("CPU: switchman ÷ minimal ZooKeeper-locked Go wrapper, of the medians",
 			summarize(ms(r.CPU[vLocked])).Median, summarize(ms(r.CPU[vZKFloor])).Median),
+		shimBound("wall above bare", med(t[vZKFloor])-med(t[vBare]), med(t[vGoExec])-med(t[vBare])),
+		shimBound("CPU", med(r.CPU[vZKFloor]), med(r.CPU[vGoExec])-med(r.CPU[vBare])),
 		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
 			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
 		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
@@ -86,6 +88,21 @@ func floorRatio(name string, a, b float64) row {
 	return row{Name: name, Unit: "×", S: summarize([]float64{x}),
 		Target: fmt.Sprintf("≤ %g", targetFloorRatio), Met: met(x <= targetFloorRatio)}
 }
+
+// shimBound is the least ratio to the floor that a run keeping the shim
+// can reach: the shim is a second process, between switchman and the job,
+// that must outlive a SIGKILLed switchman, and the cheapest such process
+// in Go is the minimal Go wrapper (fork+exec+wait). So a locked run costs
+// at least the floor plus that wrapper's own cost (its cost above bare's),
+// before any of switchman's features: 1 + wrapper/floor, with floor taken
+// as the target rows take it (wall above bare; CPU whole).
+func shimBound(what string, floor, wrapper float64) row {
+	return row{Name: "bound: (floor + minimal Go wrapper as the shim) ÷ floor, " + what + ", of the medians: the least any design keeping the shim reaches, with every feature free",
+		Unit: "×", S: summarize([]float64{1 + wrapper/floor})}
+}
+
+// med is the median of ts in milliseconds.
+func med(ts []time.Duration) float64 { return summarize(ms(ts)).Median }
 
 // splitRows split switchman's time into its parts, each the per-round
 // difference of two variants.
