@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,25 +13,72 @@ import (
 	"time"
 )
 
-// herdRound is one herd: n switchman processes released at one instant on
-// one lock name.
+// herdRound is one herd: n processes released at one instant on one lock
+// name.
 type herdRound struct {
 	N int
 	// Ran is how many children ran; the lock allows exactly one.
 	Ran int
-	// Losers is the time from the release until every switchman but the
+	// Losers is the time from the release until every process but the
 	// winner had exited (they found the lock busy); All, until the last
 	// one did, after the winner's child was let go.
 	Losers, All time.Duration
-	// PacketsPerRun is ZooKeeper requests served per switchman process.
+	// PacketsPerRun is ZooKeeper requests served per process.
 	PacketsPerRun float64
 	// WritesPerRun is ZooKeeper write transactions (zxid) per process.
 	WritesPerRun float64
 	// Failed counts processes that exited non-zero.
 	Failed int
 	// CPUPerRun is the mean user+system CPU time of a process (the
-	// barrier shell, switchman and, for the winner, its child).
+	// barrier shell, the program and, for the winner, its child).
 	CPUPerRun time.Duration
+}
+
+// herdKind is what the processes of a herd run: a name for its
+// directories and errors, and the command line each barrier shell execs in
+// a given round. The command must exit 0 both when it runs its child (this
+// program in herd mode, which holds on until released) and when it finds
+// the lock busy.
+type herdKind struct {
+	name string
+	argv func(round int) []string
+}
+
+// Names of the herd kinds: switchman, and the yardsticks it is compared
+// with in the same herd.
+const (
+	herdSwitchman = "switchman"
+	herdFloor     = "floor" // internal/bench/zkfloor: session, one ephemeral node, fork+exec+wait
+	herdEmpty     = "empty" // an empty Go program: process start alone
+)
+
+// herdKinds returns switchman's herd and, when they build, the herds of
+// the floor program and of the empty Go program; a build failure is in
+// errs under the kind's name.
+func (f *fixture) herdKinds() (kinds []herdKind, errs map[string]error) {
+	errs = map[string]error{}
+	kinds = []herdKind{{herdSwitchman, func(int) []string {
+		return []string{f.bin, "-c", f.cfg, "--lockname", "herd", "--", f.self}
+	}}}
+	// Generous: a build takes seconds; this only stops a hung one.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if zkFloor, err := buildZKFloor(ctx, f.dir); err != nil {
+		errs[herdFloor] = err
+	} else {
+		// A node per round: a winner whose close did not reach ZooKeeper
+		// leaves its node until its session expires, and the next round
+		// must not meet it.
+		kinds = append(kinds, herdKind{herdFloor, func(round int) []string {
+			return []string{zkFloor, f.srv.Addr, fmt.Sprintf("%s/herd-floor-%d", prefix, round), f.self}
+		}})
+	}
+	if empty, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc); err != nil {
+		errs[herdEmpty] = err
+	} else {
+		kinds = append(kinds, herdKind{herdEmpty, func(int) []string { return []string{empty} }})
+	}
+	return kinds, errs
 }
 
 // herdTimeout bounds each wait of a herd round.
@@ -42,17 +90,28 @@ const herdTimeout = 60 * time.Second
 // that it is about to block.
 const barrierScript = `printf x >&3; exec 3>&-; : <"$0"; exec "$@"`
 
-// measureHerd runs rounds herds of n processes each.
-func measureHerd(f *fixture, n, rounds int) ([]herdRound, error) {
-	var out []herdRound
+// measureHerd runs rounds herds of n processes of every kind, interleaved:
+// each round runs one herd of each kind, starting with a different kind
+// each round, so that a change in the machine's load falls on all of them.
+// A kind whose herd fails runs no more rounds; its error is in errs, keyed
+// by name, beside the rounds it completed.
+func measureHerd(f *fixture, kinds []herdKind, n, rounds int) (out map[string][]herdRound, errs map[string]error) {
+	out, errs = map[string][]herdRound{}, map[string]error{}
 	for i := range rounds {
-		r, err := f.herdOnce(n, i)
-		if err != nil {
-			return out, fmt.Errorf("herd round %d: %w", i, err)
+		for j := range kinds {
+			k := kinds[(i+j)%len(kinds)]
+			if errs[k.name] != nil {
+				continue
+			}
+			r, err := f.herdOnce(k, n, i)
+			if err != nil {
+				errs[k.name] = fmt.Errorf("herd round %d: %w", i, err)
+				continue
+			}
+			out[k.name] = append(out[k.name], r)
 		}
-		out = append(out, r)
 	}
-	return out, nil
+	return out, errs
 }
 
 // herdProc is one process of a herd and, once reaped, its exit status.
@@ -61,11 +120,11 @@ type herdProc struct {
 	code int
 }
 
-// herdOnce runs one herd in its own directory and checks that every
-// process exited 0 (run, or skipped on the busy lock).
-func (f *fixture) herdOnce(n, round int) (herdRound, error) {
+// herdOnce runs one herd of kind k in its own directory and checks that
+// every process exited 0 (run, or skipped on the busy lock).
+func (f *fixture) herdOnce(k herdKind, n, round int) (herdRound, error) {
 	r := herdRound{N: n}
-	dir := filepath.Join(f.dir, fmt.Sprintf("herd-%d", round))
+	dir := filepath.Join(f.dir, fmt.Sprintf("herd-%s-%d", k.name, round))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return r, err
 	}
@@ -73,7 +132,7 @@ func (f *fixture) herdOnce(n, round int) (herdRound, error) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return r, fmt.Errorf("mkfifo: %w", err)
 	}
-	procs, err := f.startHerd(n, fifo, ran, release, dir)
+	procs, err := startHerd(n, k.argv(round), fifo, ran, release, dir)
 	if err != nil {
 		return r, err
 	}
@@ -127,9 +186,9 @@ func (f *fixture) herdOnce(n, round int) (herdRound, error) {
 	return r, nil
 }
 
-// startHerd starts n barrier shells, each to exec switchman, and returns
-// once all of them are about to block on the FIFO.
-func (f *fixture) startHerd(n int, fifo, ran, release, dir string) ([]*herdProc, error) {
+// startHerd starts n barrier shells, each to exec argv, and returns once
+// all of them are about to block on the FIFO.
+func startHerd(n int, argv []string, fifo, ran, release, dir string) ([]*herdProc, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -142,9 +201,10 @@ func (f *fixture) startHerd(n int, fifo, ran, release, dir string) ([]*herdProc,
 	}
 	defer errFile.Close()
 	env := append(os.Environ(), envChild+"=herd", envRan+"="+ran, envRelease+"="+release)
+	shArgs := append([]string{"-c", barrierScript, fifo}, argv...)
 	var procs []*herdProc
 	for range n {
-		cmd := exec.Command("/bin/sh", "-c", barrierScript, fifo, f.bin, "-c", f.cfg, "--lockname", "herd", "--", f.self)
+		cmd := exec.Command("/bin/sh", shArgs...)
 		cmd.Env = env
 		cmd.Stderr = errFile
 		cmd.ExtraFiles = []*os.File{pw}

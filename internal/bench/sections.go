@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"time"
 )
@@ -207,35 +208,98 @@ func fenceSection(f *fixture, o options) section {
 
 func herdSection(f *fixture, o options, rep *report) section {
 	s := section{Title: fmt.Sprintf("5. Herd: %d switchman processes released at one instant on one lock", o.Herd)}
-	rounds, err := measureHerd(f, o.Herd, o.HerdRounds)
-	if err != nil {
+	kinds, errs := f.herdKinds()
+	rounds, runErrs := measureHerd(f, kinds, o.Herd, o.HerdRounds)
+	maps.Copy(errs, runErrs)
+	if err := errs[herdSwitchman]; err != nil {
 		s.Rows = append(s.Rows, failedRow("herd", err))
-		return s
+	} else {
+		s.Rows = append(s.Rows, switchmanHerdRows(herdColumnsOf(rounds[herdSwitchman]))...)
 	}
-	var ran, losers, all, packets, writes, cpu []float64
-	exactlyOne := true
-	for _, r := range rounds {
-		ran = append(ran, float64(r.Ran))
-		losers = append(losers, float64(r.Losers.Microseconds())/1000)
-		all = append(all, float64(r.All.Microseconds())/1000)
-		packets = append(packets, r.PacketsPerRun)
-		writes = append(writes, r.WritesPerRun)
-		cpu = append(cpu, r.CPUPerRun.Seconds()*1000)
-		exactlyOne = exactlyOne && r.Ran == 1
-	}
-	s.Rows = append(s.Rows,
-		row{Name: "children run per herd", Unit: "", S: summarize(ran), Target: "exactly 1, every round", Met: met(exactlyOne), Hard: true},
-		row{Name: "until every other process exited (lock busy)", Unit: "ms", S: summarize(losers),
-			Target: fmt.Sprintf("< %g ms", targetHerdMs), Met: met(summarize(losers).Max < targetHerdMs)},
-		row{Name: "until all exited (winner's child released then)", Unit: "ms", S: summarize(all)},
-		row{Name: "ZooKeeper requests per switchman run", Unit: "req", S: summarize(packets)},
-		row{Name: "ZooKeeper writes per switchman run (zxid)", Unit: "writes", S: summarize(writes)},
-		row{Name: fmt.Sprintf("CPU (user+sys) per process; %d CPUs", runtime.NumCPU()), Unit: "ms", S: summarize(cpu)},
-	)
+	s.Rows = append(s.Rows, floorHerdRows(o.Herd, rounds, errs)...)
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Herd: each round starts %d shells that block opening a FIFO and then exec switchman; "+
 		"opening the FIFO's write end releases all of them at once. The winner's child holds the lock until every other "+
-		"process has exited, so each of the others meets a busy lock.", o.Herd))
+		"process has exited, so each of the others meets a busy lock. The same herd, interleaved round by round, runs the "+
+		"minimal ZooKeeper-locked Go wrapper of section 1 (which skips its command and closes its session when its node "+
+		"exists) and an empty Go program (no lock: every process just starts and exits), so the table shows what any Go "+
+		"program, and any Go program with a ZooKeeper session, pays in the same herd on this machine; "+
+		"those rows carry no target of their own.", o.Herd))
 	return s
+}
+
+// herdColumns are one kind's herd rounds as columns, times in milliseconds.
+type herdColumns struct {
+	ran, losers, all, packets, writes, cpu []float64
+	// exactlyOne is whether every round ran exactly one child.
+	exactlyOne bool
+}
+
+func herdColumnsOf(rounds []herdRound) herdColumns {
+	c := herdColumns{exactlyOne: true}
+	for _, r := range rounds {
+		c.ran = append(c.ran, float64(r.Ran))
+		c.losers = append(c.losers, float64(r.Losers.Microseconds())/1000)
+		c.all = append(c.all, float64(r.All.Microseconds())/1000)
+		c.packets = append(c.packets, r.PacketsPerRun)
+		c.writes = append(c.writes, r.WritesPerRun)
+		c.cpu = append(c.cpu, r.CPUPerRun.Seconds()*1000)
+		c.exactlyOne = c.exactlyOne && r.Ran == 1
+	}
+	return c
+}
+
+// switchmanHerdRows are the herd's correctness check and switchman's times.
+func switchmanHerdRows(c herdColumns) []row {
+	return []row{
+		{Name: "children run per herd", Unit: "", S: summarize(c.ran), Target: "exactly 1, every round", Met: met(c.exactlyOne), Hard: true},
+		{Name: "until every other process exited (lock busy)", Unit: "ms", S: summarize(c.losers),
+			Target: fmt.Sprintf("< %g ms", targetHerdMs), Met: met(summarize(c.losers).Max < targetHerdMs)},
+		{Name: "until all exited (winner's child released then)", Unit: "ms", S: summarize(c.all)},
+		{Name: "ZooKeeper requests per switchman run", Unit: "req", S: summarize(c.packets)},
+		{Name: "ZooKeeper writes per switchman run (zxid)", Unit: "writes", S: summarize(c.writes)},
+		{Name: fmt.Sprintf("CPU (user+sys) per process; %d CPUs", runtime.NumCPU()), Unit: "ms", S: summarize(c.cpu)},
+	}
+}
+
+// floorHerdRows are the same herd of the floor program and of an empty Go
+// program, and switchman's herd against the floor's.
+func floorHerdRows(n int, rounds map[string][]herdRound, errs map[string]error) []row {
+	floor := fmt.Sprintf("herd of %d minimal ZooKeeper-locked Go wrappers (the floor program)", n)
+	empty := fmt.Sprintf("herd of %d empty Go programs (process start alone, no ZooKeeper)", n)
+	var rows []row
+	if err := errs[herdFloor]; err != nil {
+		rows = append(rows, failedRow(floor, err))
+	} else {
+		c := herdColumnsOf(rounds[herdFloor])
+		rows = append(rows,
+			row{Name: floor + ": children run per herd", Unit: "", S: summarize(c.ran), Target: "exactly 1, every round", Met: met(c.exactlyOne), Hard: true},
+			row{Name: floor + " on one busy lock: until every other process exited", Unit: "ms", S: summarize(c.losers)},
+			row{Name: floor + ": CPU (user+sys) per process", Unit: "ms", S: summarize(c.cpu)},
+			row{Name: floor + ": ZooKeeper requests per run", Unit: "req", S: summarize(c.packets)},
+		)
+	}
+	if err := errs[herdEmpty]; err != nil {
+		rows = append(rows, failedRow(empty, err))
+	} else {
+		c := herdColumnsOf(rounds[herdEmpty])
+		rows = append(rows,
+			row{Name: empty + ": until every process exited", Unit: "ms", S: summarize(c.losers)},
+			row{Name: empty + ": CPU (user+sys) per process", Unit: "ms", S: summarize(c.cpu)},
+		)
+	}
+	if errs[herdSwitchman] == nil && errs[herdFloor] == nil {
+		sw, fl := herdColumnsOf(rounds[herdSwitchman]), herdColumnsOf(rounds[herdFloor])
+		rows = append(rows,
+			medianRatio("switchman herd ÷ floor herd: until every other process exited, of the medians", sw.losers, fl.losers),
+			medianRatio("switchman herd ÷ floor herd: CPU per process, of the medians", sw.cpu, fl.cpu),
+		)
+	}
+	return rows
+}
+
+// medianRatio is a row of median(a) ÷ median(b), without a target.
+func medianRatio(name string, a, b []float64) row {
+	return row{Name: name, Unit: "×", S: summarize([]float64{summarize(a).Median / summarize(b).Median})}
 }
 
 // otherSection measures what the other issues added: leases, crontab

@@ -5,11 +5,13 @@
 // run record, no supervision, no checks: whatever switchman takes beyond
 // this is its own.
 //
-// Usage: zkfloor SERVERS NODE CMD [ARGS...]; exits with CMD's status, or
-// 70 when ZooKeeper refuses.
+// Usage: zkfloor SERVERS NODE CMD [ARGS...]; exits with CMD's status; 0
+// without running CMD when NODE already exists (a busy lock, skipped as
+// switchman skips it); 70 when ZooKeeper refuses.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -54,7 +56,14 @@ func run(servers []string, node string, argv []string) int {
 		fmt.Fprintln(os.Stderr, "zkfloor: no session")
 		return 70
 	}
-	if _, err := c.Create(node, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+	_, err = c.Create(node, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+	if errors.Is(err, zk.ErrNodeExists) {
+		// Busy: another process holds the lock. Skip the command and close
+		// the session (the deferred Close), as switchman does, so that the
+		// bench's herd can measure this floor on a busy lock.
+		return 0
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkfloor: create:", err)
 		return 70
 	}
