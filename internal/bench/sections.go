@@ -92,13 +92,15 @@ func floorRatio(name string, a, b float64) row {
 
 // shimBound is the least ratio to the floor that a run keeping the shim
 // can reach: the shim is a second process, between switchman and the job,
-// that must outlive a SIGKILLed switchman, and the cheapest such process
-// in Go is the minimal Go wrapper (fork+exec+wait). So a locked run costs
+// that must outlive a SIGKILLed switchman, and the cheapest Go program
+// that runs a job is the minimal Go wrapper (fork+exec+wait). (A child
+// forked without exec is cheaper, but the Go runtime does not survive a
+// fork: such a child could run raw system calls only.) So a locked run costs
 // at least the floor plus that wrapper's own cost (its cost above bare's),
 // before any of switchman's features: 1 + wrapper/floor, with floor taken
 // as the target rows take it (wall above bare; CPU whole).
 func shimBound(what string, floor, wrapper float64) row {
-	return row{Name: "bound: (floor + minimal Go wrapper as the shim) ÷ floor, " + what + ", of the medians: the least any design keeping the shim reaches, with every feature free",
+	return row{Name: "bound: (floor + minimal Go wrapper as the shim) ÷ floor, " + what + ", of the medians: the least a run with a Go shim reaches, every other feature free",
 		Unit: "×", S: summarize([]float64{1 + wrapper/floor})}
 }
 
