@@ -393,6 +393,7 @@ func TestDecodeInfo(t *testing.T) {
 		want Info
 	}{
 		{"this tool's JSON", `{"host":"a.example.com","pid":12,"command":["x"]}`, Info{Host: "a.example.com", PID: 12, Command: []string{"x"}}},
+		{"JSON cannot claim the original", `{"host":"a.example.com","pid":12,"original":true}`, Info{Host: "a.example.com", PID: 12}},
 		{"the original's host pid", "web1.example.com 4242", Info{Host: "web1.example.com", PID: 4242, Original: true}},
 		{"the original's, short host", "vm 7", Info{Host: "vm", PID: 7, Original: true}},
 		{"a bare number", "0", Info{}},
