@@ -247,7 +247,6 @@ func (s *Store) RestoreRecord(lock, host string, prev *Run) error {
 	if json.Unmarshal(b, &cur) != nil || cur.State != StateWaiting {
 		return nil
 	}
-	s.count()
 	if prev == nil {
 		err = s.conn.Delete(p, st.Version)
 	} else {
@@ -388,7 +387,6 @@ func (s *Store) FlushRecord(r *Run, halt bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.count()
 	if _, err := s.conn.Set(p, nb, st.Version); errors.Is(err, zk.ErrBadVersion) {
 		return false, nil // replaced meanwhile
 	} else if err != nil {
@@ -418,8 +416,7 @@ func (s *Store) SetHalt(name string, h Halt) error {
 		return err
 	}
 	p := s.path(HaltsDir, name)
-	s.count()
-	_, err = s.conn.Create(p, b, 0, s.sess.ACL())
+	_, err = s.conn.Create(p, b, 0)
 	if errors.Is(err, zk.ErrNoNode) {
 		if err := s.ensureNode(path.Dir(p)); err != nil {
 			return err
@@ -427,7 +424,6 @@ func (s *Store) SetHalt(name string, h Halt) error {
 		return s.create(p, b)
 	}
 	if errors.Is(err, zk.ErrNodeExists) {
-		s.count()
 		_, err = s.conn.Set(p, b, -1)
 	}
 	return wrapPut(p, err)

@@ -51,8 +51,8 @@ func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (strin
 		reqs[i] = lock.LeaseRequest{Resource: l.Resource, Count: l.Count, Total: l.Total}
 	}
 	start := time.Now()
-	held, err := c.sess.TakeLeases(ctx, lock.LeaseOptions{
-		Prefix: j.cfg.Prefix, Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
+	held, err := lock.NewSemaphores(c.sess, j.cfg.Prefix).TakeLeases(ctx, lock.LeaseOptions{
+		Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
 		Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) },
 		// With --wait a busy lock is waited for after the leases.
 		WatchLock: !j.opts.NoLock && !j.opts.WaitForced,
@@ -122,7 +122,7 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 // wait deadline.
 func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
 	start := time.Now()
-	held, err := c.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
+	held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWait(ctx, j.lockInfo(),
 		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) }})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")

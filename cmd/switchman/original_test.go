@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -566,7 +567,7 @@ func TestOriginalStatusAndKill(t *testing.T) {
 	if k.code != ExitUnavailable || !strings.Contains(k.stderr, "held by the original switchman") || time.Since(start) > 10*time.Second {
 		t.Errorf("kill on the original's lock: exit %d after %s: %s; want %d at once", k.code, time.Since(start), k.stderr, ExitUnavailable)
 	}
-	if ok, _, _ := s.admin.Exists(lock.KillPath(s.prefix, "held")); ok {
+	if ok, _, _ := s.admin.Exists(path.Join(s.prefix, lock.KillDir, "held")); ok {
 		t.Error("kill left a request no original reads")
 	}
 }

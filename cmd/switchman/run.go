@@ -220,13 +220,13 @@ func (j *job) readPreflight(c *conn) *preflight {
 	// lease or a start claim is created under it (none of them creates
 	// the prefix). The heartbeat and run records never create it either.
 	if j.opts.Group != "" {
-		wg.Go(func() { pf.group, pf.groupErr = c.sess.WatchData(j.cfg.Prefix) })
+		wg.Go(func() { pf.group, pf.groupErr = lock.WatchData(c.sess, j.cfg.Prefix) })
 	}
 	if j.opts.HaltOnFailure {
 		wg.Go(func() { pf.halt, pf.haltErr = c.store.Halted(j.opts.LockName) })
 	}
 	if j.rides() {
-		wg.Go(func() { pf.busy = c.sess.Peek(j.cfg.Prefix, j.opts.LockName) })
+		wg.Go(func() { pf.busy = lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Peek() })
 		wg.Go(func() { pf.prev, pf.prevErr = c.store.LastRecord(j.opts.LockName, j.host) })
 		// An error leaves hist nil: the finish then reads it itself.
 		wg.Go(func() { pf.hist, _ = c.store.ReadHistory(j.opts.LockName) })
@@ -314,16 +314,16 @@ func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held,
 // create when the preflight read the last one.
 func (j *job) acquire(ctx context.Context, c *conn, pf *preflight) (*lock.Held, *fleet.Run, error) {
 	if !j.rides() || pf.prevErr != nil {
-		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+		held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Acquire(ctx, j.lockInfo())
 		return held, nil, err
 	}
 	rec := j.newRecord()
 	rider, err := c.store.StartRider(rec, pf.prev)
 	if err != nil {
-		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
+		held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Acquire(ctx, j.lockInfo())
 		return held, nil, err
 	}
-	held, err := c.sess.AcquireWith(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(), rider)
+	held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWith(ctx, j.lockInfo(), rider)
 	if err != nil || !held.Rode {
 		return held, nil, err
 	}

@@ -179,7 +179,7 @@ func (j *job) checkInterval(c *conn) error {
 	if j.opts.MinInterval <= 0 {
 		return nil
 	}
-	ok, since, err := c.sess.ClaimStart(j.cfg.Prefix, j.opts.LockName, j.opts.MinInterval)
+	ok, since, err := lock.NewStartClaim(c.sess, j.cfg.Prefix, j.opts.LockName).Claim(j.opts.MinInterval)
 	if err != nil || ok {
 		return err
 	}

@@ -68,7 +68,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 	if group != nil {
 		watched = group.watched
 	}
-	return c.sess.Guard(ctx, lock.GuardOptions{
+	return lock.Guard(ctx, c.sess, lock.GuardOptions{
 		Lock:  held,
 		Group: watched,
 		Member: func(b []byte) (bool, error) {
@@ -86,7 +86,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,
-		KillPath: lock.KillPath(j.cfg.Prefix, j.opts.LockName),
+		KillPath: c.store.KillPath(j.opts.LockName),
 		OnKill:   kill.request,
 	})
 }
