@@ -8,7 +8,8 @@ package status
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -151,25 +152,19 @@ func readLocks(s *fleet.Store, snap *Snapshot) error {
 }
 
 func readQueues(s *fleet.Store, snap *Snapshot) error {
-	queues, err := s.Waiters(lock.QueuesDir)
-	if err != nil {
-		return err
-	}
+	queues, err := s.Waiters(lock.QueuesDir) // on error, Read drops snap
 	for q, w := range queues {
 		snap.Queues[q] = len(w)
 	}
-	return nil
+	return err
 }
 
 func readSemaphores(s *fleet.Store, snap *Snapshot) error {
-	leases, err := s.Leases()
-	if err != nil {
-		return err
-	}
+	leases, err := s.Leases() // on error, Read drops snap
 	for r, ls := range leases {
 		snap.Semaphores[r] = semaphore(ls)
 	}
-	return nil
+	return err
 }
 
 // semaphore sums a resource's holders.
@@ -246,10 +241,5 @@ func (snap *Snapshot) Jobs() []string {
 			seen[n] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
