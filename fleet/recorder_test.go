@@ -139,15 +139,13 @@ func TestRecorderLifecycle(t *testing.T) {
 // acquire takes lock name on sess, with rider when not nil.
 func acquire(t *testing.T, sess *lock.Session, name string, rider *StartRecord) *lock.Held {
 	t.Helper()
-	var held *lock.Held
-	var err error
+	var rd lock.Rider // nil, not a nil *StartRecord: no rider at all
 	if rider != nil {
-		held, err = sess.AcquireWith(context.Background(), "/sw", name, lock.Info{Host: "h1"}, rider)
-	} else {
-		held, err = sess.Acquire(context.Background(), "/sw", name, lock.Info{Host: "h1"})
+		rd = rider
 	}
+	held, err := sess.AcquireWith(context.Background(), "/sw", name, lock.Info{Host: "h1"}, rd)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("acquire %s: %v", name, err)
 	}
 	return held
 }
