@@ -5,6 +5,10 @@
 // lock.Session's connection; package lock keeps only permission (the
 // session, the lock, queues, leases and the guard).
 //
+// A Recorder carries one run's record through its life, with the state it
+// keeps on the host: the spool of finish records ZooKeeper could not take,
+// and the stamp that spaces the host's heartbeats.
+//
 // Every request goes through a few helpers (get, put, list, remove) that
 // count it, so tests can guard what each operation costs.
 package fleet

@@ -262,7 +262,7 @@ func (d *doctor) checkACL(rel, openHint string) {
 }
 
 func (d *doctor) checkIdentity() {
-	host := hostIdentity(d.opts.Hostname, d.cfg)
+	host := d.cfg.Host(d.opts.Hostname)
 	if d.opts.Hostname == "" && d.cfg.Hostname == "" {
 		if !strings.Contains(host, ".") {
 			d.report(checkWarn, "identity: "+host+" is a short name: the resolver knows no domain for it",
