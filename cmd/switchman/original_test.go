@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
 )
@@ -329,7 +330,7 @@ func perlFQDN(t *testing.T, s *side) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mine := hostFQDN(); mine != string(out) {
+	if mine := config.FQDN(); mine != string(out) {
 		t.Fatalf("this host is %q to the original and %q to this tool: group decisions would differ", out, mine)
 	}
 	return string(out)
