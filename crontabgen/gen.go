@@ -82,6 +82,9 @@ type Options struct {
 	// CheckArgs, when set, is the wrapper's own flag parser: it gets the
 	// words after the switchman word and refuses what the wrapper would.
 	CheckArgs func(args []string) error
+	// Format says what to make: cron.d files (the zero value) or systemd
+	// units.
+	Format Format
 }
 
 // Entry is one job resolved to its cron line.
@@ -91,18 +94,33 @@ type Entry struct {
 	Script   string   // the installed path of the script
 	LockName string   // "" when the job has no_lock
 	Args     []string // the wrapper's arguments, after the switchman word
-	Line     string   // the cron.d line, without newline
+	Line     string   // the cron.d line, without newline (FormatCron)
+	Unit     string   // the name of its units, without suffix (FormatSystemd)
+	Calendar string   // its schedule as an OnCalendar= value (FormatSystemd)
 	explicit bool     // LockName comes from the lockname key
 }
 
-// File is one cron.d file.
+// File is one generated file: a cron.d file, or with FormatSystemd one
+// unit, a .service or a .timer.
 type File struct {
-	Name    string // file name: PACKAGE, or PACKAGE.cron.d with Options.Debhelper
+	Name    string // file name: PACKAGE, or PACKAGE.cron.d with Options.Debhelper; UNIT.service or UNIT.timer
 	Package string
-	Shell   string
+	Shell   string // cron.d only
 	Path    string
-	Entries []Entry
+	Entries []Entry // the blocks it runs; a unit's share its service, one OnCalendar= each
+	kind    fileKind
+	// switchman is the wrapper's path in a unit's ExecStart=.
+	switchman string
 }
+
+// fileKind tells a File's renderer.
+type fileKind int
+
+const (
+	kindCron fileKind = iota
+	kindService
+	kindTimer
+)
 
 // Generate scans paths for METADATA (metadata.Scan) and builds the files:
 // the whole pipeline of `switchman crontab generate` except writing. It
@@ -143,6 +161,13 @@ func Build(jobs []metadata.Job, opts Options) ([]File, error) {
 	for _, e := range entries {
 		b.render(e)
 	}
+	if opts.Format == FormatSystemd {
+		units := b.units(entries)
+		if err := b.errs.Err(); err != nil {
+			return nil, err
+		}
+		return units, nil
+	}
 	b.duplicates(entries)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -162,6 +187,9 @@ func (o Options) resolved() (Options, error) {
 	}
 	if _, err := crontab.Quote(o.Switchman); err != nil {
 		return o, fmt.Errorf("switchman path: %w", err)
+	}
+	if o.Format != FormatCron && o.Format != FormatSystemd {
+		return o, fmt.Errorf("unknown format %v", o.Format)
 	}
 	if o.InstallDir != "" && !path.IsAbs(o.InstallDir) {
 		return o, fmt.Errorf("install dir %q is not absolute", o.InstallDir)
