@@ -1,6 +1,7 @@
 // Package crontabgen turns METADATA jobs (package metadata) into cron.d
-// files whose lines run each script through the switchman wrapper, and
-// writes them atomically or checks them against the files on disk.
+// files whose lines run each script through the switchman wrapper, or
+// into systemd units that run the same command, and writes them
+// atomically or checks them against the files on disk.
 //
 // # Lines
 //
@@ -39,6 +40,19 @@
 // MAILTO value (cron applies a MAILTO line to the lines after it). Output
 // depends only on the jobs and options, never on the order of the input
 // or the file system.
+//
+// # systemd units
+//
+// With FormatSystemd each job becomes two units instead of a line:
+// UNIT.service (Type=oneshot, User=, Environment= for PATH and each env,
+// ExecStart= with the wrapper's arguments of the cron line, quoted for
+// systemd) and UNIT.timer (OnCalendar= from crontab.Schedule.OnCalendar,
+// AccuracySec=1s, WantedBy=timers.target). UNIT is UnitName of the job's
+// lock (of the lock it would have, for no_lock). Blocks of one script with
+// the same params share their units, one OnCalendar= each; two scripts
+// that share a lock on purpose get UnitName(LOCK-SCRIPT). A schedule
+// without a calendar event, and blocks that would need one unit with
+// different settings, are errors like any other.
 package crontabgen
 
 import (
