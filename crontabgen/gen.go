@@ -272,7 +272,7 @@ func (b *builder) checkPackage(e *Entry) bool {
 		b.errorf(&e.Job, "", "no package: set \"package:\" in the block or give --package")
 		return false
 	}
-	err := packageNameError(e.Package, b.opts.Debhelper)
+	err := packageNameError(e.Package, b.opts.Debhelper, b.opts.Format)
 	if err == nil {
 		return true
 	}
@@ -288,9 +288,16 @@ func (b *builder) checkPackage(e *Entry) bool {
 }
 
 // packageNameError says why name cannot name a cron.d file (and, for
-// debhelper, a Debian package), or returns nil.
-func packageNameError(name string, debhelper bool) error {
-	if !crontab.ValidCronDName(name) {
+// debhelper, a Debian package), or returns nil. Units are named by their
+// locks: there the package only appears in a comment, one line.
+func packageNameError(name string, debhelper bool, format Format) error {
+	if format == FormatSystemd && !debhelper {
+		if strings.ContainsFunc(name, unicode.IsControl) {
+			return fmt.Errorf("package %q contains a control character", name)
+		}
+		return nil
+	}
+	if format == FormatCron && !crontab.ValidCronDName(name) {
 		return fmt.Errorf("package %q: cron ignores /etc/cron.d files whose names hold anything but A-Z a-z 0-9 _ - (found %q)", name, badChars(name))
 	}
 	if debhelper && !debianName(name) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/metadata"
 )
 
 func TestUnitName(t *testing.T) {
@@ -196,4 +198,35 @@ func TestUnitsPassSystemdVerify(t *testing.T) {
 func verify(tool string, paths []string) (string, error) {
 	out, err := exec.Command(tool, append([]string{"verify", "--man=no"}, paths...)...).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// TestUnitPackageNames: a unit's package is only a comment, so cron's
+// file-name rule does not apply; debhelper's package-name rule does.
+func TestUnitPackageNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, pkg string
+		debhelper bool
+		err       string
+	}{
+		{name: "dot allowed", pkg: "acme.v2"},
+		{name: "debhelper needs a Debian name", pkg: "Acme_X", debhelper: true, err: "is not a Debian package name"},
+		{name: "control character", pkg: "a\x01b", err: "contains a control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			jobs := []metadata.Job{{Path: "/src/a.sh", RelPath: "a.sh", Line: 1, Time: "@daily"}}
+			files, err := Build(jobs, Options{Format: FormatSystemd, Package: tt.pkg, Debhelper: tt.debhelper})
+			if tt.err == "" {
+				if err != nil || len(files) != 2 {
+					t.Fatalf("Build: %d files, %v", len(files), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("Build: %v, want an error containing %q", err, tt.err)
+			}
+		})
+	}
 }
