@@ -153,7 +153,7 @@ func (j *job) connect(ctx context.Context) (*conn, error) {
 	if o.Group == "" && o.NoLock && len(o.Leases) == 0 && o.MinInterval == 0 {
 		return nil, nil
 	}
-	opts, err := sessionOptions(j.cfg, j.log)
+	opts, err := runSessionOptions(j.cfg, j.log)
 	if err != nil {
 		return nil, err
 	}
