@@ -98,10 +98,10 @@ func TestBurstEveryRunDecided(t *testing.T) {
 	bin := plainBin(t)
 	prefix := "/burst"
 	ens := burstEnsemble(t, prefix)
-	sampler := newAttemptSampler(t, ens)
+	hosts, sampler := proxiedHosts(t, ens)
 	dir := t.TempDir()
 	cfg := zktest.WriteConfig(t, filepath.Join(dir, "switchman.yaml"), zktest.SwitchmanConfig{
-		Hosts: sampler.Hosts(), Prefix: prefix, SessionTimeout: "10s", ConnectTimeout: "5s",
+		Hosts: hosts, Prefix: prefix, SessionTimeout: "10s", ConnectTimeout: "5s",
 		Logfile: filepath.Join(dir, "switchman.log"), Loglevel: "debug",
 	})
 	marks := filepath.Join(dir, "children")
@@ -216,78 +216,26 @@ func checkRecordedAttempts(t *testing.T, ens *zktest.Ensemble, prefix string) {
 	t.Logf("%d of %d run records note connection attempts", noted, burstLocks)
 }
 
-// attemptSampler counts the connections the servers see, per 100 ms,
-// through a counting proxy in front of each server: the attempts of a
-// burst as the ensemble receives them.
-type attemptSampler struct {
-	proxies []*faultproxy.Proxy
-	stop    chan struct{}
-	done    chan []int64
-}
-
-// sampleBuckets is the width of one bucket of attemptSampler.
+// sampleBucket is the width of the buckets the attempts are counted in.
 const sampleBucket = 100 * time.Millisecond
 
-// newAttemptSampler puts a proxy in front of each server of ens; Hosts
-// returns their addresses, for the runs' config.
-func newAttemptSampler(t *testing.T, ens *zktest.Ensemble) *attemptSampler {
+// proxiedHosts puts a proxy in front of each server of ens and returns
+// the zkhosts value that reaches them through the proxies, and a sampler
+// of the connections the proxies accept.
+func proxiedHosts(t *testing.T, ens *zktest.Ensemble) (string, *faultproxy.Sampler) {
 	t.Helper()
-	a := &attemptSampler{stop: make(chan struct{}), done: make(chan []int64, 1)}
+	var proxies []*faultproxy.Proxy
+	var addrs []string
 	for _, s := range ens.Servers {
 		p, err := faultproxy.New([]string{s.Addr})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { p.Close() })
-		a.proxies = append(a.proxies, p)
-	}
-	return a
-}
-
-// Hosts returns the zkhosts value that reaches the servers through the
-// proxies.
-func (a *attemptSampler) Hosts() string {
-	var addrs []string
-	for _, p := range a.proxies {
+		proxies = append(proxies, p)
 		addrs = append(addrs, p.Addr())
 	}
-	return strings.Join(addrs, ",")
-}
-
-// accepted is how many connections the proxies accepted so far.
-func (a *attemptSampler) accepted() int64 {
-	var n int64
-	for _, p := range a.proxies {
-		n += p.Stats().Accepted
-	}
-	return n
-}
-
-// Start samples every sampleBucket until Stop.
-func (a *attemptSampler) Start() {
-	go func() {
-		var per []int64
-		last := a.accepted()
-		tick := time.NewTicker(sampleBucket)
-		defer tick.Stop()
-		for {
-			select {
-			case <-a.stop:
-				a.done <- append(per, a.accepted()-last)
-				return
-			case <-tick.C:
-				n := a.accepted()
-				per = append(per, n-last)
-				last = n
-			}
-		}
-	}()
-}
-
-// Stop ends the sampling and returns the connections per bucket.
-func (a *attemptSampler) Stop() []int64 {
-	close(a.stop)
-	return <-a.done
+	return strings.Join(addrs, ","), faultproxy.NewSampler(sampleBucket, proxies...)
 }
 
 // readRun reads the run record of lock on host.

@@ -121,7 +121,7 @@ var exitStatuses = []struct{ Status, Meaning string }{
 	{"1-125", "the command's own exit status, passed through"},
 	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`"},
 	{"65", "bad group data in ZooKeeper, unknown group or resource; `crontab generate`: a METADATA block it cannot turn into a cron line or a timer (one `file:line: message` each)"},
-	{"69", "ZooKeeper unreachable (within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
+	{"69", "ZooKeeper unreachable (a run: within `start_deadline`; an operator's command: within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
 	{"70", "internal error"},
 	{"71", "permission lost while the command ran (lock lost, session expired or at risk, group moved, prefix deleted): the command was stopped. A group move is planned work and prints nothing (the log's FINISH line says `\"result\":\"moved\"`); every other cause prints one line"},
 	{"75", "gave up waiting for leases or the lock (`resources_wait_timeout`, `--wait=D`), or `kill` for the holder to stop; for `groups` writes: a concurrent edit won (re-read and retry)"},
