@@ -1,37 +1,17 @@
 package lock
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/acme/switchman/internal/faultproxy"
+	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
-
-// syncBuffer is a bytes.Buffer for a logger written from the client
-// library's goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // TestLocalSessionExpiredBeforeStart: a local session (one server's own,
 // no transaction) whose connection drops and comes back on another
@@ -49,7 +29,7 @@ func TestLocalSessionExpiredBeforeStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	var logs syncBuffer
+	var logs testenv.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := Dial(ctx, Options{Servers: []string{p.Addr()}, SessionTimeout: 4 * time.Second,
