@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"fmt"
@@ -8,39 +8,26 @@ import (
 	"github.com/acme/switchman/internal/getopt"
 )
 
-// compatNotes says how a wrapper line's meaning rests on the original
-// tool's reading of it (Getopt::Long's rules, Perl's exec of one string),
-// one sentence each, ending with the line written so that any parser
-// reads it the same. It returns nothing for a line that needs no rule.
-// With ownOptions, a line using options the original does not know (it
-// refuses the line) gets a note too.
-func compatNotes(args []string, ownOptions bool) []string {
-	var notes []string
-	if len(args) > 0 && isSubcommand(args[0]) {
-		return []string{fmt.Sprintf("%q is a switchman command here but a program the original ran under its lock: write \"switchman -- %s\" for the program", args[0], args[0])}
+// Notes says how a wrapper line's meaning rests on the original tool's
+// reading of it (Getopt::Long's rules, Perl's exec of one string) or on
+// the rule that tells a program from one of switchman's commands (see
+// CommandAt), one sentence each, ending with the line written so that any
+// parser reads it the same. It returns nothing for a line that needs no
+// rule, or that Parse refuses. With ownOptions, a line using options the
+// original does not know (it refuses the line) gets a note too.
+func Notes(args []string, ownOptions bool) []string {
+	if i := CommandAt(args, Commands); i >= 0 {
+		program := append(append(slices.Clone(args[:i]), "--"), args[i:]...)
+		return []string{fmt.Sprintf("%q is a switchman command here but a program the original ran under its lock: write \"switchman %s\" for the program",
+			args[i], shellJoin(program))}
 	}
-	o, res, err := parseRunLine(args, false)
+	o, res, err := parse(args, false)
 	if err != nil || o.Help || o.Version {
 		return nil
 	}
-	var rules []string
-	seen := map[string]bool{}
-	for _, n := range res.Notes {
-		if n.Rule == getopt.RuleNegated {
-			continue // --nolock is the original's own spelling, read alike by both
-		}
-		msg := string(n.Rule)
-		if n.Rule != getopt.RuleNoDashDash {
-			msg += " " + n.Word
-		}
-		if !seen[msg] {
-			seen[msg] = true
-			rules = append(rules, msg)
-		}
-	}
-	if len(rules) > 0 {
-		notes = append(notes, fmt.Sprintf("read by the original's option rules (%s); unambiguous: switchman %s",
-			strings.Join(rules, ", "), shellJoin(canonicalLine(o, res))))
+	var notes []string
+	if n := ruleNote(o, res); n != "" {
+		notes = append(notes, n)
 	}
 	var own []string
 	for _, opt := range res.Opts {
@@ -61,9 +48,39 @@ func compatNotes(args []string, ownOptions bool) []string {
 	return notes
 }
 
+// ruleNote is the note on the reading rules a parsed line relied on, or
+// "": a command word before "--" that names a switchman command (a program
+// only because an option stands before it), and Getopt::Long's rules.
+func ruleNote(o *Options, res *getopt.Result) string {
+	var says []string
+	if res.Loose > 0 && slices.Contains(Commands, o.Command[0]) {
+		says = append(says, fmt.Sprintf("%q is also a switchman command: it names the program only because an option stands before it", o.Command[0]))
+	}
+	var rules []string
+	for _, n := range res.Notes {
+		if n.Rule == getopt.RuleNegated {
+			continue // --nolock is the original's own spelling, read alike by both
+		}
+		msg := string(n.Rule)
+		if n.Rule != getopt.RuleNoDashDash {
+			msg += " " + n.Word
+		}
+		if !slices.Contains(rules, msg) {
+			rules = append(rules, msg)
+		}
+	}
+	if len(rules) > 0 {
+		says = append(says, fmt.Sprintf("read by the original's option rules (%s)", strings.Join(rules, ", ")))
+	}
+	if len(says) == 0 {
+		return ""
+	}
+	return strings.Join(says, "; ") + "; unambiguous: switchman " + shellJoin(canonicalLine(o, res))
+}
+
 // canonicalLine writes a parsed line with every option in full, long
 // form, then "--", then the command.
-func canonicalLine(o *runOptions, res *getopt.Result) []string {
+func canonicalLine(o *Options, res *getopt.Result) []string {
 	var out []string
 	for _, opt := range res.Opts {
 		switch {

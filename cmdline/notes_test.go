@@ -1,14 +1,11 @@
-package main
+package cmdline
 
 import (
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 )
 
-func TestCompatNotes(t *testing.T) {
+func TestNotes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -24,7 +21,15 @@ func TestCompatNotes(t *testing.T) {
 			[]string{"long option with one dash -group, abbreviated option --lockn); unambiguous: switchman --group g --lockname n -- job"}},
 		{"one-word shell command", []string{"--", "cd /app && ./run.sh"}, false, []string{`"cd /app && ./run.sh" runs through /bin/sh -c`}},
 		{"one word split", []string{"--", "echo a b"}, false, []string{"split at blanks into 3 words"}},
-		{"subcommand as first word", []string{"status"}, false, []string{`"status" is a switchman command here`}},
+		{"subcommand as first word", []string{"status"}, false, []string{`"status" is a switchman command here but a program the original ran under its lock: write "switchman -- status" for the program`}},
+		{"subcommand after the config", []string{"-c", "/etc/s.yaml", "check", "failed"}, false,
+			[]string{`"check" is a switchman command here but a program the original ran under its lock: write "switchman -c /etc/s.yaml -- check failed" for the program`}},
+		{"subcommand name after an option", []string{"-g", "x", "status"}, false,
+			[]string{`"status" is also a switchman command: it names the program only because an option stands before it; read by the original's option rules (no --); unambiguous: switchman --group x -- status`}},
+		{"subcommand name after an option, with --", []string{"-g", "x", "status", "--", "-v"}, false,
+			[]string{`"status" is also a switchman command: it names the program only because an option stands before it; unambiguous: switchman --group x -- status -v`}},
+		{"subcommand name after --", []string{"-g", "x", "--", "status"}, false, nil},
+		{"subcommand name after -- alone", []string{"--", "status"}, false, nil},
 		{"quoting in the rewrite", []string{"-g", "g", "date", "+%s"}, false, nil}, // "+%s" is an unknown option: not a note
 		{"this tool's own options, not asked", []string{"--timeout", "1h", "--", "job"}, false, nil},
 		{"this tool's own options", []string{"--timeout", "1h", "--wait=5m", "--halt-on-failure", "--", "job"}, true,
@@ -34,7 +39,7 @@ func TestCompatNotes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := compatNotes(tt.args, tt.own)
+			got := Notes(tt.args, tt.own)
 			if len(got) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", got, len(tt.want))
 			}
@@ -47,29 +52,35 @@ func TestCompatNotes(t *testing.T) {
 	}
 }
 
-// TestCommandNames checks that the table telling a subcommand from a
-// program to run names exactly the commands of the tree, with cobra's own.
-func TestCommandNames(t *testing.T) {
-	root := newRootCmd(&App{Getenv: func(string) string { return "" }})
-	want := []string{"help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
-	for _, c := range root.Commands() {
-		want = append(want, c.Name())
-		want = append(want, c.Aliases...)
+func TestCommandAt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"first word", []string{"status", "-o", "json"}, 0},
+		{"after -c", []string{"-c", "F", "status"}, 2},
+		{"after --config", []string{"--config", "F", "groups", "move", "g", "--from", "a"}, 2},
+		{"after --config=", []string{"--config=F", "doctor"}, 1},
+		{"after two configs", []string{"-c", "F", "--config=G", "kill", "job"}, 3},
+		{"a wrapper option before: the program", []string{"-g", "x", "status"}, -1},
+		{"--no-lock before: the program", []string{"-c", "F", "--no-lock", "kill", "x"}, -1},
+		{"after --: the program", []string{"-c", "F", "--", "status"}, -1},
+		{"a program", []string{"-c", "F", "/bin/true"}, -1},
+		{"-c without its value", []string{"-c"}, -1},
+		{"-c takes status as its value", []string{"-c", "status"}, -1},
+		{"abbreviated config is a wrapper option", []string{"--conf", "F", "status"}, -1},
+		{"one-dash config is a wrapper option", []string{"-config", "F", "status"}, -1},
+		{"case matters", []string{"Status"}, -1},
+		{"empty line", nil, -1},
 	}
-	got := slices.Clone(commandNames)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("commandNames = %q, the tree has %q", got, want)
-	}
-	for _, w := range []string{"status", "groups", "help"} {
-		if !isSubcommand(w) {
-			t.Errorf("isSubcommand(%q) = false", w)
-		}
-	}
-	for _, w := range []string{"true", "-g", "--", "Status"} {
-		if isSubcommand(w) {
-			t.Errorf("isSubcommand(%q) = true", w)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := CommandAt(tt.args, Commands); got != tt.want {
+				t.Errorf("CommandAt(%q) = %d, want %d", tt.args, got, tt.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,13 @@
-package main
+// Package cmdline reads switchman's wrapper line: the options and the
+// command after the word "switchman", as the original Perl tool read them
+// (Getopt::Long's rules, see internal/getopt, and Perl's exec of the
+// command), together with the rule that tells a wrapper line from one of
+// switchman's own commands, and the notes that say where a line's meaning
+// rests on the original's reading (for `switchman crontab check`).
+//
+// It parses and validates only: nothing here runs a command or talks to
+// ZooKeeper.
+package cmdline
 
 import (
 	"errors"
@@ -7,22 +16,22 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/internal/getopt"
+	"github.com/acme/switchman/lease"
 )
 
-// runOptions are the wrapper's command line.
-type runOptions struct {
+// Options are a wrapper line: switchman's options and the command.
+type Options struct {
 	Config     string
 	Group      string
 	LockName   string
 	NoLock     bool
 	Timeout    time.Duration
 	Hostname   string
-	SkipCode   int
+	SkipCode   int // UnsetCode when --skipped-exit-code is not given
 	Leases     []string
 	Wait       time.Duration
 	WaitForced bool // --wait given: queue for a busy lock instead of skipping
@@ -34,43 +43,96 @@ type runOptions struct {
 	MinInterval time.Duration
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
-	// Perl exec does).
+	// Perl exec does: see Argv).
 	Command []string
 	Argv    []string
 	// Help and Version: -h or -v was given (the rest is not validated).
 	Help, Version bool
 }
 
-// unsetCode marks --skipped-exit-code as not given (the config decides).
-const unsetCode = -1
+// UnsetCode is Options.SkipCode when --skipped-exit-code is not given (the
+// config decides).
+const UnsetCode = -1
 
-func (o *runOptions) bind(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVarP(&o.Config, "config", "c", "", configUsage)
-	f.StringVarP(&o.Group, "group", "g", "", "run only on hosts of this group (from the prefix znode's group data)")
-	f.StringVar(&o.LockName, "lockname", "", "lock name (default: the basename of CMD)")
-	f.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group (also --nolock; --lock undoes it)")
-	f.DurationVar(&o.Timeout, "timeout", 0, "stop CMD (TERM, then KILL after the grace) when it runs longer, and exit 124")
-	f.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
-	f.IntVar(&o.SkipCode, "skipped-exit-code", 0, "exit status when the run is skipped: lock busy or host not in group (default: config skipped_exit_code, else 0)")
-	f.StringArrayVar(&o.Leases, "lease", nil, "lease COUNT of TOTAL of a shared RESOURCE before running: RESOURCE=COUNT:TOTAL (repeatable)")
-	f.DurationVar(&o.Wait, "wait", 0, "when the lock is busy, queue for it fairly and run when free, up to this long (0: no limit)")
-	f.Lookup("wait").NoOptDefVal = "0s"
-	f.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
-	f.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
-	f.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
+// ConfigUsage is --config's help, for the wrapper and every command.
+const ConfigUsage = "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)"
+
+// ErrUsage is wrapped by every error Parse returns: the line is wrong, not
+// the world.
+var ErrUsage = errors.New("cmdline: bad command line")
+
+// usageErr is an error of kind ErrUsage, printed without the sentinel.
+type usageErr struct{ err error }
+
+func (e usageErr) Error() string        { return e.err.Error() }
+func (e usageErr) Unwrap() error        { return e.err }
+func (e usageErr) Is(target error) bool { return target == ErrUsage }
+
+// Bind adds the wrapper's options to fs, with their help: the one list
+// from which Parse reads a line and the command tree prints help and man
+// pages. -h and -v are not among them (the command tree adds its own).
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Config, "config", "c", "", ConfigUsage)
+	fs.StringVarP(&o.Group, "group", "g", "", "run only on hosts of this group (from the prefix znode's group data)")
+	fs.StringVar(&o.LockName, "lockname", "", "lock name (default: the basename of CMD)")
+	fs.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group (also --nolock; --lock undoes it)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "stop CMD (TERM, then KILL after the grace) when it runs longer, and exit 124")
+	fs.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
+	fs.IntVar(&o.SkipCode, "skipped-exit-code", 0, "exit status when the run is skipped: lock busy or host not in group (default: config skipped_exit_code, else 0)")
+	fs.StringArrayVar(&o.Leases, "lease", nil, "lease COUNT of TOTAL of a shared RESOURCE before running: RESOURCE=COUNT:TOTAL (repeatable)")
+	fs.DurationVar(&o.Wait, "wait", 0, "when the lock is busy, queue for it fairly and run when free, up to this long (0: no limit)")
+	fs.Lookup("wait").NoOptDefVal = "0s"
+	fs.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
+	fs.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
+	fs.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
+}
+
+// Parse reads a wrapper line (everything after the word "switchman",
+// including "-- CMD ARGS") as the original did (Perl's Getopt::Long, see
+// package getopt): switchman's options anywhere on the line until "--",
+// long names abbreviated or with one dash, --lock, --nolock and --no-lock.
+// posix is POSIXLY_CORRECT in the environment, which makes Getopt::Long
+// stop at the first argument. -h and -v come back as Help and Version,
+// without validation. Every error wraps ErrUsage and is one line.
+func Parse(args []string, posix bool) (*Options, error) {
+	o, _, err := parse(args, posix)
+	return o, err
+}
+
+// parse is Parse that also returns the parse, whose notes say which of the
+// original's rules the line relied on.
+func parse(args []string, posix bool) (*Options, *getopt.Result, error) {
+	o := &Options{}
+	fs := pflag.NewFlagSet("switchman", pflag.ContinueOnError)
+	o.Bind(fs)
+	fs.BoolVarP(&o.Help, "help", "h", false, "")
+	fs.BoolVarP(&o.Version, "version", "v", false, "")
+	res, err := getopt.Parse(specs(fs), args, getopt.Config{POSIX: posix})
+	if err != nil {
+		return nil, nil, usageErr{err}
+	}
+	if err := apply(fs, res); err != nil {
+		return nil, res, usageErr{err}
+	}
+	if o.Help || o.Version {
+		return o, res, nil
+	}
+	if err := o.complete(fs, res.Args); err != nil {
+		return nil, res, usageErr{err}
+	}
+	return o, res, nil
 }
 
 // complete validates the parsed flags and takes the command from args.
-func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
+func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	if len(args) == 0 {
 		return errors.New("no command given: switchman [flags] -- CMD [ARGS...]")
 	}
 	o.Command = args
-	o.Argv = execArgv(args)
-	o.WaitForced = cmd.Flags().Changed("wait")
-	if !cmd.Flags().Changed("skipped-exit-code") {
-		o.SkipCode = unsetCode
+	o.Argv = Argv(args)
+	o.WaitForced = fs.Changed("wait")
+	if !fs.Changed("skipped-exit-code") {
+		o.SkipCode = UnsetCode
 	}
 	// The original's "lockname ||= basename(CMD)": an empty name, and
 	// Perl's other false string "0", mean the default.
@@ -80,14 +142,13 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 	if err := config.ValidateNodeName(o.LockName); err != nil {
 		return fmt.Errorf("invalid lock name: %w", err)
 	}
-	if o.Timeout < 0 {
-		return fmt.Errorf("invalid --timeout %s: must not be negative", o.Timeout)
-	}
-	if o.MinInterval < 0 {
-		return fmt.Errorf("invalid --min-interval %s: must not be negative", o.MinInterval)
-	}
-	if o.ExpectedDuration < 0 {
-		return fmt.Errorf("invalid --expected-duration %s: must not be negative", o.ExpectedDuration)
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}} {
+		if d.val < 0 {
+			return fmt.Errorf("invalid --%s %s: must not be negative", d.name, d.val)
+		}
 	}
 	if o.HaltOnFailure && o.NoLock {
 		return errors.New("--halt-on-failure needs the lock's name and cannot be combined with --no-lock")
@@ -102,7 +163,7 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 	}
 	// An empty --group (typically --group "$G" with G unset in a crontab)
 	// must not mean "no group": that would run the job on every host.
-	if cmd.Flags().Changed("group") && o.Group == "" {
+	if fs.Changed("group") && o.Group == "" {
 		return errors.New(`empty --group: give a group name, or leave out --group to run on every host`)
 	}
 	if o.Group != "" {
@@ -110,50 +171,13 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("invalid --group: %w", err)
 		}
 	}
-	if o.SkipCode != unsetCode && (o.SkipCode < 0 || o.SkipCode > 255) {
+	if o.SkipCode != UnsetCode && (o.SkipCode < 0 || o.SkipCode > 255) {
 		return fmt.Errorf("invalid --skipped-exit-code %d: must be 0 to 255", o.SkipCode)
 	}
 	if o.NoLock && o.WaitForced {
 		return errors.New("--wait queues for the lock and cannot be combined with --no-lock")
 	}
-	return validateLeaseFlags(o.Leases)
-}
-
-// parseRunArgs parses a wrapper command line (everything after the word
-// "switchman", including "-- CMD ARGS") exactly as a run would, without
-// running anything. The crontab checker uses it.
-func parseRunArgs(args []string) (*runOptions, error) {
-	o, _, err := parseRunLine(args, false)
-	return o, err
-}
-
-// parseRunLine parses a wrapper command line as the original did (Perl's
-// Getopt::Long, see package getopt): switchman's options anywhere on the
-// line until "--", long names abbreviated or with one dash, --lock,
-// --nolock and --no-lock. posix is POSIXLY_CORRECT in the environment,
-// which makes Getopt::Long stop at the first argument. It also returns
-// the parse, whose notes say which of those rules the line relied on.
-// -h and -v come back as Help and Version, without validation.
-func parseRunLine(args []string, posix bool) (*runOptions, *getopt.Result, error) {
-	o := &runOptions{}
-	cmd := &cobra.Command{Version: version}
-	o.bind(cmd)
-	cmd.InitDefaultHelpFlag()
-	cmd.InitDefaultVersionFlag()
-	res, err := getopt.Parse(runSpecs(cmd.Flags()), args, getopt.Config{POSIX: posix})
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	if err := o.apply(cmd.Flags(), res); err != nil {
-		return nil, res, usageError{err}
-	}
-	if o.Help || o.Version {
-		return o, res, nil
-	}
-	if err := o.complete(cmd, res.Args); err != nil {
-		return nil, res, usageError{err}
-	}
-	return o, res, nil
+	return lease.Check(o.Leases)
 }
 
 // originalOptions are the long names of the original's options (and ours
@@ -163,9 +187,9 @@ func parseRunLine(args []string, posix bool) (*runOptions, *getopt.Result, error
 var originalOptions = map[string]bool{"config": true, "group": true, "help": true, "lease": true,
 	"lockname": true, "version": true, "no-lock": true}
 
-// runSpecs derives the parser's table from the wrapper's flags, so that
+// specs derives the parser's table from the wrapper's flags, so that
 // help, man pages and parsing stay one list.
-func runSpecs(fs *pflag.FlagSet) []getopt.Spec {
+func specs(fs *pflag.FlagSet) []getopt.Spec {
 	var specs []getopt.Spec
 	fs.VisitAll(func(f *pflag.Flag) {
 		s := getopt.Spec{Names: []string{f.Name}, Abbrev: originalOptions[f.Name]}
@@ -204,18 +228,12 @@ func acceptDuration(next string) (bool, error) {
 
 // apply sets the parsed options into the flag set, which converts their
 // values and records which were given.
-func (o *runOptions) apply(fs *pflag.FlagSet, res *getopt.Result) error {
+func apply(fs *pflag.FlagSet, res *getopt.Result) error {
 	for _, opt := range res.Opts {
 		name, val := opt.Name, opt.Value
 		switch {
 		case name == "lock":
 			name, val = "no-lock", strconv.FormatBool(opt.Negated)
-		case name == "help":
-			o.Help = true
-			continue
-		case name == "version":
-			o.Version = true
-			continue
 		case !opt.HasVal:
 			val = fs.Lookup(name).NoOptDefVal
 			if val == "" {

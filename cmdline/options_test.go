@@ -1,26 +1,15 @@
-package main
+package cmdline
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"reflect"
-	"runtime/debug"
-	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/acme/switchman/config"
-	"github.com/acme/switchman/crontabgen"
-	"github.com/acme/switchman/fleet"
-	"github.com/acme/switchman/lease"
-	"github.com/acme/switchman/lock"
-	"github.com/acme/switchman/metadata"
-	"github.com/acme/switchman/supervise"
 )
 
-func TestParseRunArgs(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
@@ -46,7 +35,7 @@ func TestParseRunArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			o, err := parseRunArgs(tt.args)
+			o, err := Parse(tt.args, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,37 +46,37 @@ func TestParseRunArgs(t *testing.T) {
 	}
 }
 
-// TestParseRunLineOptions checks the spellings of the original's options
+// TestParseSpellings checks the spellings of the original's options
 // and of ours under the original's rules.
-func TestParseRunLineOptions(t *testing.T) {
+func TestParseSpellings(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
 		args  []string
-		check func(*runOptions) bool
+		check func(*Options) bool
 	}{
-		{"--nolock", []string{"--nolock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
-		{"--no-lock", []string{"--no-lock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
-		{"-nolock", []string{"-nolock", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
-		{"--no (unique prefix of nolock)", []string{"--no", "cmd"}, func(o *runOptions) bool { return o.NoLock }},
-		{"--lock after --nolock", []string{"--nolock", "--lock", "cmd"}, func(o *runOptions) bool { return !o.NoLock }},
-		{"--wait=1m", []string{"--wait=1m", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == time.Minute }},
-		{"--wait 10s", []string{"--wait", "10s", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == 10*time.Second }},
-		{"--wait alone", []string{"--wait", "cmd"}, func(o *runOptions) bool { return o.WaitForced && o.Wait == 0 }},
-		{"-timeout one dash", []string{"-timeout", "1h", "cmd"}, func(o *runOptions) bool { return o.Timeout == time.Hour }},
-		{"--lease repeated", []string{"--lease", "a=1:2", "cmd", "--lease", "b=1:3"}, func(o *runOptions) bool { return len(o.Leases) == 2 }},
-		{"upper case", []string{"-G", "x", "--LOCKNAME", "n", "cmd"}, func(o *runOptions) bool { return o.Group == "x" && o.LockName == "n" }},
-		{"plus prefix", []string{"+g", "x", "cmd"}, func(o *runOptions) bool { return o.Group == "x" }},
-		{"-h anywhere", []string{"cmd", "-h"}, func(o *runOptions) bool { return o.Help }},
-		{"-v", []string{"-v"}, func(o *runOptions) bool { return o.Version }},
-		{"shell string", []string{"--", "cd /app && ./run.sh"}, func(o *runOptions) bool {
+		{"--nolock", []string{"--nolock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--no-lock", []string{"--no-lock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"-nolock", []string{"-nolock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--no (unique prefix of nolock)", []string{"--no", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--lock after --nolock", []string{"--nolock", "--lock", "cmd"}, func(o *Options) bool { return !o.NoLock }},
+		{"--wait=1m", []string{"--wait=1m", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == time.Minute }},
+		{"--wait 10s", []string{"--wait", "10s", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == 10*time.Second }},
+		{"--wait alone", []string{"--wait", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == 0 }},
+		{"-timeout one dash", []string{"-timeout", "1h", "cmd"}, func(o *Options) bool { return o.Timeout == time.Hour }},
+		{"--lease repeated", []string{"--lease", "a=1:2", "cmd", "--lease", "b=1:3"}, func(o *Options) bool { return len(o.Leases) == 2 }},
+		{"upper case", []string{"-G", "x", "--LOCKNAME", "n", "cmd"}, func(o *Options) bool { return o.Group == "x" && o.LockName == "n" }},
+		{"plus prefix", []string{"+g", "x", "cmd"}, func(o *Options) bool { return o.Group == "x" }},
+		{"-h anywhere", []string{"cmd", "-h"}, func(o *Options) bool { return o.Help }},
+		{"-v", []string{"-v"}, func(o *Options) bool { return o.Version }},
+		{"shell string", []string{"--", "cd /app && ./run.sh"}, func(o *Options) bool {
 			return reflect.DeepEqual(o.Argv, []string{"/bin/sh", "-c", "cd /app && ./run.sh"}) && o.LockName == "run.sh"
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			o, _, err := parseRunLine(tt.args, false)
+			o, err := Parse(tt.args, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,9 +87,9 @@ func TestParseRunLineOptions(t *testing.T) {
 	}
 }
 
-func TestParseRunLinePOSIX(t *testing.T) {
+func TestParsePOSIX(t *testing.T) {
 	t.Parallel()
-	o, _, err := parseRunLine([]string{"-g", "x", "cmd", "-g", "y"}, true)
+	o, err := Parse([]string{"-g", "x", "cmd", "-g", "y"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +98,7 @@ func TestParseRunLinePOSIX(t *testing.T) {
 	}
 }
 
-func TestExecArgv(t *testing.T) {
+func TestArgv(t *testing.T) {
 	t.Parallel()
 	sh := func(s string) []string { return []string{"/bin/sh", "-c", s} }
 	tests := []struct {
@@ -134,14 +123,14 @@ func TestExecArgv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := execArgv(tt.words); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("execArgv(%q) = %q, want %q", tt.words, got, tt.want)
+			if got := Argv(tt.words); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Argv(%q) = %q, want %q", tt.words, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestParseRunArgsErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -172,133 +161,17 @@ func TestParseRunArgsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseRunArgs(tt.args)
+			_, err := Parse(tt.args, false)
 			if err == nil {
-				t.Fatalf("parseRunArgs(%q) succeeded", tt.args)
+				t.Fatalf("Parse(%q) succeeded", tt.args)
 			}
-			if exitCode(err) != ExitUsage {
-				t.Errorf("exit code %d, want %d", exitCode(err), ExitUsage)
+			if !errors.Is(err, ErrUsage) {
+				t.Errorf("error %v is not an ErrUsage", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q, want one line containing %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, ExitOK},
-		{"child status", &ExitError{Code: 3}, 3},
-		{"usage", usageError{errors.New("x")}, ExitUsage},
-		{"config file", fmt.Errorf("x: %w", &config.FileError{Err: errors.New("f: bad")}), ExitConfig},
-		{"no config", fmt.Errorf("x: %w", config.ErrNoConfig), ExitConfig},
-		{"group data", &config.DataError{Err: errors.New("/p: not JSON")}, ExitDataErr},
-		{"unknown group", fmt.Errorf("/p: %w", config.ErrUnknownGroup), ExitDataErr},
-		{"lease spec", &lease.SpecError{Spec: "db=x", Err: errors.New("bad")}, ExitUsage},
-		{"unknown resource", fmt.Errorf("/p: %w", lease.ErrUnknownResource), ExitDataErr},
-		{"total mismatch", &lock.TotalMismatchError{Resource: "db"}, ExitDataErr},
-		{"wait timeout", errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s", "x"), ExitLeaseWait},
-		{"groups conflict", fleet.ErrConflict, ExitLeaseWait},
-		{"kill: not held", errorOf(fleet.ErrNotHeld, "x: nobody holds the lock"), ExitFailed},
-		{"kill: original holder", errorOf(fleet.ErrOriginalHolder, "x is held by the original"), ExitUnavailable},
-		{"auth", fmt.Errorf("x: %w", lock.ErrAuth), ExitNoPerm},
-		{"not found", fmt.Errorf("x: %w", supervise.ErrNotFound), ExitNotFound},
-		{"not executable", fmt.Errorf("x: %w", supervise.ErrNotExecutable), ExitNotExec},
-		{"unreachable", fmt.Errorf("dial: %w", lock.ErrUnreachable), ExitUnavailable},
-		{"no prefix", fmt.Errorf("x: %w", lock.ErrNoPrefix), ExitUnavailable},
-		{"lock lost", lock.ErrLockLost, ExitLost},
-		{"session expired", lock.ErrSessionExpired, ExitLost},
-		{"at risk", &lock.AtRiskError{}, ExitLost},
-		{"not member", lock.ErrNotMember, ExitLost},
-		{"prefix deleted", lock.ErrPrefixDeleted, ExitLost},
-		{"timeout", supervise.ErrTimeout, ExitTimeout},
-		{"metadata errors", metadata.ErrorList{}, ExitDataErr},
-		{"no metadata", metadata.ErrNoBlocks, ExitDataErr},
-		{"out of date", fmt.Errorf("x: %w", crontabgen.ErrOutOfDate), ExitFailed},
-		{"anything else", errors.New("boom"), ExitSoftware},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := exitCode(tt.err); got != tt.want {
-				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
-			}
-		})
-	}
-}
-
-// TestPauseGC checks the start-up pause of the garbage collector: off at
-// once, back to its setting after the pause, and untouched when the
-// operator set GOGC.
-func TestPauseGC(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	gogc := func() int64 {
-		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-		metrics.Read(s)
-		return int64(s[0].Value.Uint64())
-	}
-	pauseGC(func(string) string { return "" }, 50*time.Millisecond)
-	if got := gogc(); got != -1 && got != 0 {
-		// runtime/metrics reports "off" as 0 (it is unsigned).
-		t.Fatalf("GOGC during the pause = %d, want off", got)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for gogc() != 100 {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still %d long after the pause", gogc())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	debug.SetGCPercent(77)
-	pauseGC(func(k string) string {
-		if k == "GOGC" {
-			return "200"
-		}
-		return ""
-	}, time.Millisecond)
-	if got := gogc(); got != 77 {
-		t.Errorf("with GOGC set, GOGC = %d, want the operator's 77 untouched", got)
-	}
-}
-
-// TestGeneratedFlagsParse feeds the wrapper's own parser the arguments the
-// crontab generator writes for a block that uses every key, and checks the
-// options come out as the block asked.
-func TestGeneratedFlagsParse(t *testing.T) {
-	t.Parallel()
-	files, err := crontabgen.Generate([]string{"../../crontabgen/testdata/cases/hash-all-keys/src"},
-		crontabgen.Options{InstallDir: "/usr/lib/tools", CheckArgs: func(args []string) error {
-			_, err := parseRunArgs(args)
-			return err
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found bool
-	for _, f := range files {
-		for _, e := range f.Entries {
-			if e.LockName != "daily-report" {
-				continue
-			}
-			found = true
-			o, err := parseRunArgs(e.Args)
-			if err != nil {
-				t.Fatalf("%q: %v", e.Args, err)
-			}
-			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour ||
-				o.Timeout != 2*time.Hour || o.Group != "reports" || len(o.Leases) != 2 {
-				t.Errorf("parsed %+v from %q", o, e.Args)
-			}
-		}
-	}
-	if !found {
-		t.Fatal("no daily-report job generated")
 	}
 }
 
@@ -329,30 +202,30 @@ func TestWithoutInterpreter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := withoutInterpreter(tt.argv); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("withoutInterpreter(%q) = %q, want %q", tt.argv, got, tt.want)
+			if got := WithoutInterpreter(tt.argv); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("WithoutInterpreter(%q) = %q, want %q", tt.argv, got, tt.want)
 			}
 		})
 	}
 }
 
-func FuzzExecArgv(f *testing.F) {
+func FuzzArgv(f *testing.F) {
 	for _, s := range []string{"echo a b", "cd /app && ./run.sh", "LANG=C x", ". /etc/profile", "exec x", "  \t", "a\n", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := execArgv([]string{s})
+		got := Argv([]string{s})
 		switch {
 		case len(got) == 0:
-			t.Fatalf("execArgv(%q) is empty", s)
+			t.Fatalf("Argv(%q) is empty", s)
 		case got[0] == "/bin/sh" && len(got) == 3:
 			if got[2] != s || !needsShell(strings.TrimLeft(s, " \t\n\r\f\v")) {
-				t.Fatalf("execArgv(%q) = %q: the shell gets the word unchanged, and only with shell syntax", s, got)
+				t.Fatalf("Argv(%q) = %q: the shell gets the word unchanged, and only with shell syntax", s, got)
 			}
 		default:
 			for _, w := range got {
 				if strings.ContainsAny(w, shellMeta) && len(got) > 1 {
-					t.Fatalf("execArgv(%q) = %q: split a word with shell syntax", s, got)
+					t.Fatalf("Argv(%q) = %q: split a word with shell syntax", s, got)
 				}
 			}
 		}

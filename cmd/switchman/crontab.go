@@ -94,10 +94,6 @@ func (o *crontabGenerateOptions) validate() error {
 // runCrontabGenerate generates the files from the scripts in paths, then
 // writes, checks or prints them.
 func runCrontabGenerate(app *App, o *crontabGenerateOptions, paths []string) error {
-	o.gen.CheckArgs = func(args []string) error {
-		_, err := parseRunArgs(args)
-		return err
-	}
 	files, err := crontabgen.Generate(paths, o.gen)
 	if err != nil {
 		return err
@@ -211,8 +207,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 // differently (with original, also this tool's own options), and, with
 // groups, every --group against them.
 func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool, original bool) (*crontab.Report, error) {
-	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs, Groups: groups,
-		Compat: func(args []string) []string { return compatNotes(args, original) }}
+	opts := crontab.CheckOptions{Format: format, Groups: groups, Original: original}
 	var r crontab.Report
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -223,15 +218,6 @@ func checkCrontabs(app *App, files []string, format crontab.Format, groups map[s
 	}
 	r.Finish()
 	return &r, nil
-}
-
-// groupOfRunArgs parses a switchman invocation's arguments as a run would.
-func groupOfRunArgs(args []string) (string, error) {
-	ro, err := parseRunArgs(args)
-	if err != nil {
-		return "", err
-	}
-	return ro.Group, nil
 }
 
 func zkGroups(app *App, configPath string) (map[string]bool, error) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/testenv"
@@ -158,7 +159,7 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 // after the words for a subcommand (a subcommand is one only as the first
 // word), before any "--".
 func withConfig(cfg string, args []string) []string {
-	if len(args) == 0 || !isSubcommand(args[0]) {
+	if cmdline.CommandAt(args, commandNames) != 0 {
 		return append([]string{"-c", cfg}, args...)
 	}
 	out := []string{}

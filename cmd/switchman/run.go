@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
@@ -26,7 +27,7 @@ import (
 // and --wait share one deadline and one waiting record.
 type job struct {
 	app  *App
-	opts *runOptions
+	opts *cmdline.Options
 	cfg  *config.Config
 	log  zerolog.Logger
 	host string
@@ -49,7 +50,7 @@ var errSkip = errors.New("run skipped")
 // runJob runs the wrapper once. Every step is here, in order: config,
 // connect, group, pause and halt, leases, lock, interval, start record,
 // supervise, finish record, release.
-func runJob(ctx context.Context, app *App, o *runOptions) error {
+func runJob(ctx context.Context, app *App, o *cmdline.Options) error {
 	pauseGC(app.Getenv, startupGCPause)
 	j, err := newJob(app, o) // bad config or command: fails before ZooKeeper
 	if err != nil {
@@ -104,7 +105,7 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 // newJob loads the config, builds the logger, picks this host's identity
 // and checks the command, so that bad input fails before ZooKeeper is
 // touched.
-func newJob(app *App, o *runOptions) (*job, error) {
+func newJob(app *App, o *cmdline.Options) (*job, error) {
 	cfg, err := loadConfig(app, o.Config)
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func newJob(app *App, o *runOptions) (*job, error) {
 	if err := lookCommand(o.Argv[0]); err != nil {
 		return nil, err
 	}
-	o.Argv = withoutInterpreter(o.Argv)
+	o.Argv = cmdline.WithoutInterpreter(o.Argv)
 	if cfg.TerminationTimeout > cfg.SessionTimeout/5 {
 		log.Debug().Dur("termination_timeout", cfg.TerminationTimeout).
 			Msg("self-fencing uses a shorter grace so the stop ends before the session can expire")
@@ -343,7 +344,7 @@ func (j *job) lockInfo() lock.Info {
 // so cron stays quiet, or the configured code.
 func (j *job) skipped() error {
 	code := j.cfg.SkippedExitCode
-	if j.opts.SkipCode != unsetCode {
+	if j.opts.SkipCode != cmdline.UnsetCode {
 		code = j.opts.SkipCode
 	}
 	if code == 0 {
