@@ -155,24 +155,26 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 	return c
 }
 
-// withConfig adds "-c cfg" to a command line: first for a wrapper line,
-// after the words for a subcommand (a subcommand is one only as the first
-// word), before any "--".
+// withConfig adds "-c cfg" to a command line that names no config before
+// "--": first for a wrapper line, after the words for a subcommand (the
+// tests of the other order name their own), before any "--".
 func withConfig(cfg string, args []string) []string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-c" || a == "--config" || strings.HasPrefix(a, "--config=") {
+			return args // the test names its own
+		}
+	}
 	if cmdline.CommandAt(args, commandNames) != 0 {
 		return append([]string{"-c", cfg}, args...)
 	}
-	out := []string{}
-	for i, a := range args {
-		if a == "-c" || a == "--config" {
-			return args // the test names its own
-		}
-		if a == "--" {
-			return append(append(out, "-c", cfg), args[i:]...)
-		}
-		out = append(out, a)
+	i := slices.Index(args, "--")
+	if i < 0 {
+		i = len(args)
 	}
-	return append(out, "-c", cfg)
+	return append(append(slices.Clone(args[:i]), "-c", cfg), args[i:]...)
 }
 
 // run runs switchman to completion, bounded.
