@@ -120,7 +120,7 @@ func TestServeTLSAndAuth(t *testing.T) {
 	r, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-c", cfg, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--basic-auth-file", auth}, w)
+		done <- run(ctx, []string{"--config=" + cfg, "--listen=127.0.0.1:0", "--tls-cert=" + cert, "--tls-key=" + key, "--basic-auth-file=" + auth}, w)
 		w.Close()
 	}()
 	url := make(chan string, 1)
