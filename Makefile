@@ -20,7 +20,8 @@ build:
 
 # deps installs what the tests and the demo need on a fresh Debian machine:
 # ZooKeeper (and Java) from Debian's packages, the package tests' tools
-# (lintian, man-db, cron, logrotate), Chromium for the dashboard's browser
+# (lintian, man-db, cron, logrotate, and systemd for systemd-analyze),
+# Chromium for the dashboard's browser
 # test, and the Debian parts of the original
 # Perl switchman when ../shared/perl-switchman is beside the clone (the
 # side-by-side tests build it from there).

@@ -91,6 +91,20 @@ func setTLS(c *Config, n *yaml.Node) error {
 	return nil
 }
 
+// ClientTLS returns the TLS settings for ZooKeeper connections the config
+// asks for, nil when it asks for none. A TLS file that cannot be read is a
+// *FileError naming the config file.
+func (c *Config) ClientTLS() (*tls.Config, error) {
+	if c.TLS == nil {
+		return nil, nil
+	}
+	tc, err := c.TLS.ClientConfig()
+	if err != nil {
+		return nil, &FileError{Err: fmt.Errorf("%s: %w", c.Path, err)}
+	}
+	return tc, nil
+}
+
 // ClientConfig reads the files t names and returns the TLS settings for
 // ZooKeeper connections. Errors name the file at fault.
 func (t *TLS) ClientConfig() (*tls.Config, error) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,36 @@ func TestTLSClientConfigErrors(t *testing.T) {
 			t.Parallel()
 			if _, err := tt.tls.ClientConfig(); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestClientTLS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantTLS bool
+		wantErr string
+	}{
+		{"no tls", Config{Path: "/etc/switchman.yaml"}, false, ""},
+		{"system roots", Config{Path: "/etc/switchman.yaml", TLS: &TLS{ServerName: "zk"}}, true, ""},
+		{"unreadable ca names the config", Config{Path: "/etc/switchman.yaml", TLS: &TLS{CA: filepath.Join(t.TempDir(), "none.pem")}}, false, "/etc/switchman.yaml: tls ca"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tc, err := tt.cfg.ClientTLS()
+			if tt.wantErr != "" {
+				var fe *FileError
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want a *FileError containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || (tc != nil) != tt.wantTLS {
+				t.Fatalf("got %v, %v; want TLS %v", tc, err, tt.wantTLS)
 			}
 		})
 	}

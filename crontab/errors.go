@@ -12,6 +12,10 @@ import (
 // ErrLine.
 var ErrSchedule = errors.New("crontab: invalid schedule")
 
+// ErrNoCalendar matches (errors.Is) the errors of Schedule.OnCalendar: a
+// valid schedule that no systemd calendar event expresses exactly.
+var ErrNoCalendar = errors.New("crontab: no equivalent calendar event")
+
 // ErrShell matches (errors.Is) every error of SplitParams, Quote and
 // EscapePercent: text that cron's /bin/sh would not run as written.
 var ErrShell = errors.New("crontab: unsafe shell text")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/internal/testenv"
 )
@@ -81,6 +82,33 @@ func FuzzSplitParams(f *testing.F) {
 			if cmd, stdin := cronCommand(esc); cmd != s || stdin != "" {
 				t.Fatalf("cron turns %q into %q + stdin %q, want %q", esc, cmd, stdin, s)
 			}
+		}
+	})
+}
+
+// FuzzCompile checks that every schedule Compile accepts gives firing times
+// after the base, in order, that match it again, and either a calendar
+// event or a one-line ErrNoCalendar error.
+func FuzzCompile(f *testing.F) {
+	seeds := []string{"*/5 9-17 * jan-jun mon-fri", "0 0 1 * mon", "0 0 */2 * 7", "@weekly", "@reboot", "0 0 30 2 *", "1-59/7 */5 1,15 * *"}
+	base := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)
+	testenv.FuzzParser(f, seeds, Compile, ErrSchedule, func(t *testing.T, in string, s *Schedule) {
+		if _, err := s.OnCalendar(); err != nil {
+			testenv.OneLine(t, err)
+			if !errors.Is(err, ErrNoCalendar) {
+				t.Fatalf("%q: OnCalendar error %v does not match ErrNoCalendar", in, err)
+			}
+		}
+		at := base
+		for i := 0; i < 3; i++ {
+			next := s.Next(at)
+			if next.IsZero() {
+				return
+			}
+			if !next.After(at) || next.Second() != 0 || !s.Next(next.Add(-time.Minute)).Equal(next) {
+				t.Fatalf("%q: Next(%v) = %v", in, at, next)
+			}
+			at = next
 		}
 	})
 }

@@ -81,68 +81,89 @@ func ParseSchedule(s string) (string, error) {
 // "N-M", "*/S" or "N-M/S", where N and M may be three-letter names in the
 // month and day-of-week fields. Errors match ErrSchedule.
 func ParseField(f Field, s string) error {
+	_, err := parseField(f, s)
+	return err
+}
+
+// parseField checks one time field and returns the set of values it
+// selects, bit v for value v (day of week 7 stays bit 7 here).
+func parseField(f Field, s string) (uint64, error) {
 	if f < Minute || f > DayOfWeek {
-		return schedErr("no such field %d", int(f))
+		return 0, schedErr("no such field %d", int(f))
 	}
 	spec := fieldSpecs[f]
 	if s == "" {
-		return schedErr("%s field is empty", spec.name)
+		return 0, schedErr("%s field is empty", spec.name)
 	}
+	var set uint64
 	for _, elem := range strings.Split(s, ",") {
-		if err := spec.element(elem); err != nil {
-			return schedErr("%s field %q: %s", spec.name, s, err.Error())
+		bits, err := spec.element(elem)
+		if err != nil {
+			return 0, schedErr("%s field %q: %s", spec.name, s, err.Error())
 		}
+		set |= bits
 	}
-	return nil
+	return set, nil
 }
 
-// element checks one list element; its errors are plain text that
-// ParseField puts in context.
-func (spec fieldSpec) element(elem string) error {
+// element checks one list element and returns the values it selects; its
+// errors are plain text that parseField puts in context.
+func (spec fieldSpec) element(elem string) (uint64, error) {
 	if elem == "" {
-		return errors.New("empty list element")
+		return 0, errors.New("empty list element")
 	}
-	rng, step, hasStep := strings.Cut(elem, "/")
+	rng, stepText, hasStep := strings.Cut(elem, "/")
+	step := 1
 	if hasStep {
-		if err := spec.step(step); err != nil {
-			return err
+		var err error
+		if step, err = spec.step(stepText); err != nil {
+			return 0, err
 		}
 		if !strings.Contains(rng, "-") && rng != "*" {
-			return fmt.Errorf("step /%s needs a range or * before it, not %q", step, rng)
+			return 0, fmt.Errorf("step /%s needs a range or * before it, not %q", stepText, rng)
 		}
 	}
 	if rng == "*" {
-		return nil
+		return span(spec.min, spec.max, step), nil
 	}
 	lo, hi, isRange := strings.Cut(rng, "-")
 	a, err := spec.value(lo)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !isRange {
-		return nil
+		return 1 << a, nil
 	}
 	b, err := spec.value(hi)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if a > b {
-		return fmt.Errorf("range %s is backwards", rng)
+		return 0, fmt.Errorf("range %s is backwards", rng)
 	}
-	return nil
+	return span(a, b, step), nil
+}
+
+// span is the set a, a+step, ... up to b, as cron expands "a-b/step".
+func span(a, b, step int) uint64 {
+	var set uint64
+	for v := a; v <= b; v += step {
+		set |= 1 << v
+	}
+	return set
 }
 
 // step checks the S of "*/S": cron loops forever on 0, and a step beyond
 // the field's maximum selects only the first value, which is a typo.
-func (spec fieldSpec) step(s string) error {
+func (spec fieldSpec) step(s string) (int, error) {
 	n, err := number(s)
 	if err != nil {
-		return fmt.Errorf("step %q is not a number", s)
+		return 0, fmt.Errorf("step %q is not a number", s)
 	}
 	if n < 1 || n > spec.max {
-		return fmt.Errorf("step %d is out of range 1-%d", n, spec.max)
+		return 0, fmt.Errorf("step %d is out of range 1-%d", n, spec.max)
 	}
-	return nil
+	return n, nil
 }
 
 // value returns the number of one endpoint, a number or a name.

@@ -28,24 +28,40 @@ func TestBuildIgnoresInputOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{InstallDir: "/usr/lib/x", Package: "x"}
-	files, err := Build(jobs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := allBytes(files)
-	rng := rand.New(rand.NewSource(1))
-	for i := 0; i < 20; i++ {
-		shuffled := append([]metadata.Job(nil), jobs...)
-		rng.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
-		files, err := Build(shuffled, opts)
-		if err != nil {
-			t.Fatal(err)
+	for _, format := range []Format{FormatCron, FormatSystemd} {
+		opts := Options{InstallDir: "/usr/lib/x", Package: "x", Format: format}
+		in := jobs
+		if format == FormatSystemd {
+			in = withoutReboot(jobs) // no timer for hash-all-keys' @reboot block
 		}
-		if got := allBytes(files); !bytes.Equal(got, want) {
-			t.Fatalf("shuffle %d changed the output:\n%s\nwant\n%s", i, got, want)
+		files, err := Build(in, opts)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%v: %d files, %v", format, len(files), err)
+		}
+		want := allBytes(files)
+		rng := rand.New(rand.NewSource(1))
+		for i := 0; i < 20; i++ {
+			shuffled := append([]metadata.Job(nil), in...)
+			rng.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+			files, err := Build(shuffled, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := allBytes(files); !bytes.Equal(got, want) {
+				t.Fatalf("%v: shuffle %d changed the output:\n%s\nwant\n%s", format, i, got, want)
+			}
 		}
 	}
+}
+
+func withoutReboot(jobs []metadata.Job) []metadata.Job {
+	var out []metadata.Job
+	for _, j := range jobs {
+		if j.Time != "@reboot" {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func TestGenerateIgnoresFileSystemOrder(t *testing.T) {

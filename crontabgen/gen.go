@@ -1,6 +1,7 @@
 // Package crontabgen turns METADATA jobs (package metadata) into cron.d
-// files whose lines run each script through the switchman wrapper, and
-// writes them atomically or checks them against the files on disk.
+// files whose lines run each script through the switchman wrapper, or
+// into systemd units that run the same command, and writes them
+// atomically or checks them against the files on disk.
 //
 // # Lines
 //
@@ -39,6 +40,19 @@
 // MAILTO value (cron applies a MAILTO line to the lines after it). Output
 // depends only on the jobs and options, never on the order of the input
 // or the file system.
+//
+// # systemd units
+//
+// With FormatSystemd each job becomes two units instead of a line:
+// UNIT.service (Type=oneshot, User=, Environment= for PATH and each env,
+// ExecStart= with the wrapper's arguments of the cron line, quoted for
+// systemd) and UNIT.timer (OnCalendar= from crontab.Schedule.OnCalendar,
+// AccuracySec=1s, WantedBy=timers.target). UNIT is UnitName of the job's
+// lock (of the lock it would have, for no_lock). Blocks of one script with
+// the same params share their units, one OnCalendar= each; two scripts
+// that share a lock on purpose get UnitName(LOCK-SCRIPT). A schedule
+// without a calendar event, and blocks that would need one unit with
+// different settings, are errors like any other.
 package crontabgen
 
 import (
@@ -79,6 +93,9 @@ type Options struct {
 	// Debhelper names files PACKAGE.cron.d instead of PACKAGE, and also
 	// requires package names to be Debian package names.
 	Debhelper bool
+	// Format says what to make: cron.d files (the zero value) or systemd
+	// units.
+	Format Format
 }
 
 // Entry is one job resolved to its cron line.
@@ -88,18 +105,33 @@ type Entry struct {
 	Script   string   // the installed path of the script
 	LockName string   // "" when the job has no_lock
 	Args     []string // the wrapper's arguments, after the switchman word
-	Line     string   // the cron.d line, without newline
+	Line     string   // the cron.d line, without newline (FormatCron)
+	Unit     string   // the name of its units, without suffix (FormatSystemd)
+	Calendar string   // its schedule as an OnCalendar= value (FormatSystemd)
 	explicit bool     // LockName comes from the lockname key
 }
 
-// File is one cron.d file.
+// File is one generated file: a cron.d file, or with FormatSystemd one
+// unit, a .service or a .timer.
 type File struct {
-	Name    string // file name: PACKAGE, or PACKAGE.cron.d with Options.Debhelper
+	Name    string // file name: PACKAGE, or PACKAGE.cron.d with Options.Debhelper; UNIT.service or UNIT.timer
 	Package string
-	Shell   string
+	Shell   string // cron.d only
 	Path    string
-	Entries []Entry
+	Entries []Entry // the blocks it runs; a unit's share its service, one OnCalendar= each
+	kind    fileKind
+	// switchman is the wrapper's path in a unit's ExecStart=.
+	switchman string
 }
+
+// fileKind tells a File's renderer.
+type fileKind int
+
+const (
+	kindCron fileKind = iota
+	kindService
+	kindTimer
+)
 
 // Generate scans paths for METADATA (metadata.Scan) and builds the files:
 // the whole pipeline of `switchman crontab generate` except writing. It
@@ -140,6 +172,13 @@ func Build(jobs []metadata.Job, opts Options) ([]File, error) {
 	for _, e := range entries {
 		b.render(e)
 	}
+	if opts.Format == FormatSystemd {
+		units := b.units(entries)
+		if err := b.errs.Err(); err != nil {
+			return nil, err
+		}
+		return units, nil
+	}
 	b.duplicates(entries)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -159,6 +198,9 @@ func (o Options) resolved() (Options, error) {
 	}
 	if _, err := crontab.Quote(o.Switchman); err != nil {
 		return o, fmt.Errorf("switchman path: %w", err)
+	}
+	if o.Format != FormatCron && o.Format != FormatSystemd {
+		return o, fmt.Errorf("unknown format %v", o.Format)
 	}
 	if o.InstallDir != "" && !path.IsAbs(o.InstallDir) {
 		return o, fmt.Errorf("install dir %q is not absolute", o.InstallDir)
@@ -227,7 +269,7 @@ func (b *builder) checkPackage(e *Entry) bool {
 		b.errorf(&e.Job, "", "no package: set \"package:\" in the block or give --package")
 		return false
 	}
-	err := packageNameError(e.Package, b.opts.Debhelper)
+	err := packageNameError(e.Package, b.opts.Debhelper, b.opts.Format)
 	if err == nil {
 		return true
 	}
@@ -243,9 +285,16 @@ func (b *builder) checkPackage(e *Entry) bool {
 }
 
 // packageNameError says why name cannot name a cron.d file (and, for
-// debhelper, a Debian package), or returns nil.
-func packageNameError(name string, debhelper bool) error {
-	if !crontab.ValidCronDName(name) {
+// debhelper, a Debian package), or returns nil. Units are named by their
+// locks: there the package only appears in a comment, one line.
+func packageNameError(name string, debhelper bool, format Format) error {
+	if format == FormatSystemd && !debhelper {
+		if strings.ContainsFunc(name, unicode.IsControl) {
+			return fmt.Errorf("package %q contains a control character", name)
+		}
+		return nil
+	}
+	if format == FormatCron && !crontab.ValidCronDName(name) {
 		return fmt.Errorf("package %q: cron ignores /etc/cron.d files whose names hold anything but A-Z a-z 0-9 _ - (found %q)", name, badChars(name))
 	}
 	if debhelper && !debianName(name) {

@@ -28,6 +28,10 @@ func caseOptions(t *testing.T, path string) Options {
 			*p = v
 		} else if k == "debhelper" {
 			o.Debhelper = true
+		} else if k == "format" {
+			if err := o.Format.Set(v); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
 		} else {
 			t.Fatalf("%s: unknown option %q", path, line)
 		}

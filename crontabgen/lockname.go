@@ -30,8 +30,7 @@ func DeriveLockName(base string, words []string) string {
 	if slug != "" && len(name) <= MaxDerivedLockName {
 		return name
 	}
-	sum := sha256.Sum256([]byte(strings.Join(words, "\x00")))
-	hash := hex.EncodeToString(sum[:])[:hashLen]
+	hash := shortHash(strings.Join(words, "\x00"))
 	keep := MaxDerivedLockName - len(base) - 2 - hashLen
 	if keep < 0 {
 		keep = 0
@@ -43,6 +42,12 @@ func DeriveLockName(base string, words []string) string {
 		return base + "-" + hash
 	}
 	return base + "-" + slug + "-" + hash
+}
+
+// shortHash is the first hashLen hex digits of the SHA-256 of s.
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:hashLen]
 }
 
 // Slug keeps A-Z a-z 0-9 _ . of s and replaces every run of other bytes

@@ -93,7 +93,8 @@ func (b *builder) sharedLocks(entries []*Entry) {
 	}
 }
 
-// render builds the wrapper's arguments and the cron line of one entry.
+// render builds the wrapper's arguments of one entry, then its cron line
+// or its calendar event.
 func (b *builder) render(e *Entry) {
 	j := &e.Job
 	e.Args = wrapperArgs(e)
@@ -101,6 +102,16 @@ func (b *builder) render(e *Entry) {
 		b.errorf(j, "", "switchman would refuse this job: %v", err)
 		return
 	}
+	if b.opts.Format == FormatSystemd {
+		b.calendar(e)
+		return
+	}
+	b.cronLine(e)
+}
+
+// cronLine builds the cron.d line of an entry whose Args are set.
+func (b *builder) cronLine(e *Entry) {
+	j := &e.Job
 	words := envWords(j.Env)
 	for _, a := range append([]string{b.opts.Switchman}, e.Args...) {
 		q, err := crontab.Quote(a)

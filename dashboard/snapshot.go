@@ -3,10 +3,10 @@ package dashboard
 import (
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/status"
 )
 
 // Fleet is everything the dashboard shows, as the JSON API returns it.
@@ -48,23 +48,32 @@ type Host struct {
 	Running []string  `json:"running,omitempty"`
 }
 
-// read builds a Fleet from the store: the listings, then every job's
-// history in parallel.
+// parts are the parts of the fleet the dashboard shows.
+const parts = status.Locks | status.Halts | status.Pauses | status.Runs | status.Heartbeats | status.Histories
+
+// read reads the fleet from the store and lays it out by job and host.
 func read(s *fleet.Store) (*Fleet, error) {
-	f := &Fleet{Prefix: s.Prefix(), Read: time.Now().UTC()}
-	jobs := map[string]*Job{}
-	job := func(name string) *Job {
-		if jobs[name] == nil {
-			jobs[name] = &Job{Name: name}
-		}
-		return jobs[name]
-	}
-	records, err := s.Runs("")
+	snap, err := status.Read(s, "", parts)
 	if err != nil {
 		return nil, err
 	}
+	return layout(snap), nil
+}
+
+// layout lays a snapshot out by job and by host: every job the snapshot
+// knows, with its markers, holder and history, and every host that ran a
+// job, runs one or wrote a heartbeat.
+func layout(snap *status.Snapshot) *Fleet {
+	jobs := map[string]*Job{}
+	job := func(name string) *Job {
+		if jobs[name] == nil {
+			jobs[name] = &Job{Name: name, Runs: snap.Histories[name]}
+		}
+		return jobs[name]
+	}
 	groups := map[string][]string{} // group -> jobs run with --group it
-	for _, r := range records {
+	hosts := map[string][]string{}  // host -> jobs it runs now
+	for _, r := range snap.Runs {
 		j := job(r.Lock)
 		if r.Expected != "" {
 			j.Expected = r.Expected
@@ -72,50 +81,36 @@ func read(s *fleet.Store) (*Fleet, error) {
 		if r.Group != "" {
 			groups[r.Group] = append(groups[r.Group], r.Lock)
 		}
+		hosts[r.Host] = nil // every host that ran a job is listed
 	}
-	if err := addMarkers(s, job, groups); err != nil {
-		return nil, err
+	addMarkers(snap, job, groups)
+	for _, l := range snap.Locks {
+		j := job(l.Name)
+		j.RunningOn, j.RunningSince, j.PID = l.Info.Host, l.Info.Start, l.Info.PID
+		if l.Info.ExpectedDuration != "" {
+			j.Expected = l.Info.ExpectedDuration
+		}
+		hosts[l.Info.Host] = append(hosts[l.Info.Host], l.Name)
 	}
-	hosts, err := addHolders(s, job)
-	if err != nil {
-		return nil, err
-	}
-	if err := addHistories(s, jobs); err != nil {
-		return nil, err
-	}
-	for _, r := range records {
-		hosts[r.Host] = hosts[r.Host] // every host that ran a job is listed
-	}
-	beats, err := s.Heartbeats()
-	if err != nil {
-		return nil, err
-	}
+	f := &Fleet{Prefix: snap.Prefix, Read: snap.Read}
 	f.Jobs, f.Failures = sortedJobs(jobs)
-	f.Hosts = sortedHosts(hosts, beats)
-	return f, nil
+	f.Hosts = sortedHosts(hosts, snap.Heartbeats)
+	return f
 }
 
 // addMarkers adds halts and pauses; a group pause shows on every job that
 // ran with that --group (the records name it), unless the job has a pause
 // of its own.
-func addMarkers(s *fleet.Store, job func(string) *Job, groups map[string][]string) error {
-	halts, err := s.Halts()
-	if err != nil {
-		return err
-	}
-	for n, h := range halts {
+func addMarkers(snap *status.Snapshot, job func(string) *Job, groups map[string][]string) {
+	for n, h := range snap.Halted {
 		job(n).Halted = &h
 	}
-	pauses, err := s.Pauses()
-	if err != nil {
-		return err
-	}
-	for n, p := range pauses {
+	for n, p := range snap.Paused {
 		if _, isGroup := fleet.IsGroupPause(n); !isGroup {
 			job(n).Paused = &p
 		}
 	}
-	for n, p := range pauses {
+	for n, p := range snap.Paused {
 		if g, isGroup := fleet.IsGroupPause(n); isGroup {
 			reason := "group " + g
 			if p.Reason != "" {
@@ -130,47 +125,6 @@ func addMarkers(s *fleet.Store, job func(string) *Job, groups map[string][]strin
 			}
 		}
 	}
-	return nil
-}
-
-// addHolders marks the jobs whose lock is held, and returns the hosts
-// running them.
-func addHolders(s *fleet.Store, job func(string) *Job) (map[string][]string, error) {
-	locks, err := s.Locks()
-	if err != nil {
-		return nil, err
-	}
-	hosts := map[string][]string{}
-	for _, l := range locks {
-		j := job(l.Name)
-		j.RunningOn, j.RunningSince, j.PID = l.Info.Host, l.Info.Start, l.Info.PID
-		if l.Info.ExpectedDuration != "" {
-			j.Expected = l.Info.ExpectedDuration
-		}
-		hosts[l.Info.Host] = append(hosts[l.Info.Host], l.Name)
-	}
-	return hosts, nil
-}
-
-// addHistories reads every job's history, in parallel (the client
-// pipelines the reads on its one connection).
-func addHistories(s *fleet.Store, jobs map[string]*Job) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for _, j := range jobs {
-		wg.Go(func() {
-			runs, err := s.RunHistory(j.Name)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-			}
-			j.Runs = runs
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 // sortedJobs returns the jobs by name, each with its last run, and the

@@ -19,7 +19,7 @@ import (
 func store(t *testing.T, addr, prefix, data string) *Store {
 	t.Helper()
 	s := New(dial(t, addr), prefix)
-	if _, err := s.conn.Create(prefix, []byte(data), 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+	if _, err := s.conn.Create(prefix, []byte(data), 0); err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		t.Fatalf("create %s: %v", prefix, err)
 	}
 	return s
@@ -115,12 +115,12 @@ func TestGuardKillRequest(t *testing.T) {
 	srv := zktest.Start(t)
 	admin := store(t, srv.Addr, "/sw", `{"groups":{}}`)
 	s := dial(t, srv.Addr)
-	held, err := s.Acquire(context.Background(), "/sw", "job", lock.Info{Host: "h1"})
+	held, err := lock.NewMutex(s, "/sw", "job").Acquire(context.Background(), lock.Info{Host: "h1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan syscall.Signal, 2)
-	ctx, stop := s.Guard(context.Background(), lock.GuardOptions{Lock: held, KillPath: admin.KillPath("job"),
+	ctx, stop := lock.Guard(context.Background(), s, lock.GuardOptions{Lock: held, KillPath: admin.KillPath("job"),
 		OnKill: func(sig syscall.Signal) { got <- sig }})
 	defer stop()
 	// A request for an earlier holder's token is ignored.

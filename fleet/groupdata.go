@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/lock"
 )
 
 // HistoryDir holds, under the prefix, the last versions of the group data
@@ -66,19 +68,18 @@ func (s *Store) ReadDataVersion() ([]byte, int32, error) {
 func (s *Store) InitPrefix(data []byte) (bool, error) {
 	parts := strings.Split(strings.Trim(s.prefix, "/"), "/")
 	for i := 1; i < len(parts); i++ {
-		if err := s.createNode("/" + strings.Join(parts[:i], "/")); err != nil {
+		if err := s.conn.EnsureNode("/" + strings.Join(parts[:i], "/")); err != nil {
 			return false, err
 		}
 	}
-	s.count()
-	_, err := s.conn.Create(s.prefix, data, 0, s.sess.ACL())
+	_, err := s.conn.Create(s.prefix, data, 0)
 	if errors.Is(err, zk.ErrNodeExists) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("create %s: %w", s.prefix, err)
 	}
-	return true, s.sess.EnsureLayout(s.prefix)
+	return true, s.conn.EnsureLayout(s.prefix, lock.LocksDir, lock.QueuesDir, lock.SemaphoresDir)
 }
 
 // WriteData replaces the prefix znode's content with c.After if its version
@@ -95,10 +96,9 @@ func (s *Store) WriteData(version int32, c Change, keep int) error {
 	if err := s.ensureNode(hist); err != nil {
 		return err
 	}
-	s.count()
 	_, err = s.conn.Multi(
 		&zk.SetDataRequest{Path: s.prefix, Data: c.After, Version: version},
-		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: s.sess.ACL(), Flags: zk.FlagSequence},
+		&zk.CreateRequest{Path: path.Join(hist, historyNode), Data: entry, Acl: s.conn.ACL(), Flags: zk.FlagSequence},
 	)
 	switch {
 	case errors.Is(err, zk.ErrBadVersion):

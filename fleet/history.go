@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-
-	"github.com/acme/switchman/lock"
 )
 
 // The run history of a job is kept in the data of its node PREFIX/runs/LOCK
@@ -143,12 +141,10 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 		if err != nil {
 			return err
 		}
-		s.count()
-		res, err := s.conn.Multi(
+		_, err = s.conn.Multi(
 			&zk.SetDataRequest{Path: s.runPath(r.Lock, r.Host), Data: rec, Version: -1},
 			&zk.SetDataRequest{Path: s.jobPath(r.Lock), Data: hb, Version: h.version},
 		)
-		err = lock.MultiErr(res, err)
 		switch {
 		case err == nil:
 			return nil
@@ -177,7 +173,6 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 	if err != nil {
 		return err
 	}
-	s.count()
 	_, err = s.conn.Set(s.jobPath(r.Lock), hb, h.version)
 	if errors.Is(err, zk.ErrBadVersion) {
 		return nil // a concurrent finish won; losing one history entry beats looping

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/internal/znode"
 )
 
 // ACLEntry is one entry of a znode's ACL: scheme, id and the rights as
@@ -29,10 +29,9 @@ func (e ACLEntry) String() string { return e.Scheme + ":" + e.ID + ":" + e.Perms
 // ("" for the prefix itself).
 func (s *Store) NodeACL(p string) ([]ACLEntry, error) {
 	full := s.path(p)
-	s.count()
 	acls, _, err := s.conn.GetACL(full)
 	if err != nil {
-		return nil, fmt.Errorf("read ACL of %s: %w", full, lock.AuthErr(err))
+		return nil, fmt.Errorf("read ACL of %s: %w", full, znode.AuthErr(err))
 	}
 	out := make([]ACLEntry, 0, len(acls))
 	for _, a := range acls {
@@ -58,7 +57,6 @@ func permLetters(p int32) string {
 // ZooKeeper answers this whatever the node's ACL.
 func (s *Store) NodeExists(p string) (bool, error) {
 	full := s.path(p)
-	s.count()
 	ok, _, err := s.conn.Exists(full)
 	if err != nil {
 		return false, fmt.Errorf("check %s: %w", full, err)
@@ -72,13 +70,12 @@ func (s *Store) NodeExists(p string) (bool, error) {
 // around the create, and deletes the node. The result is good to about half
 // the round trip, which it also returns.
 func (s *Store) ClockOffset() (offset, uncertainty time.Duration, err error) {
-	p := s.path("doctor-clock-" + strconv.FormatInt(s.sess.ID(), 16))
-	s.count()
+	p := s.path("doctor-clock-" + strconv.FormatInt(s.conn.SessionID(), 16))
 	before := time.Now()
-	_, err = s.conn.Create(p, nil, zk.FlagEphemeral, s.sess.ACL())
+	_, err = s.conn.Create(p, nil, zk.FlagEphemeral)
 	after := time.Now()
 	if err != nil {
-		return 0, 0, fmt.Errorf("create %s: %w", p, lock.AuthErr(err))
+		return 0, 0, fmt.Errorf("create %s: %w", p, znode.AuthErr(err))
 	}
 	_, st, err := s.get(p)
 	if _, derr := s.remove(p); derr != nil && err == nil {

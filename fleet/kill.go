@@ -23,7 +23,7 @@ var ErrOriginalHolder = errors.New("fleet: lock held by the original switchman, 
 
 // KillPath returns the kill-request node of lock name, which the holder's
 // guard watches (lock.GuardOptions.KillPath).
-func (s *Store) KillPath(name string) string { return lock.KillPath(s.prefix, name) }
+func (s *Store) KillPath(name string) string { return s.path(lock.KillDir, name) }
 
 // RequestKill asks the current holder of lock name to stop its child with
 // sig: it writes a lock.KillRequest naming the holder's fencing token. It
@@ -56,7 +56,6 @@ func (s *Store) RequestKill(name string, sig syscall.Signal, who string) (lock.I
 func (s *Store) WaitReleased(ctx context.Context, name string, token int64) error {
 	lp := s.path(lock.LocksDir, name)
 	for {
-		s.count()
 		_, st, ch, err := s.conn.GetW(lp)
 		if errors.Is(err, zk.ErrNoNode) {
 			return nil

@@ -21,7 +21,7 @@ const (
 	HaltsDir = "halts"
 )
 
-// Run states and results, as stored in run records.
+// Run states, as stored in run records.
 const (
 	StateWaiting  = "waiting"
 	StateRunning  = "running"
@@ -31,8 +31,28 @@ const (
 	// the switchman that wrote it has ended without a finish record
 	// (self-fenced in a partition, SIGKILLed, host down). Its outcome may
 	// still arrive from that host's spool (see FlushRecord).
-	StateLost     = "lost"
+	StateLost = "lost"
+)
+
+// Results of a finished run, as stored in run records and histories (and
+// shown by status, history, the checks and the dashboard).
+const (
+	// ResultSuccess: the command exited 0.
 	ResultSuccess = "success"
+	// ResultFailure: the command exited non-zero, or was killed by a
+	// signal switchman did not send.
+	ResultFailure = "failure"
+	// ResultTimeout: switchman stopped the command at --timeout.
+	ResultTimeout = "timeout"
+	// ResultMoved: switchman stopped the command because the host left the
+	// run's group (an operator's move), a planned stop.
+	ResultMoved = "moved"
+	// ResultLostLock: switchman stopped the command because the run lost
+	// its permission (the lock, a lease, the session).
+	ResultLostLock = "lost-lock"
+	// ResultKilled: the command was SIGKILLed while it ran (its grace ran
+	// out), or stopped on an operator's kill request.
+	ResultKilled = "killed"
 )
 
 // Outcome is how a run ended: the part of a run record that a job's
@@ -247,7 +267,6 @@ func (s *Store) RestoreRecord(lock, host string, prev *Run) error {
 	if json.Unmarshal(b, &cur) != nil || cur.State != StateWaiting {
 		return nil
 	}
-	s.count()
 	if prev == nil {
 		err = s.conn.Delete(p, st.Version)
 	} else {
@@ -388,7 +407,6 @@ func (s *Store) FlushRecord(r *Run, halt bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.count()
 	if _, err := s.conn.Set(p, nb, st.Version); errors.Is(err, zk.ErrBadVersion) {
 		return false, nil // replaced meanwhile
 	} else if err != nil {
@@ -418,8 +436,7 @@ func (s *Store) SetHalt(name string, h Halt) error {
 		return err
 	}
 	p := s.path(HaltsDir, name)
-	s.count()
-	_, err = s.conn.Create(p, b, 0, s.sess.ACL())
+	_, err = s.conn.Create(p, b, 0)
 	if errors.Is(err, zk.ErrNoNode) {
 		if err := s.ensureNode(path.Dir(p)); err != nil {
 			return err
@@ -427,7 +444,6 @@ func (s *Store) SetHalt(name string, h Halt) error {
 		return s.create(p, b)
 	}
 	if errors.Is(err, zk.ErrNodeExists) {
-		s.count()
 		_, err = s.conn.Set(p, b, -1)
 	}
 	return wrapPut(p, err)

@@ -5,64 +5,45 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/znode"
 	"github.com/acme/switchman/lock"
 )
 
 // Store reads and writes the fleet's state under one prefix. It is safe for
 // concurrent use; it does not own the session, whose owner closes it.
 type Store struct {
-	sess     *lock.Session
-	conn     *zk.Conn
-	prefix   string
-	requests atomic.Int64
+	// conn is the session's request layer: every request of the store
+	// goes through it.
+	conn   *znode.Client
+	prefix string
 }
 
 // New returns the store of prefix on session s.
 func New(s *lock.Session, prefix string) *Store {
-	return &Store{sess: s, conn: s.Conn(), prefix: prefix}
+	return &Store{conn: s.Client(), prefix: prefix}
 }
 
 // Prefix returns the prefix znode the store is bound to.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Requests returns how many requests the store sent; tests use it to guard
-// the number of round trips per operation.
-func (s *Store) Requests() int64 { return s.requests.Load() }
+// Requests returns how many requests the store's session sent, the
+// store's among them; tests use it to guard the number of round trips per
+// operation.
+func (s *Store) Requests() int64 { return s.conn.Requests() }
 
 // path joins elems under the prefix.
 func (s *Store) path(elems ...string) string {
 	return path.Join(append([]string{s.prefix}, elems...)...)
 }
 
-func (s *Store) count() { s.requests.Add(1) }
-
-// get reads p; a missing node reads as nil data with a nil error.
-func (s *Store) get(p string) ([]byte, *zk.Stat, error) {
-	var b []byte
-	var st *zk.Stat
-	err := s.sess.Retry(func() (err error) {
-		s.count()
-		b, st, err = s.conn.Get(p)
-		return err
-	})
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", p, lock.AuthErr(err))
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, st, nil
-}
+// get reads p, retried across a connection loss; a missing node reads as
+// nil data with a nil error.
+func (s *Store) get(p string) ([]byte, *zk.Stat, error) { return s.conn.Read(p) }
 
 // getJSON reads p into v. It reports false when p is missing; content that
 // does not decode leaves v as it was (a damaged node only loses detail).
@@ -76,10 +57,9 @@ func (s *Store) getJSON(p string, v any) (bool, error) {
 }
 
 // put sets p's data, creating p and its parents below the prefix on first
-// use. It returns an error wrapping lock.ErrNoPrefix when the prefix is
+// use. It returns an error wrapping znode.ErrNoPrefix when the prefix is
 // missing: it never creates the prefix.
 func (s *Store) put(p string, b []byte) error {
-	s.count()
 	_, err := s.conn.Set(p, b, -1)
 	if !errors.Is(err, zk.ErrNoNode) {
 		return wrapPut(p, err)
@@ -104,10 +84,8 @@ func (s *Store) putJSON(p string, v any) error {
 
 // create creates p holding b, or sets b when p exists already.
 func (s *Store) create(p string, b []byte) error {
-	s.count()
-	_, err := s.conn.Create(p, b, 0, s.sess.ACL())
+	_, err := s.conn.Create(p, b, 0)
 	if errors.Is(err, zk.ErrNodeExists) {
-		s.count()
 		_, err = s.conn.Set(p, b, -1)
 	}
 	return wrapPut(p, err)
@@ -115,7 +93,7 @@ func (s *Store) create(p string, b []byte) error {
 
 func wrapPut(p string, err error) error {
 	if err != nil {
-		return fmt.Errorf("write %s: %w", p, lock.AuthErr(err))
+		return fmt.Errorf("write %s: %w", p, znode.AuthErr(err))
 	}
 	return nil
 }
@@ -123,7 +101,7 @@ func wrapPut(p string, err error) error {
 // ensureNode creates the persistent node p, below the prefix, with no data
 // if it is missing. It never creates the prefix: for the prefix itself, or
 // a node whose parent is the missing prefix, it returns an error wrapping
-// lock.ErrNoPrefix. Only InitPrefix (groups init) creates the prefix; a
+// znode.ErrNoPrefix. Only InitPrefix (groups init) creates the prefix; a
 // mistyped prefix must fail every run, not become a private namespace.
 func (s *Store) ensureNode(p string) error {
 	if p == s.prefix {
@@ -132,67 +110,23 @@ func (s *Store) ensureNode(p string) error {
 	if !strings.HasPrefix(p, s.prefix+"/") {
 		return fmt.Errorf("create %s: outside the prefix %s", p, s.prefix)
 	}
-	err := s.createNode(p)
+	err := s.conn.EnsureNode(p)
 	if errors.Is(err, zk.ErrNoNode) && path.Dir(p) == s.prefix {
 		return s.errNoPrefix()
 	}
 	return err
 }
 
-// createNode creates the persistent node p with no data if it is missing.
-func (s *Store) createNode(p string) error {
-	s.count()
-	_, err := s.conn.Create(p, nil, 0, s.sess.ACL())
-	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-		return fmt.Errorf("create %s: %w", p, lock.AuthErr(err))
-	}
-	return nil
-}
-
-// RequirePrefix returns an error wrapping lock.ErrNoPrefix when the prefix
-// znode does not exist. One request.
-func (s *Store) RequirePrefix() error {
-	s.count()
-	ok, _, err := s.conn.Exists(s.prefix)
-	if err != nil {
-		return fmt.Errorf("check prefix %s: %w", s.prefix, lock.AuthErr(err))
-	}
-	if !ok {
-		return s.errNoPrefix()
-	}
-	return nil
-}
+// RequirePrefix returns an error wrapping znode.ErrNoPrefix (which is
+// lock.ErrNoPrefix) when the prefix znode does not exist. One request.
+func (s *Store) RequirePrefix() error { return s.conn.RequirePrefix(s.prefix) }
 
 // remove deletes p at any version; it reports whether p existed.
-func (s *Store) remove(p string) (bool, error) {
-	s.count()
-	err := s.conn.Delete(p, -1)
-	if errors.Is(err, zk.ErrNoNode) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("delete %s: %w", p, lock.AuthErr(err))
-	}
-	return true, nil
-}
+func (s *Store) remove(p string) (bool, error) { return s.conn.Remove(p) }
 
-// list returns a node's children, sorted; a missing node has none.
-func (s *Store) list(p string) ([]string, error) {
-	var kids []string
-	err := s.sess.Retry(func() (err error) {
-		s.count()
-		kids, _, err = s.conn.Children(p)
-		return err
-	})
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", p, lock.AuthErr(err))
-	}
-	sort.Strings(kids)
-	return kids, nil
-}
+// list returns a node's children, sorted, retried across a connection
+// loss; a missing node has none.
+func (s *Store) list(p string) ([]string, error) { return s.conn.List(p) }
 
 // listEach lists the children of dir/NAME for every name, in parallel, as
 // list does.
@@ -294,6 +228,4 @@ func (s *Store) getMany(paths []string) ([][]byte, []*zk.Stat, error) {
 }
 
 // errNoPrefix says the prefix znode is missing.
-func (s *Store) errNoPrefix() error {
-	return fmt.Errorf("%w: %s", lock.ErrNoPrefix, s.prefix)
-}
+func (s *Store) errNoPrefix() error { return znode.NoPrefix(s.prefix) }

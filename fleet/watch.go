@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/internal/znode"
 	"github.com/acme/switchman/lock"
 )
 
@@ -28,10 +29,9 @@ func (s *Store) Watch(jobs []string) (wait func(context.Context) error, err erro
 		chans = append(chans, ch)
 	}
 	for _, j := range jobs {
-		s.count()
 		_, _, ch, err := s.conn.GetW(s.jobPath(j))
 		if err != nil && !errors.Is(err, zk.ErrNoNode) {
-			return nil, fmt.Errorf("watch %s: %w", s.jobPath(j), lock.AuthErr(err))
+			return nil, fmt.Errorf("watch %s: %w", s.jobPath(j), znode.AuthErr(err))
 		}
 		if err == nil {
 			chans = append(chans, ch)
@@ -42,14 +42,12 @@ func (s *Store) Watch(jobs []string) (wait func(context.Context) error, err erro
 
 // watchChildren watches p's children, or p's creation while it is missing.
 func (s *Store) watchChildren(p string) (<-chan zk.Event, error) {
-	s.count()
 	_, _, ch, err := s.conn.ChildrenW(p)
 	if errors.Is(err, zk.ErrNoNode) {
-		s.count()
 		_, _, ch, err = s.conn.ExistsW(p)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", p, lock.AuthErr(err))
+		return nil, fmt.Errorf("watch %s: %w", p, znode.AuthErr(err))
 	}
 	return ch, nil
 }

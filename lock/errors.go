@@ -6,14 +6,17 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // Sentinel errors. Callers compare with errors.Is.
 var (
-	// ErrUnreachable means no ZooKeeper session could be established in time.
-	ErrUnreachable = errors.New("lock: zookeeper unreachable")
+	// ErrUnreachable means no ZooKeeper session could be established in
+	// time, or the connection stayed lost across retries.
+	ErrUnreachable = znode.ErrUnreachable
 	// ErrNoPrefix means the configured prefix znode does not exist.
-	ErrNoPrefix = errors.New("lock: prefix znode does not exist")
+	ErrNoPrefix = znode.ErrNoPrefix
 	// ErrBusy means another process holds the lock.
 	ErrBusy = errors.New("lock: held by another process")
 	// ErrLockLost means the lock node was deleted or is no longer ours.
@@ -31,7 +34,7 @@ var (
 	// ErrAuth means ZooKeeper refused a request for want of rights: the
 	// node's ACL does not grant this session's identity (no auth_file, a
 	// wrong password, another user's node), or the credentials were refused.
-	ErrAuth = errors.New("lock: not authorized by zookeeper")
+	ErrAuth = znode.ErrAuth
 )
 
 // Sentinel errors of waiting. Callers compare with errors.Is.
@@ -53,16 +56,6 @@ var (
 // from any recipe on the session.
 func IsAuth(err error) bool {
 	return errors.Is(err, ErrAuth) || errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed)
-}
-
-// AuthErr turns the client library's NOAUTH or auth-failed error into an
-// ErrAuth error that says what is wrong; other errors pass through.
-// Callers add the operation and path.
-func AuthErr(err error) error {
-	if errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed) {
-		return fmt.Errorf("%w: the znode's ACL does not grant this identity", ErrAuth)
-	}
-	return err
 }
 
 // BusyError says who holds a busy lock. It wraps ErrBusy.

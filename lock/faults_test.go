@@ -32,26 +32,26 @@ func proxied(t *testing.T) (p *faultproxy.Proxy, s, other *Session) {
 // orphan lock, no double holder, and after release the next run is free.
 func TestCreateReplyLost(t *testing.T) {
 	p, s, other := proxied(t)
-	if err := other.EnsureLayout("/sw"); err != nil {
+	if err := other.ensureLayout("/sw"); err != nil {
 		t.Fatal(err)
 	}
 	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2, faultproxy.OpMulti)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	held, err := s.Acquire(ctx, "/sw", "job", Info{Host: "me"})
+	held, err := NewMutex(s, "/sw", "job").Acquire(ctx, Info{Host: "me"})
 	if err != nil {
 		t.Fatalf("Acquire after a lost reply: %v", err)
 	}
 	if p.Stats().RepliesDropped != 1 {
 		t.Fatalf("the fault did not fire: %+v", p.Stats())
 	}
-	if _, err := other.Acquire(ctx, "/sw", "job", Info{}); !errors.Is(err, ErrBusy) {
+	if _, err := NewMutex(other, "/sw", "job").Acquire(ctx, Info{}); !errors.Is(err, ErrBusy) {
 		t.Fatalf("second holder got %v, want ErrBusy", err)
 	}
 	if err := held.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Acquire(ctx, "/sw", "job", Info{}); err != nil {
+	if _, err := NewMutex(other, "/sw", "job").Acquire(ctx, Info{}); err != nil {
 		t.Fatalf("lock orphaned after release: %v", err)
 	}
 }
@@ -59,20 +59,20 @@ func TestCreateReplyLost(t *testing.T) {
 // TestLayoutReplyLost drops the server's reply to the first create of the
 // layout (PREFIX/locks): the node exists but the client sees a connection
 // loss, as when the ensemble's leader dies under a run's first lock.
-// EnsureLayout must retry on the new connection and finish the layout,
+// ensureLayout must retry on the new connection and finish the layout,
 // not fail the run.
 func TestLayoutReplyLost(t *testing.T) {
 	p, s, other := proxied(t)
 	p.DropNextReplyTo(faultproxy.OpCreate, faultproxy.OpCreate2)
-	if err := s.EnsureLayout("/sw"); err != nil {
-		t.Fatalf("EnsureLayout after a lost reply: %v", err)
+	if err := s.ensureLayout("/sw"); err != nil {
+		t.Fatalf("ensureLayout after a lost reply: %v", err)
 	}
 	if p.Stats().RepliesDropped != 1 {
 		t.Fatalf("the fault did not fire: %+v", p.Stats())
 	}
 	for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
 		if ok, _, err := other.conn.Exists("/sw/" + d); err != nil || !ok {
-			t.Errorf("/sw/%s after EnsureLayout: exists %v, %v", d, ok, err)
+			t.Errorf("/sw/%s after ensureLayout: exists %v, %v", d, ok, err)
 		}
 	}
 }
@@ -88,11 +88,11 @@ func TestEnsembleLeaderKilled(t *testing.T) {
 	}
 	defer s.Close()
 	mkPrefix(t, s, "/sw", "")
-	held, err := s.Acquire(ctx, "/sw", "job", Info{})
+	held, err := NewMutex(s, "/sw", "job").Acquire(ctx, Info{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gctx, stop := s.Guard(ctx, GuardOptions{Lock: held, Grace: time.Second})
+	gctx, stop := Guard(ctx, s, GuardOptions{Lock: held, Grace: time.Second})
 	defer stop()
 	leader, err := ens.Leader()
 	if err != nil {

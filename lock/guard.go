@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // Watched is znode content read together with a watch on it.
@@ -23,19 +25,18 @@ type Watched struct {
 // WatchData reads the prefix znode and sets a watch on it, so that a change
 // made after this read is never missed. It returns an error wrapping
 // ErrNoPrefix when the node does not exist.
-func (s *Session) WatchData(prefix string) (*Watched, error) {
+func WatchData(s *Session, prefix string) (*Watched, error) {
 	var b []byte
 	var ch <-chan zk.Event
-	err := s.retryConn(context.Background(), func() (err error) {
-		s.count()
+	err := s.conn.Retry(context.Background(), func() (err error) {
 		b, _, ch, err = s.conn.GetW(prefix)
 		return err
 	})
 	if errors.Is(err, zk.ErrNoNode) {
-		return nil, errNoPrefix(prefix)
+		return nil, znode.NoPrefix(prefix)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", prefix, AuthErr(err))
+		return nil, fmt.Errorf("read %s: %w", prefix, znode.AuthErr(err))
 	}
 	return &Watched{Data: b, path: prefix, ch: ch}, nil
 }
@@ -73,7 +74,7 @@ type GuardOptions struct {
 // context is cancelled, with the reason as its cause (see the Err
 // variables of this package, and *AtRiskError), when permission is lost,
 // or when stop is called. stop releases the guard's resources.
-func (s *Session) Guard(parent context.Context, o GuardOptions) (ctx context.Context, stop func()) {
+func Guard(parent context.Context, s *Session, o GuardOptions) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	g := &guard{s: s, o: o, ctx: ctx, cancel: cancel, sessionID: s.conn.SessionID()}
 	if o.Lock != nil {
@@ -210,7 +211,6 @@ func (g *guard) rearmLock() {
 	if h == nil || g.ctx.Err() != nil {
 		return
 	}
-	g.s.count()
 	_, st, ch, err := g.s.conn.GetW(h.Path)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
@@ -230,7 +230,6 @@ func (g *guard) rearmData() {
 	if g.o.Group == nil || g.ctx.Err() != nil {
 		return
 	}
-	g.s.count()
 	b, _, ch, err := g.s.conn.GetW(g.o.Group.path)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
@@ -301,7 +300,6 @@ func (g *guard) heartbeat() {
 	}
 	go func() {
 		defer g.beating.Store(false)
-		g.s.count()
 		_, _, _ = g.s.conn.Exists("/")
 	}()
 }

@@ -8,33 +8,47 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // StartsDir holds, per lock, the server time of the job's last start:
 // PREFIX/starts/LOCK, for --min-interval.
 const StartsDir = "starts"
 
-// ClaimStart decides whether the job lock name may start now, given that
-// it starts at most once per interval across the fleet. Time is the
+// StartClaim is the --min-interval start claim of one job,
+// PREFIX/starts/NAME, bound to its prefix and name when made.
+type StartClaim struct {
+	s            *Session
+	prefix, path string
+}
+
+// NewStartClaim returns the start claim of job name under prefix on
+// session s. It sends nothing.
+func NewStartClaim(s *Session, prefix, name string) *StartClaim {
+	return &StartClaim{s: s, prefix: prefix, path: path.Join(prefix, StartsDir, name)}
+}
+
+// Claim decides whether the job may start now, given that it starts at
+// most once per interval across the fleet. Time is the
 // ZooKeeper server's (a node's mtime), never a host clock, so hosts whose
 // clocks disagree still agree. It reports false with the time since the
 // last start when that is under interval, or when another host claimed a
 // start concurrently (compare-and-set). Three requests once the node
 // exists.
-func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool, time.Duration, error) {
-	p := path.Join(prefix, StartsDir, name)
+func (c *StartClaim) Claim(interval time.Duration) (bool, time.Duration, error) {
+	s, p, prefix := c.s, c.path, c.prefix
 	for attempt := 0; ; attempt++ {
-		s.count()
 		b, st, err := s.conn.Get(p)
 		if errors.Is(err, zk.ErrNoNode) && attempt == 0 {
-			if err := s.ensureNode(path.Dir(p)); err != nil {
+			if err := s.conn.EnsureNode(path.Dir(p)); err != nil {
 				if errors.Is(err, zk.ErrNoNode) {
 					// starts/ has no parent: never create the prefix.
-					return false, 0, errNoPrefix(prefix)
+					return false, 0, znode.NoPrefix(prefix)
 				}
 				return false, 0, err
 			}
-			if err := s.ensureNode(p); err != nil {
+			if err := s.conn.EnsureNode(p); err != nil {
 				return false, 0, err
 			}
 			continue
@@ -45,7 +59,6 @@ func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool,
 		last, _ := strconv.ParseInt(string(b), 10, 64) // empty: never started
 		// Rewrite the same value only to learn the server's clock (the
 		// new mtime), and to bump the version a concurrent claim races on.
-		s.count()
 		st2, err := s.conn.Set(p, b, st.Version)
 		if errors.Is(err, zk.ErrBadVersion) {
 			return false, 0, nil // another host is claiming right now
@@ -57,7 +70,6 @@ func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool,
 		if last > 0 && since < interval {
 			return false, since, nil
 		}
-		s.count()
 		_, err = s.conn.Set(p, []byte(strconv.FormatInt(st2.Mtime, 10)), st2.Version)
 		if errors.Is(err, zk.ErrBadVersion) {
 			return false, 0, nil
@@ -67,14 +79,4 @@ func (s *Session) ClaimStart(prefix, name string, interval time.Duration) (bool,
 		}
 		return true, since, nil
 	}
-}
-
-// ensureNode creates a persistent node with no data if it is missing.
-func (s *Session) ensureNode(p string) error {
-	s.count()
-	_, err := s.conn.Create(p, nil, 0, s.ACL())
-	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-		return fmt.Errorf("create %s: %w", p, err)
-	}
-	return nil
 }

@@ -21,7 +21,7 @@ func TestClaimStartOnce(t *testing.T) {
 	wins := make(chan bool, n)
 	for _, s := range sessions {
 		go func() {
-			ok, _, err := s.ClaimStart("/sw", "job", time.Hour)
+			ok, _, err := NewStartClaim(s, "/sw", "job").Claim(time.Hour)
 			if err != nil {
 				t.Error(err)
 			}
@@ -42,7 +42,7 @@ func TestClaimStartOnce(t *testing.T) {
 	if won != 1 {
 		t.Fatalf("%d claims won, want exactly 1", won)
 	}
-	if ok, since, _ := admin.ClaimStart("/sw", "job", time.Hour); ok || since <= 0 || since > time.Minute {
+	if ok, since, _ := NewStartClaim(admin, "/sw", "job").Claim(time.Hour); ok || since <= 0 || since > time.Minute {
 		t.Fatalf("claim within the interval: ok=%v since=%s", ok, since)
 	}
 }

@@ -2,7 +2,6 @@ package lock
 
 import (
 	"encoding/json"
-	"path"
 	"syscall"
 	"time"
 )
@@ -22,9 +21,6 @@ type KillRequest struct {
 	When   time.Time `json:"when"`
 }
 
-// KillPath returns the kill-request node of lock name.
-func KillPath(prefix, name string) string { return path.Join(prefix, KillDir, name) }
-
 // armKill sets a watch on the kill-request node and, when one exists for
 // our token, hands its signal to OnKill. It is called when the guard
 // starts (one exists-watch: the only request it adds to a run) and after
@@ -33,7 +29,6 @@ func (g *guard) armKill() {
 	if g.o.KillPath == "" || g.o.OnKill == nil || g.o.Lock == nil || g.ctx.Err() != nil || g.killed {
 		return
 	}
-	g.s.count()
 	ok, _, ch, err := g.s.conn.ExistsW(g.o.KillPath)
 	if err != nil {
 		g.o.Logger.Debug().Err(err).Msg("watch kill request")
@@ -43,7 +38,6 @@ func (g *guard) armKill() {
 	if !ok {
 		return
 	}
-	g.s.count()
 	b, _, err := g.s.conn.Get(g.o.KillPath)
 	if err != nil {
 		return // deleted meanwhile; the watch reports what comes next

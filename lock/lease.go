@@ -70,8 +70,6 @@ type LeaseRequest struct {
 // LeaseOptions say which leases TakeLeases takes, for whom, and how long
 // it may wait.
 type LeaseOptions struct {
-	// Prefix is the switchman prefix znode.
-	Prefix string
 	// Name is the lock name. Waiters queue as NAME-NNNNNNNNNN, and a run
 	// finding NAME already queued ahead of it is a duplicate (ErrQueued).
 	Name string
@@ -98,6 +96,7 @@ type LeaseOptions struct {
 // them too.
 type Leases struct {
 	s        *Session
+	prefix   string
 	released bool
 	// Nodes are the holder nodes, one per lease, in the order taken. Their
 	// sequence numbers say in which order leases of a resource were
@@ -106,6 +105,19 @@ type Leases struct {
 	// Queued are the queue nodes the leases were waited for in, in the
 	// same order; they are deleted by the time TakeLeases returns.
 	Queued []string
+}
+
+// Semaphores are the counted leases and their fair queues under one
+// prefix (PREFIX/semaphores, PREFIX/queues), bound to it when made.
+type Semaphores struct {
+	s      *Session
+	prefix string
+}
+
+// NewSemaphores returns the semaphores under prefix on session s. It sends
+// nothing.
+func NewSemaphores(s *Session, prefix string) *Semaphores {
+	return &Semaphores{s: s, prefix: prefix}
 }
 
 // TakeLeases takes o.Leases, one resource after the other: it queues for
@@ -118,8 +130,9 @@ type Leases struct {
 // exists, a *TotalMismatchError, an error wrapping ErrWaitTimeout at the
 // deadline, ErrSessionExpired when the session ends, or context.Cause(ctx).
 // Whatever the error, every node it created is deleted first.
-func (s *Session) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, error) {
-	l := &Leases{s: s}
+func (m *Semaphores) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, error) {
+	s := m.s
+	l := &Leases{s: s, prefix: m.prefix}
 	if len(o.Leases) == 0 {
 		return l, nil
 	}
@@ -132,7 +145,7 @@ func (s *Session) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, erro
 		return nil, fmt.Errorf("encode lease data: %w", err)
 	}
 	if o.WatchLock {
-		if err := w.watchLock(path.Join(o.Prefix, LocksDir, o.Name)); err != nil {
+		if err := w.watchLock(path.Join(m.prefix, LocksDir, o.Name)); err != nil {
 			return nil, err
 		}
 	}
@@ -148,8 +161,8 @@ func (s *Session) TakeLeases(ctx context.Context, o LeaseOptions) (*Leases, erro
 
 // take waits in the queue of one resource and takes its lease.
 func (l *Leases) take(w *waiter, o LeaseOptions, r LeaseRequest, data []byte, token string) error {
-	dir := path.Join(o.Prefix, QueuesDir, r.Resource)
-	node, err := w.create(o.Prefix, dir, o.Name+"-", data, token)
+	dir := path.Join(l.prefix, QueuesDir, r.Resource)
+	node, err := w.create(l.prefix, dir, o.Name+"-", data, token)
 	if err != nil {
 		return fmt.Errorf("queue for %s: %w", r.Resource, err)
 	}
@@ -158,7 +171,7 @@ func (l *Leases) take(w *waiter, o LeaseOptions, r LeaseRequest, data []byte, to
 	if err := w.waitHead(dir, node, o.Name); err != nil {
 		return fmt.Errorf("queue for %s: %w", r.Resource, err)
 	}
-	holder, err := w.takeSlot(o.Prefix, r, data, token)
+	holder, err := w.takeSlot(l.prefix, r, data, token)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 // leaseOpts returns options leasing one resource under /sw.
 func leaseOpts(name, resource string, count, total int64) LeaseOptions {
 	return LeaseOptions{
-		Prefix: "/sw", Name: name, Info: Info{Host: name + ".example.com", PID: 1},
+		Name: name, Info: Info{Host: name + ".example.com", PID: 1},
 		Leases: []LeaseRequest{{Resource: resource, Count: count, Total: total}},
 	}
 }
@@ -57,7 +57,7 @@ type taken struct {
 func takeAsync(s *Session, o LeaseOptions) <-chan taken {
 	ch := make(chan taken, 1)
 	go func() {
-		l, err := s.TakeLeases(context.Background(), o)
+		l, err := NewSemaphores(s, "/sw").TakeLeases(context.Background(), o)
 		ch <- taken{l, err}
 	}()
 	return ch
@@ -105,7 +105,7 @@ func TestLeasesNeverExceedTotal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resource := strings.ReplaceAll(tt.name, " ", "-")
-			stopWatch := watchSum(t, admin, path.Join("/sw", SemaphoresDir, resource, "leases"))
+			stopWatch := watchSum(t, srv.Addr, path.Join("/sw", SemaphoresDir, resource, "leases"))
 			sessions := make([]*Session, len(tt.counts))
 			for i := range sessions {
 				sessions[i] = dial(t, srv.Addr)
@@ -122,7 +122,7 @@ func TestLeasesNeverExceedTotal(t *testing.T) {
 					<-start
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					defer cancel()
-					l, err := sessions[i].TakeLeases(ctx, leaseOpts(fmt.Sprintf("job%d", i), resource, c, tt.total))
+					l, err := NewSemaphores(sessions[i], "/sw").TakeLeases(ctx, leaseOpts(fmt.Sprintf("job%d", i), resource, c, tt.total))
 					if err != nil {
 						t.Errorf("job %d: %v", i, err)
 						return
@@ -182,10 +182,16 @@ func checkFIFO(t *testing.T, results []*Leases) {
 }
 
 // watchSum follows the holder nodes in dir and records the largest sum of
-// counts it sees; the returned function stops it and returns that sum.
-func watchSum(t *testing.T, s *Session, dir string) func() int64 {
+// counts it sees, on a connection of its own to addr; the returned
+// function stops it and returns that sum.
+func watchSum(t *testing.T, addr, dir string) func() int64 {
 	t.Helper()
-	stop := zktest.PeakHolders(s.conn, dir)
+	conn, err := zktest.Connect([]string{addr}, testTimeout, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	stop := zktest.PeakHolders(conn, dir)
 	return func() int64 {
 		peak, err := stop()
 		if err != nil {
@@ -201,7 +207,7 @@ func watchSum(t *testing.T, s *Session, dir string) func() int64 {
 func holdDB(t *testing.T, admin, holder *Session, total int64) (*Leases, string, string) {
 	t.Helper()
 	mkPrefix(t, admin, "/sw", "")
-	held, err := holder.TakeLeases(context.Background(), leaseOpts("holder", "db", 1, total))
+	held, err := NewSemaphores(holder, "/sw").TakeLeases(context.Background(), leaseOpts("holder", "db", 1, total))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +224,7 @@ func TestLeaseRefusals(t *testing.T) {
 	}
 
 	t.Run("total mismatch", func(t *testing.T) {
-		_, err := other.TakeLeases(ctx, leaseOpts("other", "db", 1, 4))
+		_, err := NewSemaphores(other, "/sw").TakeLeases(ctx, leaseOpts("other", "db", 1, 4))
 		var tm *TotalMismatchError
 		if !errors.As(err, &tm) || !errors.Is(err, ErrTotalMismatch) || tm.HolderTotal != 3 || tm.Total != 4 ||
 			!strings.Contains(err.Error(), "TOTAL 4 disagrees with TOTAL 3 of the current holder 1_3_") {
@@ -230,14 +236,14 @@ func TestLeaseRefusals(t *testing.T) {
 	})
 
 	t.Run("lock already held", func(t *testing.T) {
-		lk, err := holder.Acquire(ctx, "/sw", "job", Info{Host: "runner.example.com", PID: 7})
+		lk, err := NewMutex(holder, "/sw", "job").Acquire(ctx, Info{Host: "runner.example.com", PID: 7})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer lk.Release()
 		o := leaseOpts("job", "db", 1, 3)
 		o.WatchLock = true
-		_, err = other.TakeLeases(ctx, o)
+		_, err = NewSemaphores(other, "/sw").TakeLeases(ctx, o)
 		var busy *BusyError
 		if !errors.As(err, &busy) || busy.Holder.Host != "runner.example.com" {
 			t.Fatalf("err = %v, want a BusyError naming the holder", err)
@@ -249,8 +255,7 @@ func TestLeaseRefusals(t *testing.T) {
 
 	t.Run("no prefix", func(t *testing.T) {
 		o := leaseOpts("job", "db", 1, 3)
-		o.Prefix = "/missing"
-		if _, err := other.TakeLeases(ctx, o); !errors.Is(err, ErrNoPrefix) {
+		if _, err := NewSemaphores(other, "/missing").TakeLeases(ctx, o); !errors.Is(err, ErrNoPrefix) {
 			t.Fatalf("err = %v, want ErrNoPrefix", err)
 		}
 	})
@@ -273,7 +278,7 @@ func TestLeaseWaits(t *testing.T) {
 		checkGivesUp(t, admin, queue, func(deadline time.Time) error {
 			o := leaseOpts("late", "db", 1, 1)
 			o.Deadline = deadline
-			_, err := late.TakeLeases(context.Background(), o)
+			_, err := NewSemaphores(late, "/sw").TakeLeases(context.Background(), o)
 			return err
 		})
 		if kids := children(t, admin, sem); len(kids) != 1 {
@@ -284,7 +289,7 @@ func TestLeaseWaits(t *testing.T) {
 	t.Run("duplicate lock name", func(t *testing.T) {
 		first := takeAsync(dial(t, srv.Addr), leaseOpts("job", "db", 1, 1))
 		waitChildren(t, admin, queue, 1)
-		_, err := dial(t, srv.Addr).TakeLeases(context.Background(), leaseOpts("job", "db", 1, 1))
+		_, err := NewSemaphores(dial(t, srv.Addr), "/sw").TakeLeases(context.Background(), leaseOpts("job", "db", 1, 1))
 		if !errors.Is(err, ErrQueued) || !strings.Contains(err.Error(), queue+"/job-") {
 			t.Fatalf("err = %v, want ErrQueued naming the waiting node", err)
 		}
@@ -310,7 +315,7 @@ func TestLeaseWaits(t *testing.T) {
 		o.WatchLock = true
 		waiter := takeAsync(dial(t, srv.Addr), o)
 		waitChildren(t, admin, queue, 1)
-		lk, err := dial(t, srv.Addr).Acquire(context.Background(), "/sw", "job", Info{Host: "elsewhere.example.com"})
+		lk, err := NewMutex(dial(t, srv.Addr), "/sw", "job").Acquire(context.Background(), Info{Host: "elsewhere.example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +335,7 @@ func TestLeaseWaits(t *testing.T) {
 		errStop := errors.New("stop signal")
 		ch := make(chan error, 1)
 		go func() {
-			_, err := dial(t, srv.Addr).TakeLeases(ctx, leaseOpts("job", "db", 1, 1))
+			_, err := NewSemaphores(dial(t, srv.Addr), "/sw").TakeLeases(ctx, leaseOpts("job", "db", 1, 1))
 			ch <- err
 		}()
 		waitChildren(t, admin, queue, 1)
@@ -427,7 +432,7 @@ func TestAcquireWait(t *testing.T) {
 	queue := path.Join("/sw", QueuesDir, LockQueuePrefix+"job")
 
 	t.Run("free lock", func(t *testing.T) {
-		h, err := holder.AcquireWait(ctx, "/sw", "job", Info{Host: "a"}, WaitOptions{})
+		h, err := NewMutex(holder, "/sw", "job").AcquireWait(ctx, Info{Host: "a"}, WaitOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,7 +443,7 @@ func TestAcquireWait(t *testing.T) {
 	})
 
 	t.Run("fifo", func(t *testing.T) {
-		h, err := holder.Acquire(ctx, "/sw", "job", Info{Host: "holder"})
+		h, err := NewMutex(holder, "/sw", "job").Acquire(ctx, Info{Host: "holder"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,7 +456,7 @@ func TestAcquireWait(t *testing.T) {
 		for i := range 3 {
 			s := dial(t, srv.Addr)
 			go func() {
-				h, err := s.AcquireWait(ctx, "/sw", "job", Info{Host: fmt.Sprint(i)}, WaitOptions{Deadline: time.Now().Add(30 * time.Second)})
+				h, err := NewMutex(s, "/sw", "job").AcquireWait(ctx, Info{Host: fmt.Sprint(i)}, WaitOptions{Deadline: time.Now().Add(30 * time.Second)})
 				order <- got{i, h, err}
 			}()
 			waitChildren(t, admin, queue, i+1) // queue in a known order
@@ -473,14 +478,14 @@ func TestAcquireWait(t *testing.T) {
 	})
 
 	t.Run("deadline", func(t *testing.T) {
-		h, err := holder.Acquire(ctx, "/sw", "job", Info{Host: "holder"})
+		h, err := NewMutex(holder, "/sw", "job").Acquire(ctx, Info{Host: "holder"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer h.Release()
 		late := dial(t, srv.Addr)
 		checkGivesUp(t, admin, queue, func(deadline time.Time) error {
-			_, err := late.AcquireWait(ctx, "/sw", "job", Info{}, WaitOptions{Deadline: deadline})
+			_, err := NewMutex(late, "/sw", "job").AcquireWait(ctx, Info{}, WaitOptions{Deadline: deadline})
 			return err
 		})
 	})

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // Info is what a lock node holds: who runs the job. It is stored as JSON.
@@ -110,10 +112,26 @@ const (
 	SemaphoresDir = "semaphores"
 )
 
-// Acquire takes the lock PREFIX/locks/name without waiting. It returns a
-// *BusyError (wrapping ErrBusy) when another session holds it. Missing
-// parent nodes are created on the first failure only, so the common path is
-// a single request (see createHeld).
+// Mutex is the exclusive lock PREFIX/locks/NAME on a session, bound to its
+// prefix and name when made. It is safe for concurrent use; closing the
+// session releases whatever it holds.
+type Mutex struct {
+	s            *Session
+	prefix, name string
+	// path is the lock node.
+	path string
+}
+
+// NewMutex returns the lock PREFIX/locks/name on session s. It sends
+// nothing.
+func NewMutex(s *Session, prefix, name string) *Mutex {
+	return &Mutex{s: s, prefix: prefix, name: name, path: path.Join(prefix, LocksDir, name)}
+}
+
+// Acquire takes the lock without waiting. It returns a *BusyError
+// (wrapping ErrBusy) when another session holds it. Missing parent nodes
+// are created on the first failure only, so the common path is a single
+// request (see createHeld).
 //
 // When the connection drops during the create, Acquire waits for the
 // session to come back and decides by the node's owner whether the create
@@ -121,8 +139,8 @@ const (
 //
 // The returned Held carries no watch yet: Guard sets it, while the job
 // starts, and treats a node already gone or not ours as a loss.
-func (s *Session) Acquire(ctx context.Context, prefix, name string, info Info) (*Held, error) {
-	return s.AcquireWith(ctx, prefix, name, info, nil)
+func (m *Mutex) Acquire(ctx context.Context, info Info) (*Held, error) {
+	return m.AcquireWith(ctx, info, nil)
 }
 
 // Rider is a write that travels in the lock's create multi: it commits
@@ -146,8 +164,8 @@ type Rider interface {
 // A reply of the multi does not say which request failed, so a failure is
 // judged by the lock node: held, the lock is busy as in Acquire; free,
 // the rider's requests failed and it is asked to adjust them.
-func (s *Session) AcquireWith(ctx context.Context, prefix, name string, info Info, rider Rider) (*Held, error) {
-	p := path.Join(prefix, LocksDir, name)
+func (m *Mutex) AcquireWith(ctx context.Context, info Info, rider Rider) (*Held, error) {
+	s, p := m.s, m.path
 	data, err := json.Marshal(info.Bounded())
 	if err != nil {
 		return nil, fmt.Errorf("encode lock data: %w", err)
@@ -176,30 +194,29 @@ func (s *Session) AcquireWith(ctx context.Context, prefix, name string, info Inf
 			return s.claim(ctx, p)
 		case errors.Is(err, zk.ErrNoNode) && !layout:
 			layout = true
-			if err := s.EnsureLayout(prefix); err != nil {
+			if err := s.ensureLayout(m.prefix); err != nil {
 				return nil, err
 			}
-		case isConnErr(err) && attempt < 3:
+		case znode.IsConnErr(err) && attempt < 3:
 			if err := s.waitSession(ctx); err != nil {
 				return nil, fmt.Errorf("create lock %s: %w", p, err)
 			}
-		case isConnErr(err):
+		case znode.IsConnErr(err):
 			return nil, fmt.Errorf("create lock %s: %w: %v", p, ErrUnreachable, err)
 		default:
-			return nil, fmt.Errorf("create lock %s: %w", p, AuthErr(err))
+			return nil, fmt.Errorf("create lock %s: %w", p, znode.AuthErr(err))
 		}
 	}
 }
 
-// Peek reads the lock node PREFIX/locks/name and returns a *BusyError
-// naming its holder when another session holds it, nil when it is free.
+// Peek reads the lock node and returns a *BusyError naming its holder when
+// another session holds it, nil when it is free.
 // A failed read returns nil too: Acquire, which follows, decides. It lets
 // a run meet a busy lock without a create that must fail (a write
 // transaction on the ensemble); the read can travel with the run's other
 // reads, so it adds no round trip.
-func (s *Session) Peek(prefix, name string) *BusyError {
-	p := path.Join(prefix, LocksDir, name)
-	s.count()
+func (m *Mutex) Peek() *BusyError {
+	s, p := m.s, m.path
 	data, st, err := s.conn.Get(p)
 	if err != nil || st.EphemeralOwner == s.conn.SessionID() {
 		return nil
@@ -215,16 +232,15 @@ func (s *Session) Peek(prefix, name string) *BusyError {
 // the node's Stat, whose creation zxid is the fencing token and whose owner
 // is this session, so no read has to follow.
 func (s *Session) createHeld(p string, data []byte, rider Rider) (*Held, error) {
-	s.count()
 	ops := []any{
-		&zk.CreateRequest{Path: p, Data: data, Acl: s.ACL(), Flags: zk.FlagEphemeral},
+		&zk.CreateRequest{Path: p, Data: data, Acl: s.conn.ACL(), Flags: zk.FlagEphemeral},
 		&zk.SetDataRequest{Path: p, Data: data, Version: 0},
 	}
 	if rider != nil {
-		ops = append(ops, rider.Ops(s.ACL())...)
+		ops = append(ops, rider.Ops(s.conn.ACL())...)
 	}
 	res, err := s.conn.Multi(ops...)
-	if err = MultiErr(res, err); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if len(res) != len(ops) || res[1].Stat == nil {
@@ -234,28 +250,12 @@ func (s *Session) createHeld(p string, data []byte, rider Rider) (*Held, error) 
 	return &Held{s: s, Path: p, Token: st.Czxid, SessionID: st.EphemeralOwner, Rode: rider != nil}, nil
 }
 
-// MultiErr is the error of a multi: ZooKeeper reports the failed
-// operation's error in the reply header, which the client returns as err;
-// an operation's own error is the fallback.
-func MultiErr(res []zk.MultiResponse, err error) error {
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Error != nil {
-			return r.Error
-		}
-	}
-	return nil
-}
-
 // claim reads the lock node with a watch and decides whether it is ours.
 func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 	var data []byte
 	var st *zk.Stat
 	var ch <-chan zk.Event
-	err := s.retryConn(ctx, func() (err error) {
-		s.count()
+	err := s.conn.Retry(ctx, func() (err error) {
 		data, st, ch, err = s.conn.GetW(p)
 		return err
 	})
@@ -265,7 +265,7 @@ func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 		return nil, &BusyError{Path: p, gone: true}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read lock %s: %w", p, AuthErr(err))
+		return nil, fmt.Errorf("read lock %s: %w", p, znode.AuthErr(err))
 	}
 	sid := s.conn.SessionID()
 	if st.EphemeralOwner == sid {
@@ -299,7 +299,6 @@ func (s *Session) waitSession(ctx context.Context) error {
 // session's node: a lock path is never deleted blindly, since after a loss
 // it may already be another host's. Closing the session releases it too.
 func (h *Held) Release() error {
-	h.s.count()
 	_, st, err := h.s.conn.Get(h.Path)
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil
@@ -310,40 +309,14 @@ func (h *Held) Release() error {
 	if st.EphemeralOwner != h.SessionID || st.Czxid != h.Token {
 		return nil
 	}
-	h.s.count()
 	if err := h.s.conn.Delete(h.Path, st.Version); err != nil && !errors.Is(err, zk.ErrNoNode) {
 		return fmt.Errorf("release %s: %w", h.Path, err)
 	}
 	return nil
 }
 
-// EnsureLayout checks that prefix exists and creates its locks, queues and
-// semaphores children when missing. It returns an error wrapping
-// ErrNoPrefix when the prefix itself is missing: switchman never invents
-// the znode that holds the fleet's group data. Every step may be repeated,
-// so a connection lost under it (a leader election) is retried, and one
-// that stays lost ends as ErrUnreachable.
-func (s *Session) EnsureLayout(prefix string) error {
-	return s.Retry(func() error {
-		s.count()
-		ok, _, err := s.conn.Exists(prefix)
-		if err != nil {
-			return fmt.Errorf("check prefix %s: %w", prefix, AuthErr(err))
-		}
-		if !ok {
-			return errNoPrefix(prefix)
-		}
-		for _, d := range []string{LocksDir, QueuesDir, SemaphoresDir} {
-			s.count()
-			_, err := s.conn.Create(path.Join(prefix, d), nil, 0, s.ACL())
-			if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-				return fmt.Errorf("create %s: %w", path.Join(prefix, d), AuthErr(err))
-			}
-		}
-		return nil
-	})
-}
-
-func errNoPrefix(prefix string) error {
-	return fmt.Errorf("%w: %s", ErrNoPrefix, prefix)
+// ensureLayout checks that prefix exists and creates its locks, queues
+// and semaphores children when missing (see znode.Client.EnsureLayout).
+func (s *Session) ensureLayout(prefix string) error {
+	return s.conn.EnsureLayout(prefix, LocksDir, QueuesDir, SemaphoresDir)
 }

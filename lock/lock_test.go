@@ -20,9 +20,6 @@ import (
 // self-fencing happen within seconds.
 const testTimeout = 2 * time.Second
 
-// acl is the open ACL the tests create their own nodes with.
-var acl = zk.WorldACL(zk.PermAll)
-
 func dial(t *testing.T, addr string) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -37,7 +34,7 @@ func dial(t *testing.T, addr string) *Session {
 
 func mkPrefix(t *testing.T, s *Session, p string, data string) {
 	t.Helper()
-	if _, err := s.conn.Create(p, []byte(data), 0, acl); err != nil {
+	if _, err := s.conn.Create(p, []byte(data), 0); err != nil {
 		t.Fatalf("create %s: %v", p, err)
 	}
 }
@@ -59,7 +56,7 @@ func TestAcquireExclusive(t *testing.T) {
 	mkPrefix(t, a, "/sw", "")
 	ctx := context.Background()
 
-	held, err := a.Acquire(ctx, "/sw", "job", Info{Host: "a.example.com", PID: 42, Start: time.Now()})
+	held, err := NewMutex(a, "/sw", "job").Acquire(ctx, Info{Host: "a.example.com", PID: 42, Start: time.Now()})
 	if err != nil {
 		t.Fatalf("first Acquire: %v", err)
 	}
@@ -68,7 +65,7 @@ func TestAcquireExclusive(t *testing.T) {
 			t.Errorf("layout node %s not created", d)
 		}
 	}
-	_, err = b.Acquire(ctx, "/sw", "job", Info{Host: "b.example.com"})
+	_, err = NewMutex(b, "/sw", "job").Acquire(ctx, Info{Host: "b.example.com"})
 	var busy *BusyError
 	if !errors.As(err, &busy) || !errors.Is(err, ErrBusy) {
 		t.Fatalf("second Acquire = %v, want BusyError", err)
@@ -81,7 +78,7 @@ func TestAcquireExclusive(t *testing.T) {
 	if err := held.Release(); err != nil {
 		t.Fatal(err)
 	}
-	held2, err := b.Acquire(ctx, "/sw", "job", Info{Host: "b.example.com"})
+	held2, err := NewMutex(b, "/sw", "job").Acquire(ctx, Info{Host: "b.example.com"})
 	if err != nil {
 		t.Fatalf("Acquire after release: %v", err)
 	}
@@ -101,11 +98,11 @@ func TestCloseReleasesLock(t *testing.T) {
 	srv := zktest.Start(t)
 	a, b := dial(t, srv.Addr), dial(t, srv.Addr)
 	mkPrefix(t, a, "/sw", "")
-	if _, err := a.Acquire(context.Background(), "/sw", "job", Info{}); err != nil {
+	if _, err := NewMutex(a, "/sw", "job").Acquire(context.Background(), Info{}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
-	if _, err := b.Acquire(context.Background(), "/sw", "job", Info{}); err != nil {
+	if _, err := NewMutex(b, "/sw", "job").Acquire(context.Background(), Info{}); err != nil {
 		t.Fatalf("lock not free after the holder's session closed: %v", err)
 	}
 }
@@ -113,11 +110,11 @@ func TestCloseReleasesLock(t *testing.T) {
 func TestMissingPrefix(t *testing.T) {
 	srv := zktest.Start(t)
 	s := dial(t, srv.Addr)
-	_, err := s.Acquire(context.Background(), "/nope", "job", Info{})
+	_, err := NewMutex(s, "/nope", "job").Acquire(context.Background(), Info{})
 	if !errors.Is(err, ErrNoPrefix) || !strings.Contains(err.Error(), "/nope") {
 		t.Fatalf("Acquire under a missing prefix = %v", err)
 	}
-	if _, err := s.WatchData("/nope"); !errors.Is(err, ErrNoPrefix) {
+	if _, err := WatchData(s, "/nope"); !errors.Is(err, ErrNoPrefix) {
 		t.Fatalf("WatchData missing prefix = %v", err)
 	}
 	if ok, _, _ := s.conn.Exists("/nope"); ok {
@@ -145,14 +142,14 @@ func TestHotPathRoundTrips(t *testing.T) {
 	srv := zktest.Start(t)
 	s := dial(t, srv.Addr)
 	mkPrefix(t, s, "/sw", `{"groups":{}}`)
-	if _, err := s.Acquire(context.Background(), "/sw", "first", Info{}); err != nil {
+	if _, err := NewMutex(s, "/sw", "first").Acquire(context.Background(), Info{}); err != nil {
 		t.Fatal(err)
 	}
 	before := s.Requests()
-	if _, err := s.WatchData("/sw"); err != nil {
+	if _, err := WatchData(s, "/sw"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire(context.Background(), "/sw", "second", Info{}); err != nil {
+	if _, err := NewMutex(s, "/sw", "second").Acquire(context.Background(), Info{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Requests() - before; got != 2 {
@@ -172,15 +169,15 @@ func TestGuard(t *testing.T) {
 	}
 	start := func(t *testing.T, name string) (*Session, *Held, context.Context) {
 		s := dial(t, srv.Addr)
-		w, err := s.WatchData("/sw")
+		w, err := WatchData(s, "/sw")
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := s.Acquire(context.Background(), "/sw", name, Info{})
+		h, err := NewMutex(s, "/sw", name).Acquire(context.Background(), Info{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Group: w, Member: member, Grace: time.Second})
+		ctx, stop := Guard(context.Background(), s, GuardOptions{Lock: h, Group: w, Member: member, Grace: time.Second})
 		t.Cleanup(stop)
 		return s, h, ctx
 	}
@@ -199,7 +196,7 @@ func TestGuard(t *testing.T) {
 	t.Run("lock gone before the guard starts", func(t *testing.T) {
 		for _, retake := range []bool{false, true} {
 			s := dial(t, srv.Addr)
-			h, err := s.Acquire(context.Background(), "/sw", "early", Info{})
+			h, err := NewMutex(s, "/sw", "early").Acquire(context.Background(), Info{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,11 +204,11 @@ func TestGuard(t *testing.T) {
 				t.Fatal(err)
 			}
 			if retake {
-				if _, err := admin.Acquire(context.Background(), "/sw", "early", Info{}); err != nil {
+				if _, err := NewMutex(admin, "/sw", "early").Acquire(context.Background(), Info{}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: time.Second})
+			ctx, stop := Guard(context.Background(), s, GuardOptions{Lock: h, Grace: time.Second})
 			if err := waitDone(t, ctx, 3*time.Second); !errors.Is(err, ErrLockLost) {
 				t.Fatalf("retaken=%v: cause = %v, want ErrLockLost", retake, err)
 			}
@@ -257,11 +254,11 @@ func TestGuardPrefixDeleted(t *testing.T) {
 	admin := dial(t, srv.Addr)
 	mkPrefix(t, admin, "/sw", `{"groups":{"g":["me"]}}`)
 	s := dial(t, srv.Addr)
-	w, err := s.WatchData("/sw")
+	w, err := WatchData(s, "/sw")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := s.Guard(context.Background(), GuardOptions{Group: w, Member: func([]byte) (bool, error) { return true, nil }})
+	ctx, stop := Guard(context.Background(), s, GuardOptions{Group: w, Member: func([]byte) (bool, error) { return true, nil }})
 	defer stop()
 	if err := admin.conn.Delete("/sw", -1); err != nil {
 		t.Fatal(err)
@@ -278,11 +275,11 @@ func TestSelfFencing(t *testing.T) {
 	srv := zktest.Start(t)
 	s := dial(t, srv.Addr)
 	mkPrefix(t, s, "/sw", "")
-	h, err := s.Acquire(context.Background(), "/sw", "job", Info{})
+	h, err := NewMutex(s, "/sw", "job").Acquire(context.Background(), Info{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: 10 * time.Second})
+	ctx, stop := Guard(context.Background(), s, GuardOptions{Lock: h, Grace: 10 * time.Second})
 	defer stop()
 	time.Sleep(300 * time.Millisecond)
 	if err := srv.Pause(); err != nil {
@@ -318,11 +315,11 @@ func TestRestartWithinSessionKeepsLock(t *testing.T) {
 	}
 	defer s.Close()
 	mkPrefix(t, s, "/sw", "")
-	h, err := s.Acquire(context.Background(), "/sw", "job", Info{})
+	h, err := NewMutex(s, "/sw", "job").Acquire(context.Background(), Info{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := s.Guard(context.Background(), GuardOptions{Lock: h, Grace: time.Second})
+	ctx, stop := Guard(context.Background(), s, GuardOptions{Lock: h, Grace: time.Second})
 	defer stop()
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // Fair queues, after the ZooKeeper recipe: every waiter creates an
@@ -106,14 +108,13 @@ func (w *waiter) do(op func() error) error {
 		if err := w.checkSession(); err != nil {
 			return err
 		}
-		w.s.count()
 		err := op()
 		switch {
 		case err == nil:
 			return nil
 		case errors.Is(err, zk.ErrSessionExpired):
 			return ErrSessionExpired
-		case !isConnErr(err) || attempt >= maxRetries:
+		case !znode.IsConnErr(err) || attempt >= maxRetries:
 			return err
 		}
 		if err := w.resume(); err != nil {
@@ -169,7 +170,7 @@ func (w *waiter) wait(ch <-chan zk.Event) error {
 			}
 			// Not watching any more (connection trouble): re-arm now, or at
 			// the next session event if the connection is still down.
-			if err := w.armLock(); err != nil && !isConnErr(err) {
+			if err := w.armLock(); err != nil && !znode.IsConnErr(err) {
 				return err
 			}
 		}
@@ -203,7 +204,6 @@ func (w *waiter) armLock() error {
 // busy reports the lock as held, with its holder when it can be read.
 func (w *waiter) busy() error {
 	busy := &BusyError{Path: w.lockPath}
-	w.s.count()
 	if b, _, err := w.s.conn.Get(w.lockPath); err == nil {
 		busy.Holder = DecodeInfo(b)
 	}
@@ -215,10 +215,10 @@ func (w *waiter) busy() error {
 // missing: switchman never invents the znode holding the fleet's data.
 func (w *waiter) ensure(prefix, p string) error {
 	if p == prefix {
-		return errNoPrefix(prefix)
+		return znode.NoPrefix(prefix)
 	}
 	err := w.do(func() error {
-		_, err := w.s.conn.Create(p, nil, 0, w.s.ACL())
+		_, err := w.s.conn.Create(p, nil, 0)
 		return err
 	})
 	switch {
@@ -242,8 +242,7 @@ func (w *waiter) create(prefix, dir, base string, data []byte, token string) (st
 		if err := w.checkSession(); err != nil {
 			return "", err
 		}
-		w.s.count()
-		p, err := w.s.conn.Create(path.Join(dir, base), data, zk.FlagEphemeral|zk.FlagSequence, w.s.ACL())
+		p, err := w.s.conn.Create(path.Join(dir, base), data, zk.FlagEphemeral|zk.FlagSequence)
 		switch {
 		case err == nil:
 			return p, nil
@@ -253,7 +252,7 @@ func (w *waiter) create(prefix, dir, base string, data []byte, token string) (st
 			if err := w.ensure(prefix, dir); err != nil {
 				return "", err
 			}
-		case isConnErr(err):
+		case znode.IsConnErr(err):
 			if err := w.resume(); err != nil {
 				return "", err
 			}
@@ -276,7 +275,6 @@ func (w *waiter) find(dir, base, token string) (string, error) {
 		if _, err := w.s.conn.Sync(dir); err != nil {
 			return err
 		}
-		w.s.count()
 		var err error
 		kids, _, err = w.s.conn.Children(dir)
 		return err
@@ -387,9 +385,8 @@ func (s *Session) remove(nodes ...string) {
 	defer cancel()
 	for _, p := range nodes {
 		for attempt := 0; attempt <= maxRetries; attempt++ {
-			s.count()
 			err := s.conn.Delete(p, -1)
-			if !isConnErr(err) || s.waitSession(ctx) != nil {
+			if !znode.IsConnErr(err) || s.waitSession(ctx) != nil {
 				break
 			}
 		}
@@ -407,14 +404,15 @@ type WaitOptions struct {
 	OnWait func()
 }
 
-// AcquireWait takes the lock PREFIX/locks/name, waiting its turn when it is
+// AcquireWait takes the lock, waiting its turn when it is
 // busy, like flock -w: each caller queues in PREFIX/queues/.lock-NAME,
 // watches only the waiter ahead of it, and once at the head takes the lock
 // as soon as the holder releases it. A run without --wait never queues and
 // may still take a free lock first. It blocks until the lock is held, the
 // deadline passes (an error wrapping ErrWaitTimeout), ctx ends, or the
 // session is lost; its queue node is removed in every case.
-func (s *Session) AcquireWait(ctx context.Context, prefix, name string, info Info, o WaitOptions) (*Held, error) {
+func (m *Mutex) AcquireWait(ctx context.Context, info Info, o WaitOptions) (*Held, error) {
+	s, prefix, name := m.s, m.prefix, m.name
 	w := s.newWaiter(ctx, o.Deadline, o.Logger)
 	w.onWait = o.OnWait
 	defer w.close()
@@ -432,15 +430,15 @@ func (s *Session) AcquireWait(ctx context.Context, prefix, name string, info Inf
 	if err := w.waitHead(dir, node, ""); err != nil {
 		return nil, fmt.Errorf("queue for lock %s: %w", name, err)
 	}
-	return w.acquireAtHead(prefix, name, info)
+	return w.acquireAtHead(m, info)
 }
 
 // acquireAtHead takes the lock as the head of its queue, waiting for each
 // holder in turn to release it.
-func (w *waiter) acquireAtHead(prefix, name string, info Info) (*Held, error) {
-	p := path.Join(prefix, LocksDir, name)
+func (w *waiter) acquireAtHead(m *Mutex, info Info) (*Held, error) {
+	p, name := m.path, m.name
 	for {
-		held, err := w.s.Acquire(w.ctx, prefix, name, info)
+		held, err := m.Acquire(w.ctx, info)
 		var busy *BusyError
 		if !errors.As(err, &busy) {
 			return held, err

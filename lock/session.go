@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/internal/znode"
 )
 
 // Options configure a Session.
@@ -30,16 +32,20 @@ type Options struct {
 	// Auth, when set, is "user:password" for ZooKeeper's digest scheme. It
 	// is added to the session before any other request, and nodes this
 	// session creates then get full rights for this identity and read for
-	// everyone (see ACL); without it they are open to all.
+	// everyone (see nodeACL); without it they are open to all.
 	Auth string
 	// TLS, when set, makes every connection TLS with these settings; an
 	// empty ServerName means the host part of the server's address.
 	TLS *tls.Config
 }
 
-// Session is one ZooKeeper session. It is safe for concurrent use.
+// Session is one ZooKeeper session. It is safe for concurrent use. It
+// exposes the session's liveness and its end; the lock, the semaphores and
+// the start claim are handles made from it (NewMutex, NewSemaphores,
+// NewStartClaim), and package fleet keeps its state through its Client.
 type Session struct {
-	conn *zk.Conn
+	// conn sends every request of the session, this package's and fleet's.
+	conn *znode.Client
 	log  zerolog.Logger
 	// asked is the timeout requested; negotiated, what the server granted
 	// (sniffed from the connect response, in milliseconds).
@@ -48,14 +54,12 @@ type Session struct {
 	// lastHeard is when a byte last arrived from the server (unix nanos).
 	lastHeard atomic.Int64
 
-	mu       sync.Mutex
-	subs     []chan zk.State
-	hasSess  chan struct{}
-	hsOnce   sync.Once
-	requests atomic.Int64
+	mu      sync.Mutex
+	subs    []chan zk.State
+	hasSess chan struct{}
+	hsOnce  sync.Once
 
-	tls     *tls.Config
-	nodeACL []zk.ACL
+	tls *tls.Config
 	// handshake bounds, per server tried, the TCP connect, the TLS
 	// handshake and ZooKeeper's connect request and response (see
 	// handshakeBudget).
@@ -73,7 +77,6 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 		asked:     o.SessionTimeout,
 		hasSess:   make(chan struct{}),
 		tls:       o.TLS,
-		nodeACL:   nodeACL(o.Auth != ""),
 		handshake: handshakeBudget(len(o.Servers), o.ConnectTimeout, o.SessionTimeout),
 	}
 	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
@@ -84,7 +87,7 @@ func Dial(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	s.conn = conn
+	s.conn = znode.New(conn, nodeACL(o.Auth != ""), s.waitSession)
 	timer := time.NewTimer(o.ConnectTimeout)
 	defer timer.Stop()
 	select {
@@ -109,7 +112,6 @@ func (s *Session) addAuth(auth string) error {
 	if auth == "" {
 		return nil
 	}
-	s.count()
 	if err := s.conn.AddAuth("digest", []byte(auth)); err != nil {
 		return fmt.Errorf("%w: add digest credentials: %v", ErrAuth, err)
 	}
@@ -125,9 +127,6 @@ func nodeACL(authenticated bool) []zk.ACL {
 	}
 	return append(zk.AuthACL(zk.PermAll), zk.WorldACL(zk.PermRead)...)
 }
-
-// ACL returns the ACL for nodes this session creates (see Options.Auth).
-func (s *Session) ACL() []zk.ACL { return s.nodeACL }
 
 // handshakeBudget is how long one server may take to connect and answer
 // ZooKeeper's connect request before the next one is tried.
@@ -341,9 +340,6 @@ func (s *Session) subscribe() chan zk.State {
 	return ch
 }
 
-// ID returns the current session id.
-func (s *Session) ID() int64 { return s.conn.SessionID() }
-
 // Timeout returns the session timeout in force: the one the server granted
 // when known, else the one asked for.
 func (s *Session) Timeout() time.Duration {
@@ -356,14 +352,15 @@ func (s *Session) Timeout() time.Duration {
 // LastHeard returns when a byte last arrived from the server.
 func (s *Session) LastHeard() time.Time { return time.Unix(0, s.lastHeard.Load()) }
 
-// Conn returns the session's client connection, for package fleet, which
-// keeps the fleet's state on the same session and counts its own requests.
-// Nothing else may use it: permission goes through this package.
-func (s *Session) Conn() *zk.Conn { return s.conn }
+// Client returns the layer every request of the session goes through,
+// for package fleet, which keeps the fleet's state on the same session.
+// It gives no raw connection: permission goes through this package's
+// handles.
+func (s *Session) Client() *znode.Client { return s.conn }
 
-// Requests returns how many requests this package sent; tests use it to
-// guard the number of round trips per run.
-func (s *Session) Requests() int64 { return s.requests.Load() }
+// Requests returns how many requests the session sent, fleet's on it
+// included; tests use it to guard the number of round trips per run.
+func (s *Session) Requests() int64 { return s.conn.Requests() }
 
 // Close ends the session. The server deletes every ephemeral node of the
 // session at once, which releases the lock and any leases exactly: only
@@ -374,7 +371,6 @@ func (s *Session) Requests() int64 { return s.requests.Load() }
 // once, leaving the library to give up in the background. The server
 // expires the session, and deletes its nodes, after the session timeout.
 func (s *Session) Close() {
-	s.requests.Add(1)
 	if !s.Connected() {
 		go s.conn.Close()
 		return
@@ -385,21 +381,12 @@ func (s *Session) Close() {
 // Connected reports whether the session is connected to a server now.
 func (s *Session) Connected() bool { return s.conn.State() == zk.StateHasSession }
 
-func (s *Session) count() { s.requests.Add(1) }
-
 // zkLogger routes go-zookeeper's logging into zerolog at debug level: the
 // library logs every connect, which must never reach cron's mail.
 type zkLogger struct{ log zerolog.Logger }
 
 func (l zkLogger) Printf(format string, args ...any) {
 	l.log.Debug().Str("component", "zk").Msgf(format, args...)
-}
-
-// isConnErr reports whether err means the request's fate is unknown because
-// the connection dropped.
-func isConnErr(err error) bool {
-	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
-		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
 }
 
 func (s *Session) unsubscribe(ch chan zk.State) {
@@ -409,34 +396,6 @@ func (s *Session) unsubscribe(ch chan zk.State) {
 		if c == ch {
 			s.subs = append(s.subs[:i], s.subs[i+1:]...)
 			return
-		}
-	}
-}
-
-// Retry runs the read (or other idempotent request) op, and runs it again
-// when the connection dropped under it, once the session is back, a few
-// times; a connection that stays lost ends as ErrUnreachable. The fleet
-// store reads through it: a leader election during a run's reads is
-// routine, not an internal error.
-func (s *Session) Retry(op func() error) error {
-	return s.retryConn(context.Background(), op)
-}
-
-// retryConn runs op and, when the connection dropped under it, waits for
-// the session to come back and runs it again, a few times: a server restart
-// or leader election is routine and must not fail a cron run. A connection
-// that stays lost ends as ErrUnreachable.
-func (s *Session) retryConn(ctx context.Context, op func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := op()
-		if err == nil || !isConnErr(err) {
-			return err
-		}
-		if attempt == 3 {
-			return fmt.Errorf("%w: %v", ErrUnreachable, err)
-		}
-		if werr := s.waitSession(ctx); werr != nil {
-			return werr
 		}
 	}
 }

@@ -2,7 +2,8 @@
 # install-packaging-tools.sh: make sure the tools the package tests use are
 # installed: lintian, man-db (man, lexgrog), cron (Debian's cron daemon, run
 # by the cron end-to-end test in a private mount namespace) and logrotate
-# (to check the package's rotation config).
+# (to check the package's rotation config), and systemd (systemd-analyze
+# and systemd-escape, which the timer tests run without systemd as PID 1).
 #
 # Idempotent and quiet on success; serialised with flock like
 # install-zookeeper.sh. Without root it only says what is missing: the tests
@@ -18,6 +19,7 @@ missing() {
 	command -v lexgrog >/dev/null 2>&1 || pkgs+=(man-db)
 	command -v cron >/dev/null 2>&1 || [ -x /usr/sbin/cron ] || pkgs+=(cron)
 	command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || pkgs+=(logrotate)
+	command -v systemd-analyze >/dev/null 2>&1 || pkgs+=(systemd)
 	echo "${pkgs[@]:-}"
 }
 

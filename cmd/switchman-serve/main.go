@@ -123,11 +123,12 @@ func dashboardFor(ctx context.Context, o *options, log zerolog.Logger) (http.Han
 	if err != nil {
 		return nil, nil, err
 	}
-	so, err := lock.OptionsFor(cfg, log.Level(zerolog.WarnLevel))
+	tc, err := cfg.ClientTLS()
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := lock.Dial(ctx, so)
+	sess, err := lock.Dial(ctx, lock.Options{Servers: cfg.ZKHosts, SessionTimeout: cfg.SessionTimeout,
+		ConnectTimeout: cfg.ConnectTimeout, Auth: cfg.Auth, TLS: tc, Logger: log.Level(zerolog.WarnLevel)})
 	if err != nil {
 		return nil, nil, err
 	}

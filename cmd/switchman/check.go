@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/crontab"
-	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/nagios"
+	"github.com/acme/switchman/status"
 )
 
 // checkOptions are the flags of the `check` plugins.
@@ -30,7 +30,12 @@ func reportNagios(app *App, r nagios.Result) error {
 	return &ExitError{Code: int(r.State)}
 }
 
-type checkFunc func(a *admin, o *checkOptions, args []string) nagios.Result
+// checkFunc is a check: the parts of the fleet it reads, and its verdict on
+// them.
+type checkFunc struct {
+	parts status.Part
+	judge func(app *App, snap *status.Snapshot, o *checkOptions, args []string) nagios.Result
+}
 
 func newCheckCmd(app *App) *cobra.Command {
 	o := &checkOptions{}
@@ -65,65 +70,38 @@ func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args 
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
 	defer a.close()
-	return reportNagios(app, f(a, o, args))
+	snap, err := status.Read(a.store, "", f.parts)
+	if err != nil {
+		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
+	}
+	return reportNagios(app, f.judge(app, snap, o, args))
 }
 
 // checkService is the service name a check's status line starts with.
 func checkService(name string) string { return "SWITCHMAN " + strings.ToUpper(name) }
 
-func checkOverdue(a *admin, _ *checkOptions, _ []string) nagios.Result {
-	locks, err := a.store.Locks()
-	if err != nil {
-		return nagios.UnknownResult(checkService("overdue"), err)
-	}
-	return nagios.Overdue(locks, time.Now())
-}
-
-func checkFailed(a *admin, _ *checkOptions, _ []string) nagios.Result {
-	runs, err := a.store.Runs("")
-	if err != nil {
-		return nagios.UnknownResult(checkService("failed"), err)
-	}
-	halts, err := a.store.Halts()
-	if err != nil {
-		return nagios.UnknownResult(checkService("failed"), err)
-	}
-	return nagios.Failed(runs, halts)
-}
-
-func checkStale(a *admin, o *checkOptions, names []string) nagios.Result {
-	runs, err := a.store.Runs("")
-	if err != nil {
-		return nagios.UnknownResult(checkService("stale"), err)
-	}
-	return nagios.Stale(runs, names, o.MaxAge, time.Now())
-}
-
-func checkHosts(a *admin, o *checkOptions, _ []string) nagios.Result {
-	d, err := a.readData()
-	if err == nil {
-		var runs []fleet.Run
-		var beats map[string]time.Time
-		if runs, err = a.store.Runs(""); err == nil {
-			if beats, err = a.store.Heartbeats(); err == nil {
-				return nagios.Hosts(d, runs, beats, o.MaxAge, time.Now())
-			}
+var (
+	checkOverdue = checkFunc{status.Locks, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
+		return nagios.Overdue(snap.Locks, time.Now())
+	}}
+	checkFailed = checkFunc{status.Runs | status.Halts, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
+		return nagios.Failed(snap.Runs, snap.Halted)
+	}}
+	checkStale = checkFunc{status.Runs, func(_ *App, snap *status.Snapshot, o *checkOptions, names []string) nagios.Result {
+		return nagios.Stale(snap.Runs, names, o.MaxAge, time.Now())
+	}}
+	checkHosts = checkFunc{status.Groups | status.Runs | status.Heartbeats,
+		func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
+			return nagios.Hosts(snap.Data, snap.Runs, snap.Heartbeats, o.MaxAge, time.Now())
+		}}
+	// checkGroups is the original's check_switchman_groups: every --group
+	// in the crontabs is defined. It is `crontab check --zk` under the
+	// checks' name, with a config and session of its own.
+	checkGroups = checkFunc{status.Groups, func(app *App, snap *status.Snapshot, _ *checkOptions, files []string) nagios.Result {
+		rep, err := checkCrontabs(app, files, crontab.FormatAuto, snap.Data.GroupSet(), false)
+		if err != nil {
+			return nagios.UnknownResult(checkService("groups"), err)
 		}
-	}
-	return nagios.UnknownResult(checkService("hosts"), err)
-}
-
-// checkGroups is the original's check_switchman_groups: every --group in
-// the crontabs is defined. It is `crontab check --zk` under the checks'
-// name, with a config and session of its own.
-func checkGroups(a *admin, _ *checkOptions, files []string) nagios.Result {
-	d, err := a.readData()
-	if err != nil {
-		return nagios.UnknownResult(checkService("groups"), err)
-	}
-	rep, err := checkCrontabs(a.app, files, crontab.FormatAuto, d.GroupSet(), false)
-	if err != nil {
-		return nagios.UnknownResult(checkService("groups"), err)
-	}
-	return rep.Result(checkService("groups"))
-}
+		return rep.Result(checkService("groups"))
+	}}
+)

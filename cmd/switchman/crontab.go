@@ -47,10 +47,19 @@ the script through switchman. Every problem of every file is reported, one
 Files are written atomically (temporary file, fsync, rename). With --check
 nothing is written: the files in --out are compared with what would be
 generated, a diff is printed, and the exit status is non-zero when they
-differ (for CI and package builds). Without --out the files are printed.`,
+differ (for CI and package builds). Without --out the files are printed.
+
+With --format systemd, each job becomes a oneshot .service running the same
+switchman command and a .timer whose OnCalendar= fires at exactly the
+minutes of its schedule; a schedule no calendar event expresses (@reboot,
+day of month and day of week both restricted) is an error.`,
 		Example: `  # in debian/rules: debian/scripts2.cron.d, installed by dh_installcron
   switchman crontab generate --package scripts2 --install-dir /usr/lib/scripts2 \
       --debhelper --out debian bin/
+
+  # systemd units for /lib/systemd/system, installed by dh_install + dh_installsystemd
+  switchman crontab generate --package scripts2 --install-dir /usr/lib/scripts2 \
+      --format systemd --out debian/units bin/
 
   # in CI: fail when the committed files are stale
   switchman crontab generate --install-dir /usr/lib/scripts2 --out cron.d --check bin/`,
@@ -66,6 +75,7 @@ differ (for CI and package builds). Without --out the files are printed.`,
 	f.StringVar(&o.gen.Package, "package", "", "package of blocks that name none")
 	f.StringVar(&o.gen.InstallDir, "install-dir", "", "absolute directory where the package installs the scripts (default: their absolute source paths)")
 	f.StringVar(&o.out, "out", "", "directory to write the files into (default: print them)")
+	f.Var(&o.gen.Format, "format", "cron: one cron.d file per package; systemd: a .service and a .timer per job")
 	f.BoolVar(&o.check, "check", false, "write nothing; print a diff and fail when the files in --out differ")
 	f.BoolVar(&o.gen.Debhelper, "debhelper", false, "name files PACKAGE.cron.d, for dh_installcron (debian/PACKAGE.cron.d)")
 	f.StringVar(&o.gen.User, "user", crontabgen.DefaultUser, "user of jobs whose block sets none")

@@ -48,9 +48,11 @@ type doctor struct {
 	out   io.Writer
 	fails int
 	cfg   *config.Config
-	sess  *lock.Session
-	store *fleet.Store
 	data  *config.Data
+	// client is the session; store is client.Store(), under the name the
+	// checks use.
+	client *fleet.Client
+	store  *fleet.Store
 }
 
 func newDoctorCmd(app *App) *cobra.Command {
@@ -78,11 +80,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	defer func() {
-		if d.sess != nil {
-			d.sess.Close()
-		}
-	}()
+	defer func() { d.client.Close() }()
 	if d.checkConfig() && d.checkZooKeeper(ctx) && d.checkPrefix() {
 		d.checkIdentity()
 		d.checkClock()
@@ -171,11 +169,11 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		return false
 	}
 	d.checkResolve(ctx)
-	if d.sess, err = lock.Dial(ctx, opts); err != nil {
+	if d.client, err = fleet.Dial(ctx, opts, d.cfg.Prefix); err != nil {
 		d.report(checkFail, "zookeeper: "+plainErr(err), "check zkhosts, the network, and tls")
 		return false
 	}
-	d.store = fleet.New(d.sess, d.cfg.Prefix)
+	d.store = d.client.Store()
 	how := "plain"
 	if opts.TLS != nil {
 		how = "TLS"
@@ -184,7 +182,7 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		how += ", digest auth as " + strings.SplitN(opts.Auth, ":", 2)[0]
 	}
 	d.report(checkOK, fmt.Sprintf("zookeeper: connected to %s (%s), session timeout %s",
-		strings.Join(d.cfg.ZKHosts, ","), how, d.sess.Timeout()), "")
+		strings.Join(d.cfg.ZKHosts, ","), how, d.client.Session().Timeout()), "")
 	for _, addr := range d.cfg.ZKHosts {
 		if v, err := lock.ServerVersion(ctx, addr, opts.TLS, versionTimeout); err == nil {
 			d.report(checkOK, "zookeeper: "+addr+" version "+v, "")
@@ -264,7 +262,7 @@ func (d *doctor) checkACL(rel, openHint string) {
 }
 
 func (d *doctor) checkIdentity() {
-	host := hostIdentity(d.opts.Hostname, d.cfg)
+	host := d.cfg.Host(d.opts.Hostname)
 	if d.opts.Hostname == "" && d.cfg.Hostname == "" {
 		if !strings.Contains(host, ".") {
 			d.report(checkWarn, "identity: "+host+" is a short name: the resolver knows no domain for it",

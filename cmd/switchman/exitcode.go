@@ -120,7 +120,7 @@ var exitStatuses = []struct{ Status, Meaning string }{
 	{"1", "an operator command's \"no\": `crontab generate --check` found differences, `doctor` a failed check, `kill` nobody holding the lock (a run passes its command's 1 through)"},
 	{"1-125", "the command's own exit status, passed through"},
 	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`"},
-	{"65", "bad group data in ZooKeeper, unknown group or resource"},
+	{"65", "bad group data in ZooKeeper, unknown group or resource; `crontab generate`: a METADATA block it cannot turn into a cron line or a timer (one `file:line: message` each)"},
 	{"69", "ZooKeeper unreachable (within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
 	{"70", "internal error"},
 	{"71", "permission lost while the command ran (lock lost, session expired or at risk, group moved, prefix deleted): the command was stopped. A group move is planned work and prints nothing (the log's FINISH line says `\"result\":\"moved\"`); every other cause prints one line"},

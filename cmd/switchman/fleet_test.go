@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/status"
 )
 
 // TestKillTrappedChildNoOverlap kills a job whose child traps TERM and
@@ -189,7 +190,7 @@ func TestStatusThousandJobs(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("status: %d %s", r.code, r.stderr)
 	}
-	var st fleetStatus
+	var st status.Snapshot
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatal(err)
 	}

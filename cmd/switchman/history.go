@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/status"
 )
 
 func newHistoryCmd(app *App) *cobra.Command {
@@ -38,13 +39,11 @@ With --output it also prints the end of each failing run's output
 // runHistory prints the job name's history in format (table or json), with
 // each failure's kept output when showOutput is set.
 func runHistory(ctx context.Context, app *App, name, format string, showOutput bool) error {
-	runs, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.PastRun, error) { return a.store.RunHistory(name) })
+	snap, err := readFleet(ctx, app, app.Config, dialAdmin, name, status.Histories)
 	if err != nil {
 		return err
 	}
-	if runs == nil {
-		runs = []fleet.PastRun{}
-	}
+	runs := snap.Histories[name]
 	return app.report(format, runs, func(tw *tabwriter.Writer) error { return printHistory(app, tw, runs, showOutput) })
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
-	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 )
@@ -24,14 +23,11 @@ import (
 func validateLeaseFlags(specs []string) error { return lease.Check(specs) }
 
 // waiting is what the lease and lock steps of a run share: one deadline,
-// fixed at the first wait, and the run record's waiting state.
+// fixed at the first wait.
 type waiting struct {
 	started  bool
 	deadline time.Time // zero: no limit
 	bound    string    // what set the deadline, for the error message
-	// wrote: the record says waiting, replacing prev (recordWaiting).
-	wrote bool
-	prev  *fleet.Run
 }
 
 // takeLeases takes the --lease leases in the prefix data's resources order
@@ -51,9 +47,9 @@ func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (strin
 		reqs[i] = lock.LeaseRequest{Resource: l.Resource, Count: l.Count, Total: l.Total}
 	}
 	start := time.Now()
-	held, err := c.sess.TakeLeases(ctx, lock.LeaseOptions{
-		Prefix: j.cfg.Prefix, Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
-		Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) },
+	held, err := lock.NewSemaphores(c.sess, j.cfg.Prefix).TakeLeases(ctx, lock.LeaseOptions{
+		Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
+		Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.rec.Waiting,
 		// With --wait a busy lock is waited for after the leases.
 		WatchLock: !j.opts.NoLock && !j.opts.WaitForced,
 	})
@@ -122,8 +118,8 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 // wait deadline.
 func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
 	start := time.Now()
-	held, err := c.sess.AcquireWait(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(),
-		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: func() { j.recordWaiting(c) }})
+	held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWait(ctx, j.lockInfo(),
+		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.rec.Waiting})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
 		return nil, errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
 )
@@ -328,7 +330,7 @@ func perlFQDN(t *testing.T, s *side) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mine := hostFQDN(); mine != string(out) {
+	if mine := config.FQDN(); mine != string(out) {
 		t.Fatalf("this host is %q to the original and %q to this tool: group decisions would differ", out, mine)
 	}
 	return string(out)
@@ -566,7 +568,7 @@ func TestOriginalStatusAndKill(t *testing.T) {
 	if k.code != ExitUnavailable || !strings.Contains(k.stderr, "held by the original switchman") || time.Since(start) > 10*time.Second {
 		t.Errorf("kill on the original's lock: exit %d after %s: %s; want %d at once", k.code, time.Since(start), k.stderr, ExitUnavailable)
 	}
-	if ok, _, _ := s.admin.Exists(lock.KillPath(s.prefix, "held")); ok {
+	if ok, _, _ := s.admin.Exists(path.Join(s.prefix, lock.KillDir, "held")); ok {
 		t.Error("kill left a request no original reads")
 	}
 }

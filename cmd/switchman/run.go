@@ -23,8 +23,9 @@ import (
 // job is what every step of one run reads and none changes: the command
 // line, the config, the logger and this host's identity. What a step
 // produces it returns to runJob, which hands it on to the steps that need
-// it. The one shared state is the run's waiting (wait.go): the lease queues
-// and --wait share one deadline and one waiting record.
+// it. The shared state is the run's waiting (lease.go): the lease queues
+// and --wait share one deadline; and its run record (rec), which every
+// step from the connection to the finish brings up to date.
 type job struct {
 	app  *App
 	opts *cmdline.Options
@@ -32,6 +33,7 @@ type job struct {
 	log  zerolog.Logger
 	host string
 	wait *waiting
+	rec  *fleet.Recorder
 }
 
 // conn is a run's ZooKeeper side: the session, which holds permission
@@ -59,14 +61,15 @@ func runJob(ctx context.Context, app *App, o *cmdline.Options) error {
 	stops := catchStops(ctx)
 	defer stops.release()
 	c, err := j.connect(stops.setup)
+	j.rec = j.recorder(c)
 	if err != nil {
-		return j.notStarted(stops, c, err)
+		return j.notStarted(stops, err)
 	}
 	// Release: closing the session makes the server delete this run's
 	// lock, lease and queue nodes at once, whatever path the run took.
 	defer c.close()
 	// Before the checks: a spooled record may carry a halt marker.
-	j.flushSpool(c)
+	j.rec.Flush()
 	pf := j.readPreflight(c) // group data, pause and halt markers: one round trip
 	group, err := j.checkGroup(pf)
 	if err == nil {
@@ -77,16 +80,15 @@ func runJob(ctx context.Context, app *App, o *cmdline.Options) error {
 		leaseEnv, err = j.takeLeases(stops.setup, c, group)
 	}
 	var held *lock.Held
-	var rec *fleet.Run
 	if err == nil {
-		held, rec, err = j.takeLock(stops.setup, c, pf)
+		held, err = j.takeLock(stops.setup, c, pf)
 	}
 	if err == nil {
 		err = j.checkInterval(c)
 	}
 	if err = stops.started(err); err != nil {
-		j.undoStart(c, rec, pf)
-		return j.notStarted(stops, c, err)
+		j.rec.Undo(held)
+		return j.notStarted(stops, err)
 	}
 	kill := &killSwitch{}
 	guarded, stopGuard := j.guard(ctx, c, held, group, kill)
@@ -94,12 +96,12 @@ func runJob(ctx context.Context, app *App, o *cmdline.Options) error {
 	tail := j.outputTail(c) // the end of the output, for a failure's history
 	child, err := j.start(held, leaseEnv, stops.caught, kill, tail)
 	if err != nil {
-		j.undoStart(c, rec, pf)
+		j.rec.Undo(held)
 		return err
 	}
-	rec = j.recordStart(c, held, rec, pf.hist, child.PID())
+	j.rec.Start(held, child.PID())
 	res := child.Wait(guarded)
-	return j.finish(c, rec, res, tail)
+	return j.finish(res, tail)
 }
 
 // newJob loads the config, builds the logger, picks this host's identity
@@ -120,7 +122,7 @@ func newJob(app *App, o *cmdline.Options) (*job, error) {
 		log.Info().Str("config", cfg.Path).Msg(w)
 	}
 	j := &job{app: app, opts: o, cfg: cfg, log: log, wait: &waiting{}}
-	j.host = hostIdentity(o.Hostname, cfg)
+	j.host = cfg.Host(o.Hostname)
 	if err := lookCommand(o.Argv[0]); err != nil {
 		return nil, err
 	}
@@ -173,9 +175,9 @@ func (c *conn) close() {
 // notStarted ends a run whose command never started: a waiting record is
 // put back, a stop signal that came meanwhile is reported as a shell would
 // (128+N), and a skip gets the skip code.
-func (j *job) notStarted(stops *stops, c *conn, err error) error {
+func (j *job) notStarted(stops *stops, err error) error {
 	stops.started(nil)
-	j.restoreRecord(c) // a wait that ended without a run
+	j.rec.Restore() // a wait that ended without a run
 	if sig := stops.early(); sig != nil {
 		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}
@@ -188,7 +190,7 @@ func (j *job) notStarted(stops *stops, c *conn, err error) error {
 // preflight holds what the checks before the lock read: the group data
 // (with its watch), the pause marker and the halt marker; and, for a run
 // that takes the lock at once, the lock node's holder and the last run
-// record (see rides).
+// record and the job's history (see rides), which j.rec keeps.
 type preflight struct {
 	group    *lock.Watched
 	groupErr error
@@ -198,9 +200,6 @@ type preflight struct {
 	halt     *fleet.Halt
 	haltErr  error
 	busy     *lock.BusyError
-	prev     *fleet.Run
-	prevErr  error
-	hist     *fleet.History // the job's history, for the finish to extend
 }
 
 // readPreflight sends the reads the checks need at once, with the host's
@@ -214,23 +213,21 @@ func (j *job) readPreflight(c *conn) *preflight {
 		return pf
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { j.heartbeat(c) })
+	wg.Go(j.rec.Heartbeat)
 	wg.Go(func() { pf.marker, pf.pause, pf.pauseErr = c.store.PausedBy(j.opts.LockName, j.opts.Group) })
 	// A missing (mistyped) prefix fails the run before its command starts:
 	// here when reading the group data, else when the lock, a queue, a
 	// lease or a start claim is created under it (none of them creates
 	// the prefix). The heartbeat and run records never create it either.
 	if j.opts.Group != "" {
-		wg.Go(func() { pf.group, pf.groupErr = c.sess.WatchData(j.cfg.Prefix) })
+		wg.Go(func() { pf.group, pf.groupErr = lock.WatchData(c.sess, j.cfg.Prefix) })
 	}
 	if j.opts.HaltOnFailure {
 		wg.Go(func() { pf.halt, pf.haltErr = c.store.Halted(j.opts.LockName) })
 	}
 	if j.rides() {
-		wg.Go(func() { pf.busy = c.sess.Peek(j.cfg.Prefix, j.opts.LockName) })
-		wg.Go(func() { pf.prev, pf.prevErr = c.store.LastRecord(j.opts.LockName, j.host) })
-		// An error leaves hist nil: the finish then reads it itself.
-		wg.Go(func() { pf.hist, _ = c.store.ReadHistory(j.opts.LockName) })
+		wg.Go(func() { pf.busy = lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Peek() })
+		wg.Go(j.rec.ReadLast)
 	}
 	wg.Wait()
 	return pf
@@ -281,23 +278,21 @@ func (j *job) rides() bool {
 }
 
 // takeLock takes the lock: at once or not at all, or with --wait in a
-// fair queue. It returns nil with --no-lock. The run record is returned
-// too when it was written with the lock (see rides).
-func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held, *fleet.Run, error) {
+// fair queue. It returns nil with --no-lock. Held.Rode says that the run
+// record was written with the lock (see rides).
+func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held, error) {
 	if j.opts.NoLock {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if j.opts.WaitForced {
-		held, err := j.waitForLock(ctx, c)
-		return held, nil, err
+		return j.waitForLock(ctx, c)
 	}
 	var held *lock.Held
-	var rec *fleet.Run
 	var err error
 	if pf.busy != nil {
 		err = pf.busy
 	} else {
-		held, rec, err = j.acquire(ctx, c, pf)
+		held, err = j.acquire(ctx, c)
 	}
 	var busy *lock.BusyError
 	if errors.As(err, &busy) {
@@ -306,29 +301,18 @@ func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held,
 			ev = ev.Time("holder_since", busy.Holder.Start)
 		}
 		ev.Msg("lock busy; not running")
-		return nil, nil, errSkip
+		return nil, errSkip
 	}
-	return held, rec, err
+	return held, err
 }
 
 // acquire takes the lock at once, with the start record in the lock's
 // create when the preflight read the last one.
-func (j *job) acquire(ctx context.Context, c *conn, pf *preflight) (*lock.Held, *fleet.Run, error) {
-	if !j.rides() || pf.prevErr != nil {
-		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
-		return held, nil, err
+func (j *job) acquire(ctx context.Context, c *conn) (*lock.Held, error) {
+	if rider := j.rec.Rider(); rider != nil {
+		return lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWith(ctx, j.lockInfo(), rider)
 	}
-	rec := j.newRecord()
-	rider, err := c.store.StartRider(rec, pf.prev)
-	if err != nil {
-		held, err := c.sess.Acquire(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo())
-		return held, nil, err
-	}
-	held, err := c.sess.AcquireWith(ctx, j.cfg.Prefix, j.opts.LockName, j.lockInfo(), rider)
-	if err != nil || !held.Rode {
-		return held, nil, err
-	}
-	return held, rec, nil
+	return lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Acquire(ctx, j.lockInfo())
 }
 
 // lockInfo is what the lock node, and the queue and lease nodes, say

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
@@ -36,100 +37,28 @@ func (j *job) checkPauseAndHalt(pf *preflight) error {
 	return nil
 }
 
-// recordWaiting marks the run record waiting when the run first has to
-// wait in a queue (leases, then --wait: the second wait finds it done); a
-// run that gets everything at once never writes it. A ZooKeeper hiccup
-// here is logged only.
-func (j *job) recordWaiting(c *conn) {
-	if j.opts.NoLock || j.wait.wrote {
-		return // such runs keep no record, or it says waiting already
+// recorder returns the run's fleet.Recorder on c (nil: a run that asks
+// ZooKeeper nothing, whose record only feeds the metrics textfile).
+func (j *job) recorder(c *conn) *fleet.Recorder {
+	var store *fleet.Store
+	if c != nil {
+		store = c.store
 	}
-	prev, wrote, err := c.store.RecordWaiting(j.opts.LockName, j.host, j.opts.Group)
-	if err != nil {
-		j.log.Warn().Err(err).Msg("could not record that the run waits")
-		return
-	}
-	j.wait.wrote, j.wait.prev = wrote, prev
+	return fleet.NewRecorder(store, fleet.RecorderOptions{
+		Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, Expected: durString(j.opts.ExpectedDuration),
+		HistoryRuns: j.cfg.HistoryRuns, HaltOnFailure: j.opts.HaltOnFailure, NoRecord: j.opts.NoLock,
+		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: version, Logger: j.log,
+	})
 }
 
-// restoreRecord undoes recordWaiting after a wait that ended without a run
-// (timeout, signal, lock taken meanwhile): the record says again what the
-// last run did.
-func (j *job) restoreRecord(c *conn) {
-	if !j.wait.wrote || c == nil {
-		return
+// recordFinish writes the run record (see fleet.Recorder.Finish) and the
+// metrics textfile at finish; failures are logged only.
+func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Tail) {
+	end := fleet.End{PID: r.PID, Wall: r.Wall, ExitCode: r.ExitCode, Result: result, MaxRSSKB: r.MaxRSSKB}
+	if tail != nil {
+		end.Output, end.OutputCut = tail.String()
 	}
-	if err := c.store.RestoreRecord(j.opts.LockName, j.host, j.wait.prev); err != nil {
-		j.log.Warn().Err(err).Msg("could not restore the run record after the wait")
-	}
-}
-
-// recordStart writes the run record at start and returns it (nil for a
-// run that keeps none). A record written with the lock (rode) is not
-// written again: the child's pid and the fencing token, which it could not
-// know, reach the record at finish. A ZooKeeper hiccup here is logged and
-// never fails the job.
-func (j *job) recordStart(c *conn, held *lock.Held, rode *fleet.Run, hist *fleet.History, pid int) *fleet.Run {
-	if c == nil || j.opts.NoLock {
-		return nil
-	}
-	rec := rode
-	if rec == nil {
-		rec = j.newRecord()
-	}
-	rec.Extends(hist)
-	rec.PID = pid
-	if held != nil {
-		rec.Token = held.Token
-	}
-	if rode != nil {
-		return rec
-	}
-	if err := c.store.RecordStart(rec); err != nil {
-		j.log.Warn().Err(err).Msg("could not record the run's start; the job runs anyway")
-	}
-	return rec
-}
-
-// undoStart puts the last run record back after a start record written
-// with the lock (rec, nil if none was) for a command that then did not
-// start (a stop signal meanwhile, a failed exec). Failures are logged only.
-func (j *job) undoStart(c *conn, rec *fleet.Run, pf *preflight) {
-	if rec == nil {
-		return
-	}
-	if err := c.store.UndoStart(rec, pf.prev); err != nil {
-		j.log.Warn().Err(err).Msg("could not put the run record back")
-	}
-}
-
-// newRecord is the run record of this run as it starts.
-func (j *job) newRecord() *fleet.Run {
-	return &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group,
-		Start: time.Now().UTC(), Expected: durString(j.opts.ExpectedDuration)}
-}
-
-// recordFinish writes the run record (with the job's history, and a
-// failure's kept output), the halt marker and the metrics file at finish;
-// failures are logged only. When ZooKeeper cannot take the record
-// promptly, it is spooled locally (see writeFinish).
-func (j *job) recordFinish(c *conn, rec *fleet.Run, r supervise.Result, result string, tail *supervise.Tail) {
-	if rec == nil {
-		rec = &fleet.Run{Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, PID: r.PID,
-			Start: time.Now().Add(-r.Wall).UTC()}
-	}
-	rec.Finish = time.Now().UTC()
-	rec.ExitCode, rec.Result = r.ExitCode, result
-	rec.DurationMS, rec.MaxRSSKB = r.Wall.Milliseconds(), r.MaxRSSKB
-	if c != nil && !j.opts.NoLock {
-		if tail != nil && result != fleet.ResultSuccess {
-			rec.Output, rec.OutputCut = tail.String()
-		}
-		halt := j.opts.HaltOnFailure && result != fleet.ResultSuccess
-		if !j.writeFinish(c, rec, halt) {
-			j.spool(rec, halt)
-		}
-	}
+	rec := j.rec.Finish(end)
 	if j.cfg.MetricsTextfileDir != "" {
 		if err := writeMetrics(j.cfg.MetricsTextfileDir, rec); err != nil {
 			j.log.Warn().Err(err).Msg("could not write the metrics textfile")
@@ -179,7 +108,7 @@ func (j *job) checkInterval(c *conn) error {
 	if j.opts.MinInterval <= 0 {
 		return nil
 	}
-	ok, since, err := c.sess.ClaimStart(j.cfg.Prefix, j.opts.LockName, j.opts.MinInterval)
+	ok, since, err := lock.NewStartClaim(c.sess, j.cfg.Prefix, j.opts.LockName).Claim(j.opts.MinInterval)
 	if err != nil || ok {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/fleet"
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/status"
 )
 
 func newStatusCmd(app *App) *cobra.Command {
@@ -34,116 +34,17 @@ func newStatusCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// fleetStatus is everything status shows.
-type fleetStatus struct {
-	Locks      []fleet.Holder         `json:"locks"`
-	Queues     map[string]int         `json:"queues"`
-	Semaphores map[string]semView     `json:"semaphores"`
-	Halted     map[string]fleet.Halt  `json:"halted"`
-	Paused     map[string]fleet.Pause `json:"paused"`
-	Runs       []fleet.Run            `json:"runs"`
-}
-
-// readStatus reads the fleet's state; name narrows it to one lock.
-func readStatus(a *admin, name string) (*fleetStatus, error) {
-	st := &fleetStatus{Queues: map[string]int{}, Semaphores: map[string]semView{}}
-	locks, err := a.store.Locks()
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range locks {
-		if name == "" || l.Name == name {
-			st.Locks = append(st.Locks, l)
-		}
-	}
-	if st.Halted, err = a.store.Halts(); err != nil {
-		return nil, err
-	}
-	if st.Paused, err = a.store.Pauses(); err != nil {
-		return nil, err
-	}
-	if st.Runs, err = a.store.Runs(name); err != nil {
-		return nil, err
-	}
-	st.emptyNotNull()
-	if name != "" {
-		return st, nil
-	}
-	queues, err := a.store.Waiters(lock.QueuesDir)
-	if err != nil {
-		return nil, err
-	}
-	for q, w := range queues {
-		st.Queues[q] = len(w)
-	}
-	leases, err := a.store.Leases()
-	if err != nil {
-		return nil, err
-	}
-	for r, ls := range leases {
-		v := semView{Holders: []string{}}
-		for _, l := range ls {
-			v.Used += l.Count
-			v.Total = l.Total
-			v.Holders = append(v.Holders, holderName(l))
-		}
-		st.Semaphores[r] = v
-	}
-	return st, nil
-}
-
-// semView is a resource's use: the units held, of how many, and by whom
-// ("host:pid", "xCOUNT" when a holder has more than one unit, and
-// "(original)" for a holder that is the original tool).
-type semView struct {
-	Used    int64    `json:"used"`
-	Total   int64    `json:"total"`
-	Holders []string `json:"holders"`
-}
-
-// emptyNotNull makes empty fields [] or {} in the JSON output, never null,
-// so that scripts can iterate over every field without a check.
-func (st *fleetStatus) emptyNotNull() {
-	if st.Locks == nil {
-		st.Locks = []fleet.Holder{}
-	}
-	if st.Runs == nil {
-		st.Runs = []fleet.Run{}
-	}
-	if st.Halted == nil {
-		st.Halted = map[string]fleet.Halt{}
-	}
-	if st.Paused == nil {
-		st.Paused = map[string]fleet.Pause{}
-	}
-}
-
-// holderName names a lease holder.
-func holderName(l fleet.Lease) string {
-	name := l.Node
-	if l.Info.Host != "" {
-		name = fmt.Sprintf("%s:%d", l.Info.Host, l.Info.PID)
-	}
-	if l.Count != 1 {
-		name += fmt.Sprintf("x%d", l.Count)
-	}
-	if l.Info.Original {
-		name += "(original)"
-	}
-	return name
-}
-
 // runStatus prints the fleet's state (name narrows it to one lock) in
 // format: table or json.
 func runStatus(ctx context.Context, app *App, name, format string) error {
-	st, err := readWith(ctx, app, app.Config, dialFleet, func(a *admin) (*fleetStatus, error) { return readStatus(a, name) })
+	st, err := readFleet(ctx, app, app.Config, dialFleet, name, status.Shown)
 	if err != nil {
 		return err
 	}
 	return app.report(format, st, func(tw *tabwriter.Writer) error { printStatus(tw, st); return nil })
 }
 
-func printStatus(tw *tabwriter.Writer, st *fleetStatus) {
+func printStatus(tw *tabwriter.Writer, st *status.Snapshot) {
 	fmt.Fprintln(tw, "LOCK\tHOST\tPID\tSINCE\tTOKEN\tCOMMAND")
 	for _, l := range st.Locks {
 		cmd := commandText(l.Command, l.CommandCut)

@@ -68,7 +68,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 	if group != nil {
 		watched = group.watched
 	}
-	return c.sess.Guard(ctx, lock.GuardOptions{
+	return lock.Guard(ctx, c.sess, lock.GuardOptions{
 		Lock:  held,
 		Group: watched,
 		Member: func(b []byte) (bool, error) {
@@ -86,7 +86,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,
-		KillPath: lock.KillPath(j.cfg.Prefix, j.opts.LockName),
+		KillPath: c.store.KillPath(j.opts.LockName),
 		OnKill:   kill.request,
 	})
 }
@@ -114,7 +114,7 @@ func (j *job) logStart(pid int, held *lock.Held) {
 
 // finish logs the FINISH line, writes the run record, and turns the
 // child's result into the run's outcome.
-func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result, tail *supervise.Tail) error {
+func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 	result, err := j.outcome(r)
 	// FINISH goes to the log file; when switchman itself stopped the child,
 	// the returned error is the one line stderr (and cron's mail) gets.
@@ -130,7 +130,7 @@ func (j *job) finish(c *conn, rec *fleet.Run, r supervise.Result, tail *supervis
 		ev = ev.AnErr("cause", r.StopCause)
 	}
 	ev.Msg("FINISH")
-	j.recordFinish(c, rec, r, result, tail)
+	j.recordFinish(r, result, tail)
 	return err
 }
 
@@ -140,21 +140,21 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 	child := &ExitError{Code: r.ExitCode}
 	switch {
 	case r.Stopped && r.TimedOut:
-		return "timeout", errorOf(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
+		return fleet.ResultTimeout, errorOf(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
 	case r.Stopped && errors.Is(r.StopCause, lock.ErrNotMember):
 		// An operator moved the group: a planned stop, as quiet as the
 		// original's (cron would mail a line from every host on every
 		// move). The FINISH line in the log says why; the status says a
 		// permission ended.
-		return "moved", &ExitError{Code: ExitLost}
+		return fleet.ResultMoved, &ExitError{Code: ExitLost}
 	case r.Stopped && exitCode(r.StopCause) == ExitLost:
-		return "lost-lock", fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
+		return fleet.ResultLostLock, fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
 	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
-		return "killed", child
+		return fleet.ResultKilled, child
 	case r.ExitCode == 0:
-		return "success", nil
+		return fleet.ResultSuccess, nil
 	}
-	return "failure", child
+	return fleet.ResultFailure, child
 }
 
 // defaultHelperDir is where the package installs switchman's helper

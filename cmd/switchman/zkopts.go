@@ -7,8 +7,14 @@ import (
 	"github.com/acme/switchman/lock"
 )
 
-// sessionOptions builds the ZooKeeper session options from the config; a
-// TLS file that cannot be read is a config error.
+// sessionOptions builds the ZooKeeper session options from the config:
+// servers, timeouts, digest credentials and TLS, with log for the
+// session's own reports. A TLS file that cannot be read is a config error.
 func sessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
-	return lock.OptionsFor(cfg, log)
+	tc, err := cfg.ClientTLS()
+	if err != nil {
+		return lock.Options{}, err
+	}
+	return lock.Options{Servers: cfg.ZKHosts, SessionTimeout: cfg.SessionTimeout,
+		ConnectTimeout: cfg.ConnectTimeout, Auth: cfg.Auth, TLS: tc, Logger: log}, nil
 }

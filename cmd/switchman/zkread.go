@@ -3,21 +3,19 @@ package main
 import (
 	"context"
 
-	"github.com/rs/zerolog"
-
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
-	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/status"
 )
 
 // admin is what the operator commands (groups, status, kill, checks) share:
-// the config and one ZooKeeper session.
+// the config and the fleet client of one ZooKeeper session.
 type admin struct {
-	app   *App
-	cfg   *config.Config
-	sess  *lock.Session
+	app    *App
+	cfg    *config.Config
+	client *fleet.Client
+	// store is client.Store(), under the name the commands use.
 	store *fleet.Store
-	log   zerolog.Logger
 }
 
 // loadConfig finds and loads the config file as the wrapper does.
@@ -48,11 +46,11 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := lock.Dial(ctx, opts)
+	c, err := fleet.Dial(ctx, opts, cfg.Prefix)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{app: app, cfg: cfg, sess: sess, store: fleet.New(sess, cfg.Prefix), log: log}, nil
+	return &admin{app: app, cfg: cfg, client: c, store: c.Store()}, nil
 }
 
 // dialFleet is dialAdmin for the commands that read or write the fleet's
@@ -70,26 +68,24 @@ func dialFleet(ctx context.Context, app *App, configPath string) (*admin, error)
 	return a, nil
 }
 
-func (a *admin) close() { a.sess.Close() }
-
-// readData reads and parses the prefix znode's group data.
-func (a *admin) readData() (*config.Data, error) {
-	b, err := a.store.ReadData()
-	if err != nil {
-		return nil, err
-	}
-	d, err := config.ParseData(a.cfg.Prefix, b)
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
+func (a *admin) close() { a.client.Close() }
 
 // readGroupData dials, reads and parses the prefix znode's data named by
 // the config at configPath (or the default config), and hangs up: for the
 // commands that need nothing else from ZooKeeper.
 func readGroupData(ctx context.Context, app *App, configPath string) (*config.Data, error) {
-	return readWith(ctx, app, configPath, dialAdmin, (*admin).readData)
+	snap, err := readFleet(ctx, app, configPath, dialAdmin, "", status.Groups)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Data, nil
+}
+
+// readFleet connects with dial, reads the parts of the fleet (of job, if
+// not "") and closes the session.
+func readFleet(ctx context.Context, app *App, configPath string,
+	dial func(context.Context, *App, string) (*admin, error), job string, parts status.Part) (*status.Snapshot, error) {
+	return readWith(ctx, app, configPath, dial, func(a *admin) (*status.Snapshot, error) { return status.Read(a.store, job, parts) })
 }
 
 // readWith connects with dial, reads with read and closes the session.

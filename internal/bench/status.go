@@ -104,7 +104,7 @@ func addJob(ctx context.Context, sess *lock.Session, i int, isRunning bool) erro
 		return err
 	}
 	if isRunning {
-		_, err := sess.Acquire(ctx, prefix, name, lock.Info{Host: host, PID: run.PID, Start: start,
+		_, err := lock.NewMutex(sess, prefix, name).Acquire(ctx, lock.Info{Host: host, PID: run.PID, Start: start,
 			Command: []string{"/usr/lib/bench/" + name, "--daily"}, Group: "workers"})
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"context"
@@ -8,20 +8,31 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/acme/switchman/config"
 )
 
-// hostIdentity is this host's name in the group data: --hostname, else
-// the config's hostname, else the FQDN.
-func hostIdentity(flag string, cfg *config.Config) string {
+// Host returns this host's name in the group data: flag (--hostname) when
+// set, else the config's hostname, else the FQDN, cached as CacheDir
+// says.
+func (c *Config) Host(flag string) string {
 	switch {
 	case flag != "":
 		return flag
-	case cfg.Hostname != "":
-		return cfg.Hostname
+	case c.Hostname != "":
+		return c.Hostname
 	}
 	return cachedFQDN(time.Now())
+}
+
+// CacheDir returns the directory of this user's host-local state (the
+// cached FQDN, the heartbeat stamp, the spool of run records): switchman
+// under the user's cache directory ($XDG_CACHE_HOME or ~/.cache), or ""
+// when the user has none.
+func CacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "switchman")
 }
 
 // fqdnCacheFor is how long a resolved FQDN is reused. Resolving it costs a
@@ -32,26 +43,25 @@ func hostIdentity(flag string, cfg *config.Config) string {
 // is keyed by it.
 const fqdnCacheFor = 10 * time.Minute
 
-// cachedFQDN returns hostFQDN, from a file in the user's cache directory
-// ($XDG_CACHE_HOME/switchman/fqdn-HOSTNAME) when it was written less than
-// fqdnCacheFor before now. Where there is no cache to read or write, it
-// resolves every time, as the original did.
+// cachedFQDN returns FQDN, from a file in CacheDir (fqdn-HOSTNAME) when it
+// was written less than fqdnCacheFor before now. Where there is no cache
+// to read or write, it resolves every time, as the original did.
 func cachedFQDN(now time.Time) string {
 	h, err := os.Hostname()
-	dir, derr := os.UserCacheDir()
-	if err != nil || derr != nil || h == "" || strings.ContainsAny(h, "/\x00") {
-		return hostFQDN()
+	dir := CacheDir()
+	if err != nil || dir == "" || h == "" || strings.ContainsAny(h, "/\x00") {
+		return FQDN()
 	}
-	p := filepath.Join(dir, "switchman", "fqdn-"+h)
+	p := filepath.Join(dir, "fqdn-"+h)
 	if st, err := os.Stat(p); err == nil && now.Sub(st.ModTime()) < fqdnCacheFor && !st.ModTime().After(now) {
 		if b, err := os.ReadFile(p); err == nil && len(b) > 0 && !strings.ContainsAny(string(b), " \t\n") {
 			return string(b)
 		}
 	}
-	name := hostFQDN()
+	name := FQDN()
 	// Written whole, then renamed: a concurrent run reads the old name or
 	// the new one, never a part. A failure only costs the next run a lookup.
-	if os.MkdirAll(filepath.Dir(p), 0o700) == nil {
+	if os.MkdirAll(dir, 0o700) == nil {
 		tmp := fmt.Sprintf("%s.%d", p, os.Getpid())
 		if os.WriteFile(tmp, []byte(name), 0o600) == nil && os.Rename(tmp, p) != nil {
 			os.Remove(tmp)
@@ -60,10 +70,11 @@ func cachedFQDN(now time.Time) string {
 	return name
 }
 
-// hostFQDN returns this host's canonical name, as the original used (Perl's
+// FQDN returns this host's canonical name, as the original used (Perl's
 // hostfqdn, like `hostname -f`), not the short hostname. It falls back to
-// the short name when no resolver knows better.
-func hostFQDN() string {
+// the short name when no resolver knows better, and to "localhost" when
+// the host has no name. It resolves every time (see Config.Host).
+func FQDN() string {
 	h, err := os.Hostname()
 	if err != nil || h == "" {
 		return "localhost"

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -18,7 +18,7 @@ func TestCachedFQDN(t *testing.T) {
 		t.Skip("no hostname")
 	}
 	now := time.Now()
-	want := hostFQDN()
+	want := FQDN()
 	if got := cachedFQDN(now); got != want {
 		t.Fatalf("first call = %q, want %q", got, want)
 	}
@@ -47,6 +47,26 @@ func TestCachedFQDN(t *testing.T) {
 			}
 			if got := cachedFQDN(now); got != tt.want {
 				t.Fatalf("cachedFQDN = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHost: --hostname wins over the config's hostname, which wins over
+// the FQDN.
+func TestHost(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	for _, tt := range []struct {
+		name, flag, config, want string
+	}{
+		{"flag over config", "flag.example", "conf.example", "flag.example"},
+		{"config", "", "conf.example", "conf.example"},
+		{"fqdn", "", "", FQDN()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Hostname: tt.config}
+			if got := c.Host(tt.flag); got != tt.want {
+				t.Fatalf("Host(%q) with hostname %q = %q, want %q", tt.flag, tt.config, got, tt.want)
 			}
 		})
 	}

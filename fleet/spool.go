@@ -1,0 +1,114 @@
+package fleet
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The host-local state of a Recorder lives in RecorderOptions.StateDir,
+// keyed by the ensemble, the prefix and the host (stateKey):
+//
+//	heartbeat-KEY        the stamp whose mtime spaces the heartbeats
+//	spool-KEY/LOCK@HOST-STARTNANOS.json
+//	                     finish records ZooKeeper could not take (spooled)
+
+// spoolMaxAge is how long a spooled record is kept for a later run to
+// write; past it, the stored record has long been replaced or shown as
+// lost.
+const spoolMaxAge = 7 * 24 * time.Hour
+
+// spooled is a finish record that could not be written to ZooKeeper.
+type spooled struct {
+	Run  Run  `json:"run"`
+	Halt bool `json:"halt,omitempty"`
+}
+
+// stateFile returns the path of the host-local state file or directory
+// kind ("heartbeat", "spool") of this host for the store's ensemble and
+// prefix, or "" when there is no state directory.
+func (r *Recorder) stateFile(kind string) string {
+	if r.o.StateDir == "" {
+		return ""
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", r.o.Servers, r.s.Prefix(), r.o.Host)
+	return filepath.Join(r.o.StateDir, fmt.Sprintf("%s-%016x", kind, h.Sum64()))
+}
+
+// spool keeps the finish record in the local spool, for the next run on
+// this host that reaches ZooKeeper (Flush). The file is written whole,
+// then renamed, so a reader never sees half of it.
+func (r *Recorder) spool(rec *Run, halt bool) {
+	dir := r.stateFile("spool")
+	if dir == "" {
+		r.log.Warn().Msg("run's finish not recorded: ZooKeeper unreachable and no cache directory to spool it")
+		return
+	}
+	b, _ := json.Marshal(spooled{Run: *rec, Halt: halt})
+	name := fmt.Sprintf("%s@%s-%d.json", rec.Lock, rec.Host, rec.Start.UnixNano())
+	err := os.MkdirAll(dir, 0o700)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".tmp"), b, 0o600)
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, name+".tmp"), filepath.Join(dir, name))
+	}
+	if err != nil {
+		r.log.Warn().Err(err).Msg("run's finish not recorded: ZooKeeper unreachable and the spool not writable")
+		return
+	}
+	r.log.Info().Str("lock", rec.Lock).Str("spool", dir).Msg("ZooKeeper unreachable at finish; run record spooled for the next run")
+}
+
+// Flush writes the finish records that earlier runs on this host spooled
+// (of any job). Most runs find no spool: one failed directory read, no
+// request. A record that cannot be written now stays for the next run;
+// one that a later run replaced already, or older than spoolMaxAge, is
+// dropped.
+func (r *Recorder) Flush() {
+	if r.s == nil {
+		return
+	}
+	dir := r.stateFile("spool")
+	if dir == "" {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if r.flushOne(p) {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// flushOne writes one spooled record; it reports whether the file is done
+// with.
+func (r *Recorder) flushOne(p string) bool {
+	b, err := os.ReadFile(p)
+	var s spooled
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		return true // unreadable: nothing to deliver
+	}
+	if time.Since(s.Run.Finish) > spoolMaxAge {
+		return true
+	}
+	wrote, err := r.s.FlushRecord(&s.Run, s.Halt)
+	if err != nil {
+		r.log.Debug().Err(err).Str("file", p).Msg("spooled run record not written yet")
+		return false
+	}
+	r.log.Info().Str("lock", s.Run.Lock).Bool("written", wrote).Time("finish", s.Run.Finish).Msg("spooled run record delivered")
+	return true
+}
