@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -269,22 +269,16 @@ func (d *doctor) checkIdentity() {
 				"group data lists FQDNs; set hostname in "+d.cfg.Path+" or fix /etc/hosts")
 		}
 	}
-	b, err := d.store.ReadData()
-	if err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "")
-		return
-	}
-	if d.data, err = config.ParseData(d.cfg.Prefix, b); err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "fix the group data")
-		return
-	}
-	var mine []string
-	for g := range d.data.Groups {
-		if ok, err := d.data.HasMember(g, host); err == nil && ok {
-			mine = append(mine, g)
+	var err error
+	if d.data, err = d.store.Groups(); err != nil {
+		hint := ""
+		if errors.As(err, new(*config.DataError)) {
+			hint = "fix the group data"
 		}
+		d.report(checkFail, "groups: "+plainErr(err), hint)
+		return
 	}
-	sort.Strings(mine)
+	mine := d.data.GroupsOf(host)
 	if len(mine) == 0 {
 		d.report(checkWarn, "identity: "+host+" is in no group", "jobs with --group will not run here; set hostname in the config if the name is wrong")
 		return

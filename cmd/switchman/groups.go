@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -152,7 +151,7 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 	if err != nil {
 		return err
 	}
-	names := sortedGroups(d)
+	names := d.GroupNames()
 	if len(args) == 1 {
 		if _, ok := d.Groups[args[0]]; !ok {
 			_, err := d.Resolve(args[0])
@@ -179,39 +178,21 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 
 func runGroupsSet(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "set "+strings.Join(args, " "), func(d *config.Data) error {
-		d.Groups[args[0]] = dedupe(args[1:])
+		d.SetGroup(args[0], args[1:])
 		return nil
 	})
 }
 
 func runGroupsAdd(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "add "+strings.Join(args, " "), func(d *config.Data) error {
-		d.Groups[args[0]] = dedupe(append(append([]string{}, d.Groups[args[0]]...), args[1:]...))
+		d.AddMembers(args[0], args[1:])
 		return nil
 	})
 }
 
 func runGroupsRemove(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "remove "+strings.Join(args, " "), func(d *config.Data) error {
-		members, ok := d.Groups[args[0]]
-		if !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
-		}
-		drop := map[string]bool{}
-		for _, m := range args[1:] {
-			if !contains(members, m) {
-				return fmt.Errorf("%q is not a member of group %q (members: %s)", m, args[0], strings.Join(members, ", "))
-			}
-			drop[m] = true
-		}
-		kept := []string{}
-		for _, m := range members {
-			if !drop[m] {
-				kept = append(kept, m)
-			}
-		}
-		d.Groups[args[0]] = kept
-		return nil
+		return d.RemoveMembers(args[0], args[1:])
 	})
 }
 
@@ -221,37 +202,17 @@ func runGroupsMove(ctx context.Context, app *App, o *groupsOptions, args []strin
 	}
 	g := args[0]
 	return mutateGroups(ctx, app, o, fmt.Sprintf("move %s %s -> %s", g, o.From, o.To), func(d *config.Data) error {
-		members, ok := d.Groups[g]
-		if !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, g)
+		err := d.MoveMember(g, o.From, o.To)
+		if err != nil && !errors.Is(err, config.ErrUnknownGroup) {
+			return fmt.Errorf("--from %w", err) // the member is the flag's
 		}
-		if !contains(members, o.From) {
-			return fmt.Errorf("--from %q is not a member of group %q (members: %s)", o.From, g, strings.Join(members, ", "))
-		}
-		out := []string{}
-		for _, m := range members {
-			if m == o.From {
-				m = o.To
-			}
-			out = append(out, m)
-		}
-		d.Groups[g] = dedupe(out)
-		return nil
+		return err
 	})
 }
 
 func runGroupsDelete(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "delete "+args[0], func(d *config.Data) error {
-		if _, ok := d.Groups[args[0]]; !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
-		}
-		for g, members := range d.Groups {
-			if g != args[0] && contains(members, args[0]) {
-				return fmt.Errorf("group %q is a member of group %q; remove it there first", args[0], g)
-			}
-		}
-		delete(d.Groups, args[0])
-		return nil
+		return d.DeleteGroup(args[0])
 	})
 }
 
@@ -381,76 +342,29 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 	if err := change(d); err != nil {
 		return &config.DataError{Err: err}
 	}
-	newb, err := validateData(app, a.cfg.Prefix, d)
+	newb, err := encodeData(app, a.cfg.Prefix, d)
 	if err != nil {
 		return err
 	}
-	if err := checkOriginalLimit(a.cfg, newb, o.IgnoreOriginalLimit); err != nil {
-		return err
+	if !o.IgnoreOriginalLimit {
+		if err := a.cfg.CheckDataLen(newb); err != nil {
+			return err
+		}
 	}
 	return commitData(app, a, o.DryRun, what, old, newb, version)
 }
 
-// validateData encodes d and checks the encoding parses back cleanly; it
-// warns on stderr about cycles and groups resolving to no host.
-func validateData(app *App, name string, d *config.Data) ([]byte, error) {
-	for g, members := range d.Groups {
-		if err := config.ValidateGroupName(g); err != nil {
-			return nil, &config.DataError{Err: err}
-		}
-		for _, m := range members {
-			if err := config.ValidateHostname(m); err != nil {
-				return nil, &config.DataError{Err: fmt.Errorf("group %q: %w", g, err)}
-			}
-		}
-	}
-	b, err := d.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	back, err := config.ParseData(name, b)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range dataWarnings(back) {
+// encodeData validates and encodes d, printing its warnings on stderr.
+func encodeData(app *App, name string, d *config.Data) ([]byte, error) {
+	b, warnings, err := d.Encode(name)
+	for _, w := range warnings {
 		fmt.Fprintf(app.Stderr, "switchman: warning: %s\n", w)
 	}
-	return b, nil
-}
-
-// checkOriginalLimit refuses group data longer than the original tool
-// reads (its data_read_len, 65535 bytes unless the config says otherwise):
-// every original instance would fail with "Could not decode data".
-func checkOriginalLimit(cfg *config.Config, b []byte, ignore bool) error {
-	limit := cfg.DataReadLen
-	if limit == 0 {
-		limit = config.DefaultDataReadLen
-	}
-	if len(b) <= limit || ignore {
-		return nil
-	}
-	return &config.DataError{Err: fmt.Errorf(
-		"new group data is %d bytes, the original switchman reads at most %d (data_read_len): every host still running it would fail; "+
-			"shorten the data (subgroups), or raise data_read_len on those hosts and in %s, or pass --ignore-original-limit when no host runs the original",
-		len(b), limit, cfg.Path)}
-}
-
-// dataWarnings lists what is legal but probably a mistake.
-func dataWarnings(d *config.Data) []string {
-	out := d.OriginalMismatches()
-	if c := d.Cycles(); len(c) > 0 {
-		out = append(out, "groups in a cycle of subgroups: "+strings.Join(c, ", "))
-	}
-	for _, g := range sortedGroups(d) {
-		if hosts, _ := d.Resolve(g); len(hosts) == 0 {
-			out = append(out, fmt.Sprintf("group %q resolves to no host: its jobs run nowhere", g))
-		}
-	}
-	return out
+	return b, err
 }
 
 func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, version int32) error {
-	diff := textdiff.Full(prettyData(a.cfg.Prefix, old), prettyData(a.cfg.Prefix, newb))
+	diff := textdiff.Full(config.PrettyData(a.cfg.Prefix, old), config.PrettyData(a.cfg.Prefix, newb))
 	switch {
 	case diff == "" && bytes.Equal(old, newb):
 		fmt.Fprintln(app.Stdout, "no change")
@@ -469,17 +383,6 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: rawJSON(old), After: newb,
 	}, a.cfg.HistoryKeep)
 	return err
-}
-
-// prettyData normalises stored data for the diff; unparsable data is shown
-// as stored.
-func prettyData(name string, b []byte) string {
-	if d, err := config.ParseData(name, b); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		if p, err := d.MarshalIndent(); err == nil {
-			return string(p)
-		}
-	}
-	return string(b)
 }
 
 // rawJSON keeps b in a history entry as JSON when it is JSON, else as a
@@ -520,7 +423,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		return err
 	}
 	defer os.Remove(f.Name())
-	text := prettyData(a.cfg.Prefix, old) + "\n"
+	text := config.PrettyData(a.cfg.Prefix, old) + "\n"
 	in := bufio.NewReader(os.Stdin)
 	for {
 		if err := os.WriteFile(f.Name(), []byte(text), 0o600); err != nil {
@@ -536,7 +439,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		d, err := config.ParseData(f.Name(), b)
 		var newb []byte
 		if err == nil {
-			newb, err = validateData(app, f.Name(), d)
+			newb, err = encodeData(app, f.Name(), d)
 		}
 		if err == nil {
 			return commitData(app, a, o.DryRun, "edit", old, newb, version)
@@ -565,34 +468,6 @@ func runEditor(app *App, file string) error {
 		return fmt.Errorf("editor %q: %w; nothing written", editor, err)
 	}
 	return nil
-}
-
-func sortedGroups(d *config.Data) []string {
-	names := make([]string, 0, len(d.Groups))
-	for g := range d.Groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func dedupe(in []string) []string {
-	out := []string{}
-	for _, m := range in {
-		if !contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, m := range list {
-		if m == s {
-			return true
-		}
-	}
-	return false
 }
 
 func orDash(s string) string {
