@@ -18,6 +18,7 @@ import (
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/logfile"
 )
 
 // maxClockOffset is the clock offset against ZooKeeper above which doctor
@@ -130,15 +131,15 @@ func (d *doctor) checkLog() {
 		d.report(checkWarn, "log: no logfile in "+d.cfg.Path+"; runs are logged nowhere", "set logfile, e.g. /var/log/switchman/%u.log")
 		return
 	}
-	path := logPath(d.cfg.LogFile)
-	f, err := openLog(path)
+	path := logfile.Path(d.cfg.LogFile)
+	f, err := logfile.Open(path)
 	if err != nil {
-		d.report(checkFail, "log: "+userName()+" cannot write "+path+": "+err.Error(),
+		d.report(checkFail, "log: "+logfile.User()+" cannot write "+path+": "+err.Error(),
 			"every run of this user logs to stderr instead; fix the directory's owner and mode")
 		return
 	}
 	f.Close()
-	d.report(checkOK, "log: "+path+" writable by "+userName(), "")
+	d.report(checkOK, "log: "+path+" writable by "+logfile.User(), "")
 }
 
 // checkConfigMode fails a config file that others may write: whoever can
