@@ -3,6 +3,8 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 )
@@ -181,4 +183,20 @@ func PrettyData(name string, b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// ReadDataFile reads and parses group data from the file at path, or
+// from stdin when path is "-". Every error it returns is a *DataError.
+func ReadDataFile(path string, stdin io.Reader) (*Data, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, &DataError{Err: fmt.Errorf("import: %w", err)}
+	}
+	return ParseData(path, b)
 }

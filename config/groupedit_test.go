@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -156,6 +157,40 @@ func TestPrettyData(t *testing.T) {
 			t.Parallel()
 			if got := PrettyData("/p", []byte(tt.in)); got != tt.want {
 				t.Errorf("PrettyData(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadDataFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good, bad := dir+"/good.json", dir+"/bad.json"
+	if err := os.WriteFile(good, []byte(`{"groups":{"g":"a"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`{"groups":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, stdin string
+		wantErr           string // empty: want group g
+	}{
+		{"file", good, "", ""},
+		{"stdin", "-", `{"groups":{"g":["a"]}}`, ""},
+		{"missing file", dir + "/none.json", "", "import: open " + dir + "/none.json"},
+		{"invalid file names it", bad, "", bad + `: "groups" must be an object`},
+		{"invalid stdin", "-", "[]", "-: group data is not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := ReadDataFile(tt.path, strings.NewReader(tt.stdin))
+			switch {
+			case tt.wantErr == "" && (err != nil || len(d.Groups["g"]) != 1):
+				t.Errorf("ReadDataFile = %v, %v; want group g", d, err)
+			case tt.wantErr != "" && (!errors.As(err, new(*DataError)) || !strings.HasPrefix(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want a DataError starting %q", err, tt.wantErr)
 			}
 		})
 	}

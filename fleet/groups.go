@@ -1,6 +1,11 @@
 package fleet
 
-import "github.com/acme/switchman/config"
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/acme/switchman/config"
+)
 
 // Groups reads and parses the group data in the prefix znode: the one
 // way a command that only reads the groups gets them. It returns an
@@ -12,4 +17,18 @@ func (s *Store) Groups() (*config.Data, error) {
 		return nil, err
 	}
 	return config.ParseData(s.prefix, b)
+}
+
+// HistoryJSON is group data b as a Change keeps it, so that the history
+// entry stays valid JSON whatever was stored: b itself when it is JSON,
+// an empty object when it is empty, and a JSON string otherwise.
+func HistoryJSON(b []byte) json.RawMessage {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return json.RawMessage(`{}`)
+	}
+	if json.Valid(b) {
+		return b
+	}
+	q, _ := json.Marshal(string(b))
+	return q
 }

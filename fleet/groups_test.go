@@ -45,3 +45,20 @@ func TestGroups(t *testing.T) {
 		})
 	}
 }
+
+func TestHistoryJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"JSON as is", `{"groups":{}}`, `{"groups":{}}`},
+		{"empty as an object", " \n", `{}`},
+		{"not JSON as a string", "{broken", `"{broken"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(HistoryJSON([]byte(tt.in))); got != tt.want {
+				t.Errorf("HistoryJSON(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -217,17 +217,7 @@ func runGroupsDelete(ctx context.Context, app *App, o *groupsOptions, args []str
 }
 
 func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []string) error {
-	var b []byte
-	var err error
-	if args[0] == "-" {
-		b, err = io.ReadAll(os.Stdin)
-	} else {
-		b, err = os.ReadFile(args[0])
-	}
-	if err != nil {
-		return &config.DataError{Err: fmt.Errorf("import: %w", err)}
-	}
-	nd, err := config.ParseData(args[0], b)
+	nd, err := config.ReadDataFile(args[0], os.Stdin)
 	if err != nil {
 		return err
 	}
@@ -380,22 +370,9 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 		return nil
 	}
 	err := a.store.WriteData(version, fleet.Change{
-		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: rawJSON(old), After: newb,
+		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: fleet.HistoryJSON(old), After: newb,
 	}, a.cfg.HistoryKeep)
 	return err
-}
-
-// rawJSON keeps b in a history entry as JSON when it is JSON, else as a
-// JSON string, so the entry stays valid JSON.
-func rawJSON(b []byte) json.RawMessage {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return json.RawMessage(`{}`)
-	}
-	if json.Valid(b) {
-		return b
-	}
-	q, _ := json.Marshal(string(b))
-	return q
 }
 
 // whoAmI names the operator for the history: the sudo caller if any.
