@@ -69,3 +69,29 @@ func (d *Data) GroupNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// GroupHosts is one group with its members as stored and the hosts they
+// resolve to, as `switchman groups show` prints it (JSON included).
+type GroupHosts struct {
+	Group   string   `json:"group"`
+	Members []string `json:"members"`
+	Hosts   []string `json:"hosts"`
+}
+
+// Describe returns the groups named, in that order, with their hosts, or
+// every group, sorted by name, when none is named. An undefined group is
+// an error wrapping ErrUnknownGroup, as Resolve returns it.
+func (d *Data) Describe(groups ...string) ([]GroupHosts, error) {
+	if len(groups) == 0 {
+		groups = d.GroupNames()
+	}
+	out := make([]GroupHosts, 0, len(groups))
+	for _, g := range groups {
+		hosts, err := d.Resolve(g)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, GroupHosts{Group: g, Members: d.Groups[g], Hosts: hosts})
+	}
+	return out, nil
+}

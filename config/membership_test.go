@@ -81,3 +81,41 @@ func TestGroupsOf(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	d, err := ParseData("/s", []byte(`{"groups":{"web":["a.example.com","B."],"all":["web","c"],"none":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		groups  []string
+		want    []GroupHosts
+		wantErr string
+	}{
+		{"all, sorted", nil, []GroupHosts{
+			{"all", []string{"web", "c"}, []string{"a.example.com", "b", "c"}},
+			{"none", []string{}, []string{}},
+			{"web", []string{"a.example.com", "B."}, []string{"a.example.com", "b"}},
+		}, ""},
+		{"one", []string{"web"}, []GroupHosts{{"web", []string{"a.example.com", "B."}, []string{"a.example.com", "b"}}}, ""},
+		{"unknown", []string{"db"}, nil, `config: unknown group "db" (defined: all, none, web)`},
+		{"empty name is unknown", []string{""}, nil, `config: unknown group ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := d.Describe(tt.groups...)
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrUnknownGroup) || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want ErrUnknownGroup starting %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Describe(%q) = %v, %v; want %v", tt.groups, got, err, tt.want)
+			}
+		})
+	}
+}

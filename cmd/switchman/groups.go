@@ -139,30 +139,14 @@ func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 	return nil
 }
 
-// groupView is one group as `show` prints it.
-type groupView struct {
-	Group   string   `json:"group"`
-	Members []string `json:"members"`
-	Hosts   []string `json:"hosts"`
-}
-
 func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	d, err := readGroupData(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
-	names := d.GroupNames()
-	if len(args) == 1 {
-		if _, ok := d.Groups[args[0]]; !ok {
-			_, err := d.Resolve(args[0])
-			return err
-		}
-		names = args
-	}
-	views := make([]groupView, 0, len(names))
-	for _, g := range names {
-		hosts, _ := d.Resolve(g)
-		views = append(views, groupView{Group: g, Members: d.Groups[g], Hosts: hosts})
+	views, err := d.Describe(args...)
+	if err != nil {
+		return err
 	}
 	return app.report(o.Output, views, func(tw *tabwriter.Writer) error {
 		fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
