@@ -72,7 +72,7 @@ func TestOpenPlanted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f, err := Open(private); err != nil {
-		t.Errorf("openLog in a private directory: %v", err)
+		t.Errorf("Open in a private directory: %v", err)
 	} else {
 		f.Close()
 	}
