@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/crontab"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/nagios"
 	"github.com/acme/switchman/status"
 )
@@ -27,7 +28,7 @@ func reportNagios(app *App, r nagios.Result) error {
 		return nil
 	}
 	// The status line is the whole message: nothing more is printed.
-	return &ExitError{Code: int(r.State)}
+	return &exitcode.Error{Code: int(r.State)}
 }
 
 // checkFunc is a check: the parts of the fleet it reads, and its verdict on
@@ -63,8 +64,8 @@ func newCheckCmd(app *App) *cobra.Command {
 func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args []string, f checkFunc) error {
 	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
-		var ee *ExitError
-		if errors.As(err, &ee) && ee.Code == ExitConfig {
+		var ee *exitcode.Error
+		if errors.As(err, &ee) && ee.Code == exitcode.Config {
 			return err
 		}
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/cmdline"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
@@ -81,7 +82,7 @@ func TestCommandsEitherOrder(t *testing.T) {
 		{"status", []string{"status"}, 0, ""},
 		{"status LOCK -o json", []string{"status", "job1", "-o", "json"}, 0, "{"},
 		{"history", []string{"history", "job1"}, 0, "success"},
-		{"kill", []string{"kill", "job1"}, ExitFailed, "job1: nobody holds the lock"},
+		{"kill", []string{"kill", "job1"}, exitcode.Failed, "job1: nobody holds the lock"},
 		{"pause", []string{"pause", "job1", "--reason", "either order"}, 0, ""},
 		{"resume", []string{"resume", "job1"}, 0, ""},
 		{"doctor", []string{"doctor"}, -1, "zookeeper"},
@@ -170,8 +171,8 @@ func TestMissingPrefixHint(t *testing.T) {
 	e := newEnv(t, srv, `{"groups":{}}`)
 	missing := e.configAs("missing.yaml", func(c *zktest.SwitchmanConfig) { c.Prefix = e.prefix + "/fresh" })
 	r := missing.run("-c", missing.cfg, "status")
-	if r.code != ExitUnavailable || !strings.Contains(r.stderr, "`switchman groups init`") {
-		t.Fatalf("status without the prefix: exit %d, stderr %q; want %d and the groups init hint", r.code, r.stderr, ExitUnavailable)
+	if r.code != exitcode.Unavailable || !strings.Contains(r.stderr, "`switchman groups init`") {
+		t.Fatalf("status without the prefix: exit %d, stderr %q; want %d and the groups init hint", r.code, r.stderr, exitcode.Unavailable)
 	}
 	if r := missing.run("-c", missing.cfg, "groups", "init"); r.code != 0 || !strings.Contains(r.stdout, "created "+e.prefix+"/fresh") {
 		t.Fatalf("groups init: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -202,14 +203,14 @@ func TestUnknownGroupSubcommand(t *testing.T) {
 			var out, errb strings.Builder
 			code := Main(tt.args, &out, &errb)
 			if tt.want == "" {
-				if code != ExitOK || !strings.Contains(out.String(), "Usage:") {
+				if code != exitcode.OK || !strings.Contains(out.String(), "Usage:") {
 					t.Errorf("Main(%q) = %d, stdout %q; want the group's help and 0", tt.args, code, out.String())
 				}
 				return
 			}
 			first, _, _ := strings.Cut(errb.String(), "\n")
-			if code != ExitUsage || first != "switchman: "+tt.want || out.Len() != 0 {
-				t.Errorf("Main(%q) = %d, stderr %q; want %d and %q first", tt.args, code, errb.String(), ExitUsage, tt.want)
+			if code != exitcode.Usage || first != "switchman: "+tt.want || out.Len() != 0 {
+				t.Errorf("Main(%q) = %d, stderr %q; want %d and %q first", tt.args, code, errb.String(), exitcode.Usage, tt.want)
 			}
 		})
 	}
@@ -226,11 +227,11 @@ func TestServeFlags(t *testing.T) {
 		code int
 		want string
 	}{
-		{"--help", []string{"serve", "--help"}, ExitOK, "      --listen string"},
-		{"-h after the config", []string{"-c", "F", "serve", "-h"}, ExitOK, "Global Flags:"},
-		{"unknown flag", []string{"serve", "--bogus"}, ExitUsage, "switchman: unknown flag: --bogus"},
-		{"one-dash Go flag style", []string{"serve", "-listen", "x"}, ExitUsage, "switchman: unknown shorthand flag: 'l' in -listen"},
-		{"stray argument", []string{"serve", "x"}, ExitUsage, `switchman: unknown command "x" for "switchman serve"`},
+		{"--help", []string{"serve", "--help"}, exitcode.OK, "      --listen string"},
+		{"-h after the config", []string{"-c", "F", "serve", "-h"}, exitcode.OK, "Global Flags:"},
+		{"unknown flag", []string{"serve", "--bogus"}, exitcode.Usage, "switchman: unknown flag: --bogus"},
+		{"one-dash Go flag style", []string{"serve", "-listen", "x"}, exitcode.Usage, "switchman: unknown shorthand flag: 'l' in -listen"},
+		{"stray argument", []string{"serve", "x"}, exitcode.Usage, `switchman: unknown command "x" for "switchman serve"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

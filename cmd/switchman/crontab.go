@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/crontabgen"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/nagios"
 )
 
@@ -179,7 +180,7 @@ runs both tools while it converts.`,
 }
 
 // runCrontabCheck checks files, prints the Nagios status line and returns
-// an *ExitError with the plugin's exit code unless everything is OK.
+// an *exitcode.Error with the plugin's exit code unless everything is OK.
 func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 	format, err := parseCrontabFormat(o.format)
 	if err != nil {
@@ -209,7 +210,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 	}
 	// The status line is the whole message: Err stays nil so that nothing
 	// more is printed.
-	return &ExitError{Code: int(r.Status())}
+	return &exitcode.Error{Code: int(r.Status())}
 }
 
 // checkCrontabs checks crontab files as a run would read their switchman

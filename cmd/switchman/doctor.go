@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/logfile"
@@ -88,7 +89,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 	}
 	d.checkCron()
 	if d.fails > 0 {
-		return &ExitError{Code: ExitFailed}
+		return &exitcode.Error{Code: exitcode.Failed}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 )
@@ -56,12 +57,12 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	defer a.close()
 	holder, token, err := a.store.RequestKill(name, sig, whoAmI(app))
 	if errors.Is(err, fleet.ErrNotHeld) {
-		return errorOf(fleet.ErrNotHeld, "%s: nobody holds the lock", name)
+		return exitcode.Of(fleet.ErrNotHeld, "%s: nobody holds the lock", name)
 	}
 	if errors.Is(err, fleet.ErrOriginalHolder) {
 		// Said at once: waiting for a release that no request can cause
 		// would only end in "did not stop".
-		return errorOf(fleet.ErrOriginalHolder, "%s is held by the original switchman on %s pid %d, which takes no kill requests: "+
+		return exitcode.Of(fleet.ErrOriginalHolder, "%s is held by the original switchman on %s pid %d, which takes no kill requests: "+
 			"stop it there (kill %d: it passes TERM to its command)", name, holder.Host, holder.PID, holder.PID)
 	}
 	if err != nil {
@@ -80,7 +81,7 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	defer cancel()
 	start := time.Now()
 	if err := a.store.WaitReleased(wctx, name, token); err != nil {
-		return errorOf(lock.ErrWaitTimeout, "%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)
+		return exitcode.Of(lock.ErrWaitTimeout, "%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)
 	}
 	outcome := "released"
 	if runs, err := a.store.Runs(name); err == nil {

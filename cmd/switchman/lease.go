@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 )
@@ -100,7 +101,7 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 	case errors.Is(err, lock.ErrWaitTimeout):
 		j.log.Info().Str("lock", j.opts.LockName).Str("leases", lease.Env(leases)).Str("bound", j.wait.bound).
 			Msg("gave up waiting for leases")
-		return errorOf(lock.ErrWaitTimeout, "gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)
+		return exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)
 	case errors.As(err, &mismatch):
 		return err
 	}
@@ -116,7 +117,7 @@ func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
 		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.rec.Waiting})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
-		return nil, errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)
+		return nil, exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)
 	}
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 )
 
@@ -66,9 +67,9 @@ func runPause(ctx context.Context, a *admin, o *pauseOptions, marker string, arg
 	var failed error
 	for _, n := range names {
 		err := runKill(ctx, a.app, &killOptions{}, n, syscall.SIGTERM)
-		if err != nil && exitCode(err) != ExitFailed {
+		if err != nil && exitCode(err) != exitcode.Failed {
 			fmt.Fprintf(a.app.Stderr, "switchman: %v\n", err)
-			failed = &ExitError{Code: exitCode(err)}
+			failed = &exitcode.Error{Code: exitCode(err)}
 		}
 	}
 	return failed

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/cmdline"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/lock"
 )
 
@@ -35,7 +36,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if cmdline.CommandAt(args, commandNames) >= 0 {
 		root := newRootCmd(app)
 		if completeRequest(root, args, stdout) {
-			return ExitOK
+			return exitcode.OK
 		}
 		var c *cobra.Command
 		c, err = execute(root, args)
@@ -50,10 +51,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = runWrapper(context.Background(), app, args)
 	}
 	if err == nil {
-		return ExitOK
+		return exitcode.OK
 	}
-	var ee *ExitError
-	if !(errors.As(err, &ee) && ee.Err == nil) {
+	if !exitcode.IsSilent(err) {
 		// One error a line, each marked as ours (several bad METADATA
 		// blocks are reported at once, one file:line each).
 		msg := err.Error()

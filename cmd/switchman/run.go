@@ -15,6 +15,7 @@ import (
 
 	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
@@ -179,7 +180,7 @@ func (j *job) notStarted(stops *stops, err error) error {
 	stops.started(nil)
 	j.rec.Restore() // a wait that ended without a run
 	if sig := stops.early(); sig != nil {
-		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+		return &exitcode.Error{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}
 	if errors.Is(err, errSkip) {
 		return j.skipped()
@@ -335,7 +336,7 @@ func (j *job) skipped() error {
 	if code == 0 {
 		return nil
 	}
-	return &ExitError{Code: code}
+	return &exitcode.Error{Code: code}
 }
 
 // childEnv is the child's environment: ours plus what it may want to know

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/acme/switchman/exitcode"
 )
 
 // serveHelper is the binary behind `switchman serve` (package dashboard):
@@ -52,10 +54,10 @@ It runs the ` + serveHelper + ` helper, installed beside switchman.`,
 func execHelper(name string, args []string) error {
 	path := helperPath(name)
 	if path == "" {
-		return &ExitError{Code: ExitUnavailable, Err: fmt.Errorf("%s is not installed (beside switchman or in %s)", name, helperDir())}
+		return &exitcode.Error{Code: exitcode.Unavailable, Err: fmt.Errorf("%s is not installed (beside switchman or in %s)", name, helperDir())}
 	}
 	// exec, not a child: signals and the exit status are the helper's own.
 	args[0] = path
 	err := syscall.Exec(path, args, os.Environ())
-	return &ExitError{Code: ExitSoftware, Err: fmt.Errorf("exec %s: %w", path, err)}
+	return &exitcode.Error{Code: exitcode.Software, Err: fmt.Errorf("exec %s: %w", path, err)}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
@@ -135,17 +136,17 @@ func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 // outcome classifies a result and picks the exit status: the child's own,
 // unless switchman stopped it for a reason of its own.
 func (j *job) outcome(r supervise.Result) (string, error) {
-	child := &ExitError{Code: r.ExitCode}
+	child := &exitcode.Error{Code: r.ExitCode}
 	switch {
 	case r.Stopped && r.TimedOut:
-		return fleet.ResultTimeout, errorOf(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
+		return fleet.ResultTimeout, exitcode.Of(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
 	case r.Stopped && errors.Is(r.StopCause, lock.ErrNotMember):
 		// An operator moved the group: a planned stop, as quiet as the
 		// original's (cron would mail a line from every host on every
 		// move). The FINISH line in the log says why; the status says a
 		// permission ended.
-		return fleet.ResultMoved, &ExitError{Code: ExitLost}
-	case r.Stopped && exitCode(r.StopCause) == ExitLost:
+		return fleet.ResultMoved, &exitcode.Error{Code: exitcode.Lost}
+	case r.Stopped && exitCode(r.StopCause) == exitcode.Lost:
 		return fleet.ResultLostLock, fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
 	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
 		return fleet.ResultKilled, child
