@@ -3,6 +3,9 @@ package fleet
 import (
 	"context"
 
+	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/lock"
 )
 
@@ -42,4 +45,27 @@ func (c *Client) Close() {
 	if c != nil {
 		c.sess.Close()
 	}
+}
+
+// SessionOptions builds the ZooKeeper session options from the config:
+// servers, timeouts, digest credentials and TLS, with log for the
+// session's own reports. A TLS file that cannot be read is a config error
+// (*config.FileError).
+func SessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
+	tc, err := cfg.ClientTLS()
+	if err != nil {
+		return lock.Options{}, err
+	}
+	return lock.Options{Servers: cfg.ZKHosts, SessionTimeout: cfg.SessionTimeout,
+		ConnectTimeout: cfg.ConnectTimeout, Auth: cfg.Auth, TLS: tc, Logger: log}, nil
+}
+
+// DialConfig is Dial with the session options of cfg (see SessionOptions)
+// and its prefix: how a run and every operator command connect.
+func DialConfig(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Client, error) {
+	opts, err := SessionOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return Dial(ctx, opts, cfg.Prefix)
 }

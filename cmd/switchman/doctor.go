@@ -165,7 +165,7 @@ func (d *doctor) checkConfigMode(path string) {
 }
 
 func (d *doctor) checkZooKeeper(ctx context.Context) bool {
-	opts, err := sessionOptions(d.cfg, zerolog.Nop())
+	opts, err := fleet.SessionOptions(d.cfg, zerolog.Nop())
 	if err != nil {
 		d.report(checkFail, "zookeeper: "+err.Error(), "fix the tls files")
 		return false

@@ -49,9 +49,7 @@ func exitCode(err error) int {
 		return exitcode.NoPerm
 	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix), errors.Is(err, fleet.ErrOriginalHolder):
 		return exitcode.Unavailable
-	case errors.Is(err, lock.ErrLockLost), errors.Is(err, lock.ErrSessionExpired),
-		errors.Is(err, lock.ErrSessionAtRisk), errors.Is(err, lock.ErrNotMember),
-		errors.Is(err, lock.ErrPrefixDeleted):
+	case lock.IsLost(err):
 		return exitcode.Lost
 	case errors.Is(err, supervise.ErrTimeout):
 		return exitcode.Timeout

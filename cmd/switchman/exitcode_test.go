@@ -3,10 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
-	"runtime/metrics"
 	"testing"
-	"time"
 
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontabgen"
@@ -49,6 +46,7 @@ func TestExitCode(t *testing.T) {
 		{"at risk", &lock.AtRiskError{}, exitcode.Lost},
 		{"not member", lock.ErrNotMember, exitcode.Lost},
 		{"prefix deleted", lock.ErrPrefixDeleted, exitcode.Lost},
+		{"group moved: silent, still lost", exitcode.Silent(fmt.Errorf("x: %w", lock.ErrNotMember)), exitcode.Lost},
 		{"timeout", supervise.ErrTimeout, exitcode.Timeout},
 		{"metadata errors", metadata.ErrorList{}, exitcode.DataErr},
 		{"no metadata", metadata.ErrNoBlocks, exitcode.DataErr},
@@ -62,39 +60,5 @@ func TestExitCode(t *testing.T) {
 				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
-	}
-}
-
-// TestPauseGC checks the start-up pause of the garbage collector: off at
-// once, back to its setting after the pause, and untouched when the
-// operator set GOGC.
-func TestPauseGC(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	gogc := func() int64 {
-		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-		metrics.Read(s)
-		return int64(s[0].Value.Uint64())
-	}
-	pauseGC(func(string) string { return "" }, 50*time.Millisecond)
-	if got := gogc(); got != -1 && got != 0 {
-		// runtime/metrics reports "off" as 0 (it is unsigned).
-		t.Fatalf("GOGC during the pause = %d, want off", got)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for gogc() != 100 {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still %d long after the pause", gogc())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	debug.SetGCPercent(77)
-	pauseGC(func(k string) string {
-		if k == "GOGC" {
-			return "200"
-		}
-		return ""
-	}, time.Millisecond)
-	if got := gogc(); got != 77 {
-		t.Errorf("with GOGC set, GOGC = %d, want the operator's 77 untouched", got)
 	}
 }

@@ -47,9 +47,9 @@ func TestValidateLeaseFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := validateLeaseFlags(tt.specs)
+			err := lease.Check(tt.specs)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-				t.Fatalf("validateLeaseFlags(%q) = %v; want %q", tt.specs, err, tt.want)
+				t.Fatalf("lease.Check(%q) = %v; want %q", tt.specs, err, tt.want)
 			}
 		})
 	}

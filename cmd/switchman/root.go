@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lock"
 )
 
@@ -195,5 +196,14 @@ func runWrapper(ctx context.Context, app *App, args []string) error {
 		fmt.Fprintf(app.Stdout, "switchman %s\n", version)
 		return nil
 	}
-	return runJob(ctx, app, o)
+	job.PauseGC(app.Getenv)
+	cfg, err := loadConfig(app, o.Config)
+	if err != nil {
+		return err
+	}
+	log, _, err := newLogger(app, cfg) // the process exits right after the run; the OS closes the log
+	if err != nil {
+		return err
+	}
+	return job.Run(ctx, job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version}, cfg, log, o)
 }

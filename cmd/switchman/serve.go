@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/job"
 )
 
 // serveHelper is the binary behind `switchman serve` (package dashboard):
@@ -52,9 +53,9 @@ It runs the ` + serveHelper + ` helper, installed beside switchman.`,
 // execHelper replaces switchman by the helper name, installed beside it,
 // with args (args[0] included).
 func execHelper(name string, args []string) error {
-	path := helperPath(name)
+	path := job.HelperPath(name)
 	if path == "" {
-		return &exitcode.Error{Code: exitcode.Unavailable, Err: fmt.Errorf("%s is not installed (beside switchman or in %s)", name, helperDir())}
+		return &exitcode.Error{Code: exitcode.Unavailable, Err: fmt.Errorf("%s is not installed (beside switchman or in %s)", name, job.HelperDir())}
 	}
 	// exec, not a child: signals and the exit status are the helper's own.
 	args[0] = path

@@ -42,11 +42,7 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	}
 	// The same session options as a run: auth_file and TLS apply to
 	// operators' commands too.
-	opts, err := sessionOptions(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	c, err := fleet.Dial(ctx, opts, cfg.Prefix)
+	c, err := fleet.DialConfig(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 // With a tail, switchman copies the child's output on to its own stdout
 // and stderr (cron still gets exactly what the job printed, in order per
 // stream); without one the child writes to them directly.
-func (j *job) outputTail(c *conn) *supervise.Tail {
+func (j *job) outputTail(c *fleet.Client) *supervise.Tail {
 	if c == nil || j.opts.NoLock || j.cfg.FailureOutput <= 0 {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (j *job) outputTail(c *conn) *supervise.Tail {
 // guard watches the run's permission while the command runs; the
 // returned context is cancelled, with the cause, when it is lost, which
 // makes the supervisor stop the child's whole process group.
-func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *membership, kill *killSwitch) (context.Context, func()) {
+func (j *job) guard(ctx context.Context, c *fleet.Client, held *lock.Held, group *membership, kill *killSwitch) (context.Context, func()) {
 	if c == nil {
 		return ctx, func() {}
 	}
@@ -69,7 +69,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 	if group != nil {
 		watched = group.watched
 	}
-	return lock.Guard(ctx, c.sess, lock.GuardOptions{
+	return lock.Guard(ctx, c.Session(), lock.GuardOptions{
 		Lock:  held,
 		Group: watched,
 		Member: func(b []byte) (bool, error) {
@@ -85,7 +85,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,
-		KillPath: c.store.KillPath(j.opts.LockName),
+		KillPath: c.Store().KillPath(j.opts.LockName),
 		OnKill:   kill.request,
 	})
 }
@@ -145,8 +145,8 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 		// original's (cron would mail a line from every host on every
 		// move). The FINISH line in the log says why; the status says a
 		// permission ended.
-		return fleet.ResultMoved, &exitcode.Error{Code: exitcode.Lost}
-	case r.Stopped && exitCode(r.StopCause) == exitcode.Lost:
+		return fleet.ResultMoved, exitcode.Silent(r.StopCause)
+	case r.Stopped && lock.IsLost(r.StopCause):
 		return fleet.ResultLostLock, fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
 	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
 		return fleet.ResultKilled, child
@@ -163,19 +163,19 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 // never changes what they run.
 const defaultHelperDir = "/usr/lib/switchman"
 
-// helperDir returns the directory helpers are looked for in after the
+// HelperDir returns the directory helpers are looked for in after the
 // executable's own.
-func helperDir() string {
+func HelperDir() string {
 	if d := os.Getenv("SWITCHMAN_HELPER_DIR"); d != "" {
 		return d
 	}
 	return defaultHelperDir
 }
 
-// helperPath returns the path of the helper binary name, or "" when it is
-// installed neither beside this executable nor in helperDir.
-func helperPath(name string) string {
-	cands := []string{filepath.Join(helperDir(), name)}
+// HelperPath returns the path of the helper binary name, or "" when it is
+// installed neither beside this executable nor in HelperDir.
+func HelperPath(name string) string {
+	cands := []string{filepath.Join(HelperDir(), name)}
 	if exe, err := os.Executable(); err == nil {
 		cands = append([]string{filepath.Join(filepath.Dir(exe), name)}, cands...)
 	}
@@ -191,7 +191,7 @@ func helperPath(name string) string {
 // switchman-shim helper, else this executable itself (slower to start:
 // every package's init runs again).
 func shimPath() string {
-	if p := helperPath("switchman-shim"); p != "" {
+	if p := HelperPath("switchman-shim"); p != "" {
 		return p
 	}
 	return "/proc/self/exe"
