@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/logfile"
 )
 
 // maxClockOffset is the clock offset against ZooKeeper above which doctor
@@ -130,15 +131,15 @@ func (d *doctor) checkLog() {
 		d.report(checkWarn, "log: no logfile in "+d.cfg.Path+"; runs are logged nowhere", "set logfile, e.g. /var/log/switchman/%u.log")
 		return
 	}
-	path := logPath(d.cfg.LogFile)
-	f, err := openLog(path)
+	path := logfile.Path(d.cfg.LogFile)
+	f, err := logfile.Open(path)
 	if err != nil {
-		d.report(checkFail, "log: "+userName()+" cannot write "+path+": "+err.Error(),
+		d.report(checkFail, "log: "+logfile.User()+" cannot write "+path+": "+err.Error(),
 			"every run of this user logs to stderr instead; fix the directory's owner and mode")
 		return
 	}
 	f.Close()
-	d.report(checkOK, "log: "+path+" writable by "+userName(), "")
+	d.report(checkOK, "log: "+path+" writable by "+logfile.User(), "")
 }
 
 // checkConfigMode fails a config file that others may write: whoever can
@@ -269,22 +270,16 @@ func (d *doctor) checkIdentity() {
 				"group data lists FQDNs; set hostname in "+d.cfg.Path+" or fix /etc/hosts")
 		}
 	}
-	b, err := d.store.ReadData()
-	if err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "")
-		return
-	}
-	if d.data, err = config.ParseData(d.cfg.Prefix, b); err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "fix the group data")
-		return
-	}
-	var mine []string
-	for g := range d.data.Groups {
-		if ok, err := d.data.HasMember(g, host); err == nil && ok {
-			mine = append(mine, g)
+	var err error
+	if d.data, err = d.store.Groups(); err != nil {
+		hint := ""
+		if errors.As(err, new(*config.DataError)) {
+			hint = "fix the group data"
 		}
+		d.report(checkFail, "groups: "+plainErr(err), hint)
+		return
 	}
-	sort.Strings(mine)
+	mine := d.data.GroupsOf(host)
 	if len(mine) == 0 {
 		d.report(checkWarn, "identity: "+host+" is in no group", "jobs with --group will not run here; set hostname in the config if the name is wrong")
 		return

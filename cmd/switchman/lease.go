@@ -75,14 +75,8 @@ func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
 	var data *config.Data
 	if group != nil {
 		data = group.data
-	} else {
-		b, err := c.store.ReadData()
-		if err != nil {
-			return nil, err
-		}
-		if data, err = config.ParseData(j.cfg.Prefix, b); err != nil {
-			return nil, err
-		}
+	} else if data, err = c.store.Groups(); err != nil {
+		return nil, err
 	}
 	ordered, err := lease.Order(leases, data.Resources, m)
 	if err != nil {

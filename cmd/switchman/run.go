@@ -253,11 +253,12 @@ func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := d.HasMember(j.opts.Group, j.host)
-	if err != nil {
+	switch m, err := d.Membership(j.opts.Group, j.host); m {
+	case config.GroupUnknown:
+		// At the start, a group the data does not define is an error
+		// (a typo in --group), never a quiet skip.
 		return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
-	}
-	if !ok {
+	case config.NotMember:
 		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
 			Strs("command", j.opts.Command).Msg("host not in group; not running")
 		return nil, errSkip

@@ -76,13 +76,11 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 			if err != nil {
 				return false, err
 			}
-			ok, err := d.HasMember(j.opts.Group, j.host)
-			if errors.Is(err, config.ErrUnknownGroup) {
-				// Well-formed data without the group: the group was
-				// deleted, and this host is in it no more (a move).
-				return false, nil
-			}
-			return ok, err
+			// Unlike at the start, config.GroupUnknown is no error here:
+			// well-formed data without the group means the group was
+			// deleted, and this host is in it no more (a move).
+			m, _ := d.Membership(j.opts.Group, j.host)
+			return m == config.Member, nil
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,
