@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/cmdline"
+	"github.com/acme/switchman/dashboard"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
@@ -246,27 +247,16 @@ func TestServeFlags(t *testing.T) {
 }
 
 // TestServeHandsFlagsOn runs `switchman serve` with its flags given the
-// cobra way, config first, and checks the helper got them: it listens
-// where --listen says.
+// cobra way, config first, and checks the helper got them: it serves the
+// config's fleet where --listen says.
 func TestServeHandsFlagsOn(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{"groups":{}}`)
-	c := e.cmd()
-	c.Args = []string{binPath, "-c", e.cfg, "serve", "--listen=127.0.0.1:0"}
-	var errb strings.Builder
-	c.Stderr = &errb
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
+	u := startServe(t, e, "--config="+e.cfg, "serve", "--listen=127.0.0.1:0")
+	if !strings.HasPrefix(u, "http://127.0.0.1:") {
+		t.Fatalf("serving at %s, want a loopback port", u)
 	}
-	defer waitExit(t, c, 20*time.Second)
-	defer c.Process.Signal(os.Interrupt)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(errb.String(), "listening on http://127.0.0.1:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("switchman serve did not listen within 30s: %s", errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	getFleet(t, strings.TrimSuffix(u, "/"), func(*dashboard.Fleet) bool { return true })
 }
 
 func TestHint(t *testing.T) {
