@@ -7,6 +7,7 @@ import (
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
@@ -22,7 +23,8 @@ func (e usageError) Unwrap() error { return e.err }
 // exitCode maps an error returned by a command to the process exit status
 // (the statuses are package exitcode's). It is the only place that decides
 // them: an exitcode.Error carries a status that is not switchman's to
-// choose (the child's own, the configured skip status, 128+N).
+// choose (the child's own, the configured skip status, 128+N, a Nagios
+// check's state).
 func exitCode(err error) int {
 	var ee *exitcode.Error
 	var ue usageError
@@ -43,11 +45,12 @@ func exitCode(err error) int {
 		errors.Is(err, lease.ErrUnknownResource), errors.As(err, new(*lock.TotalMismatchError)),
 		errors.As(err, new(metadata.ErrorList)), errors.Is(err, metadata.ErrNoBlocks):
 		return exitcode.DataErr
-	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld):
+	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld), errors.Is(err, errChecksFailed):
 		return exitcode.Failed
 	case lock.IsAuth(err):
 		return exitcode.NoPerm
-	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix), errors.Is(err, fleet.ErrOriginalHolder):
+	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix), errors.Is(err, fleet.ErrOriginalHolder),
+		errors.Is(err, job.ErrNoHelper):
 		return exitcode.Unavailable
 	case lock.IsLost(err):
 		return exitcode.Lost

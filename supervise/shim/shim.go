@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/acme/switchman/exitcode"
 )
 
 // Arg, as a program's first argument, makes it run Run. A program that
@@ -25,9 +27,9 @@ const Arg = "__switchman_shim__"
 // command not found, 126 for one that cannot run, 70 (EX_SOFTWARE) for a
 // misuse, 137 (128+SIGKILL) when switchman died.
 const (
-	exitNotFound      = 127
-	exitNotExecutable = 126
-	exitSoftware      = 70
+	exitNotFound      = exitcode.NotFound
+	exitNotExecutable = exitcode.NotExec
+	exitSoftware      = exitcode.Software
 	exitKilled        = 137
 )
 
