@@ -18,7 +18,6 @@ package cgroup
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -68,7 +67,7 @@ var seq atomic.Int64
 // nor delegated), a read-only hierarchy, or a kernel older than cgroup.kill
 // (Linux 5.14). The caller removes the group with Remove.
 func New(parent string) (*Group, error) {
-	prefix := filepath.Join(parent, namePrefix+strconv.Itoa(os.Getpid())+"-")
+	prefix := strings.TrimSuffix(parent, "/") + "/" + namePrefix + strconv.Itoa(os.Getpid()) + "-"
 	for range 1000 {
 		dir := prefix + strconv.FormatInt(seq.Add(1), 10)
 		err := os.Mkdir(dir, 0o755)
@@ -98,6 +97,14 @@ func createHint(err error) string {
 	default:
 		return ""
 	}
+}
+
+// parentDir returns the directory that holds dir.
+func parentDir(dir string) string {
+	if i := strings.LastIndexByte(dir, '/'); i > 0 {
+		return dir[:i]
+	}
+	return "/"
 }
 
 // file returns the path of one of the group's interface files.
@@ -130,13 +137,13 @@ func (g *Group) Set(controller, name, value string) error {
 	if enabled == "" {
 		enabled = "none"
 	}
-	return &Error{Sentinel: ErrNoController, What: "no " + controller + " controller below " + filepath.Dir(g.Dir),
+	return &Error{Sentinel: ErrNoController, What: "no " + controller + " controller below " + parentDir(g.Dir),
 		Hint: "the controllers enabled there are: " + enabled}
 }
 
-// Join moves the calling process into the group. A process that joins
-// before it execs the job puts the job's whole tree in the group, with no
-// window for a fork to escape.
+// Join moves the calling process into the group; a process already in
+// it stays. A process that joins before it execs the job puts the job's
+// whole tree in the group, with no window for a fork to escape.
 func (g *Group) Join() error {
 	// "0" is the writing process itself.
 	return os.WriteFile(g.file("cgroup.procs"), []byte("0"), 0)

@@ -2,7 +2,6 @@ package cgroup
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -107,7 +106,7 @@ func mountedAt(mounts []mount, path string) (string, bool) {
 	for _, m := range mounts {
 		rel, ok := within(m.root, path)
 		if ok && strings.HasPrefix(m.point, "/") {
-			return filepath.Join(m.point, rel), true
+			return strings.TrimSuffix(m.point, "/") + rel, true
 		}
 	}
 	return "", false
@@ -115,8 +114,11 @@ func mountedAt(mounts []mount, path string) (string, bool) {
 
 // within returns path relative to root, if path is root or below it.
 func within(root, path string) (string, bool) {
-	if root == "/" || root == path {
-		return strings.TrimPrefix(path, root), true
+	switch {
+	case root == path:
+		return "", true
+	case root == "/":
+		return path, true
 	}
 	rest, ok := strings.CutPrefix(path, root)
 	if !ok || !strings.HasPrefix(rest, "/") {

@@ -4,8 +4,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // ParseNice parses a nice value: an integer from -20 to 19, as nice(1)
@@ -110,13 +109,13 @@ type resource struct {
 
 // resources are the rlimits --rlimit sets, in prlimit(1)'s names.
 var resources = []resource{
-	{"nofile", unix.RLIMIT_NOFILE, false, "open files"},
-	{"nproc", unix.RLIMIT_NPROC, false, "processes of the user"},
-	{"as", unix.RLIMIT_AS, true, "bytes of address space"},
-	{"data", unix.RLIMIT_DATA, true, "bytes of data segment"},
-	{"fsize", unix.RLIMIT_FSIZE, true, "bytes per written file"},
-	{"core", unix.RLIMIT_CORE, true, "bytes per core file"},
-	{"cpu", unix.RLIMIT_CPU, false, "seconds of CPU time"},
+	{"nofile", syscall.RLIMIT_NOFILE, false, "open files"},
+	{"nproc", rlimitNproc, false, "processes of the user"},
+	{"as", syscall.RLIMIT_AS, true, "bytes of address space"},
+	{"data", syscall.RLIMIT_DATA, true, "bytes of data segment"},
+	{"fsize", syscall.RLIMIT_FSIZE, true, "bytes per written file"},
+	{"core", syscall.RLIMIT_CORE, true, "bytes per core file"},
+	{"cpu", syscall.RLIMIT_CPU, false, "seconds of CPU time"},
 }
 
 // Rlimit is one resource limit: the soft limit, which the kernel
