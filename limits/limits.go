@@ -91,7 +91,7 @@ func (l *Limits) Set(name, value string) error {
 	case FlagTasksMax:
 		l.TasksMax, err = parseInto(value, ParseTasksMax)
 	default:
-		return invalid(name, value, "no such limit")
+		return invalid("", name, "no such limit; want nice, ionice, oom-score-adj, rlimit, memory-max, cpu-max or tasks-max")
 	}
 	return err
 }
@@ -165,7 +165,7 @@ func (l *Limits) SetFlag(word string) error {
 			return l.Set(word[:i], word[i+1:])
 		}
 	}
-	return invalid("limit", word, "want NAME=VALUE")
+	return invalid("", word, "want NAME=VALUE")
 }
 
 // CgroupFile is one cgroup interface file to write: File in the job's
@@ -227,12 +227,17 @@ type invalidError struct {
 }
 
 func (e *invalidError) Error() string {
-	return "limits: invalid --" + e.flag + " " + strconv.Quote(e.value) + ": " + e.why
+	what := "limits: invalid "
+	if e.flag != "" {
+		what += "--" + e.flag + " "
+	}
+	return what + strconv.Quote(e.value) + ": " + e.why
 }
 
 func (e *invalidError) Unwrap() error { return ErrInvalid }
 
-// invalid returns the error for a value of flag that cannot be right.
+// invalid returns the error for a value of flag that cannot be right; an
+// empty flag for a flag name that cannot be right.
 func invalid(flag, value, why string) error {
 	return &invalidError{flag: flag, value: value, why: why}
 }

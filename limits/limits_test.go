@@ -5,7 +5,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/acme/switchman/internal/testenv"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -61,7 +64,7 @@ func TestSet(t *testing.T) {
 		{"cpu max trailing dot", FlagCPUMax, "5.%", Limits{}, "want a percentage"},
 		{"tasks max", FlagTasksMax, "64", Limits{TasksMax: ptr(uint64(64))}, ""},
 		{"tasks max zero", FlagTasksMax, "0", Limits{}, "above 0"},
-		{"unknown flag", "stack", "1", Limits{}, `invalid --stack "1": no such limit`},
+		{"unknown flag", "stack", "1", Limits{}, `invalid "stack": no such limit; want nice, ionice,`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,20 +153,16 @@ func TestCgroupFiles(t *testing.T) {
 }
 
 // FuzzSet: whatever Set accepts, Flags writes back so that Set rebuilds
-// the same Limits; whatever it refuses wraps ErrInvalid and names the flag.
+// the same Limits; whatever it refuses is one line wrapping ErrInvalid.
 func FuzzSet(f *testing.F) {
-	for _, s := range []string{"nice=19", "ionice=realtime:0", "oom-score-adj=-5", "rlimit=nofile=1024:4096",
-		"rlimit=as=1G:unlimited", "memory-max=10M", "cpu-max=0.5%", "cpu-max=99.999%", "tasks-max=max", "rlimit=cpu"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, word string) {
+	seeds := []string{"nice=19", "ionice=realtime:0", "oom-score-adj=-5", "rlimit=nofile=1024:4096",
+		"rlimit=as=1G:unlimited", "memory-max=10M", "cpu-max=0.5%", "cpu-max=99.999%", "tasks-max=max", "rlimit=cpu"}
+	set := func(word string) (Limits, error) {
 		var l Limits
-		if err := l.SetFlag(word); err != nil {
-			if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "limits: invalid --") {
-				t.Fatalf("SetFlag(%q): %v", word, err)
-			}
-			return
-		}
+		err := l.SetFlag(word)
+		return l, err
+	}
+	testenv.FuzzParser(f, seeds, set, ErrInvalid, func(t *testing.T, word string, l Limits) {
 		var again Limits
 		for _, w := range l.Flags() {
 			if err := again.SetFlag(w); err != nil {
@@ -179,4 +178,22 @@ func FuzzSet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestApplyRefused: a limit the kernel refuses (RLIMIT_NOFILE above
+// fs.nr_open, which even root cannot pass) is ErrRefused with the errno,
+// naming the flag; the process's limit stays as it was.
+func TestApplyRefused(t *testing.T) {
+	var before, after syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &before); err != nil {
+		t.Fatal(err)
+	}
+	err := Limits{Rlimits: []Rlimit{{"nofile", Unlimited, Unlimited}}}.Apply()
+	want := "limits: kernel refused --rlimit nofile=unlimited:unlimited: operation not permitted"
+	if !errors.Is(err, ErrRefused) || !errors.Is(err, syscall.EPERM) || err.Error() != want {
+		t.Errorf("Apply = %v, want %q", err, want)
+	}
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &after); err != nil || after != before {
+		t.Errorf("RLIMIT_NOFILE went from %+v to %+v", before, after)
+	}
 }
