@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/acme/switchman/cgroup"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/limits"
+	"github.com/acme/switchman/supervise/shim"
 )
 
 // withLimits returns lim with the flags words set.
@@ -144,9 +146,10 @@ awk '{print $19}' /proc/$PPID/stat; cat /proc/$PPID/oom_score_adj`
 }
 
 // TestLimitsRefused: a limit the kernel refuses is one error, and the
-// command never runs; so is a limit without a shim to apply it.
+// command never runs, and its cgroup is removed; so is a limit without a
+// shim to apply it. Not parallel: no other test's cgroup exists while it
+// looks.
 func TestLimitsRefused(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name   string
 		limits []string
@@ -160,7 +163,6 @@ func TestLimitsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			marker := t.TempDir() + "/ran"
 			o := shellOptions("touch " + marker)
 			if !tt.shim {
@@ -178,6 +180,11 @@ func TestLimitsRefused(t *testing.T) {
 			}
 			if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the command ran: %v", err)
+			}
+			if parent, err := cgroup.Own(); err == nil {
+				if left := ourCgroups(t, parent); len(left) > 0 {
+					t.Errorf("cgroups left behind: %q", left)
+				}
 			}
 		})
 	}
@@ -341,4 +348,112 @@ func TestCgroupShimKillsTree(t *testing.T) {
 		assertGone(t, pid)
 	}
 	assertRemoved(t, dir)
+}
+
+// BenchmarkRun measures a whole run of /bin/true behind the shim: alone,
+// in a cgroup of its own, and with a limit applied by the shim's stage;
+// the differences are what a cgroup and the stage cost per run. The shim
+// is this test binary, or the switchman-shim binary named by
+// $SUPERVISE_BENCH_SHIM, whose start costs what it costs in production.
+func BenchmarkRun(b *testing.B) {
+	shim := os.Getenv("SUPERVISE_BENCH_SHIM")
+	if shim == "" {
+		shim = os.Args[0]
+	}
+	for _, bb := range []struct {
+		name   string
+		cgroup bool
+		limits []string
+	}{
+		{"shim", false, nil},
+		{"shim+cgroup", true, nil},
+		{"shim+limits", false, []string{"nice=1"}},
+		{"shim+cgroup+limits", true, []string{"nice=1"}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			o := Options{Path: "/bin/true", Shim: shim, Cgroup: bb.cgroup}
+			for _, w := range bb.limits {
+				if err := o.Limits.SetFlag(w); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				c, err := Start(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r := c.Wait(context.Background()); r.ExitCode != 0 || (bb.cgroup && r.Cgroup == "") {
+					b.Fatalf("result %+v", r)
+				}
+			}
+		})
+	}
+}
+
+// TestStageJoinsCgroup runs the shim's stage by itself, as the shim runs it
+// on a kernel that cannot start a process in a cgroup: it joins the
+// cgroup, applies its limit and execs the command, which inherits neither
+// the report descriptor nor anything of the stage but the limit.
+func TestStageJoinsCgroup(t *testing.T) {
+	t.Parallel()
+	info := cgroupParent(t)
+	g, err := cgroup.New(info.Parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = g.Kill()
+		_ = g.WaitEmpty(testWait)
+		if err := g.Remove(); err != nil {
+			t.Error(err)
+		}
+	})
+	report, reportW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer report.Close()
+	argv := append([]string{ShimArg, "-exec"}, shim.Args(g.Dir, withLimits(t, "rlimit=core=0"))...)
+	argv = append(argv, "/bin/sh", "sh", "-c", `cat /proc/self/cgroup; ulimit -c; ls /proc/$$/fd`)
+	cmd := exec.Command(os.Args[0], argv...)
+	cmd.ExtraFiles = []*os.File{reportW} // descriptor 3
+	got, err := cmd.Output()
+	reportW.Close()
+	if err != nil {
+		t.Fatalf("stage: %v", err)
+	}
+	if why, _ := io.ReadAll(report); len(why) > 0 {
+		t.Fatalf("the stage reported %q", why)
+	}
+	rel := strings.TrimPrefix(g.Dir, strings.TrimSuffix(info.Parent, "/"))
+	lines := strings.Fields(string(got))
+	if !slices.Contains(lines, "0::"+rel) || !slices.Contains(lines, "0") || slices.Contains(lines, "3") {
+		t.Errorf("the command saw %q; want cgroup 0::%s, core limit 0, no descriptor 3", lines, rel)
+	}
+}
+
+// TestNoReportDescriptor: the descriptor on which the shim reports a
+// refusal does not reach the command, whichever way it starts.
+func TestNoReportDescriptor(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		cgroup bool
+		limits []string
+	}{
+		{"cgroup", true, nil},
+		{"limits", false, []string{"nice=1"}},
+		{"cgroup and limits", true, []string{"nice=1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := shellOptions(`ls /proc/$$/fd`)
+			o.Cgroup, o.Limits = tt.cgroup, withLimits(t, tt.limits...)
+			c, out := startPiped(t, o)
+			r := waitBounded(t, c, context.Background())
+			if fds := out.rest(t); r.ExitCode != 0 || slices.Contains(fds, "3") {
+				t.Errorf("the command has descriptors %q (exit %d); want no 3", fds, r.ExitCode)
+			}
+		})
+	}
 }

@@ -91,8 +91,9 @@ func (o options) stageArgv(path string, argv []string) []string {
 // or limits to apply.
 func (o options) staged() bool { return o.cgroup != "" || o.limits.Process() }
 
-// start forks the job: the command itself, or, when staged, the stage
-// that execs it once the cgroup and the limits are in place.
+// start forks the job: the command itself, born in the cgroup when
+// there is one; or, with limits to apply, the stage that execs the
+// command once they are in place.
 func (o options) start(path string, argv []string) (int, error) {
 	attr := &syscall.ProcAttr{
 		Env:   os.Environ(),
@@ -103,31 +104,56 @@ func (o options) start(path string, argv []string) (int, error) {
 	if !o.staged() {
 		return syscall.ForkExec(path, argv, attr)
 	}
-	attr.Files = append(attr.Files, ReportFD)
-	// /proc/self/exe is this very program, even if its file was replaced
-	// or removed (a package upgrade) since it started.
-	self, stage := "/proc/self/exe", o.stageArgv(path, argv)
-	pid, err := -1, error(syscall.ENOSYS)
-	if o.cgroup != "" {
-		// Born in the cgroup (clone3's CLONE_INTO_CGROUP), the stage's CPU
-		// time, its runtime's start included, is the job's. Kernels before
-		// 5.7 cannot; the stage then joins the cgroup itself.
-		if fd, oerr := syscall.Open(o.cgroup, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0); oerr == nil {
-			attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
-			pid, err = syscall.ForkExec(self, stage, attr)
-			_ = syscall.Close(fd)
-			attr.Sys.UseCgroupFD = false
+	// The report descriptor is the shim's and the stage's: the command
+	// must not inherit it, and it must reach the end once they are done.
+	syscall.CloseOnExec(ReportFD)
+	if !o.limits.Process() {
+		if pid, err := o.forkInto(path, argv, attr); err == nil {
+			_ = syscall.Close(ReportFD)
+			return pid, nil
 		}
+		// A kernel before 5.7 cannot start a process in a cgroup, and a
+		// command that cannot be exec'd is best reported as the stage
+		// reports it: let the stage join the cgroup and exec.
 	}
-	if err != nil {
-		pid, err = syscall.ForkExec(self, stage, attr)
-	}
+	attr.Files = append(attr.Files, ReportFD)
+	pid, err := o.forkStage(path, argv, attr)
 	if err == nil {
 		// The stage has its own copy; ours would keep the caller from
 		// ever reading the end.
 		_ = syscall.Close(ReportFD)
 	}
 	return pid, err
+}
+
+// forkInto forks path with argv in the job's cgroup from the start
+// (clone3's CLONE_INTO_CGROUP), so that all its CPU time is counted
+// there and nothing it forks can be outside.
+func (o options) forkInto(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	fd, err := syscall.Open(o.cgroup, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer syscall.Close(fd)
+	sys := *attr.Sys
+	sys.UseCgroupFD, sys.CgroupFD = true, fd
+	in := *attr
+	in.Sys = &sys
+	return syscall.ForkExec(path, argv, &in)
+}
+
+// forkStage forks the stage, in the cgroup if it can (so that the CPU
+// time of its start is the job's too); otherwise the stage joins it.
+func (o options) forkStage(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	// /proc/self/exe is this very program, even if its file was replaced
+	// or removed (a package upgrade) since it started.
+	self, stage := "/proc/self/exe", o.stageArgv(path, argv)
+	if o.cgroup != "" {
+		if pid, err := o.forkInto(self, stage, attr); err == nil {
+			return pid, nil
+		}
+	}
+	return syscall.ForkExec(self, stage, attr)
 }
 
 // fail tells the caller, on the report descriptor, why the job cannot
