@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/cgroup"
+	"github.com/acme/switchman/limits"
 )
 
 // The test binary doubles as every child process the tests need: TestMain
@@ -48,17 +51,18 @@ func TestMain(m *testing.M) {
 // helpers maps $SUPERVISE_HELPER to what the child does; it returns the
 // exit code.
 var helpers = map[string]func(args []string) int{
-	"exit":    helperExit,
-	"sleep":   helperSleep,
-	"trap":    helperTrap,
-	"ignore":  helperIgnore,
-	"spawn":   helperSpawn,
-	"orphan":  helperOrphan,
-	"print":   helperPrint,
-	"alloc":   helperAlloc,
-	"wrapper": helperWrapper,
-	"escape":  helperEscape,
-	"burn":    helperBurn,
+	"exit":     helperExit,
+	"sleep":    helperSleep,
+	"trap":     helperTrap,
+	"ignore":   helperIgnore,
+	"spawn":    helperSpawn,
+	"orphan":   helperOrphan,
+	"print":    helperPrint,
+	"alloc":    helperAlloc,
+	"wrapper":  helperWrapper,
+	"escape":   helperEscape,
+	"burn":     helperBurn,
+	"nocgroup": helperNoCgroup,
 }
 
 func runHelper(mode string, args []string) int {
@@ -219,6 +223,33 @@ func helperBurn(args []string) int {
 		}
 	}
 	fmt.Printf("rusage %d %d\n", used().Microseconds(), x%2)
+	return 0
+}
+
+// nocgroup: for a process that may not create cgroups, print "probe ERR"
+// with why cgroup.Probe says it cannot, run a command with Options.Cgroup
+// and print "ran CGROUP EXIT", then try one with a memory cap and print
+// "capped ERR".
+func helperNoCgroup([]string) int {
+	_, err := cgroup.Probe()
+	fmt.Printf("probe %v\n", err)
+	o := Options{Path: "/bin/sh", Args: []string{"-c", "exit 3"}, Shim: os.Args[0], Cgroup: true}
+	c, err := Start(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	r := c.Wait(context.Background())
+	fmt.Printf("ran %q %d\n", r.Cgroup, r.ExitCode)
+	o.Cgroup = false
+	if err := o.Limits.Set(limits.FlagMemoryMax, "1G"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if c, err = Start(o); err == nil {
+		c.Wait(context.Background())
+	}
+	fmt.Printf("capped %v\n", err)
 	return 0
 }
 

@@ -393,9 +393,10 @@ func BenchmarkRun(b *testing.B) {
 // TestStageJoinsCgroup runs the shim's stage by itself, as the shim runs it
 // on a kernel that cannot start a process in a cgroup: it joins the
 // cgroup, applies its limit and execs the command, which inherits neither
-// the report descriptor nor anything of the stage but the limit.
+// the report descriptor nor anything of the stage but the limit. Not
+// parallel: it starts the stage with os/exec, and a concurrent Wait's
+// sweep would take it for an orphan (see EnableSubreaper).
 func TestStageJoinsCgroup(t *testing.T) {
-	t.Parallel()
 	info := cgroupParent(t)
 	g, err := cgroup.New(info.Parent)
 	if err != nil {
@@ -455,5 +456,53 @@ func TestNoReportDescriptor(t *testing.T) {
 				t.Errorf("the command has descriptors %q (exit %d); want no 3", fds, r.ExitCode)
 			}
 		})
+	}
+}
+
+// TestWithoutCgroups runs as nobody, who may not create cgroups below
+// ours: Probe says why, a run asking for a cgroup runs as it would without
+// one, and a memory cap fails naming the reason. It needs root to become
+// nobody. Not parallel, like TestStageJoinsCgroup.
+func TestWithoutCgroups(t *testing.T) {
+	info := cgroupParent(t)
+	if os.Getuid() != 0 {
+		t.Skip("not root: cannot run as nobody")
+	}
+	// A copy of this binary that nobody may run: the original's
+	// directory is root's alone.
+	dir, err := os.MkdirTemp("", "supervise-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := dir + "/supervise.test"
+	self, err := os.ReadFile(os.Args[0])
+	if err == nil {
+		err = os.WriteFile(bin, self, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	cmd := exec.Command(bin)
+	cmd.Env, cmd.Dir = helperEnvFor("nocgroup"), "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	cmd.Stderr = os.Stderr
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper as nobody: %v\n%s", err, got)
+	}
+	want := []string{
+		"probe cgroup: unavailable: cannot create a cgroup below " + info.Parent + ": permission denied " +
+			"(switchman is not root and its cgroup is not delegated to its user)",
+		`ran "" 3`,
+		"capped start \"/bin/sh\": supervise: limits not applied: --memory-max: cgroup: unavailable: cannot create a cgroup below " +
+			info.Parent + ": permission denied (switchman is not root and its cgroup is not delegated to its user)",
+	}
+	if lines := strings.Split(strings.TrimSpace(string(got)), "\n"); !slices.Equal(lines, want) {
+		t.Errorf("as nobody:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
