@@ -163,41 +163,47 @@ func Start(opts Options) (*Child, error) {
 		exited: make(chan exitInfo, 1),
 		waited: make(chan struct{}),
 	}
-	if err := c.setUp(); err != nil {
+	if err := c.start(path); err != nil {
 		sio.closeAll()
-		return nil, fmt.Errorf("start %q: %w", opts.Path, err)
-	}
-	report, reportW, err := c.reportPipe()
-	if err != nil {
-		sio.closeAll()
-		c.removeCgroup()
-		return nil, fmt.Errorf("start %q: %w", opts.Path, err)
-	}
-	started := make(chan error)
-	go c.run(path, c.procAttr(reportW), started)
-	err = <-started
-	sio.closeChildEnds()
-	if reportW != nil {
-		reportW.Close() // the shim and its stage hold the write end now
-	}
-	if err != nil {
-		sio.closeAll()
-		if report != nil {
-			report.Close()
-		}
-		c.removeCgroup()
-		return nil, startError(opts.Path, path, err)
-	}
-	if report != nil {
-		if why := c.readReport(report); why != "" {
-			c.abandon()
-			sio.closeAll()
-			return nil, fmt.Errorf("start %q: %w: %s", opts.Path, ErrLimits, why)
-		}
+		return nil, err
 	}
 	sio.startCopying()
 	c.log.Debug().Int("pid", c.pid).Str("path", path).Msg("child started")
 	return c, nil
+}
+
+// start prepares the run's cgroup and checks its limits, forks the child
+// and, when the shim reports, waits until the command runs with them.
+func (c *Child) start(path string) error {
+	if err := c.setUp(); err != nil {
+		return fmt.Errorf("start %q: %w", c.opts.Path, err)
+	}
+	report, reportW, err := c.reportPipe()
+	if err != nil {
+		c.removeCgroup()
+		return fmt.Errorf("start %q: %w", c.opts.Path, err)
+	}
+	started := make(chan error)
+	go c.run(path, c.procAttr(reportW), started)
+	err = <-started
+	c.stdio.closeChildEnds()
+	if reportW != nil {
+		reportW.Close() // the shim and its stage hold the write end now
+	}
+	if err != nil {
+		if report != nil {
+			report.Close()
+		}
+		c.removeCgroup()
+		return startError(c.opts.Path, path, err)
+	}
+	if report != nil {
+		if why := c.readReport(report); why != "" {
+			c.abandon()
+			return fmt.Errorf("start %q: %w: %s", c.opts.Path, ErrLimits, why)
+		}
+	}
+	return nil
 }
 
 // PID returns the child's process id, which is also its process group id.
