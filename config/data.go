@@ -173,22 +173,6 @@ func (d *Data) walk(group string, seen, hosts map[string]bool) {
 	}
 }
 
-// HasMember reports whether host belongs to group (directly or through
-// subgroups). Host names compare case-insensitively, ignoring a final dot.
-func (d *Data) HasMember(group, host string) (bool, error) {
-	hosts, err := d.Resolve(group)
-	if err != nil {
-		return false, err
-	}
-	h := HostKey(host)
-	for _, m := range hosts {
-		if m == h {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // Cycles returns the groups that reach themselves through subgroups.
 func (d *Data) Cycles() []string {
 	var out []string
@@ -267,7 +251,7 @@ func (d *Data) encode(indent string) ([]byte, error) {
 
 // OriginalMismatches lists the host members that this tool matches but the
 // original would not: it compares a host's FQDN with the member exactly,
-// while HasMember ignores case and a final dot. Each entry is "group:
+// while Membership ignores case and a final dot. Each entry is "group:
 // member" followed by the spelling the original would match.
 func (d *Data) OriginalMismatches() []string {
 	var out []string
@@ -285,14 +269,10 @@ func (d *Data) OriginalMismatches() []string {
 }
 
 func (d *Data) groupList() string {
-	if len(d.Groups) == 0 {
+	names := d.GroupNames()
+	if len(names) == 0 {
 		return "none"
 	}
-	names := make([]string, 0, len(d.Groups))
-	for g := range d.Groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	if len(names) > 10 {
 		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
 	}

@@ -2,13 +2,15 @@ package crontab
 
 import (
 	"fmt"
-	"github.com/acme/switchman/nagios"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/acme/switchman/cmdline"
+	"github.com/acme/switchman/nagios"
 )
 
 // MaxCommand is the longest command Debian's cron runs as written: it
@@ -41,15 +43,11 @@ func (p Problem) String() string {
 type CheckOptions struct {
 	// Format of the files' job lines; FormatAuto decides per file (FormatOf).
 	Format Format
-	// ParseArgs parses the words after the switchman word, exactly as the
-	// wrapper would, and returns the --group given ("" for none). Required.
-	ParseArgs func(args []string) (group string, err error)
 	// Groups is the set of groups defined in ZooKeeper; nil skips the check.
 	Groups map[string]bool
-	// Compat, when set, says how the words after the switchman word depend
-	// on the original tool's reading of a line, one sentence each; every
-	// sentence is a warning. It is called only for lines ParseArgs accepts.
-	Compat func(args []string) []string
+	// Original also warns about lines using options the original tool
+	// does not know (it would refuse them): see cmdline.Notes.
+	Original bool
 }
 
 // Report is what the checker found in a set of files.
@@ -162,24 +160,37 @@ func (r *Report) checkLine(file string, num int, text string, f Format, opts Che
 	}
 }
 
+// checkCall checks one invocation's words after the switchman word: they
+// parse as a run would parse them, read alike under the original's rules
+// (every note of cmdline.Notes is a warning), and name a defined group. An
+// invocation of one of switchman's own commands gets its note only.
 func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
-	group, err := opts.ParseArgs(c.args)
-	if err != nil {
-		r.add(file, num, nagios.Critical, "switchman flags: "+err.Error())
-		return
-	}
-	if opts.Compat != nil {
-		for _, msg := range opts.Compat(c.args) {
-			r.add(file, num, nagios.Warning, msg)
+	var o *cmdline.Options
+	if cmdline.CommandAt(c.args, cmdline.Commands) < 0 {
+		var err error
+		if o, err = c.parse(); err != nil {
+			r.add(file, num, nagios.Critical, "switchman flags: "+err.Error())
+			return
 		}
 	}
-	if group == "" || opts.Groups == nil {
+	for _, msg := range cmdline.Notes(c.args, opts.Original) {
+		r.add(file, num, nagios.Warning, msg)
+	}
+	if o != nil {
+		r.checkGroup(file, num, c, o.Group, opts.Groups)
+	}
+}
+
+// checkGroup checks a --group against the groups defined in ZooKeeper
+// (nil: not checked).
+func (r *Report) checkGroup(file string, num int, c call, group string, groups map[string]bool) {
+	if group == "" || groups == nil {
 		return
 	}
 	switch {
-	case c.dynamic[group]:
+	case group == computed:
 		r.add(file, num, nagios.Warning, fmt.Sprintf("group %q is computed by the shell; not checked against ZooKeeper", group))
-	case !opts.Groups[group]:
+	case !groups[group]:
 		r.add(file, num, nagios.Critical, fmt.Sprintf("group %q is not defined in ZooKeeper", group))
 	}
 }
@@ -247,6 +258,32 @@ var cronDName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile
 type call struct {
 	args    []string
 	dynamic map[string]bool // args that hold shell expansions
+}
+
+// computed stands in for a word the shell computes ("$G", "$(cat f)"):
+// a valid value of switchman's name options, which the wrapper would
+// refuse in the word as written.
+const computed = "computed-by-the-shell"
+
+// parse reads the invocation as a run would (cmdline.Parse). When that
+// fails on a line with words the shell computes, it reads the line again
+// with those words replaced by a stand-in: only the shell knows them.
+func (c call) parse() (*cmdline.Options, error) {
+	o, err := cmdline.Parse(c.args, false)
+	if err == nil || len(c.dynamic) == 0 {
+		return o, err
+	}
+	args := make([]string, len(c.args))
+	for i, a := range c.args {
+		args[i] = a
+		if c.dynamic[a] {
+			args[i] = computed
+		}
+	}
+	if o, err2 := cmdline.Parse(args, false); err2 == nil {
+		return o, nil
+	}
+	return nil, err
 }
 
 // wrappers are commands that commonly run switchman as their argument;

@@ -55,7 +55,7 @@ func FuzzParseLine(f *testing.F) {
 			}
 		}
 		var r Report
-		r.CheckFile("fuzz", []byte(s), CheckOptions{Format: format, ParseArgs: fakeParseArgs, Groups: map[string]bool{"a": true}})
+		r.CheckFile("fuzz", []byte(s), CheckOptions{Format: format, Groups: map[string]bool{"a": true}})
 		r.Finish()
 		if sum := r.Summary(); strings.Count(sum, "|") != 1 || strings.ContainsAny(sum, "\n\r") {
 			t.Fatalf("summary %q is not one Nagios line", sum)

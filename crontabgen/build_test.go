@@ -2,14 +2,14 @@ package crontabgen
 
 import (
 	"bytes"
-	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/metadata"
 )
 
@@ -140,23 +140,48 @@ func hashOf(words []string) string {
 	return DeriveLockName("", words)[1:]
 }
 
-func TestCheckArgsHook(t *testing.T) {
+// TestWrapperRefusal checks that a job the wrapper would refuse is an
+// error at its block, with the wrapper's own message.
+func TestWrapperRefusal(t *testing.T) {
 	t.Parallel()
-	jobs, err := metadata.Parse("s.sh", []byte("# <crontab>\n#  time: @daily\n#  package: p\n#  group: g\n#  lease: cpu=1:4\n#  timeout: 1h\n#  params: --x 'a b'\n# </crontab>\n"))
+	jobs, err := metadata.Parse("s.sh", []byte("# <crontab>\n#  time: @daily\n#  package: p\n#  lease: db=0:2\n# </crontab>\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	_, err = Build(jobs, Options{InstallDir: "/i", CheckArgs: func(args []string) error {
-		got = args
-		return errors.New("unknown flag --timeout")
-	}})
-	want := []string{"--group", "g", "--lockname", "s.sh", "--lease", "cpu=1:4", "--timeout", "1h", "--", "/i/s.sh", "--x", "a b"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("CheckArgs got %q, want %q", got, want)
-	}
-	if err == nil || err.Error() != "s.sh:1: switchman would refuse this job: unknown flag --timeout" {
+	_, err = Build(jobs, Options{InstallDir: "/i"})
+	if err == nil || err.Error() != "s.sh:1: switchman would refuse this job: lease \"db=0:2\": COUNT is 0, must be at least 1" {
 		t.Errorf("Build = %v", err)
+	}
+}
+
+// TestGeneratedFlagsParse feeds the wrapper's own parser the arguments
+// written for a block that uses every key, and checks the options come out
+// as the block asked.
+func TestGeneratedFlagsParse(t *testing.T) {
+	t.Parallel()
+	files, err := Generate([]string{"testdata/cases/hash-all-keys/src"}, Options{InstallDir: "/usr/lib/tools"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range files {
+		for _, e := range f.Entries {
+			if e.LockName != "daily-report" {
+				continue
+			}
+			found = true
+			o, err := cmdline.Parse(e.Args, false)
+			if err != nil {
+				t.Fatalf("%q: %v", e.Args, err)
+			}
+			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour ||
+				o.Timeout != 2*time.Hour || o.Group != "reports" || len(o.Leases) != 2 {
+				t.Errorf("parsed %+v from %q", o, e.Args)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no daily-report job generated")
 	}
 }
 

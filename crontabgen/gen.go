@@ -93,9 +93,6 @@ type Options struct {
 	// Debhelper names files PACKAGE.cron.d instead of PACKAGE, and also
 	// requires package names to be Debian package names.
 	Debhelper bool
-	// CheckArgs, when set, is the wrapper's own flag parser: it gets the
-	// words after the switchman word and refuses what the wrapper would.
-	CheckArgs func(args []string) error
 	// Format says what to make: cron.d files (the zero value) or systemd
 	// units.
 	Format Format

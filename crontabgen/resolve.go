@@ -2,9 +2,11 @@ package crontabgen
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/metadata"
 )
@@ -96,11 +98,9 @@ func (b *builder) sharedLocks(entries []*Entry) {
 func (b *builder) render(e *Entry) {
 	j := &e.Job
 	e.Args = wrapperArgs(e)
-	if b.opts.CheckArgs != nil {
-		if err := b.opts.CheckArgs(append(append([]string(nil), e.Args...), j.Words...)); err != nil {
-			b.errorf(j, "", "switchman would refuse this job: %v", err)
-			return
-		}
+	if _, err := cmdline.Parse(append(slices.Clone(e.Args), j.Words...), false); err != nil {
+		b.errorf(j, "", "switchman would refuse this job: %v", err)
+		return
 	}
 	if b.opts.Format == FormatSystemd {
 		b.calendar(e)

@@ -2,7 +2,11 @@ package fleet
 
 import (
 	"context"
+	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/lock"
 )
 
@@ -42,4 +46,40 @@ func (c *Client) Close() {
 	if c != nil {
 		c.sess.Close()
 	}
+}
+
+// SessionOptions builds the ZooKeeper session options from the config:
+// servers, timeouts, digest credentials and TLS, with log for the
+// session's own reports. A TLS file that cannot be read is a config error
+// (*config.FileError). The options try one attempt round (connect_timeout);
+// DialRun adds start_deadline.
+func SessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
+	tc, err := cfg.ClientTLS()
+	if err != nil {
+		return lock.Options{}, err
+	}
+	return lock.Options{Servers: cfg.ZKHosts, SessionTimeout: cfg.SessionTimeout,
+		ConnectTimeout: cfg.ConnectTimeout, Auth: cfg.Auth, TLS: tc, Logger: log}, nil
+}
+
+// DialConfig is Dial with the session options of cfg (see SessionOptions)
+// and its prefix: how every operator command connects. It tries one
+// round: the operator is there to try again.
+func DialConfig(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Client, error) {
+	return dialConfig(ctx, cfg, log, 0)
+}
+
+// DialRun is DialConfig for a run, which nobody watches: it keeps trying,
+// with backoff, until cfg's start_deadline (see lock.Options).
+func DialRun(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Client, error) {
+	return dialConfig(ctx, cfg, log, cfg.StartDeadline)
+}
+
+func dialConfig(ctx context.Context, cfg *config.Config, log zerolog.Logger, startDeadline time.Duration) (*Client, error) {
+	opts, err := SessionOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	opts.StartDeadline = startDeadline
+	return Dial(ctx, opts, cfg.Prefix)
 }

@@ -58,6 +58,19 @@ func IsAuth(err error) bool {
 	return errors.Is(err, ErrAuth) || errors.Is(err, zk.ErrNoAuth) || errors.Is(err, zk.ErrAuthFailed)
 }
 
+// IsLost reports whether err means that a running job's permission ended:
+// the lock lost, the session expired or at risk, the host no longer in the
+// group, or the prefix znode deleted. These are the causes a Guard cancels
+// its context with.
+func IsLost(err error) bool {
+	for _, lost := range []error{ErrLockLost, ErrSessionExpired, ErrSessionAtRisk, ErrNotMember, ErrPrefixDeleted} {
+		if errors.Is(err, lost) {
+			return true
+		}
+	}
+	return false
+}
+
 // BusyError says who holds a busy lock. It wraps ErrBusy.
 type BusyError struct {
 	Path   string

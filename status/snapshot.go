@@ -130,11 +130,8 @@ func (snap *Snapshot) emptyNotNull() {
 }
 
 func readGroups(s *fleet.Store, snap *Snapshot) error {
-	b, err := s.ReadData()
-	if err != nil {
-		return err
-	}
-	snap.Data, err = config.ParseData(s.Prefix(), b)
+	var err error
+	snap.Data, err = s.Groups()
 	return err
 }
 

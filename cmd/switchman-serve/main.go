@@ -1,8 +1,9 @@
 // Command switchman-serve serves switchman's read-only fleet dashboard and
 // JSON API (package dashboard) over the prefix of a config file. It is
-// started by `switchman serve`, which execs it with its own arguments; it
-// is a separate binary so that the one cron runs does not link net/http
-// and the dashboard's assets.
+// internal: `switchman serve` parses the command line (its flags, help and
+// errors are the operator's interface) and execs it with each flag as one
+// --name=value word. It is a separate binary so that the one cron runs
+// does not link net/http and the dashboard's assets.
 package main
 
 import (
@@ -39,36 +40,54 @@ type options struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stderr)
+	var ue usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(os.Stdout, "switchman-serve is the helper behind `switchman serve`: see `switchman serve --help`")
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "switchman serve: %v\n", err)
+		os.Exit(exitUsage)
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "switchman serve: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
+// exitUsage is switchman's exit status for a bad command line (sysexits'
+// EX_USAGE).
+const exitUsage = 64
+
+// usageError marks a bad command line.
+type usageError struct{ error }
+
+// parse reads the words `switchman serve` hands over (its flags, each as
+// --name=value). Flag errors are one line: the usage of this helper is
+// `switchman serve --help`. -h returns flag.ErrHelp.
+func parse(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("switchman serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.Config, "config", "", "config file (default: $SWITCHMAN_CONFIG or the usual paths)")
-	fs.StringVar(&o.Config, "c", "", "config file (short for --config)")
-	fs.StringVar(&o.Listen, "listen", DefaultListen, "address to listen on (host:port)")
-	fs.StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
-	fs.StringVar(&o.TLSKey, "tls-key", "", "the certificate's private key (PEM)")
-	fs.StringVar(&o.AuthFile, "basic-auth-file", "", "require HTTP basic auth: a file holding user:password, mode 0600")
-	if err := fs.Parse(args); err != nil {
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.Config, "config", "", "")
+	fs.StringVar(&o.Listen, "listen", DefaultListen, "")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "")
+	fs.StringVar(&o.AuthFile, "basic-auth-file", "", "")
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return nil, errors.New("--tls-cert and --tls-key go together")
+	case err != nil:
+		return nil, usageError{err}
+	case fs.NArg() > 0:
+		return nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	case (o.TLSCert == "") != (o.TLSKey == ""):
+		return nil, usageError{errors.New("--tls-cert and --tls-key go together")}
 	}
 	return o, nil
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
-	o, err := parse(args, stderr)
+	o, err := parse(args)
 	if err != nil {
 		return err
 	}

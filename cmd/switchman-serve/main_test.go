@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -49,7 +51,7 @@ func TestParseAndProtect(t *testing.T) {
 		{"bad listen", []string{"--listen", "nope"}, "--listen"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			o, err := parse(tt.args, io.Discard)
+			o, err := parse(tt.args)
 			if err == nil {
 				_, err = protect(o, http.NotFoundHandler())
 			}
@@ -58,6 +60,37 @@ func TestParseAndProtect(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 				t.Fatalf("error %v, want one containing %q", err, tt.err)
+			}
+		})
+	}
+}
+
+// TestParseUsage checks how the helper's command line fails: -h points to
+// `switchman serve --help`, a bad flag or pairing is a usage error (exit 64
+// in main), each one line.
+func TestParseUsage(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		args []string
+		help bool
+	}{
+		{"help", []string{"-h"}, true},
+		{"long help", []string{"--help"}, true},
+		{"unknown flag", []string{"--bogus"}, false},
+		{"missing value", []string{"--listen"}, false},
+		{"stray argument", []string{"--listen=127.0.0.1:0", "x"}, false},
+		{"cert without key", []string{"--tls-cert=c"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(tt.args)
+			var ue usageError
+			switch {
+			case tt.help && !errors.Is(err, flag.ErrHelp):
+				t.Fatalf("parse(%q) = %v, want flag.ErrHelp", tt.args, err)
+			case !tt.help && (!errors.As(err, &ue) || strings.Contains(err.Error(), "\n")):
+				t.Fatalf("parse(%q) = %v, want a one-line usageError", tt.args, err)
 			}
 		})
 	}
@@ -87,7 +120,7 @@ func TestServeTLSAndAuth(t *testing.T) {
 	r, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-c", cfg, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--basic-auth-file", auth}, w)
+		done <- run(ctx, []string{"--config=" + cfg, "--listen=127.0.0.1:0", "--tls-cert=" + cert, "--tls-key=" + key, "--basic-auth-file=" + auth}, w)
 		w.Close()
 	}()
 	url := make(chan string, 1)

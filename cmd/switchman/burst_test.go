@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/zktest"
@@ -309,9 +310,9 @@ func TestNeverAnsweringEnsembleExits69(t *testing.T) {
 			}
 			took := time.Since(start)
 			code, stderr := c.ProcessState.ExitCode(), errb.String()
-			if code != ExitUnavailable || !strings.Contains(stderr, "unreachable") || !strings.Contains(stderr, "connection attempts") ||
+			if code != exitcode.Unavailable || !strings.Contains(stderr, "unreachable") || !strings.Contains(stderr, "connection attempts") ||
 				strings.Count(stderr, "\n") != 1 {
-				t.Errorf("exit %d, stderr %q; want %d and one line counting the connection attempts", code, stderr, ExitUnavailable)
+				t.Errorf("exit %d, stderr %q; want %d and one line counting the connection attempts", code, stderr, exitcode.Unavailable)
 			}
 			// At the deadline, not before; the slack is a race-enabled
 			// binary's start and exit on a loaded machine.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/crontab"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/nagios"
 	"github.com/acme/switchman/status"
 )
@@ -27,7 +28,7 @@ func reportNagios(app *App, r nagios.Result) error {
 		return nil
 	}
 	// The status line is the whole message: nothing more is printed.
-	return &ExitError{Code: int(r.State)}
+	return &exitcode.Error{Code: int(r.State)}
 }
 
 // checkFunc is a check: the parts of the fleet it reads, and its verdict on
@@ -42,10 +43,10 @@ func newCheckCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Nagios checks of the fleet: overdue, failed and stale jobs, silent hosts, undefined groups",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 	}
 	add := func(use, short string, args cobra.PositionalArgs, maxAge time.Duration, f checkFunc) {
-		c := &cobra.Command{Use: use, Short: short, Args: usageArgs(args),
+		c := &cobra.Command{Use: use, Short: short, Args: args,
 			RunE: func(c *cobra.Command, a []string) error { return runCheck(c.Context(), app, o, c.Name(), a, f) }}
 		if maxAge > 0 {
 			c.Flags().DurationVar(&o.MaxAge, "max-age", maxAge, "how old is too old")
@@ -63,14 +64,14 @@ func newCheckCmd(app *App) *cobra.Command {
 func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args []string, f checkFunc) error {
 	a, err := dialFleet(ctx, app, app.Config)
 	if err != nil {
-		var ee *ExitError
-		if errors.As(err, &ee) && ee.Code == ExitConfig {
+		var ee *exitcode.Error
+		if errors.As(err, &ee) && ee.Code == exitcode.Config {
 			return err
 		}
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
 	defer a.close()
-	snap, err := status.Read(a.store, "", f.parts)
+	snap, err := status.Read(a.client.Store(), "", f.parts)
 	if err != nil {
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/crontabgen"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/nagios"
 )
 
@@ -104,10 +105,6 @@ func (o *crontabGenerateOptions) validate() error {
 // runCrontabGenerate generates the files from the scripts in paths, then
 // writes, checks or prints them.
 func runCrontabGenerate(app *App, o *crontabGenerateOptions, paths []string) error {
-	o.gen.CheckArgs = func(args []string) error {
-		_, err := parseRunArgs(args)
-		return err
-	}
 	files, err := crontabgen.Generate(paths, o.gen)
 	if err != nil {
 		return err
@@ -183,7 +180,7 @@ runs both tools while it converts.`,
 }
 
 // runCrontabCheck checks files, prints the Nagios status line and returns
-// an *ExitError with the plugin's exit code unless everything is OK.
+// an *exitcode.Error with the plugin's exit code unless everything is OK.
 func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 	format, err := parseCrontabFormat(o.format)
 	if err != nil {
@@ -213,7 +210,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 	}
 	// The status line is the whole message: Err stays nil so that nothing
 	// more is printed.
-	return &ExitError{Code: int(r.Status())}
+	return &exitcode.Error{Code: int(r.Status())}
 }
 
 // checkCrontabs checks crontab files as a run would read their switchman
@@ -221,8 +218,7 @@ func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 // differently (with original, also this tool's own options), and, with
 // groups, every --group against them.
 func checkCrontabs(app *App, files []string, format crontab.Format, groups map[string]bool, original bool) (*crontab.Report, error) {
-	opts := crontab.CheckOptions{Format: format, ParseArgs: groupOfRunArgs, Groups: groups,
-		Compat: func(args []string) []string { return compatNotes(args, original) }}
+	opts := crontab.CheckOptions{Format: format, Groups: groups, Original: original}
 	var r crontab.Report
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -233,15 +229,6 @@ func checkCrontabs(app *App, files []string, format crontab.Format, groups map[s
 	}
 	r.Finish()
 	return &r, nil
-}
-
-// groupOfRunArgs parses a switchman invocation's arguments as a run would.
-func groupOfRunArgs(args []string) (string, error) {
-	ro, err := parseRunArgs(args)
-	if err != nil {
-		return "", err
-	}
-	return ro.Group, nil
 }
 
 func zkGroups(app *App, configPath string) (map[string]bool, error) {

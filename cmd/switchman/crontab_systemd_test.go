@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/exitcode"
 )
 
 func TestCrontabGenerateSystemdUnits(t *testing.T) {
@@ -50,13 +52,13 @@ func TestCrontabGenerateSystemdRefusesWithoutWriting(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := runCrontab(t, "generate", "--format", "systemd", "--package", "p", "--out", out, src)
 	want := "switchman: " + filepath.Join(src, "both.sh") + `:4: block at line 2: time "0 0 1 * mon": day of month and day of week are both restricted`
-	if code != ExitDataErr || stdout != "" || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want %d and one line starting %q", code, stdout, stderr, ExitDataErr, want)
+	if code != exitcode.DataErr || stdout != "" || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %d and one line starting %q", code, stdout, stderr, exitcode.DataErr, want)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("%d files in --out after a refusal, want none", len(entries))
 	}
-	if code, _, stderr := runCrontab(t, "generate", "--format", "upstart", src); code != ExitUsage || !strings.Contains(stderr, "want cron or systemd") {
-		t.Errorf("--format upstart: exit %d, %q; want %d", code, stderr, ExitUsage)
+	if code, _, stderr := runCrontab(t, "generate", "--format", "upstart", src); code != exitcode.Usage || !strings.Contains(stderr, "want cron or systemd") {
+		t.Errorf("--format upstart: exit %d, %q; want %d", code, stderr, exitcode.Usage)
 	}
 }

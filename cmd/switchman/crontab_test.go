@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -24,7 +25,7 @@ func runCrontab(t *testing.T, args ...string) (code int, stdout, stderr string) 
 	}
 	root.SetArgs(append([]string{"crontab"}, args...))
 	err := root.Execute()
-	var ee *ExitError
+	var ee *exitcode.Error
 	if err != nil && !(errors.As(err, &ee) && ee.Err == nil) {
 		fmt.Fprintf(&errb, "switchman: %v\n", err)
 	}
@@ -138,8 +139,8 @@ func TestCrontabGenerateCheck(t *testing.T) {
 		{"missing --out", []string{"--out", filepath.Join(out, "none"), src}, "is not an existing directory"},
 		{"relative --install-dir", []string{"--install-dir", "usr/lib/p", src}, "is not absolute"},
 	} {
-		if code, _, stderr := runCrontab(t, append([]string{"generate"}, tt.args...)...); code != ExitUsage || !strings.Contains(stderr, tt.want) {
-			t.Errorf("%s: exit %d, %q; want %d and %q", tt.name, code, stderr, ExitUsage, tt.want)
+		if code, _, stderr := runCrontab(t, append([]string{"generate"}, tt.args...)...); code != exitcode.Usage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, %q; want %d and %q", tt.name, code, stderr, exitcode.Usage, tt.want)
 		}
 	}
 }

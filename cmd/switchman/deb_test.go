@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -476,7 +477,7 @@ func TestDebDefaultLogging(t *testing.T) {
 	if code != 4 || !strings.Contains(out, "logging to stderr only") {
 		t.Errorf("job with an unwritable log: exit %d, output %q; want 4 and a warning", code, out)
 	}
-	if code, out := run(nobody, "doctor"); code != ExitFailed || !strings.Contains(out, "FAIL log: nobody cannot write") {
+	if code, out := run(nobody, "doctor"); code != exitcode.Failed || !strings.Contains(out, "FAIL log: nobody cannot write") {
 		t.Errorf("doctor with an unwritable log: exit %d:\n%s", code, out)
 	}
 }

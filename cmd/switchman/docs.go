@@ -16,7 +16,7 @@ import (
 	"github.com/acme/switchman/config"
 )
 
-// docsCommandNames names the gen-docs command for isSubcommand.
+// docsCommandNames names the gen-docs command for commandNames.
 var docsCommandNames = []string{"gen-docs"}
 
 // newDocsCmd builds the hidden command that `make deb` runs to generate the

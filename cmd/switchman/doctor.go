@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,8 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/logfile"
 )
 
 // maxClockOffset is the clock offset against ZooKeeper above which doctor
@@ -49,11 +51,13 @@ type doctor struct {
 	fails int
 	cfg   *config.Config
 	data  *config.Data
-	// client is the session; store is client.Store(), under the name the
-	// checks use.
+	// client is the session and the store, once the ZooKeeper check
+	// connected.
 	client *fleet.Client
-	store  *fleet.Store
 }
+
+// errChecksFailed is doctor's "no": a check failed (exit 1).
+var errChecksFailed = errors.New("doctor: a check failed")
 
 func newDoctorCmd(app *App) *cobra.Command {
 	o := &doctorOptions{}
@@ -87,7 +91,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 	}
 	d.checkCron()
 	if d.fails > 0 {
-		return &ExitError{Code: ExitFailed}
+		return exitcode.Silent(errChecksFailed) // the report said which
 	}
 	return nil
 }
@@ -130,15 +134,15 @@ func (d *doctor) checkLog() {
 		d.report(checkWarn, "log: no logfile in "+d.cfg.Path+"; runs are logged nowhere", "set logfile, e.g. /var/log/switchman/%u.log")
 		return
 	}
-	path := logPath(d.cfg.LogFile)
-	f, err := openLog(path)
+	path := logfile.Path(d.cfg.LogFile)
+	f, err := logfile.Open(path)
 	if err != nil {
-		d.report(checkFail, "log: "+userName()+" cannot write "+path+": "+err.Error(),
+		d.report(checkFail, "log: "+logfile.User()+" cannot write "+path+": "+err.Error(),
 			"every run of this user logs to stderr instead; fix the directory's owner and mode")
 		return
 	}
 	f.Close()
-	d.report(checkOK, "log: "+path+" writable by "+userName(), "")
+	d.report(checkOK, "log: "+path+" writable by "+logfile.User(), "")
 }
 
 // checkConfigMode fails a config file that others may write: whoever can
@@ -163,7 +167,7 @@ func (d *doctor) checkConfigMode(path string) {
 }
 
 func (d *doctor) checkZooKeeper(ctx context.Context) bool {
-	opts, err := sessionOptions(d.cfg, zerolog.Nop())
+	opts, err := fleet.SessionOptions(d.cfg, zerolog.Nop())
 	if err != nil {
 		d.report(checkFail, "zookeeper: "+err.Error(), "fix the tls files")
 		return false
@@ -173,7 +177,6 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		d.report(checkFail, "zookeeper: "+plainErr(err), "check zkhosts, the network, and tls")
 		return false
 	}
-	d.store = d.client.Store()
 	how := "plain"
 	if opts.TLS != nil {
 		how = "TLS"
@@ -223,7 +226,7 @@ func plainErr(err error) string {
 
 func (d *doctor) checkPrefix() bool {
 	p := d.cfg.Prefix
-	ok, err := d.store.NodeExists("")
+	ok, err := d.client.Store().NodeExists("")
 	switch {
 	case err != nil:
 		d.report(checkFail, "prefix: "+plainErr(err), "")
@@ -234,7 +237,7 @@ func (d *doctor) checkPrefix() bool {
 	}
 	d.report(checkOK, "prefix: "+p+" exists", "")
 	d.checkACL("", "anyone can rewrite the group data: set an ACL naming the admins' digest identity")
-	if ok, err := d.store.NodeExists(lock.LocksDir); err == nil && ok {
+	if ok, err := d.client.Store().NodeExists(lock.LocksDir); err == nil && ok {
 		d.checkACL(lock.LocksDir, "anyone can delete running jobs' locks: use auth_file so switchman creates it protected")
 	}
 	return true
@@ -243,7 +246,7 @@ func (d *doctor) checkPrefix() bool {
 // checkACL reports the ACL of the node at rel under the prefix.
 func (d *doctor) checkACL(rel, openHint string) {
 	p := path.Join(d.cfg.Prefix, rel)
-	acl, err := d.store.NodeACL(rel)
+	acl, err := d.client.Store().NodeACL(rel)
 	if err != nil {
 		d.report(checkWarn, "acl: "+plainErr(err), "")
 		return
@@ -269,22 +272,16 @@ func (d *doctor) checkIdentity() {
 				"group data lists FQDNs; set hostname in "+d.cfg.Path+" or fix /etc/hosts")
 		}
 	}
-	b, err := d.store.ReadData()
-	if err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "")
-		return
-	}
-	if d.data, err = config.ParseData(d.cfg.Prefix, b); err != nil {
-		d.report(checkFail, "groups: "+plainErr(err), "fix the group data")
-		return
-	}
-	var mine []string
-	for g := range d.data.Groups {
-		if ok, err := d.data.HasMember(g, host); err == nil && ok {
-			mine = append(mine, g)
+	var err error
+	if d.data, err = d.client.Store().Groups(); err != nil {
+		hint := ""
+		if errors.As(err, new(*config.DataError)) {
+			hint = "fix the group data"
 		}
+		d.report(checkFail, "groups: "+plainErr(err), hint)
+		return
 	}
-	sort.Strings(mine)
+	mine := d.data.GroupsOf(host)
 	if len(mine) == 0 {
 		d.report(checkWarn, "identity: "+host+" is in no group", "jobs with --group will not run here; set hostname in the config if the name is wrong")
 		return
@@ -293,7 +290,7 @@ func (d *doctor) checkIdentity() {
 }
 
 func (d *doctor) checkClock() {
-	off, unc, err := d.store.ClockOffset()
+	off, unc, err := d.client.Store().ClockOffset()
 	if err != nil {
 		d.report(checkWarn, "clock: cannot measure: "+plainErr(err), "")
 		return

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -90,14 +91,14 @@ func TestDoctor(t *testing.T) {
 			{"OK", "identity: h1.example.com is in groups all, g"},
 			{"OK", "clock: offset to zookeeper"},
 		}},
-		{"config writable by others", open.cfg, ExitFailed, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
-		{"log not writable", nolog.cfg, ExitFailed, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
-		{"prefix missing", missing, ExitFailed, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
-		{"unresolvable servers named", unresolvable, ExitFailed, [][]string{
+		{"config writable by others", open.cfg, exitcode.Failed, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
+		{"log not writable", nolog.cfg, exitcode.Failed, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
+		{"prefix missing", missing, exitcode.Failed, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
+		{"unresolvable servers named", unresolvable, exitcode.Failed, [][]string{
 			{"WARN", "zookeeper: no-such-zk1.invalid (zkhosts) does not resolve"},
 			{"WARN", "zookeeper: no-such-zk2.invalid (zkhosts) does not resolve"}}},
-		{"zookeeper unreachable", down, ExitFailed, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
-		{"no config", filepath.Join(e.dir, "none.yaml"), ExitFailed, [][]string{{"FAIL", "config:", "does not exist"}}},
+		{"zookeeper unreachable", down, exitcode.Failed, [][]string{{"FAIL", "zookeeper:", "unreachable", "check zkhosts"}}},
+		{"no config", filepath.Join(e.dir, "none.yaml"), exitcode.Failed, [][]string{{"FAIL", "config:", "does not exist"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,8 +135,8 @@ func TestDoctorProtectedPrefix(t *testing.T) {
 		t.Errorf("with credentials: exit %d, output:\n%s", code, strings.Join(lines, "\n"))
 	}
 	code, lines = e.doctor(e.cfg, "--hostname", "h1.example.com")
-	if code != ExitFailed || !hasLine(lines, "FAIL", "groups:", "not authorized") {
-		t.Errorf("without credentials: exit %d, want %d and a FAIL groups line; output:\n%s", code, ExitFailed, strings.Join(lines, "\n"))
+	if code != exitcode.Failed || !hasLine(lines, "FAIL", "groups:", "not authorized") {
+		t.Errorf("without credentials: exit %d, want %d and a FAIL groups line; output:\n%s", code, exitcode.Failed, strings.Join(lines, "\n"))
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/cmdline"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/testenv"
@@ -154,24 +156,26 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 	return c
 }
 
-// withConfig adds "-c cfg" to a command line: first for a wrapper line,
-// after the words for a subcommand (a subcommand is one only as the first
-// word), before any "--".
+// withConfig adds "-c cfg" to a command line that names no config before
+// "--": first for a wrapper line, after the words for a subcommand (the
+// tests of the other order name their own), before any "--".
 func withConfig(cfg string, args []string) []string {
-	if len(args) == 0 || !isSubcommand(args[0]) {
-		return append([]string{"-c", cfg}, args...)
-	}
-	out := []string{}
-	for i, a := range args {
-		if a == "-c" || a == "--config" {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-c" || a == "--config" || strings.HasPrefix(a, "--config=") {
 			return args // the test names its own
 		}
-		if a == "--" {
-			return append(append(out, "-c", cfg), args[i:]...)
-		}
-		out = append(out, a)
 	}
-	return append(out, "-c", cfg)
+	if cmdline.CommandAt(args, commandNames) != 0 {
+		return append([]string{"-c", cfg}, args...)
+	}
+	i := slices.Index(args, "--")
+	if i < 0 {
+		i = len(args)
+	}
+	return append(append(slices.Clone(args[:i]), "-c", cfg), args[i:]...)
 }
 
 // run runs switchman to completion, bounded.
@@ -329,7 +333,7 @@ func TestGroups(t *testing.T) {
 		{"not a member is quiet", "web", "db1.example.com", false, 0, ""},
 		{"cycle terminates", "a", "c1.example.com", true, 0, ""},
 		{"cycle non-member", "b", "zz.example.com", false, 0, ""},
-		{"unknown group", "nope", "w1.example.com", false, ExitDataErr, `unknown group "nope"`},
+		{"unknown group", "nope", "w1.example.com", false, exitcode.DataErr, `unknown group "nope"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,7 +361,7 @@ func TestMalformedGroupDataAtStart(t *testing.T) {
 	e := newEnv(t, srv, `{"groups":{"g":[1,2]}}`)
 	mark := filepath.Join(e.dir, "ran")
 	r := e.run(append([]string{"-g", "g", "--hostname", "h"}, sh("touch "+mark)...)...)
-	if r.code != ExitDataErr || !strings.Contains(r.stderr, "groups.g") || strings.Count(r.stderr, "\n") != 1 {
+	if r.code != exitcode.DataErr || !strings.Contains(r.stderr, "groups.g") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("code %d stderr %q", r.code, r.stderr)
 	}
 	if _, err := os.Stat(mark); err == nil {
@@ -381,12 +385,12 @@ func (e *env) startTrapped(extra ...string) (*exec.Cmd, int, string) {
 	return c, readPid(e.t, pidf), marks
 }
 
-// waitLost waits until a run started by startTrapped exits with ExitLost,
+// waitLost waits until a run started by startTrapped exits with exitcode.Lost,
 // returning when it did, and checks that its child got SIGTERM and is gone.
 func waitLost(t *testing.T, c *exec.Cmd, pid int, marks string) time.Time {
 	t.Helper()
-	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-		t.Fatalf("exit %d, want %d", code, ExitLost)
+	if code := waitExit(t, c, 10*time.Second); code != exitcode.Lost {
+		t.Fatalf("exit %d, want %d", code, exitcode.Lost)
 	}
 	exited := time.Now()
 	waitGone(t, pid, time.Second)
@@ -570,7 +574,7 @@ func TestNoDescendantOutlivesSwitchman(t *testing.T) {
 		code int // switchman's exit status; -1: killed
 	}{
 		{"switchman SIGKILLed", func(c *exec.Cmd, _ string) { c.Process.Kill() }, -1},
-		{"lock deleted", func(_ *exec.Cmd, lock string) { e.admin.Delete(e.prefix+"/locks/"+lock, -1) }, ExitLost},
+		{"lock deleted", func(_ *exec.Cmd, lock string) { e.admin.Delete(e.prefix+"/locks/"+lock, -1) }, exitcode.Lost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -658,8 +662,8 @@ func TestMissingPrefixCreatesNothing(t *testing.T) {
 			// No heartbeat stamp: a heartbeat is due on this run.
 			os.RemoveAll(filepath.Join(e.dir, "cache"))
 			r := bad.run(append(flags, sh("touch "+mark)...)...)
-			if r.code != ExitUnavailable || !strings.Contains(r.stderr, typo) || !strings.Contains(r.stderr, "prefix") {
-				t.Errorf("exit %d, stderr %q; want %d naming the prefix", r.code, r.stderr, ExitUnavailable)
+			if r.code != exitcode.Unavailable || !strings.Contains(r.stderr, typo) || !strings.Contains(r.stderr, "prefix") {
+				t.Errorf("exit %d, stderr %q; want %d naming the prefix", r.code, r.stderr, exitcode.Unavailable)
 			}
 			if _, err := os.Stat(mark); err == nil {
 				t.Error("the command ran")
@@ -688,8 +692,8 @@ func TestTimeoutAndIgnoredTerm(t *testing.T) {
 	script := `trap '' TERM; (trap '' TERM; sleep 60) & (trap '' TERM; sleep 60) & echo $$ > ` + pids + `; wait`
 	start := time.Now()
 	r := e.run(append([]string{"--timeout", "500ms", "--lockname", "slow"}, sh(script)...)...)
-	if r.code != ExitTimeout || !strings.Contains(r.stderr, "--timeout") {
-		t.Fatalf("exit %d stderr %q, want %d", r.code, r.stderr, ExitTimeout)
+	if r.code != exitcode.Timeout || !strings.Contains(r.stderr, "--timeout") {
+		t.Fatalf("exit %d stderr %q, want %d", r.code, r.stderr, exitcode.Timeout)
 	}
 	if took := time.Since(start); took < 1500*time.Millisecond {
 		t.Errorf("finished after %s: the 1s grace before KILL was not honoured", took)
@@ -718,11 +722,11 @@ func TestExitCodes(t *testing.T) {
 		{"child status passes through", sh("exit 3"), 3, ""},
 		{"255", sh("exit 255"), 255, ""},
 		{"death by signal", sh("kill -9 $$"), 137, ""},
-		{"not found", []string{"--", "/nonexistent/cmd"}, ExitNotFound, "not found"},
-		{"not executable", []string{"--", noexec}, ExitNotExec, "not executable"},
-		{"no command", []string{"-g", "x"}, ExitUsage, "no command given"},
-		{"bad lock name", []string{"--lockname", "..", "--", "true"}, ExitUsage, "reserved"},
-		{"unknown flag", []string{"--bogus", "--", "true"}, ExitUsage, "unknown option --bogus"},
+		{"not found", []string{"--", "/nonexistent/cmd"}, exitcode.NotFound, "not found"},
+		{"not executable", []string{"--", noexec}, exitcode.NotExec, "not executable"},
+		{"no command", []string{"-g", "x"}, exitcode.Usage, "no command given"},
+		{"bad lock name", []string{"--lockname", "..", "--", "true"}, exitcode.Usage, "reserved"},
+		{"unknown flag", []string{"--bogus", "--", "true"}, exitcode.Usage, "unknown option --bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -748,14 +752,14 @@ func TestBadInput(t *testing.T) {
 		stderr string
 		flags  []string
 	}{
-		{"unknown key", write("a.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", Extra: []string{"zk_hosts: y"}}), ExitConfig, `line 3: unknown key "zk_hosts"`, nil},
-		{"negative duration", write("b.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", TerminationTimeout: "-3"}), ExitConfig, `"termination_timeout"`, nil},
-		{"missing file", filepath.Join(e.dir, "missing.yaml"), ExitConfig, "does not exist", nil},
+		{"unknown key", write("a.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", Extra: []string{"zk_hosts: y"}}), exitcode.Config, `line 3: unknown key "zk_hosts"`, nil},
+		{"negative duration", write("b.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", TerminationTimeout: "-3"}), exitcode.Config, `"termination_timeout"`, nil},
+		{"missing file", filepath.Join(e.dir, "missing.yaml"), exitcode.Config, "does not exist", nil},
 		{"zookeeper unreachable", write("c.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "0.5",
-			Extra: []string{"start_deadline: 0.5s"}}), ExitUnavailable, "unreachable", nil},
-		{"prefix missing", write("d.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/no/such/prefix"}), ExitUnavailable, "/no/such/prefix", nil},
+			Extra: []string{"start_deadline: 0.5s"}}), exitcode.Unavailable, "unreachable", nil},
+		{"prefix missing", write("d.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/no/such/prefix"}), exitcode.Unavailable, "/no/such/prefix", nil},
 		// --group "$G" with G unset in a crontab must not run everywhere.
-		{"empty group", e.cfg, ExitUsage, "empty --group", []string{"--group", ""}},
+		{"empty group", e.cfg, exitcode.Usage, "empty --group", []string{"--group", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -769,11 +773,11 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("exit %v, want %d; stderr %q", err, tt.code, errb.String())
 			}
 			s := errb.String()
-			if tt.code == ExitUsage {
+			if tt.code == exitcode.Usage {
 				// A usage error is one line, then the pointer to --help.
 				s = strings.TrimSuffix(s, "Run 'switchman --help' for usage.\n")
 			}
-			if !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 || !strings.Contains(s, tt.cfg) && tt.code == ExitConfig {
+			if !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 || !strings.Contains(s, tt.cfg) && tt.code == exitcode.Config {
 				t.Errorf("stderr %q: want one line naming the file and containing %q", s, tt.stderr)
 			}
 			if _, err := os.Stat(mark); err == nil {
@@ -807,8 +811,8 @@ func TestZooKeeperFrozenStopsChildBeforeExpiry(t *testing.T) {
 		t.Error("child was not sent SIGTERM first")
 	}
 	srv.Resume()
-	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-		t.Fatalf("exit %d, want %d", code, ExitLost)
+	if code := waitExit(t, c, 10*time.Second); code != exitcode.Lost {
+		t.Fatalf("exit %d, want %d", code, exitcode.Lost)
 	}
 	t.Logf("child gone %s after ZooKeeper froze (session timeout 4s)", gone)
 }
@@ -975,8 +979,8 @@ func TestPartitionedRunExitsPromptly(t *testing.T) {
 	proxy.SetMode(faultproxy.Blackhole)
 	waitGone(t, pid, 10*time.Second)
 	dead := time.Now()
-	if code := waitExit(t, c, 10*time.Second); code != ExitLost {
-		t.Fatalf("exit %d, want %d", code, ExitLost)
+	if code := waitExit(t, c, 10*time.Second); code != exitcode.Lost {
+		t.Fatalf("exit %d, want %d", code, exitcode.Lost)
 	}
 	linger := time.Since(dead)
 	t.Logf("child dead %s after the partition began; switchman exited %s later", dead.Sub(t0).Round(time.Millisecond), linger.Round(time.Millisecond))

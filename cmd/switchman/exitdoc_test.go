@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/acme/switchman/exitcode"
 )
 
 // TestExitStatusesInREADME checks that the man page's EXIT STATUS rows
@@ -27,8 +29,8 @@ func TestExitStatusesInREADME(t *testing.T) {
 	for _, s := range exitStatuses {
 		documented[s.Status] = true
 	}
-	for _, code := range []int{ExitOK, ExitFailed, ExitUsage, ExitDataErr, ExitUnavailable, ExitSoftware, ExitLost,
-		ExitLeaseWait, ExitNoPerm, ExitConfig, ExitTimeout, ExitNotExec, ExitNotFound} {
+	for _, code := range []int{exitcode.OK, exitcode.Failed, exitcode.Usage, exitcode.DataErr, exitcode.Unavailable, exitcode.Software, exitcode.Lost,
+		exitcode.LeaseWait, exitcode.NoPerm, exitcode.Config, exitcode.Timeout, exitcode.NotExec, exitcode.NotFound} {
 		if !documented[strconv.Itoa(code)] {
 			t.Errorf("exit status %d has no row in exitStatuses", code)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/status"
@@ -51,7 +52,7 @@ func TestKillTrappedChildNoOverlap(t *testing.T) {
 		t.Fatalf("overlap or missing run: %q", lines)
 	}
 	// nobody holds it now: kill fails
-	if r := e.run("kill", "job"); r.code != ExitFailed {
+	if r := e.run("kill", "job"); r.code != exitcode.Failed {
 		t.Fatalf("kill of a free lock: exit %d", r.code)
 	}
 }
@@ -241,7 +242,7 @@ func TestPauseAndResume(t *testing.T) {
 	}
 	waitGone(t, pid, 5*time.Second)
 	waitExit(t, c, 10*time.Second)
-	if r := e.run("pause", "a", "--group", "g"); r.code != ExitUsage {
+	if r := e.run("pause", "a", "--group", "g"); r.code != exitcode.Usage {
 		t.Fatalf("both name and group: exit %d", r.code)
 	}
 }
@@ -312,7 +313,7 @@ func TestWaitingRecord(t *testing.T) {
 
 	before := record()
 	h = e.hold("h", "--hostname", "h1.example.com", "--lockname", "w")
-	if r := e.run(append(append(h2, "--wait=1s"), sh("true")...)...); r.code != ExitLeaseWait {
+	if r := e.run(append(append(h2, "--wait=1s"), sh("true")...)...); r.code != exitcode.LeaseWait {
 		t.Fatalf("timed-out wait: exit %d %s", r.code, r.stderr)
 	}
 	if r := record(); r.State != before.State || r.Result != before.Result || !r.Start.Equal(before.Start) || !r.WaitingSince.IsZero() {

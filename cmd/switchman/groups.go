@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -82,16 +81,6 @@ history under PREFIX/history, so that it can be rolled back.`,
 	return cmd
 }
 
-// usageArgs makes a wrong number of arguments a usage error (exit 64).
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if err := check(c, args); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
-}
-
 // checkOutput checks the value of an output format flag: a usage error
 // unless it is table or json.
 func checkOutput(flag, value string) error {
@@ -105,7 +94,7 @@ type groupsRun func(ctx context.Context, app *App, o *groupsOptions, args []stri
 
 func groupsCmd(app *App, o *groupsOptions, use, short string, args cobra.PositionalArgs, run groupsRun) *cobra.Command {
 	return &cobra.Command{
-		Use: use, Short: short, Args: usageArgs(args),
+		Use: use, Short: short, Args: args,
 		RunE: func(c *cobra.Command, a []string) error {
 			if o.Output != "" {
 				if err := checkOutput("output", o.Output); err != nil {
@@ -128,7 +117,7 @@ func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		fmt.Fprintf(app.Stdout, "would create %s with:\n%s\n", a.cfg.Prefix, empty)
 		return nil
 	}
-	created, err := a.store.InitPrefix(empty)
+	created, err := a.client.Store().InitPrefix(empty)
 	if err != nil {
 		return err
 	}
@@ -140,30 +129,14 @@ func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 	return nil
 }
 
-// groupView is one group as `show` prints it.
-type groupView struct {
-	Group   string   `json:"group"`
-	Members []string `json:"members"`
-	Hosts   []string `json:"hosts"`
-}
-
 func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	d, err := readGroupData(ctx, app, app.Config)
 	if err != nil {
 		return err
 	}
-	names := sortedGroups(d)
-	if len(args) == 1 {
-		if _, ok := d.Groups[args[0]]; !ok {
-			_, err := d.Resolve(args[0])
-			return err
-		}
-		names = args
-	}
-	views := make([]groupView, 0, len(names))
-	for _, g := range names {
-		hosts, _ := d.Resolve(g)
-		views = append(views, groupView{Group: g, Members: d.Groups[g], Hosts: hosts})
+	views, err := d.Describe(args...)
+	if err != nil {
+		return err
 	}
 	return app.report(o.Output, views, func(tw *tabwriter.Writer) error {
 		fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
@@ -179,39 +152,21 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 
 func runGroupsSet(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "set "+strings.Join(args, " "), func(d *config.Data) error {
-		d.Groups[args[0]] = dedupe(args[1:])
+		d.SetGroup(args[0], args[1:])
 		return nil
 	})
 }
 
 func runGroupsAdd(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "add "+strings.Join(args, " "), func(d *config.Data) error {
-		d.Groups[args[0]] = dedupe(append(append([]string{}, d.Groups[args[0]]...), args[1:]...))
+		d.AddMembers(args[0], args[1:])
 		return nil
 	})
 }
 
 func runGroupsRemove(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "remove "+strings.Join(args, " "), func(d *config.Data) error {
-		members, ok := d.Groups[args[0]]
-		if !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
-		}
-		drop := map[string]bool{}
-		for _, m := range args[1:] {
-			if !contains(members, m) {
-				return fmt.Errorf("%q is not a member of group %q (members: %s)", m, args[0], strings.Join(members, ", "))
-			}
-			drop[m] = true
-		}
-		kept := []string{}
-		for _, m := range members {
-			if !drop[m] {
-				kept = append(kept, m)
-			}
-		}
-		d.Groups[args[0]] = kept
-		return nil
+		return d.RemoveMembers(args[0], args[1:])
 	})
 }
 
@@ -221,52 +176,22 @@ func runGroupsMove(ctx context.Context, app *App, o *groupsOptions, args []strin
 	}
 	g := args[0]
 	return mutateGroups(ctx, app, o, fmt.Sprintf("move %s %s -> %s", g, o.From, o.To), func(d *config.Data) error {
-		members, ok := d.Groups[g]
-		if !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, g)
+		err := d.MoveMember(g, o.From, o.To)
+		if err != nil && !errors.Is(err, config.ErrUnknownGroup) {
+			return fmt.Errorf("--from %w", err) // the member is the flag's
 		}
-		if !contains(members, o.From) {
-			return fmt.Errorf("--from %q is not a member of group %q (members: %s)", o.From, g, strings.Join(members, ", "))
-		}
-		out := []string{}
-		for _, m := range members {
-			if m == o.From {
-				m = o.To
-			}
-			out = append(out, m)
-		}
-		d.Groups[g] = dedupe(out)
-		return nil
+		return err
 	})
 }
 
 func runGroupsDelete(ctx context.Context, app *App, o *groupsOptions, args []string) error {
 	return mutateGroups(ctx, app, o, "delete "+args[0], func(d *config.Data) error {
-		if _, ok := d.Groups[args[0]]; !ok {
-			return fmt.Errorf("%w %q", config.ErrUnknownGroup, args[0])
-		}
-		for g, members := range d.Groups {
-			if g != args[0] && contains(members, args[0]) {
-				return fmt.Errorf("group %q is a member of group %q; remove it there first", args[0], g)
-			}
-		}
-		delete(d.Groups, args[0])
-		return nil
+		return d.DeleteGroup(args[0])
 	})
 }
 
 func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []string) error {
-	var b []byte
-	var err error
-	if args[0] == "-" {
-		b, err = io.ReadAll(os.Stdin)
-	} else {
-		b, err = os.ReadFile(args[0])
-	}
-	if err != nil {
-		return &config.DataError{Err: fmt.Errorf("import: %w", err)}
-	}
-	nd, err := config.ParseData(args[0], b)
+	nd, err := config.ReadDataFile(args[0], app.Stdin)
 	if err != nil {
 		return err
 	}
@@ -287,7 +212,7 @@ func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string
 }
 
 func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	hist, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.Change, error) { return a.store.History() })
+	hist, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.Change, error) { return a.client.Store().History() })
 	if err != nil {
 		return err
 	}
@@ -318,7 +243,7 @@ func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []s
 	if err != nil {
 		return err
 	}
-	hist, err := a.store.History()
+	hist, err := a.client.Store().History()
 	a.close()
 	if err != nil {
 		return err
@@ -358,7 +283,7 @@ func readForWrite(ctx context.Context, app *App) (*admin, []byte, int32, error) 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	old, version, err := a.store.ReadDataVersion()
+	old, version, err := a.client.Store().ReadDataVersion()
 	if err != nil {
 		a.close()
 		return nil, nil, 0, err
@@ -381,76 +306,29 @@ func mutateGroups(ctx context.Context, app *App, o *groupsOptions, what string, 
 	if err := change(d); err != nil {
 		return &config.DataError{Err: err}
 	}
-	newb, err := validateData(app, a.cfg.Prefix, d)
+	newb, err := encodeData(app, a.cfg.Prefix, d)
 	if err != nil {
 		return err
 	}
-	if err := checkOriginalLimit(a.cfg, newb, o.IgnoreOriginalLimit); err != nil {
-		return err
+	if !o.IgnoreOriginalLimit {
+		if err := a.cfg.CheckDataLen(newb); err != nil {
+			return err
+		}
 	}
 	return commitData(app, a, o.DryRun, what, old, newb, version)
 }
 
-// validateData encodes d and checks the encoding parses back cleanly; it
-// warns on stderr about cycles and groups resolving to no host.
-func validateData(app *App, name string, d *config.Data) ([]byte, error) {
-	for g, members := range d.Groups {
-		if err := config.ValidateGroupName(g); err != nil {
-			return nil, &config.DataError{Err: err}
-		}
-		for _, m := range members {
-			if err := config.ValidateHostname(m); err != nil {
-				return nil, &config.DataError{Err: fmt.Errorf("group %q: %w", g, err)}
-			}
-		}
-	}
-	b, err := d.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	back, err := config.ParseData(name, b)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range dataWarnings(back) {
+// encodeData validates and encodes d, printing its warnings on stderr.
+func encodeData(app *App, name string, d *config.Data) ([]byte, error) {
+	b, warnings, err := d.Encode(name)
+	for _, w := range warnings {
 		fmt.Fprintf(app.Stderr, "switchman: warning: %s\n", w)
 	}
-	return b, nil
-}
-
-// checkOriginalLimit refuses group data longer than the original tool
-// reads (its data_read_len, 65535 bytes unless the config says otherwise):
-// every original instance would fail with "Could not decode data".
-func checkOriginalLimit(cfg *config.Config, b []byte, ignore bool) error {
-	limit := cfg.DataReadLen
-	if limit == 0 {
-		limit = config.DefaultDataReadLen
-	}
-	if len(b) <= limit || ignore {
-		return nil
-	}
-	return &config.DataError{Err: fmt.Errorf(
-		"new group data is %d bytes, the original switchman reads at most %d (data_read_len): every host still running it would fail; "+
-			"shorten the data (subgroups), or raise data_read_len on those hosts and in %s, or pass --ignore-original-limit when no host runs the original",
-		len(b), limit, cfg.Path)}
-}
-
-// dataWarnings lists what is legal but probably a mistake.
-func dataWarnings(d *config.Data) []string {
-	out := d.OriginalMismatches()
-	if c := d.Cycles(); len(c) > 0 {
-		out = append(out, "groups in a cycle of subgroups: "+strings.Join(c, ", "))
-	}
-	for _, g := range sortedGroups(d) {
-		if hosts, _ := d.Resolve(g); len(hosts) == 0 {
-			out = append(out, fmt.Sprintf("group %q resolves to no host: its jobs run nowhere", g))
-		}
-	}
-	return out
+	return b, err
 }
 
 func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, version int32) error {
-	diff := textdiff.Full(prettyData(a.cfg.Prefix, old), prettyData(a.cfg.Prefix, newb))
+	diff := textdiff.Full(config.PrettyData(a.cfg.Prefix, old), config.PrettyData(a.cfg.Prefix, newb))
 	switch {
 	case diff == "" && bytes.Equal(old, newb):
 		fmt.Fprintln(app.Stdout, "no change")
@@ -465,34 +343,10 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 		fmt.Fprintln(app.Stdout, "dry run: nothing written")
 		return nil
 	}
-	err := a.store.WriteData(version, fleet.Change{
-		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: rawJSON(old), After: newb,
+	err := a.client.Store().WriteData(version, fleet.Change{
+		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: fleet.HistoryJSON(old), After: newb,
 	}, a.cfg.HistoryKeep)
 	return err
-}
-
-// prettyData normalises stored data for the diff; unparsable data is shown
-// as stored.
-func prettyData(name string, b []byte) string {
-	if d, err := config.ParseData(name, b); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		if p, err := d.MarshalIndent(); err == nil {
-			return string(p)
-		}
-	}
-	return string(b)
-}
-
-// rawJSON keeps b in a history entry as JSON when it is JSON, else as a
-// JSON string, so the entry stays valid JSON.
-func rawJSON(b []byte) json.RawMessage {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return json.RawMessage(`{}`)
-	}
-	if json.Valid(b) {
-		return b
-	}
-	q, _ := json.Marshal(string(b))
-	return q
 }
 
 // whoAmI names the operator for the history: the sudo caller if any.
@@ -520,8 +374,8 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		return err
 	}
 	defer os.Remove(f.Name())
-	text := prettyData(a.cfg.Prefix, old) + "\n"
-	in := bufio.NewReader(os.Stdin)
+	text := config.PrettyData(a.cfg.Prefix, old) + "\n"
+	in := bufio.NewReader(app.Stdin)
 	for {
 		if err := os.WriteFile(f.Name(), []byte(text), 0o600); err != nil {
 			return err
@@ -536,7 +390,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		d, err := config.ParseData(f.Name(), b)
 		var newb []byte
 		if err == nil {
-			newb, err = validateData(app, f.Name(), d)
+			newb, err = encodeData(app, f.Name(), d)
 		}
 		if err == nil {
 			return commitData(app, a, o.DryRun, "edit", old, newb, version)
@@ -565,34 +419,6 @@ func runEditor(app *App, file string) error {
 		return fmt.Errorf("editor %q: %w; nothing written", editor, err)
 	}
 	return nil
-}
-
-func sortedGroups(d *config.Data) []string {
-	names := make([]string, 0, len(d.Groups))
-	for g := range d.Groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func dedupe(in []string) []string {
-	out := []string{}
-	for _, m := range in {
-		if !contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, m := range list {
-		if m == s {
-			return true
-		}
-	}
-	return false
 }
 
 func orDash(s string) string {

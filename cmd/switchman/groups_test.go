@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -117,8 +118,8 @@ func TestGroupsInvalidRefusedNothingWritten(t *testing.T) {
 				args = []string{"groups", "import", bad}
 			}
 			r := e.run(args...)
-			if r.code != ExitDataErr || r.stderr == "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-				t.Fatalf("exit %d, stderr %q; want %d and one line", r.code, r.stderr, ExitDataErr)
+			if r.code != exitcode.DataErr || r.stderr == "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want %d and one line", r.code, r.stderr, exitcode.DataErr)
 			}
 			if got := e.zdata(""); got != orig {
 				t.Fatalf("data changed to %q", got)
@@ -173,7 +174,7 @@ func TestGroupsConcurrentSet(t *testing.T) {
 		switch {
 		case r.code == 0:
 			wins++
-		case r.code == ExitLeaseWait && strings.Contains(r.stderr, "modified by someone else"):
+		case r.code == exitcode.LeaseWait && strings.Contains(r.stderr, "modified by someone else"):
 			conflicts++
 		default:
 			t.Fatalf("unexpected: exit %d stderr %q", r.code, r.stderr)
@@ -235,8 +236,8 @@ func TestGroupsOriginalReadable(t *testing.T) {
 	}
 	before := e.zdata("")
 	r = e.run("groups", "import", big)
-	if r.code != ExitDataErr || !strings.Contains(r.stderr, "reads at most 65535") || e.zdata("") != before {
-		t.Fatalf("import of %d bytes: exit %d stderr %q; want %d and nothing written", len(b), r.code, r.stderr, ExitDataErr)
+	if r.code != exitcode.DataErr || !strings.Contains(r.stderr, "reads at most 65535") || e.zdata("") != before {
+		t.Fatalf("import of %d bytes: exit %d stderr %q; want %d and nothing written", len(b), r.code, r.stderr, exitcode.DataErr)
 	}
 	if r = e.run("groups", "import", big, "--ignore-original-limit"); r.code != 0 || len(e.zdata("")) <= 65535 {
 		t.Fatalf("import with --ignore-original-limit: exit %d stderr %q", r.code, r.stderr)

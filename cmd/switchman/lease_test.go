@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/leasebench"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lease"
@@ -46,9 +47,9 @@ func TestValidateLeaseFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := validateLeaseFlags(tt.specs)
+			err := lease.Check(tt.specs)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-				t.Fatalf("validateLeaseFlags(%q) = %v; want %q", tt.specs, err, tt.want)
+				t.Fatalf("lease.Check(%q) = %v; want %q", tt.specs, err, tt.want)
 			}
 		})
 	}
@@ -63,8 +64,8 @@ func TestBadLeaseSpecExitCode(t *testing.T) {
 		var out, errb bytes.Buffer
 		code := Main([]string{"-c", "/nonexistent.yaml", "--lease", spec, "--", "true"}, &out, &errb)
 		first, _, _ := strings.Cut(errb.String(), "\n")
-		if code != ExitUsage || !strings.Contains(first, fmt.Sprintf("lease %q: ", spec)) || out.Len() != 0 {
-			t.Errorf("--lease %s: exit %d, stderr %q; want %d and the spec named on one line", spec, code, errb.String(), ExitUsage)
+		if code != exitcode.Usage || !strings.Contains(first, fmt.Sprintf("lease %q: ", spec)) || out.Len() != 0 {
+			t.Errorf("--lease %s: exit %d, stderr %q; want %d and the spec named on one line", spec, code, errb.String(), exitcode.Usage)
 		}
 	}
 }
@@ -471,9 +472,9 @@ func TestLeaseWaitTimeout(t *testing.T) {
 	h := e.hold("h", "--lockname", "h", "--lease", "db=1:1")
 	ran := filepath.Join(e.dir, "ran")
 	r := e.run(append([]string{"--lockname", "late", "--lease", "db=1:1"}, sh("touch "+ran)...)...)
-	if r.code != ExitLeaseWait || strings.Count(r.stderr, "\n") != 1 ||
+	if r.code != exitcode.LeaseWait || strings.Count(r.stderr, "\n") != 1 ||
 		!strings.Contains(r.stderr, "gave up waiting for leases db=1:1: resources_wait_timeout 1s reached") {
-		t.Fatalf("exit %d, stderr %q; want %d and one line", r.code, r.stderr, ExitLeaseWait)
+		t.Fatalf("exit %d, stderr %q; want %d and one line", r.code, r.stderr, exitcode.LeaseWait)
 	}
 	if r.took < time.Second {
 		t.Errorf("gave up after %s, before the 1s timeout", r.took)
@@ -502,9 +503,9 @@ func TestLeaseDataErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"unknown resource", "nope=1:1", ExitDataErr, `unknown resource "nope" in lease "nope=1:1": not in the "resources" list (listed: db, cpu-h1.example.com)`},
-		{"total disagrees with holders", "db=1:4", ExitDataErr, "TOTAL 4 disagrees with TOTAL 3 of the current holder 1_3_"},
-		{"total from macros too small here", "db=1:CPU-100000", ExitUsage, `lease "db=1:CPU-100000": COUNT 1 exceeds TOTAL`},
+		{"unknown resource", "nope=1:1", exitcode.DataErr, `unknown resource "nope" in lease "nope=1:1": not in the "resources" list (listed: db, cpu-h1.example.com)`},
+		{"total disagrees with holders", "db=1:4", exitcode.DataErr, "TOTAL 4 disagrees with TOTAL 3 of the current holder 1_3_"},
+		{"total from macros too small here", "db=1:CPU-100000", exitcode.Usage, `lease "db=1:CPU-100000": COUNT 1 exceeds TOTAL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -624,8 +625,8 @@ func TestWaitForBusyLock(t *testing.T) {
 
 	t.Run("timeout", func(t *testing.T) {
 		r := e.run(append([]string{"--lockname", "lk", "--wait=1s"}, sh("true")...)...)
-		if r.code != ExitLeaseWait || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "gave up waiting for lock lk: --wait 1s reached") {
-			t.Fatalf("exit %d, stderr %q; want %d", r.code, r.stderr, ExitLeaseWait)
+		if r.code != exitcode.LeaseWait || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "gave up waiting for lock lk: --wait 1s reached") {
+			t.Fatalf("exit %d, stderr %q; want %d", r.code, r.stderr, exitcode.LeaseWait)
 		}
 		if k := e.kids("queues/.lock-lk"); len(k) != 0 {
 			t.Errorf("queue nodes left: %v", k)

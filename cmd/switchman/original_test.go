@@ -23,6 +23,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
 )
@@ -471,12 +472,12 @@ func TestOriginalExitCodes(t *testing.T) {
 		{"child status", "", []string{"--", "/bin/sh", "-c", "exit 3"}, 3, 3},
 		{"child killed by a signal", "", []string{"--", "/bin/sh", "-c", "kill -9 $$"}, 0, 128 + 9},
 		{"host not in group", "", []string{"-g", "g", "--", "true"}, 0, 0},
-		{"no command", "", []string{"-g", "g"}, 255, ExitUsage},
-		{"unknown option", "", []string{"--frob", "--", "true"}, 255, ExitUsage},
-		{"command not found", "", []string{"--", "/nonexistent/cmd"}, 2, ExitNotFound},
-		{"unknown group", "", []string{"-g", "nosuch", "--", "true"}, 255, ExitDataErr},
-		{"bad group data", `{"groups":`, []string{"-g", "g", "--", "true"}, 255, ExitDataErr},
-		{"unknown resource", `{}`, []string{"--lease", "nosuch=1:2", "--", "true"}, 255, ExitDataErr},
+		{"no command", "", []string{"-g", "g"}, 255, exitcode.Usage},
+		{"unknown option", "", []string{"--frob", "--", "true"}, 255, exitcode.Usage},
+		{"command not found", "", []string{"--", "/nonexistent/cmd"}, 2, exitcode.NotFound},
+		{"unknown group", "", []string{"-g", "nosuch", "--", "true"}, 255, exitcode.DataErr},
+		{"bad group data", `{"groups":`, []string{"-g", "g", "--", "true"}, 255, exitcode.DataErr},
+		{"unknown resource", `{}`, []string{"--lease", "nosuch=1:2", "--", "true"}, 255, exitcode.DataErr},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -565,8 +566,8 @@ func TestOriginalStatusAndKill(t *testing.T) {
 	}
 	start := time.Now()
 	k := s.env.run("kill", "held")
-	if k.code != ExitUnavailable || !strings.Contains(k.stderr, "held by the original switchman") || time.Since(start) > 10*time.Second {
-		t.Errorf("kill on the original's lock: exit %d after %s: %s; want %d at once", k.code, time.Since(start), k.stderr, ExitUnavailable)
+	if k.code != exitcode.Unavailable || !strings.Contains(k.stderr, "held by the original switchman") || time.Since(start) > 10*time.Second {
+		t.Errorf("kill on the original's lock: exit %d after %s: %s; want %d at once", k.code, time.Since(start), k.stderr, exitcode.Unavailable)
 	}
 	if ok, _, _ := s.admin.Exists(path.Join(s.prefix, lock.KillDir, "held")); ok {
 		t.Error("kill left a request no original reads")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/lock"
 )
@@ -46,11 +47,11 @@ func TestDigestAuthRefusals(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"missing auth, group read", nil, []string{"-g", "g"}, ExitNoPerm, "not authorized"},
-		{"missing auth, lock create", nil, []string{"--lockname", "x"}, ExitNoPerm, "not authorized"},
-		{"wrong password", []string{"auth_file: " + wrong}, []string{"-g", "g"}, ExitNoPerm, "not authorized"},
-		{"world-readable auth file", []string{"auth_file: " + open}, []string{"-g", "g"}, ExitConfig, "chmod 600 " + open},
-		{"missing auth file", []string{"auth_file: " + good + ".nope"}, []string{"-g", "g"}, ExitConfig, `key "auth_file"`},
+		{"missing auth, group read", nil, []string{"-g", "g"}, exitcode.NoPerm, "not authorized"},
+		{"missing auth, lock create", nil, []string{"--lockname", "x"}, exitcode.NoPerm, "not authorized"},
+		{"wrong password", []string{"auth_file: " + wrong}, []string{"-g", "g"}, exitcode.NoPerm, "not authorized"},
+		{"world-readable auth file", []string{"auth_file: " + open}, []string{"-g", "g"}, exitcode.Config, "chmod 600 " + open},
+		{"missing auth file", []string{"auth_file: " + good + ".nope"}, []string{"-g", "g"}, exitcode.Config, `key "auth_file"`},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,8 +121,8 @@ func TestExitCodeAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := exitCode(tt.err); got != ExitNoPerm {
-				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, ExitNoPerm)
+			if got := exitCode(tt.err); got != exitcode.NoPerm {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, exitcode.NoPerm)
 			}
 		})
 	}

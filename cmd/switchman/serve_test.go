@@ -233,11 +233,15 @@ func TestServeBrowser(t *testing.T) {
 	t.Logf("screenshot: %s", shot)
 }
 
-// startServe starts `switchman serve` on a free loopback port and returns
-// its URL once it listens; the test's cleanup stops it.
-func startServe(t *testing.T, e *env) string {
+// startServe starts `switchman serve` on a free loopback port (or
+// switchman with args) and returns its URL once it listens; the test's
+// cleanup stops it.
+func startServe(t *testing.T, e *env, args ...string) string {
 	t.Helper()
-	c := e.cmd("serve", "--listen", "127.0.0.1:0")
+	if len(args) == 0 {
+		args = []string{"serve", "--listen", "127.0.0.1:0"}
+	}
+	c := e.cmd(args...)
 	stderr, err := c.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

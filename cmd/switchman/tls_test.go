@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
@@ -125,10 +126,10 @@ func TestTLS(t *testing.T) {
 	}{
 		{"trusted server", "{ca: " + w.ca + client + "}", 0, "", true},
 		{"trusted server by name", "{ca: " + w.ca + client + ", server_name: localhost}", 0, "", true},
-		{"untrusted server certificate", "{ca: " + w.rogue + client + "}", ExitUnavailable, "certificate signed by unknown authority", false},
-		{"wrong server name", "{ca: " + w.ca + client + ", server_name: zk.example.com}", ExitUnavailable, "zk.example.com", false},
-		{"no client certificate", "{ca: " + w.ca + "}", ExitUnavailable, "unreachable", false},
-		{"unreadable ca file", "{ca: " + w.ca + ".missing}", ExitConfig, "ca.pem.missing", false},
+		{"untrusted server certificate", "{ca: " + w.rogue + client + "}", exitcode.Unavailable, "certificate signed by unknown authority", false},
+		{"wrong server name", "{ca: " + w.ca + client + ", server_name: zk.example.com}", exitcode.Unavailable, "zk.example.com", false},
+		{"no client certificate", "{ca: " + w.ca + "}", exitcode.Unavailable, "unreachable", false},
+		{"unreadable ca file", "{ca: " + w.ca + ".missing}", exitcode.Config, "ca.pem.missing", false},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,8 +150,8 @@ func TestTLS(t *testing.T) {
 		c := *w.e
 		c.cfg = w.config("plain.yaml", "")
 		r := c.run(append([]string{"-g", "g", "--hostname", "h1.example.com"}, sh("touch "+mark)...)...)
-		if r.code != ExitUnavailable {
-			t.Fatalf("exit %d stderr %q; want %d", r.code, r.stderr, ExitUnavailable)
+		if r.code != exitcode.Unavailable {
+			t.Fatalf("exit %d stderr %q; want %d", r.code, r.stderr, exitcode.Unavailable)
 		}
 	})
 	t.Run("doctor over TLS", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // exitLost is switchman's exit status when it stopped the child because
-// permission was lost (cmd/switchman's ExitLost).
+// permission was lost (exitcode.Lost).
 const exitLost = 71
 
 // reactionResult holds, per trial, the time from the bench's ZooKeeper

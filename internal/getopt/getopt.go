@@ -91,6 +91,9 @@ type Result struct {
 	// Args are the non-option words, in order, followed by every word after
 	// "--" (Getopt::Long puts the permuted arguments back in front).
 	Args []string
+	// Loose is how many of Args stood before "--" (all of them without
+	// one).
+	Loose int
 	// DashDash is set when "--" ended the options.
 	DashDash bool
 	Notes    []Note
@@ -142,9 +145,11 @@ func Parse(specs []Spec, args []string, cfg Config) (*Result, error) {
 		if starter == "" {
 			if cfg.POSIX {
 				r.Args = append(r.Args, args[i:]...)
+				r.Loose += len(args) - i
 				break
 			}
 			r.Args = append(r.Args, w)
+			r.Loose++
 			continue
 		}
 		if len(r.Args) > 0 {

@@ -270,3 +270,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLoose(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		posix bool
+		want  int
+	}{
+		{"none before --", []string{"-g", "x", "--", "cmd", "a"}, false, 0},
+		{"no --", []string{"-g", "x", "cmd", "a"}, false, 2},
+		{"permuted before --", []string{"cmd", "-g", "x", "--", "a", "b"}, false, 1},
+		{"posix takes the rest", []string{"-g", "x", "cmd", "--", "a"}, true, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := Parse(originalSpecs, tt.args, Config{POSIX: tt.posix})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Loose != tt.want {
+				t.Errorf("Loose = %d, want %d (args %q)", r.Loose, tt.want, r.Args)
+			}
+		})
+	}
+}

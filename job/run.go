@@ -1,9 +1,10 @@
-package main
+package job
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime/debug"
@@ -13,21 +14,34 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
 )
 
+// Env is what a run takes from the process that runs it.
+type Env struct {
+	// Stderr gets the one line a human must read (a halted job's notice);
+	// cron mails it.
+	Stderr io.Writer
+	// Getenv reads the environment (GOGC); tests replace it.
+	Getenv func(string) string
+	// Version is switchman's, written into lock nodes and run records.
+	Version string
+}
+
 // job is what every step of one run reads and none changes: the command
 // line, the config, the logger and this host's identity. What a step
-// produces it returns to runJob, which hands it on to the steps that need
+// produces it returns to Run, which hands it on to the steps that need
 // it. The shared state is the run's waiting (lease.go): the lease queues
 // and --wait share one deadline; and its run record (rec), which every
 // step from the connection to the finish brings up to date.
 type job struct {
-	app  *App
-	opts *runOptions
+	env  Env
+	opts *cmdline.Options
 	cfg  *config.Config
 	log  zerolog.Logger
 	host string
@@ -35,25 +49,21 @@ type job struct {
 	rec  *fleet.Recorder
 }
 
-// conn is a run's ZooKeeper side: the session, which holds permission
-// (lock, leases, watches), and the fleet's state under the prefix on it.
-// A nil *conn is a run that asks ZooKeeper nothing.
-type conn struct {
-	sess  *lock.Session
-	store *fleet.Store
-}
-
 // errSkip is a check's verdict that the command must not start now: lock
 // busy, host not in the group, paused, halted, started recently. The check
 // logs why; the run ends quietly with the skip code.
 var errSkip = errors.New("run skipped")
 
-// runJob runs the wrapper once. Every step is here, in order: config,
-// connect, group, pause and halt, leases, lock, interval, start record,
-// supervise, finish record, release.
-func runJob(ctx context.Context, app *App, o *runOptions) error {
-	pauseGC(app.Getenv, startupGCPause)
-	j, err := newJob(app, o) // bad config or command: fails before ZooKeeper
+// Run runs the wrapper line o once, with the loaded config cfg and the
+// run's logger. Every step is here, in order: connect, group, pause and
+// halt, leases, lock, interval, start record, supervise, finish record,
+// release. It returns nil when the command exited 0 or the run was skipped
+// with status 0; an *exitcode.Error with the command's own status (or the
+// skip status, or 128+N for a stop signal before the start); or the error
+// that kept the command from starting or stopped it, which the caller maps
+// to an exit status.
+func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o *cmdline.Options) error {
+	j, err := newJob(env, cfg, log, o) // a bad command fails before ZooKeeper
 	if err != nil {
 		return err
 	}
@@ -66,7 +76,7 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	}
 	// Release: closing the session makes the server delete this run's
 	// lock, lease and queue nodes at once, whatever path the run took.
-	defer c.close()
+	defer c.Close()
 	// Before the checks: a spooled record may carry a halt marker.
 	j.rec.Flush()
 	pf := j.readPreflight(c) // group data, pause and halt markers: one round trip
@@ -103,29 +113,20 @@ func runJob(ctx context.Context, app *App, o *runOptions) error {
 	return j.finish(res, tail)
 }
 
-// newJob loads the config, builds the logger, picks this host's identity
-// and checks the command, so that bad input fails before ZooKeeper is
-// touched.
-func newJob(app *App, o *runOptions) (*job, error) {
-	cfg, err := loadConfig(app, o.Config)
-	if err != nil {
-		return nil, err
-	}
-	log, _, err := newLogger(app, cfg) // the process exits right after the run; the OS closes the log
-	if err != nil {
-		return nil, err
-	}
+// newJob picks this host's identity and checks the command, so that bad
+// input fails before ZooKeeper is touched.
+func newJob(env Env, cfg *config.Config, log zerolog.Logger, o *cmdline.Options) (*job, error) {
 	for _, w := range cfg.Warnings {
 		// Info, not warn: the original's config is valid as it is, and
 		// a warning would reach stderr, so cron would mail it every run.
 		log.Info().Str("config", cfg.Path).Msg(w)
 	}
-	j := &job{app: app, opts: o, cfg: cfg, log: log, wait: &waiting{}}
+	j := &job{env: env, opts: o, cfg: cfg, log: log, wait: &waiting{}}
 	j.host = cfg.Host(o.Hostname)
 	if err := lookCommand(o.Argv[0]); err != nil {
 		return nil, err
 	}
-	o.Argv = withoutInterpreter(o.Argv)
+	o.Argv = cmdline.WithoutInterpreter(o.Argv)
 	if cfg.TerminationTimeout > cfg.SessionTimeout/5 {
 		log.Debug().Dur("termination_timeout", cfg.TerminationTimeout).
 			Msg("self-fencing uses a shorter grace so the stop ends before the session can expire")
@@ -148,27 +149,12 @@ func lookCommand(name string) error {
 
 // connect opens the run's ZooKeeper session, or returns nil when the run
 // has nothing to ask: no group, no lock, no lease, no interval.
-func (j *job) connect(ctx context.Context) (*conn, error) {
+func (j *job) connect(ctx context.Context) (*fleet.Client, error) {
 	o := j.opts
 	if o.Group == "" && o.NoLock && len(o.Leases) == 0 && o.MinInterval == 0 {
 		return nil, nil
 	}
-	opts, err := runSessionOptions(j.cfg, j.log)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := lock.Dial(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{sess: sess, store: fleet.New(sess, j.cfg.Prefix)}, nil
-}
-
-// close ends the session: the release of everything the run held.
-func (c *conn) close() {
-	if c != nil {
-		c.sess.Close()
-	}
+	return fleet.DialRun(ctx, j.cfg, j.log)
 }
 
 // notStarted ends a run whose command never started: a waiting record is
@@ -178,7 +164,7 @@ func (j *job) notStarted(stops *stops, err error) error {
 	stops.started(nil)
 	j.rec.Restore() // a wait that ended without a run
 	if sig := stops.early(); sig != nil {
-		return &ExitError{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
+		return &exitcode.Error{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}
 	if errors.Is(err, errSkip) {
 		return j.skipped()
@@ -206,26 +192,26 @@ type preflight struct {
 // connection, so they cost one round trip instead of one each. The checks
 // then decide in their fixed order, so what a skipped run says does not
 // depend on which reply came first.
-func (j *job) readPreflight(c *conn) *preflight {
+func (j *job) readPreflight(c *fleet.Client) *preflight {
 	pf := &preflight{}
 	if c == nil {
 		return pf
 	}
 	var wg sync.WaitGroup
 	wg.Go(j.rec.Heartbeat)
-	wg.Go(func() { pf.marker, pf.pause, pf.pauseErr = c.store.PausedBy(j.opts.LockName, j.opts.Group) })
+	wg.Go(func() { pf.marker, pf.pause, pf.pauseErr = c.Store().PausedBy(j.opts.LockName, j.opts.Group) })
 	// A missing (mistyped) prefix fails the run before its command starts:
 	// here when reading the group data, else when the lock, a queue, a
 	// lease or a start claim is created under it (none of them creates
 	// the prefix). The heartbeat and run records never create it either.
 	if j.opts.Group != "" {
-		wg.Go(func() { pf.group, pf.groupErr = lock.WatchData(c.sess, j.cfg.Prefix) })
+		wg.Go(func() { pf.group, pf.groupErr = lock.WatchData(c.Session(), j.cfg.Prefix) })
 	}
 	if j.opts.HaltOnFailure {
-		wg.Go(func() { pf.halt, pf.haltErr = c.store.Halted(j.opts.LockName) })
+		wg.Go(func() { pf.halt, pf.haltErr = c.Store().Halted(j.opts.LockName) })
 	}
 	if j.rides() {
-		wg.Go(func() { pf.busy = lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Peek() })
+		wg.Go(func() { pf.busy = lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).Peek() })
 		wg.Go(j.rec.ReadLast)
 	}
 	wg.Wait()
@@ -252,11 +238,12 @@ func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := d.HasMember(j.opts.Group, j.host)
-	if err != nil {
+	switch m, err := d.Membership(j.opts.Group, j.host); m {
+	case config.GroupUnknown:
+		// At the start, a group the data does not define is an error
+		// (a typo in --group), never a quiet skip.
 		return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
-	}
-	if !ok {
+	case config.NotMember:
 		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
 			Strs("command", j.opts.Command).Msg("host not in group; not running")
 		return nil, errSkip
@@ -279,7 +266,7 @@ func (j *job) rides() bool {
 // takeLock takes the lock: at once or not at all, or with --wait in a
 // fair queue. It returns nil with --no-lock. Held.Rode says that the run
 // record was written with the lock (see rides).
-func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held, error) {
+func (j *job) takeLock(ctx context.Context, c *fleet.Client, pf *preflight) (*lock.Held, error) {
 	if j.opts.NoLock {
 		return nil, nil
 	}
@@ -307,11 +294,11 @@ func (j *job) takeLock(ctx context.Context, c *conn, pf *preflight) (*lock.Held,
 
 // acquire takes the lock at once, with the start record in the lock's
 // create when the preflight read the last one.
-func (j *job) acquire(ctx context.Context, c *conn) (*lock.Held, error) {
+func (j *job) acquire(ctx context.Context, c *fleet.Client) (*lock.Held, error) {
 	if rider := j.rec.Rider(); rider != nil {
-		return lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWith(ctx, j.lockInfo(), rider)
+		return lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).AcquireWith(ctx, j.lockInfo(), rider)
 	}
-	return lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).Acquire(ctx, j.lockInfo())
+	return lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).Acquire(ctx, j.lockInfo())
 }
 
 // lockInfo is what the lock node, and the queue and lease nodes, say
@@ -319,7 +306,7 @@ func (j *job) acquire(ctx context.Context, c *conn) (*lock.Held, error) {
 func (j *job) lockInfo() lock.Info {
 	return lock.Info{
 		Host: j.host, PID: os.Getpid(), Start: time.Now().UTC(), Command: j.opts.Command,
-		Group: j.opts.Group, Version: version, ExpectedDuration: durString(j.opts.ExpectedDuration),
+		Group: j.opts.Group, Version: j.env.Version, ExpectedDuration: durString(j.opts.ExpectedDuration),
 	}
 }
 
@@ -327,13 +314,13 @@ func (j *job) lockInfo() lock.Info {
 // so cron stays quiet, or the configured code.
 func (j *job) skipped() error {
 	code := j.cfg.SkippedExitCode
-	if j.opts.SkipCode != unsetCode {
+	if j.opts.SkipCode != cmdline.UnsetCode {
 		code = j.opts.SkipCode
 	}
 	if code == 0 {
 		return nil
 	}
-	return &ExitError{Code: code}
+	return &exitcode.Error{Code: code}
 }
 
 // childEnv is the child's environment: ours plus what it may want to know
@@ -361,6 +348,11 @@ func (j *job) childEnv(held *lock.Held, leaseEnv string) []string {
 // or skipped run. A second is long past start-up; after it, a job that
 // runs for hours collects as usual, so its memory stays flat.
 const startupGCPause = time.Second
+
+// PauseGC turns the collector off for the start-up of a run (see
+// startupGCPause), unless GOGC is set. The caller calls it first thing, so
+// that loading the config and building the logger are covered too.
+func PauseGC(getenv func(string) string) { pauseGC(getenv, startupGCPause) }
 
 // pauseGC turns the collector off for d, unless GOGC is set: an operator's
 // own setting wins.

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func (j *job) checkPauseAndHalt(pf *preflight) error {
 		return pf.haltErr
 	}
 	if h := pf.halt; h != nil {
-		fmt.Fprintf(j.app.Stderr, "switchman: %s is halted: its run on %s at %s ended in %s; not running. "+
+		fmt.Fprintf(j.env.Stderr, "switchman: %s is halted: its run on %s at %s ended in %s; not running. "+
 			"Fix the cause, then run: switchman resume %s\n",
 			j.opts.LockName, h.Host, h.When.Local().Format(time.DateTime), h.Result, j.opts.LockName)
 		return errSkip
@@ -39,15 +39,15 @@ func (j *job) checkPauseAndHalt(pf *preflight) error {
 
 // recorder returns the run's fleet.Recorder on c (nil: a run that asks
 // ZooKeeper nothing, whose record only feeds the metrics textfile).
-func (j *job) recorder(c *conn) *fleet.Recorder {
+func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 	var store *fleet.Store
 	if c != nil {
-		store = c.store
+		store = c.Store()
 	}
 	return fleet.NewRecorder(store, fleet.RecorderOptions{
 		Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, Expected: durString(j.opts.ExpectedDuration),
 		HistoryRuns: j.cfg.HistoryRuns, HaltOnFailure: j.opts.HaltOnFailure, NoRecord: j.opts.NoLock,
-		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: version, Logger: j.log,
+		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
 	})
 }
 
@@ -104,11 +104,11 @@ func (k *killSwitch) attach(c *supervise.Child) {
 // checkInterval skips a start within --min-interval of the last start
 // anywhere in the fleet (info log, exit 0). A ZooKeeper error fails the
 // run: without the check the job could run twice.
-func (j *job) checkInterval(c *conn) error {
+func (j *job) checkInterval(c *fleet.Client) error {
 	if j.opts.MinInterval <= 0 {
 		return nil
 	}
-	ok, since, err := lock.NewStartClaim(c.sess, j.cfg.Prefix, j.opts.LockName).Claim(j.opts.MinInterval)
+	ok, since, err := lock.NewStartClaim(c.Session(), j.cfg.Prefix, j.opts.LockName).Claim(j.opts.MinInterval)
 	if err != nil || ok {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/supervise"
@@ -50,7 +51,7 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 // With a tail, switchman copies the child's output on to its own stdout
 // and stderr (cron still gets exactly what the job printed, in order per
 // stream); without one the child writes to them directly.
-func (j *job) outputTail(c *conn) *supervise.Tail {
+func (j *job) outputTail(c *fleet.Client) *supervise.Tail {
 	if c == nil || j.opts.NoLock || j.cfg.FailureOutput <= 0 {
 		return nil
 	}
@@ -60,7 +61,7 @@ func (j *job) outputTail(c *conn) *supervise.Tail {
 // guard watches the run's permission while the command runs; the
 // returned context is cancelled, with the cause, when it is lost, which
 // makes the supervisor stop the child's whole process group.
-func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *membership, kill *killSwitch) (context.Context, func()) {
+func (j *job) guard(ctx context.Context, c *fleet.Client, held *lock.Held, group *membership, kill *killSwitch) (context.Context, func()) {
 	if c == nil {
 		return ctx, func() {}
 	}
@@ -68,7 +69,7 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 	if group != nil {
 		watched = group.watched
 	}
-	return lock.Guard(ctx, c.sess, lock.GuardOptions{
+	return lock.Guard(ctx, c.Session(), lock.GuardOptions{
 		Lock:  held,
 		Group: watched,
 		Member: func(b []byte) (bool, error) {
@@ -76,17 +77,15 @@ func (j *job) guard(ctx context.Context, c *conn, held *lock.Held, group *member
 			if err != nil {
 				return false, err
 			}
-			ok, err := d.HasMember(j.opts.Group, j.host)
-			if errors.Is(err, config.ErrUnknownGroup) {
-				// Well-formed data without the group: the group was
-				// deleted, and this host is in it no more (a move).
-				return false, nil
-			}
-			return ok, err
+			// Unlike at the start, config.GroupUnknown is no error here:
+			// well-formed data without the group means the group was
+			// deleted, and this host is in it no more (a move).
+			m, _ := d.Membership(j.opts.Group, j.host)
+			return m == config.Member, nil
 		},
 		Grace:    j.cfg.TerminationTimeout,
 		Logger:   j.log,
-		KillPath: c.store.KillPath(j.opts.LockName),
+		KillPath: c.Store().KillPath(j.opts.LockName),
 		OnKill:   kill.request,
 	})
 }
@@ -137,17 +136,17 @@ func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 // outcome classifies a result and picks the exit status: the child's own,
 // unless switchman stopped it for a reason of its own.
 func (j *job) outcome(r supervise.Result) (string, error) {
-	child := &ExitError{Code: r.ExitCode}
+	child := &exitcode.Error{Code: r.ExitCode}
 	switch {
 	case r.Stopped && r.TimedOut:
-		return fleet.ResultTimeout, errorOf(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
+		return fleet.ResultTimeout, exitcode.Of(supervise.ErrTimeout, "%s ran longer than --timeout %s and was stopped", j.opts.LockName, j.opts.Timeout)
 	case r.Stopped && errors.Is(r.StopCause, lock.ErrNotMember):
 		// An operator moved the group: a planned stop, as quiet as the
 		// original's (cron would mail a line from every host on every
 		// move). The FINISH line in the log says why; the status says a
 		// permission ended.
-		return fleet.ResultMoved, &ExitError{Code: ExitLost}
-	case r.Stopped && exitCode(r.StopCause) == ExitLost:
+		return fleet.ResultMoved, exitcode.Silent(r.StopCause)
+	case r.Stopped && lock.IsLost(r.StopCause):
 		return fleet.ResultLostLock, fmt.Errorf("%s stopped after %s: %w", j.opts.LockName, r.Wall.Round(time.Millisecond), r.StopCause)
 	case r.Killed, r.Stopped && errors.Is(r.StopCause, supervise.ErrStopRequested):
 		return fleet.ResultKilled, child
@@ -164,19 +163,24 @@ func (j *job) outcome(r supervise.Result) (string, error) {
 // never changes what they run.
 const defaultHelperDir = "/usr/lib/switchman"
 
-// helperDir returns the directory helpers are looked for in after the
+// HelperDir returns the directory helpers are looked for in after the
 // executable's own.
-func helperDir() string {
+func HelperDir() string {
 	if d := os.Getenv("SWITCHMAN_HELPER_DIR"); d != "" {
 		return d
 	}
 	return defaultHelperDir
 }
 
-// helperPath returns the path of the helper binary name, or "" when it is
-// installed neither beside this executable nor in helperDir.
-func helperPath(name string) string {
-	cands := []string{filepath.Join(helperDir(), name)}
+// ErrNoHelper means a helper binary switchman needs (switchman-serve,
+// switchman-metrics) is installed neither beside switchman nor in
+// HelperDir.
+var ErrNoHelper = errors.New("job: helper not installed")
+
+// HelperPath returns the path of the helper binary name, or "" when it is
+// installed neither beside this executable nor in HelperDir.
+func HelperPath(name string) string {
+	cands := []string{filepath.Join(HelperDir(), name)}
 	if exe, err := os.Executable(); err == nil {
 		cands = append([]string{filepath.Join(filepath.Dir(exe), name)}, cands...)
 	}
@@ -192,7 +196,7 @@ func helperPath(name string) string {
 // switchman-shim helper, else this executable itself (slower to start:
 // every package's init runs again).
 func shimPath() string {
-	if p := helperPath("switchman-shim"); p != "" {
+	if p := HelperPath("switchman-shim"); p != "" {
 		return p
 	}
 	return "/proc/self/exe"

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 )
@@ -15,12 +17,6 @@ import (
 // queues, and all the waiting of one run shares one deadline: the earlier
 // of the config's resources_wait_timeout and --wait DURATION, counted from
 // the first wait.
-
-// validateLeaseFlags checks the --lease specs as far as the command line
-// allows: the syntax of each, and the values of those that use no macro.
-// Macro values and the resources list are checked on the host that runs
-// the job, by takeLeases.
-func validateLeaseFlags(specs []string) error { return lease.Check(specs) }
 
 // waiting is what the lease and lock steps of a run share: one deadline,
 // fixed at the first wait.
@@ -34,7 +30,7 @@ type waiting struct {
 // and returns them as the child's SWITCHMAN_LEASES. A run whose lock name
 // already waits for a resource, or whose lock is taken by another instance
 // while it waits (without --wait), is skipped.
-func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (string, error) {
+func (j *job) takeLeases(ctx context.Context, c *fleet.Client, group *membership) (string, error) {
 	if len(j.opts.Leases) == 0 {
 		return "", nil
 	}
@@ -47,7 +43,7 @@ func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (strin
 		reqs[i] = lock.LeaseRequest{Resource: l.Resource, Count: l.Count, Total: l.Total}
 	}
 	start := time.Now()
-	held, err := lock.NewSemaphores(c.sess, j.cfg.Prefix).TakeLeases(ctx, lock.LeaseOptions{
+	held, err := lock.NewSemaphores(c.Session(), j.cfg.Prefix).TakeLeases(ctx, lock.LeaseOptions{
 		Name: j.opts.LockName, Leases: reqs, Info: j.lockInfo(),
 		Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.rec.Waiting,
 		// With --wait a busy lock is waited for after the leases.
@@ -66,7 +62,7 @@ func (j *job) takeLeases(ctx context.Context, c *conn, group *membership) (strin
 
 // resolveLeases expands the specs' macros for this host and orders them by
 // the prefix data's resources list.
-func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
+func (j *job) resolveLeases(c *fleet.Client, group *membership) ([]lease.Lease, error) {
 	m := lease.HostMacros(j.host)
 	leases, err := lease.Resolve(j.opts.Leases, m)
 	if err != nil {
@@ -75,14 +71,8 @@ func (j *job) resolveLeases(c *conn, group *membership) ([]lease.Lease, error) {
 	var data *config.Data
 	if group != nil {
 		data = group.data
-	} else {
-		b, err := c.store.ReadData()
-		if err != nil {
-			return nil, err
-		}
-		if data, err = config.ParseData(j.cfg.Prefix, b); err != nil {
-			return nil, err
-		}
+	} else if data, err = c.Store().Groups(); err != nil {
+		return nil, err
 	}
 	ordered, err := lease.Order(leases, data.Resources, m)
 	if err != nil {
@@ -106,7 +96,7 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 	case errors.Is(err, lock.ErrWaitTimeout):
 		j.log.Info().Str("lock", j.opts.LockName).Str("leases", lease.Env(leases)).Str("bound", j.wait.bound).
 			Msg("gave up waiting for leases")
-		return errorOf(lock.ErrWaitTimeout, "gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)
+		return exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for leases %s: %s reached", lease.Env(leases), j.wait.bound)
 	case errors.As(err, &mismatch):
 		return err
 	}
@@ -116,13 +106,13 @@ func (j *job) leaseError(err error, leases []lease.Lease) error {
 // waitForLock takes the lock with --wait: it queues fairly behind other
 // waiters and takes the lock when its holder releases it, within the run's
 // wait deadline.
-func (j *job) waitForLock(ctx context.Context, c *conn) (*lock.Held, error) {
+func (j *job) waitForLock(ctx context.Context, c *fleet.Client) (*lock.Held, error) {
 	start := time.Now()
-	held, err := lock.NewMutex(c.sess, j.cfg.Prefix, j.opts.LockName).AcquireWait(ctx, j.lockInfo(),
+	held, err := lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).AcquireWait(ctx, j.lockInfo(),
 		lock.WaitOptions{Deadline: j.waitDeadline(), Logger: j.log, OnWait: j.rec.Waiting})
 	if errors.Is(err, lock.ErrWaitTimeout) {
 		j.log.Info().Str("lock", j.opts.LockName).Str("bound", j.wait.bound).Msg("gave up waiting for lock")
-		return nil, errorOf(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)
+		return nil, exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for lock %s: %s reached", j.opts.LockName, j.wait.bound)
 	}
 	if err != nil {
 		return nil, err

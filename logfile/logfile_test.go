@@ -1,4 +1,4 @@
-package main
+package logfile
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func TestLogPath(t *testing.T) {
+func TestPath(t *testing.T) {
 	t.Parallel()
-	me := userName()
+	me := User()
 	tests := []struct{ name, in, want string }{
 		{"plain", "/var/log/switchman.log", "/var/log/switchman.log"},
 		{"user", "/var/log/switchman/%u.log", "/var/log/switchman/" + me + ".log"},
@@ -21,18 +21,18 @@ func TestLogPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := logPath(tt.in); got != tt.want {
-				t.Errorf("logPath(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := Path(tt.in); got != tt.want {
+				t.Errorf("Path(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-// TestOpenLogPlanted checks openLog in a directory every user may write
+// TestOpenPlanted checks Open in a directory every user may write
 // (as the package's /var/log/switchman): a symlink or a hard link planted
 // under our name is refused, our own file is used, and in a private
 // directory any file is.
-func TestOpenLogPlanted(t *testing.T) {
+func TestOpenPlanted(t *testing.T) {
 	t.Parallel()
 	shared := t.TempDir()
 	if err := os.Chmod(shared, 0o1733); err != nil {
@@ -50,18 +50,18 @@ func TestOpenLogPlanted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{symlink, hardlink} {
-		if f, err := openLog(p); err == nil {
+		if f, err := Open(p); err == nil {
 			f.Close()
-			t.Errorf("openLog(%s) followed a planted link", p)
+			t.Errorf("Open(%s) followed a planted link", p)
 		}
 	}
-	if _, err := openLog(hardlink); !errors.Is(err, errLogNotOwn) {
-		t.Errorf("openLog(hard link) = %v, want errLogNotOwn", err)
+	if _, err := Open(hardlink); !errors.Is(err, ErrNotOwn) {
+		t.Errorf("Open(hard link) = %v, want ErrNotOwn", err)
 	}
 	own := filepath.Join(shared, strconv.Itoa(os.Getpid())+".log")
-	f, err := openLog(own)
+	f, err := Open(own)
 	if err != nil {
-		t.Fatalf("openLog(own new file): %v", err)
+		t.Fatalf("Open(own new file): %v", err)
 	}
 	f.Close()
 	if st, err := os.Stat(own); err != nil || st.Mode().Perm()&0o037 != 0 {
@@ -71,8 +71,8 @@ func TestOpenLogPlanted(t *testing.T) {
 	if err := os.Link(target, private); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := openLog(private); err != nil {
-		t.Errorf("openLog in a private directory: %v", err)
+	if f, err := Open(private); err != nil {
+		t.Errorf("Open in a private directory: %v", err)
 	} else {
 		f.Close()
 	}

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"bytes"
@@ -27,9 +27,9 @@ const metricsTimeout = 10 * time.Second
 // metrics to DIR/switchman_LOCK.prom for node_exporter's textfile
 // collector (atomically: see metrics.Write).
 func writeMetrics(dir string, r *fleet.Run) error {
-	path := helperPath(metricsHelper)
+	path := HelperPath(metricsHelper)
 	if path == "" {
-		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, helperDir())
+		return fmt.Errorf("metrics_textfile_dir is set but %s is not installed (beside switchman or in %s)", metricsHelper, HelperDir())
 	}
 	in, err := json.Marshal(r)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"bytes"
@@ -11,13 +11,13 @@ import (
 // run it through /bin/sh (doio.c, Perl_do_exec3).
 const shellMeta = "$&*(){}[]'\";\\|?<>~`\n"
 
-// execArgv returns what runs for a command given as words. Several words
+// Argv returns what runs for a command given as words. Several words
 // run as they are. One word is treated as the original's Perl exec treats
 // a one-element list: with shell syntax in it (metacharacters, a leading
 // "VAR=", ". " or "exec ") it runs as /bin/sh -c WORD, so
 // `switchman -- 'cd /app && ./run.sh'` works; otherwise it is split at
 // white space and run directly, so `switchman -- 'echo a b'` runs echo.
-func execArgv(words []string) []string {
+func Argv(words []string) []string {
 	if len(words) != 1 {
 		return words
 	}
@@ -53,17 +53,17 @@ func isWordChar(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
-// scriptProbe is how much of the command's file withoutInterpreter reads:
+// scriptProbe is how much of the command's file WithoutInterpreter reads:
 // enough to see "#!", an ELF header, or a NUL byte of a binary format.
 const scriptProbe = 256
 
-// withoutInterpreter returns argv to run a text script that has no "#!"
+// WithoutInterpreter returns argv to run a text script that has no "#!"
 // line through /bin/sh, as the original did: Perl's exec runs a command
 // with execvp(3), and glibc's execvp runs a file the kernel refuses with
 // ENOEXEC as "/bin/sh FILE ARGS". Other commands are returned unchanged;
 // so is a file that looks binary (an ELF, or a NUL in its first bytes),
 // which the kernel runs itself or refuses as the original's would.
-func withoutInterpreter(argv []string) []string {
+func WithoutInterpreter(argv []string) []string {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return argv

@@ -1,0 +1,257 @@
+// Package cmdline reads switchman's wrapper line: the options and the
+// command after the word "switchman", as the original Perl tool read them
+// (Getopt::Long's rules, see internal/getopt, and Perl's exec of the
+// command), together with the rule that tells a wrapper line from one of
+// switchman's own commands, and the notes that say where a line's meaning
+// rests on the original's reading (for `switchman crontab check`).
+//
+// It parses and validates only: nothing here runs a command or talks to
+// ZooKeeper.
+package cmdline
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/internal/getopt"
+	"github.com/acme/switchman/lease"
+)
+
+// Options are a wrapper line: switchman's options and the command.
+type Options struct {
+	Config     string
+	Group      string
+	LockName   string
+	NoLock     bool
+	Timeout    time.Duration
+	Hostname   string
+	SkipCode   int // UnsetCode when --skipped-exit-code is not given
+	Leases     []string
+	Wait       time.Duration
+	WaitForced bool // --wait given: queue for a busy lock instead of skipping
+	// HaltOnFailure stops later runs after a failed one until `switchman resume`.
+	HaltOnFailure bool
+	// ExpectedDuration is stored with the lock for `switchman check overdue`.
+	ExpectedDuration time.Duration
+	// MinInterval: start at most once per this across the fleet.
+	MinInterval time.Duration
+	// Command is the command as given; Argv is what is executed (a single
+	// word with shell syntax runs through /bin/sh, as the original's
+	// Perl exec does: see Argv).
+	Command []string
+	Argv    []string
+	// Help and Version: -h or -v was given (the rest is not validated).
+	Help, Version bool
+}
+
+// UnsetCode is Options.SkipCode when --skipped-exit-code is not given (the
+// config decides).
+const UnsetCode = -1
+
+// ConfigUsage is --config's help, for the wrapper and every command.
+const ConfigUsage = "config file (default $SWITCHMAN_CONFIG, /etc/switchman.yaml, /etc/switchman.conf)"
+
+// ErrUsage is wrapped by every error Parse returns: the line is wrong, not
+// the world.
+var ErrUsage = errors.New("cmdline: bad command line")
+
+// usageErr is an error of kind ErrUsage, printed without the sentinel.
+type usageErr struct{ err error }
+
+func (e usageErr) Error() string        { return e.err.Error() }
+func (e usageErr) Unwrap() error        { return e.err }
+func (e usageErr) Is(target error) bool { return target == ErrUsage }
+
+// Bind adds the wrapper's options to fs, with their help: the one list
+// from which Parse reads a line and the command tree prints help and man
+// pages. -h and -v are not among them (the command tree adds its own).
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Config, "config", "c", "", ConfigUsage)
+	fs.StringVarP(&o.Group, "group", "g", "", "run only on hosts of this group (from the prefix znode's group data)")
+	fs.StringVar(&o.LockName, "lockname", "", "lock name (default: the basename of CMD)")
+	fs.BoolVar(&o.NoLock, "no-lock", false, "take no lock: run on every host of the group (also --nolock; --lock undoes it)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "stop CMD (TERM, then KILL after the grace) when it runs longer, and exit 124")
+	fs.StringVar(&o.Hostname, "hostname", "", "this host's identity in group data (default: config hostname, else the FQDN)")
+	fs.IntVar(&o.SkipCode, "skipped-exit-code", 0, "exit status when the run is skipped: lock busy or host not in group (default: config skipped_exit_code, else 0)")
+	fs.StringArrayVar(&o.Leases, "lease", nil, "lease COUNT of TOTAL of a shared RESOURCE before running: RESOURCE=COUNT:TOTAL (repeatable)")
+	fs.DurationVar(&o.Wait, "wait", 0, "when the lock is busy, queue for it fairly and run when free, up to this long (0: no limit)")
+	fs.Lookup("wait").NoOptDefVal = "0s"
+	fs.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
+	fs.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
+	fs.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
+}
+
+// Parse reads a wrapper line (everything after the word "switchman",
+// including "-- CMD ARGS") as the original did (Perl's Getopt::Long, see
+// package getopt): switchman's options anywhere on the line until "--",
+// long names abbreviated or with one dash, --lock, --nolock and --no-lock.
+// posix is POSIXLY_CORRECT in the environment, which makes Getopt::Long
+// stop at the first argument. -h and -v come back as Help and Version,
+// without validation. Every error wraps ErrUsage and is one line.
+func Parse(args []string, posix bool) (*Options, error) {
+	o, _, err := parse(args, posix)
+	return o, err
+}
+
+// parse is Parse that also returns the parse, whose notes say which of the
+// original's rules the line relied on.
+func parse(args []string, posix bool) (*Options, *getopt.Result, error) {
+	o := &Options{}
+	fs := pflag.NewFlagSet("switchman", pflag.ContinueOnError)
+	o.Bind(fs)
+	fs.BoolVarP(&o.Help, "help", "h", false, "")
+	fs.BoolVarP(&o.Version, "version", "v", false, "")
+	res, err := getopt.Parse(specs(fs), args, getopt.Config{POSIX: posix})
+	if err != nil {
+		return nil, nil, usageErr{err}
+	}
+	if err := apply(fs, res); err != nil {
+		return nil, res, usageErr{err}
+	}
+	if o.Help || o.Version {
+		return o, res, nil
+	}
+	if err := o.complete(fs, res.Args); err != nil {
+		return nil, res, usageErr{err}
+	}
+	return o, res, nil
+}
+
+// complete validates the parsed flags and takes the command from args.
+func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return errors.New("no command given: switchman [flags] -- CMD [ARGS...]")
+	}
+	o.Command = args
+	o.Argv = Argv(args)
+	o.WaitForced = fs.Changed("wait")
+	if !fs.Changed("skipped-exit-code") {
+		o.SkipCode = UnsetCode
+	}
+	// The original's "lockname ||= basename(CMD)": an empty name, and
+	// Perl's other false string "0", mean the default.
+	if o.LockName == "" || o.LockName == "0" {
+		o.LockName = filepath.Base(args[0])
+	}
+	if err := config.ValidateNodeName(o.LockName); err != nil {
+		return fmt.Errorf("invalid lock name: %w", err)
+	}
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}} {
+		if d.val < 0 {
+			return fmt.Errorf("invalid --%s %s: must not be negative", d.name, d.val)
+		}
+	}
+	if o.HaltOnFailure && o.NoLock {
+		return errors.New("--halt-on-failure needs the lock's name and cannot be combined with --no-lock")
+	}
+	if o.Wait < 0 {
+		return fmt.Errorf("invalid --wait %s: must not be negative", o.Wait)
+	}
+	if o.Hostname != "" {
+		if err := config.ValidateHostname(o.Hostname); err != nil {
+			return fmt.Errorf("invalid --hostname: %w", err)
+		}
+	}
+	// An empty --group (typically --group "$G" with G unset in a crontab)
+	// must not mean "no group": that would run the job on every host.
+	if fs.Changed("group") && o.Group == "" {
+		return errors.New(`empty --group: give a group name, or leave out --group to run on every host`)
+	}
+	if o.Group != "" {
+		if err := config.ValidateGroupName(o.Group); err != nil {
+			return fmt.Errorf("invalid --group: %w", err)
+		}
+	}
+	if o.SkipCode != UnsetCode && (o.SkipCode < 0 || o.SkipCode > 255) {
+		return fmt.Errorf("invalid --skipped-exit-code %d: must be 0 to 255", o.SkipCode)
+	}
+	if o.NoLock && o.WaitForced {
+		return errors.New("--wait queues for the lock and cannot be combined with --no-lock")
+	}
+	return lease.Check(o.Leases)
+}
+
+// originalOptions are the long names of the original's options (and ours
+// that replace one): only these may be abbreviated, so an abbreviation that
+// meant one option to the original means the same one here, whatever
+// options are added later.
+var originalOptions = map[string]bool{"config": true, "group": true, "help": true, "lease": true,
+	"lockname": true, "version": true, "no-lock": true}
+
+// specs derives the parser's table from the wrapper's flags, so that
+// help, man pages and parsing stay one list.
+func specs(fs *pflag.FlagSet) []getopt.Spec {
+	var specs []getopt.Spec
+	fs.VisitAll(func(f *pflag.Flag) {
+		s := getopt.Spec{Names: []string{f.Name}, Abbrev: originalOptions[f.Name]}
+		if f.Shorthand != "" {
+			s.Names = append(s.Names, f.Shorthand)
+		}
+		switch {
+		case f.Name == "no-lock":
+			// The original's "lock!": --lock, --nolock, --no-lock.
+			s.Names, s.Kind = []string{"lock"}, getopt.Negatable
+		case f.Value.Type() == "bool":
+			s.Kind = getopt.Flag
+		case f.Value.Type() == "stringArray":
+			s.Kind = getopt.Pair
+		case f.NoOptDefVal != "":
+			s.Kind, s.Accept = getopt.Optional, acceptDuration
+		}
+		specs = append(specs, s)
+	})
+	return specs
+}
+
+// acceptDuration decides whether the word after --wait is its value: a
+// duration is ("--wait 10s"), anything else is the command. A bare number
+// is refused rather than guessed: it is neither a duration nor likely a
+// command.
+func acceptDuration(next string) (bool, error) {
+	if _, err := time.ParseDuration(next); err == nil {
+		return true, nil
+	}
+	if _, err := strconv.ParseFloat(next, 64); err == nil {
+		return false, fmt.Errorf("%q is not a duration: give a unit, e.g. %ss (a command named %q needs \"--\" before it)", next, next, next)
+	}
+	return false, nil
+}
+
+// apply sets the parsed options into the flag set, which converts their
+// values and records which were given.
+func apply(fs *pflag.FlagSet, res *getopt.Result) error {
+	for _, opt := range res.Opts {
+		name, val := opt.Name, opt.Value
+		switch {
+		case name == "lock":
+			name, val = "no-lock", strconv.FormatBool(opt.Negated)
+		case !opt.HasVal:
+			val = fs.Lookup(name).NoOptDefVal
+			if val == "" {
+				val = "true"
+			}
+		}
+		if err := fs.Set(name, val); err != nil {
+			return fmt.Errorf("invalid value %q for %s: %w", opt.Value, opt.Written, unwrapFlagErr(err))
+		}
+	}
+	return nil
+}
+
+// unwrapFlagErr drops strconv's and time's repetition of the input.
+func unwrapFlagErr(err error) error {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		return ne.Err
+	}
+	return err
+}

@@ -1,0 +1,233 @@
+package cmdline
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		command  []string
+		lockname string
+		group    string
+	}{
+		{"child flags left alone", []string{"-g", "g", "--", "cmd", "-g", "x"}, []string{"cmd", "-g", "x"}, "cmd", "g"},
+		{"options after the command, as the original", []string{"--group", "g", "/usr/bin/job", "--lockname", "y"}, []string{"/usr/bin/job"}, "y", "g"},
+		{"group after the command", []string{"-c", "C", "echo", "yes", "-g", "other"}, []string{"echo", "yes"}, "echo", "other"},
+		{"one-dash long name is never -g roup", []string{"-group", "here", "cmd"}, []string{"cmd"}, "cmd", "here"},
+		{"abbreviations", []string{"--gr", "g", "--lockn", "n", "--conf", "c", "cmd"}, []string{"cmd"}, "n", "g"},
+		{"empty lockname is the default", []string{"--lockname", "", "--", "/bin/x"}, []string{"/bin/x"}, "x", ""},
+		{"lockname 0 is the default (Perl)", []string{"--lockname", "0", "--", "/bin/x"}, []string{"/bin/x"}, "x", ""},
+		{"permuted args join those after --", []string{"echo", "-g", "x", "--", "foo"}, []string{"echo", "foo"}, "echo", "x"},
+		{"wait takes a duration", []string{"--wait", "10s", "cmd"}, []string{"cmd"}, "cmd", ""},
+		{"wait without a value", []string{"--wait", "cmd"}, []string{"cmd"}, "cmd", ""},
+		{"a command named like a duration after --", []string{"--wait", "--", "10s"}, []string{"10s"}, "10s", ""},
+		{"lockname given", []string{"--lockname", "mine", "--", "/bin/true"}, []string{"/bin/true"}, "mine", ""},
+		{"double dash inside child args", []string{"--", "cmd", "--", "-c"}, []string{"cmd", "--", "-c"}, "cmd", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := Parse(tt.args, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(o.Command, tt.command) || o.LockName != tt.lockname || o.Group != tt.group {
+				t.Errorf("got command %q lock %q group %q", o.Command, o.LockName, o.Group)
+			}
+		})
+	}
+}
+
+// TestParseSpellings checks the spellings of the original's options
+// and of ours under the original's rules.
+func TestParseSpellings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		check func(*Options) bool
+	}{
+		{"--nolock", []string{"--nolock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--no-lock", []string{"--no-lock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"-nolock", []string{"-nolock", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--no (unique prefix of nolock)", []string{"--no", "cmd"}, func(o *Options) bool { return o.NoLock }},
+		{"--lock after --nolock", []string{"--nolock", "--lock", "cmd"}, func(o *Options) bool { return !o.NoLock }},
+		{"--wait=1m", []string{"--wait=1m", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == time.Minute }},
+		{"--wait 10s", []string{"--wait", "10s", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == 10*time.Second }},
+		{"--wait alone", []string{"--wait", "cmd"}, func(o *Options) bool { return o.WaitForced && o.Wait == 0 }},
+		{"-timeout one dash", []string{"-timeout", "1h", "cmd"}, func(o *Options) bool { return o.Timeout == time.Hour }},
+		{"--lease repeated", []string{"--lease", "a=1:2", "cmd", "--lease", "b=1:3"}, func(o *Options) bool { return len(o.Leases) == 2 }},
+		{"upper case", []string{"-G", "x", "--LOCKNAME", "n", "cmd"}, func(o *Options) bool { return o.Group == "x" && o.LockName == "n" }},
+		{"plus prefix", []string{"+g", "x", "cmd"}, func(o *Options) bool { return o.Group == "x" }},
+		{"-h anywhere", []string{"cmd", "-h"}, func(o *Options) bool { return o.Help }},
+		{"-v", []string{"-v"}, func(o *Options) bool { return o.Version }},
+		{"shell string", []string{"--", "cd /app && ./run.sh"}, func(o *Options) bool {
+			return reflect.DeepEqual(o.Argv, []string{"/bin/sh", "-c", "cd /app && ./run.sh"}) && o.LockName == "run.sh"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := Parse(tt.args, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o) {
+				t.Errorf("parsed %+v", o)
+			}
+		})
+	}
+}
+
+func TestParsePOSIX(t *testing.T) {
+	t.Parallel()
+	o, err := Parse([]string{"-g", "x", "cmd", "-g", "y"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Group != "x" || !reflect.DeepEqual(o.Command, []string{"cmd", "-g", "y"}) {
+		t.Errorf("POSIXLY_CORRECT: group %q command %q", o.Group, o.Command)
+	}
+}
+
+func TestArgv(t *testing.T) {
+	t.Parallel()
+	sh := func(s string) []string { return []string{"/bin/sh", "-c", s} }
+	tests := []struct {
+		name  string
+		words []string
+		want  []string
+	}{
+		{"several words run as given", []string{"echo", "a && b"}, []string{"echo", "a && b"}},
+		{"one plain word", []string{"/bin/true"}, []string{"/bin/true"}},
+		{"one word with spaces is split", []string{"  echo a\tb  "}, []string{"echo", "a", "b"}},
+		{"and-list through the shell", []string{"cd /app && ./run.sh"}, sh("cd /app && ./run.sh")},
+		{"redirection", []string{"job >/dev/null"}, sh("job >/dev/null")},
+		{"variable", []string{"echo $HOME"}, sh("echo $HOME")},
+		{"quotes", []string{"echo 'a b'"}, sh("echo 'a b'")},
+		{"leading assignment", []string{"LANG=C sort x"}, sh("LANG=C sort x")},
+		{"dot", []string{". /etc/profile"}, sh(". /etc/profile")},
+		{"exec", []string{"exec job"}, sh("exec job")},
+		{"exec as a prefix of a word", []string{"executor run"}, []string{"executor", "run"}},
+		{"trailing newline dropped", []string{"echo a\n"}, []string{"echo", "a"}},
+		{"equals later is no assignment", []string{"job --x=1"}, []string{"job", "--x=1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Argv(tt.words); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Argv(%q) = %q, want %q", tt.words, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", []string{"-g", "g"}, "no command given"},
+		{"dotdot lockname", []string{"--lockname", "..", "--", "x"}, "reserved"},
+		{"slash lockname", []string{"--lockname", "a/b", "--", "x"}, `"/"`},
+		{"control char lockname", []string{"--lockname", "a\tb", "--", "x"}, "control"},
+		{"long lockname", []string{"--lockname", strings.Repeat("n", 513), "--", "x"}, "limit is 512"},
+		{"unknown flag", []string{"--frobnicate", "--", "x"}, "unknown option --frobnicate"},
+		{"unknown flag after the command", []string{"find", "/tmp", "-mtime", "+3"}, "unknown option -mtime"},
+		{"ambiguous abbreviation", []string{"--lo", "x", "cmd"}, "ambiguous"},
+		{"short option glued to its value", []string{"-gx", "cmd"}, "unknown option -gx"},
+		{"negation takes no value", []string{"--nolock=1", "cmd"}, "does not take an argument"},
+		{"wait with a bare number", []string{"--wait", "10", "cmd"}, "give a unit"},
+		{"lease without =", []string{"--lease", "db", "cmd"}, "KEY=VALUE"},
+		{"bad timeout", []string{"--timeout", "soon", "--", "x"}, "timeout"},
+		{"negative timeout", []string{"--timeout", "-1s", "--", "x"}, "negative"},
+		{"bad hostname", []string{"--hostname", "a b", "--", "x"}, "hostname"},
+		{"bad group", []string{"-g", "a/b", "--", "x"}, "group"},
+		{"empty group", []string{"--group", "", "--", "x"}, "empty --group"},
+		{"empty short group", []string{"-g", "", "--", "x"}, "empty --group"},
+		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
+		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse(tt.args, false)
+			if err == nil {
+				t.Fatalf("Parse(%q) succeeded", tt.args)
+			}
+			if !errors.Is(err, ErrUsage) {
+				t.Errorf("error %v is not an ErrUsage", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q, want one line containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWithoutInterpreter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := write("plain", "echo hi\n")
+	shebang := write("shebang", "#!/bin/sh\necho hi\n")
+	binary := write("binary", "\x00\x01\x02")
+	tests := []struct {
+		name string
+		argv []string
+		want []string
+	}{
+		{"script without #! runs through sh", []string{plain, "a"}, []string{"/bin/sh", plain, "a"}},
+		{"script with #!", []string{shebang, "a"}, []string{shebang, "a"}},
+		{"binary data", []string{binary}, []string{binary}},
+		{"ELF from PATH", []string{"true"}, []string{"true"}},
+		{"not found is left to the caller", []string{dir + "/none"}, []string{dir + "/none"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := WithoutInterpreter(tt.argv); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("WithoutInterpreter(%q) = %q, want %q", tt.argv, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzArgv(f *testing.F) {
+	for _, s := range []string{"echo a b", "cd /app && ./run.sh", "LANG=C x", ". /etc/profile", "exec x", "  \t", "a\n", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Argv([]string{s})
+		switch {
+		case len(got) == 0:
+			t.Fatalf("Argv(%q) is empty", s)
+		case got[0] == "/bin/sh" && len(got) == 3:
+			if got[2] != s || !needsShell(strings.TrimLeft(s, " \t\n\r\f\v")) {
+				t.Fatalf("Argv(%q) = %q: the shell gets the word unchanged, and only with shell syntax", s, got)
+			}
+		default:
+			for _, w := range got {
+				if strings.ContainsAny(w, shellMeta) && len(got) > 1 {
+					t.Fatalf("Argv(%q) = %q: split a word with shell syntax", s, got)
+				}
+			}
+		}
+	})
+}
