@@ -27,7 +27,7 @@ func TestParseValid(t *testing.T) {
 				if c.Prefix != "/switchman" || c.LogLevel != "warn" || c.TerminationTimeout != 5*time.Second {
 					t.Errorf("got %+v", c)
 				}
-				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 {
+				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 || !c.Cgroups {
 					t.Errorf("defaults/compat keys wrong: %+v", c)
 				}
 			},
@@ -48,6 +48,15 @@ func TestParseValid(t *testing.T) {
 					if !strings.Contains(strings.Join(c.Warnings, "\n"), w) {
 						t.Errorf("warnings %q lack %q", c.Warnings, w)
 					}
+				}
+			},
+		},
+		{
+			name:  "cgroup off",
+			input: "zkhosts: a:1\nprefix: /s\ncgroup: off\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Cgroups {
+					t.Errorf("cgroup: off gave Cgroups %v", c.Cgroups)
 				}
 			},
 		},
@@ -103,6 +112,7 @@ func TestParseErrors(t *testing.T) {
 		{"logfile not string", "zkhosts: a:1\nprefix: /s\nlogfile: 12\n", []string{`"logfile"`, "string"}},
 		{"bad hostname", "zkhosts: a:1\nprefix: /s\nhostname: a b\n", []string{`"hostname"`}},
 		{"duplicate key", "zkhosts: a:1\nprefix: /s\nprefix: /t\n", []string{"line 3", "twice"}},
+		{"bad cgroup", "zkhosts: a:1\nprefix: /s\ncgroup: yes\n", []string{"line 3", `"cgroup"`, `"auto"`, `"off"`, `"yes"`}},
 		{"bad data_read_len", "zkhosts: a:1\nprefix: /s\ndata_read_len: lots\n", []string{`"data_read_len"`}},
 	}
 	for _, tt := range tests {
