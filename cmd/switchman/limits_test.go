@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,34 +113,26 @@ func runCgroups(t *testing.T) cgroup.Info {
 	return info
 }
 
-// cgroupPath returns the unified-hierarchy cgroup of pid ("self" for
-// this process), as /proc/PID/cgroup says.
-func cgroupPath(t *testing.T, pid string) string {
+// runCgroupDir returns the directory of the one cgroup that switchman
+// (pid sw, started by this process) made for its run, failing unless
+// every pid in pids is in it (its cgroup.procs).
+func runCgroupDir(t *testing.T, info cgroup.Info, sw int, pids []int) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	dirs, _ := filepath.Glob(filepath.Join(info.Parent, "switchman-"+strconv.Itoa(sw)+"-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("switchman %d made cgroups %q, want one", sw, dirs)
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if p, ok := strings.CutPrefix(line, "0::"); ok {
-			return p
+	in := strings.Fields(string(b))
+	for _, pid := range pids {
+		if !slices.Contains(in, strconv.Itoa(pid)) {
+			t.Fatalf("process %d is not in the run's cgroup %s (which holds %q)", pid, dirs[0], in)
 		}
 	}
-	t.Fatalf("process %s is in no cgroup v2: %q", pid, b)
-	return ""
-}
-
-// runCgroupDir returns the directory of the cgroup that switchman (pid
-// sw, started by this process) made for its run and that pid is in,
-// failing unless pid is in one.
-func runCgroupDir(t *testing.T, info cgroup.Info, sw, pid int) string {
-	t.Helper()
-	own := strings.TrimSuffix(cgroupPath(t, "self"), "/")
-	rel, _ := strings.CutPrefix(cgroupPath(t, strconv.Itoa(pid)), own)
-	if !regexp.MustCompile(`^/switchman-` + strconv.Itoa(sw) + `-[0-9]+$`).MatchString(rel) {
-		t.Fatalf("process %d is in cgroup %q below ours, not in its run's own", pid, rel)
-	}
-	return strings.TrimSuffix(info.Parent, "/") + rel
+	return dirs[0]
 }
 
 // waitRemoved waits, bounded, until the cgroup dir is gone.
@@ -176,12 +169,7 @@ func TestCgroupTreeDiesWithJob(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lock := "cg-" + strings.ReplaceAll(tt.name, " ", "-")
 			c, pids := e.startEscapingJob(t.TempDir(), "--lockname", lock)
-			dir := runCgroupDir(t, info, c.Process.Pid, pids[0])
-			for _, pid := range pids {
-				if got := runCgroupDir(t, info, c.Process.Pid, pid); got != dir {
-					t.Fatalf("descendant %d in %s, the first in %s", pid, got, dir)
-				}
-			}
+			dir := runCgroupDir(t, info, c.Process.Pid, pids)
 			tt.end(c, lock)
 			if code := waitExit(t, c, 10*time.Second); code != tt.code {
 				t.Errorf("switchman exited %d, want %d", code, tt.code)
