@@ -233,3 +233,21 @@ func TestRecordCPUTime(t *testing.T) {
 		t.Errorf("cgroups left behind: %q", left)
 	}
 }
+
+// TestMemoryMaxEnforced: where a run's cgroup gets the memory controller,
+// a job that outgrows --memory-max is killed by the kernel's OOM killer
+// (exit 137), which picks the shell, the largest process;
+// elsewhere TestRefusedLimitNotStarted checks the refusal instead.
+func TestMemoryMaxEnforced(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	info := runCgroups(t)
+	if !slices.Contains(info.Controllers, "memory") {
+		t.Skipf("a run's cgroup below %s gets no memory controller here (controllers: %q)", info.Parent, info.Controllers)
+	}
+	// The shell holds 64 MiB in a variable: four times the cap.
+	r := e.run(append([]string{"--lockname", "mem", "--memory-max", "16M"}, sh(`x=$(head -c 67108864 /dev/zero | tr '\0' a); echo survived`)...)...)
+	if r.code != 128+9 || strings.Contains(r.stdout, "survived") {
+		t.Errorf("exit %d, stdout %q; want the shell, the largest, SIGKILLed (137) by the memory cap", r.code, r.stdout)
+	}
+}
