@@ -27,7 +27,7 @@ func TestParseValid(t *testing.T) {
 				if c.Prefix != "/switchman" || c.LogLevel != "warn" || c.TerminationTimeout != 5*time.Second {
 					t.Errorf("got %+v", c)
 				}
-				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 || !c.Cgroups {
+				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 {
 					t.Errorf("defaults/compat keys wrong: %+v", c)
 				}
 			},
@@ -52,15 +52,6 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
-			name:  "cgroup off",
-			input: "zkhosts: a:1\nprefix: /s\ncgroup: off\n",
-			check: func(t *testing.T, c *Config) {
-				if c.Cgroups {
-					t.Errorf("cgroup: off gave Cgroups %v", c.Cgroups)
-				}
-			},
-		},
-		{
 			name:  "YAML with a list of hosts and duration strings",
 			input: "zkhosts:\n  - a:1\n  - b\nprefix: /x/y/\nsession_timeout: 20s\nconnect_timeout: 1.5\nresources_wait_timeout: 1m\nhostname: web1.example.com\nloglevel: critical\n",
 			check: func(t *testing.T, c *Config) {
@@ -70,6 +61,24 @@ func TestParseValid(t *testing.T) {
 				if c.Prefix != "/x/y" || c.SessionTimeout != 20*time.Second || c.ConnectTimeout != 1500*time.Millisecond ||
 					c.ResourcesWaitTimeout != time.Minute || c.Hostname != "web1.example.com" || c.LogLevel != "error" {
 					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name:  "cgroup auto by default",
+			input: "zkhosts: a:1\nprefix: /s\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Cgroups {
+					t.Errorf("no cgroup key gave Cgroups %v", c.Cgroups)
+				}
+			},
+		},
+		{
+			name:  "cgroup off",
+			input: "zkhosts: a:1\nprefix: /s\ncgroup: off\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Cgroups {
+					t.Errorf("cgroup: off gave Cgroups %v", c.Cgroups)
 				}
 			},
 		},
