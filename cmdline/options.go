@@ -21,6 +21,7 @@ import (
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/internal/getopt"
 	"github.com/acme/switchman/lease"
+	"github.com/acme/switchman/limits"
 )
 
 // Options are a wrapper line: switchman's options and the command.
@@ -41,6 +42,12 @@ type Options struct {
 	ExpectedDuration time.Duration
 	// MinInterval: start at most once per this across the fleet.
 	MinInterval time.Duration
+	// Limits are the command's resource limits (--nice, --rlimit, ...),
+	// each checked as it was parsed.
+	Limits limits.Limits
+	// LimitsBestEffort runs the command without the cgroup limits the
+	// host cannot enforce, instead of refusing to start it.
+	LimitsBestEffort bool
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -85,6 +92,7 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
 	fs.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
 	fs.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
+	o.bindLimits(fs)
 }
 
 // Parse reads a wrapper line (everything after the word "switchman",
@@ -241,6 +249,9 @@ func apply(fs *pflag.FlagSet, res *getopt.Result) error {
 			}
 		}
 		if err := fs.Set(name, val); err != nil {
+			if lerr := limitErr(err); lerr != nil {
+				return lerr
+			}
 			return fmt.Errorf("invalid value %q for %s: %w", opt.Value, opt.Written, unwrapFlagErr(err))
 		}
 	}

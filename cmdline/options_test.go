@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/limits"
 )
 
 func TestParse(t *testing.T) {
@@ -69,6 +72,19 @@ func TestParseSpellings(t *testing.T) {
 		{"plus prefix", []string{"+g", "x", "cmd"}, func(o *Options) bool { return o.Group == "x" }},
 		{"-h anywhere", []string{"cmd", "-h"}, func(o *Options) bool { return o.Help }},
 		{"-v", []string{"-v"}, func(o *Options) bool { return o.Version }},
+		{"no limits", []string{"--", "x"}, func(o *Options) bool { return o.Limits.Flags() == nil && !o.LimitsBestEffort }},
+		{"nice and ionice", []string{"--nice", "5", "--ionice", "idle", "--", "x"}, limitsAre("nice=5", "ionice=idle")},
+		{"negative nice as the next word", []string{"--nice", "-5", "--", "x"}, limitsAre("nice=-5")},
+		{"negative values after =", []string{"--nice=-5", "--oom-score-adj=-100", "--", "x"}, limitsAre("nice=-5", "oom-score-adj=-100")},
+		{"rlimits repeated", []string{"--rlimit", "nofile=1024:4096", "--rlimit=core=0", "--", "x"},
+			limitsAre("rlimit=nofile=1024:4096", "rlimit=core=0:0")},
+		{"a later rlimit of the same resource wins", []string{"--rlimit", "nofile=10", "--rlimit", "nofile=20", "--", "x"},
+			limitsAre("rlimit=nofile=20:20")},
+		{"cgroup caps", []string{"--memory-max", "1G", "--cpu-max", "50%", "--tasks-max", "64", "--", "x"},
+			limitsAre("memory-max=1073741824", "cpu-max=50%", "tasks-max=64")},
+		{"best effort after the command", []string{"x", "--memory-max", "1G", "--limits-best-effort"}, func(o *Options) bool {
+			return limitsAre("memory-max=1073741824")(o) && o.LimitsBestEffort && slices.Equal(o.Command, []string{"x"})
+		}},
 		{"shell string", []string{"--", "cd /app && ./run.sh"}, func(o *Options) bool {
 			return reflect.DeepEqual(o.Argv, []string{"/bin/sh", "-c", "cd /app && ./run.sh"}) && o.LockName == "run.sh"
 		}},
@@ -84,6 +100,22 @@ func TestParseSpellings(t *testing.T) {
 				t.Errorf("parsed %+v", o)
 			}
 		})
+	}
+}
+
+// limitsAre checks that the options' limits are flags, as Limits.Flags
+// writes them.
+func limitsAre(flags ...string) func(*Options) bool {
+	return func(o *Options) bool { return slices.Equal(o.Limits.Flags(), flags) }
+}
+
+// TestParseLimitErrorKind: a bad limit value (TestParseErrors has the
+// messages) is both a usage error and the limits package's ErrInvalid.
+func TestParseLimitErrorKind(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]string{"--tasks-max", "none", "--", "x"}, false)
+	if !errors.Is(err, ErrUsage) || !errors.Is(err, limits.ErrInvalid) {
+		t.Errorf("Parse: %v; want an ErrUsage and a limits.ErrInvalid", err)
 	}
 }
 
@@ -157,6 +189,16 @@ func TestParseErrors(t *testing.T) {
 		{"empty short group", []string{"-g", "", "--", "x"}, "empty --group"},
 		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
 		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
+		{"nice out of range", []string{"--nice", "20", "--", "x"}, `limits: invalid --nice "20": want an integer from -20 to 19`},
+		{"ionice class", []string{"--ionice", "fast", "--", "x"}, `limits: invalid --ionice "fast"`},
+		{"oom score", []string{"--oom-score-adj=2000", "--", "x"}, `limits: invalid --oom-score-adj "2000"`},
+		{"rlimit name", []string{"--rlimit", "files=10", "--", "x"}, `limits: invalid --rlimit "files=10"`},
+		{"rlimit soft above hard", []string{"--rlimit", "nofile=10:5", "--", "x"}, "the soft limit is above the hard one"},
+		{"rlimit without =", []string{"--rlimit", "nofile", "--", "x"}, "KEY=VALUE"},
+		{"memory unit", []string{"--memory-max", "1GB", "--", "x"}, `limits: invalid --memory-max "1GB"`},
+		{"cpu without %", []string{"--cpu-max", "50", "--", "x"}, `limits: invalid --cpu-max "50"`},
+		{"tasks zero", []string{"--tasks-max", "0", "--", "x"}, `limits: invalid --tasks-max "0"`},
+		{"limit without a value", []string{"x", "--nice"}, "requires an argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

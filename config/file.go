@@ -107,6 +107,10 @@ type Config struct {
 	// keeps with it (default DefaultFailureOutput); 0 keeps none, and the
 	// child then writes straight to switchman's stdout and stderr.
 	FailureOutput int
+	// Cgroups runs each command in a cgroup of its own where the host
+	// allows it (key cgroup: auto, the default); cgroup: off runs every
+	// command as on a host without cgroups.
+	Cgroups bool
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -203,6 +207,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		HistoryKeep:        DefaultHistoryKeep,
 		HistoryRuns:        DefaultHistoryRuns,
 		FailureOutput:      DefaultFailureOutput,
+		Cgroups:            true,
 	}
 	c.Original = isJSON(data)
 	if err := c.setKeys(name, root); err != nil {
@@ -289,6 +294,7 @@ var keySetters = map[string]setter{
 	"metrics_textfile_dir":   stringKey(func(c *Config) *string { return &c.MetricsTextfileDir }),
 	"history_runs":           intKey(func(c *Config) *int { return &c.HistoryRuns }, 1, 1000),
 	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
+	"cgroup":                 scalarKey(func(c *Config) *bool { return &c.Cgroups }, parseCgroup),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }
@@ -538,6 +544,25 @@ func checkLogFormat(s string) error {
 		return fmt.Errorf("must be %q or %q (the original's tab-separated lines), got %q", LogJSON, LogText, s)
 	}
 	return nil
+}
+
+// The values of the cgroup key.
+const (
+	// CgroupAuto gives each run a cgroup of its own where the host allows.
+	CgroupAuto = "auto"
+	// CgroupOff gives no run a cgroup.
+	CgroupOff = "off"
+)
+
+// parseCgroup reads the cgroup key: whether runs get cgroups.
+func parseCgroup(s string) (bool, error) {
+	switch s {
+	case CgroupAuto:
+		return true, nil
+	case CgroupOff:
+		return false, nil
+	}
+	return false, fmt.Errorf("must be %q (a cgroup per run where the host allows) or %q, got %q", CgroupAuto, CgroupOff, s)
 }
 
 // ValidateHostname checks a host identity as used in group data: letters,

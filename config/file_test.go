@@ -64,6 +64,24 @@ func TestParseValid(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:  "cgroup auto by default",
+			input: "zkhosts: a:1\nprefix: /s\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Cgroups {
+					t.Errorf("no cgroup key gave Cgroups %v", c.Cgroups)
+				}
+			},
+		},
+		{
+			name:  "cgroup off",
+			input: "zkhosts: a:1\nprefix: /s\ncgroup: off\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Cgroups {
+					t.Errorf("cgroup: off gave Cgroups %v", c.Cgroups)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +121,7 @@ func TestParseErrors(t *testing.T) {
 		{"logfile not string", "zkhosts: a:1\nprefix: /s\nlogfile: 12\n", []string{`"logfile"`, "string"}},
 		{"bad hostname", "zkhosts: a:1\nprefix: /s\nhostname: a b\n", []string{`"hostname"`}},
 		{"duplicate key", "zkhosts: a:1\nprefix: /s\nprefix: /t\n", []string{"line 3", "twice"}},
+		{"bad cgroup", "zkhosts: a:1\nprefix: /s\ncgroup: yes\n", []string{"line 3", `"cgroup"`, `"auto"`, `"off"`, `"yes"`}},
 		{"bad data_read_len", "zkhosts: a:1\nprefix: /s\ndata_read_len: lots\n", []string{`"data_read_len"`}},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +178,11 @@ func TestGeneratedFlagsParse(t *testing.T) {
 			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour ||
 				o.Timeout != 2*time.Hour || o.Group != "reports" || len(o.Leases) != 2 {
 				t.Errorf("parsed %+v from %q", o, e.Args)
+			}
+			wantLimits := []string{"nice=-5", "ionice=best-effort:6", "rlimit=nofile=1024:4096", "rlimit=core=0:0",
+				"memory-max=4294967296", "cpu-max=150%"}
+			if got := o.Limits.Flags(); !slices.Equal(got, wantLimits) || !o.LimitsBestEffort {
+				t.Errorf("limits %q best effort %v parsed from %q, want %q", got, o.LimitsBestEffort, e.Args, wantLimits)
 			}
 		}
 	}

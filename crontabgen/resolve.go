@@ -172,6 +172,13 @@ func wrapperArgs(e *Entry) []string {
 	if j.MinInterval != "" {
 		args = append(args, "--min-interval", j.MinInterval)
 	}
+	for _, l := range j.Limits {
+		// One word with "=": a negative --nice is never read as a flag.
+		args = append(args, "--"+l.Flag+"="+l.Value)
+	}
+	if j.LimitsBestEffort {
+		args = append(args, "--limits-best-effort")
+	}
 	return append(args, "--", e.Script)
 }
 

@@ -20,7 +20,7 @@ import (
 const (
 	OK          = 0   // the child exited 0, or the run was skipped (busy lock, host not in group)
 	Failed      = 1   // an operator command's "no": crontab generate --check found differences, doctor a failed check, kill nobody holding the lock
-	Usage       = 64  // bad command line: flags, lock name, lease spec
+	Usage       = 64  // bad command line: flags, lock name, lease spec; a limit the kernel or the host refused
 	DataErr     = 65  // bad group data in ZooKeeper, unknown group or resource
 	Unavailable = 69  // ZooKeeper unreachable, the prefix znode missing, or a holder no request can reach
 	Software    = 70  // internal error

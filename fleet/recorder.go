@@ -194,6 +194,10 @@ type End struct {
 	ExitCode int
 	Result   string // ResultSuccess, ResultFailure, ...
 	MaxRSSKB int64
+	// CPU and MemoryPeak are the CPU time and the peak memory in bytes of
+	// the command's whole tree, from its cgroup; zero without one.
+	CPU        time.Duration
+	MemoryPeak int64
 	// Output and OutputCut are the tail of the command's output: the
 	// job's history keeps them for a run that did not succeed.
 	Output    string
@@ -212,6 +216,7 @@ func (r *Recorder) Finish(e End) *Run {
 	rec.Finish = time.Now().UTC()
 	rec.ExitCode, rec.Result = e.ExitCode, e.Result
 	rec.DurationMS, rec.MaxRSSKB = e.Wall.Milliseconds(), e.MaxRSSKB
+	rec.CPUMS, rec.MemoryPeakKB = e.CPU.Milliseconds(), e.MemoryPeak/1024
 	if !r.records() {
 		return rec
 	}

@@ -353,3 +353,42 @@ func rewrite(t *testing.T, file string, change func(*spooled)) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecorderFinishCgroupUsage: a run with a cgroup records the tree's
+// CPU time and peak memory, in the record and the history; a run without
+// one writes neither key, so its record reads as before.
+func TestRecorderFinishCgroupUsage(t *testing.T) {
+	srv := zktest.Start(t)
+	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
+	tests := []struct {
+		name    string
+		end     End
+		cpu, kb int64
+	}{
+		{"with a cgroup", End{PID: 1, Result: ResultSuccess, CPU: 1500 * time.Millisecond, MemoryPeak: 8 << 20}, 1500, 8192},
+		{"without", End{PID: 1, Result: ResultSuccess}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job := strings.ReplaceAll(tt.name, " ", "-")
+			r := recorder(s, job, t.TempDir(), RecorderOptions{})
+			r.Start(nil, 1)
+			r.Finish(tt.end)
+			rec := lastRecord(t, s, job)
+			past, err := s.RunHistory(job)
+			if err != nil || len(past) != 1 {
+				t.Fatalf("history %+v, %v", past, err)
+			}
+			if rec.CPUMS != tt.cpu || rec.MemoryPeakKB != tt.kb || past[0].CPUMS != tt.cpu || past[0].MemoryPeakKB != tt.kb {
+				t.Errorf("record %+v, history %+v; want cpu_ms %d, memory_peak_kb %d", rec.Outcome, past[0].Outcome, tt.cpu, tt.kb)
+			}
+			b, _, err := s.get(s.runPath(job, "h1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if has := strings.Contains(string(b), `"cpu_ms"`) || strings.Contains(string(b), `"memory_peak_kb"`); has != (tt.cpu != 0) {
+				t.Errorf("record %s: cgroup keys present %v, want %v", b, has, tt.cpu != 0)
+			}
+		})
+	}
+}

@@ -63,6 +63,13 @@ type Outcome struct {
 	Result     string    `json:"result,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
 	MaxRSSKB   int64     `json:"max_rss_kb"`
+	// CPUMS is the CPU time, user and system, of every process of the
+	// run, however it left the command's process tree, and MemoryPeakKB
+	// the peak memory of all of them together: both from the run's
+	// cgroup, absent for a run without one (or without the memory
+	// controller).
+	CPUMS        int64 `json:"cpu_ms,omitempty"`
+	MemoryPeakKB int64 `json:"memory_peak_kb,omitempty"`
 }
 
 // Run is the record of the last run of a job on a host.

@@ -54,7 +54,8 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 // recordFinish writes the run record (see fleet.Recorder.Finish) and the
 // metrics textfile at finish; failures are logged only.
 func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Tail) {
-	end := fleet.End{PID: r.PID, Wall: r.Wall, ExitCode: r.ExitCode, Result: result, MaxRSSKB: r.MaxRSSKB}
+	end := fleet.End{PID: r.PID, Wall: r.Wall, ExitCode: r.ExitCode, Result: result, MaxRSSKB: r.MaxRSSKB,
+		CPU: r.CgroupCPU, MemoryPeak: r.CgroupMemoryPeak}
 	if tail != nil {
 		end.Output, end.OutputCut = tail.String()
 	}

@@ -37,6 +37,9 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 		// The shim kills the whole group, should switchman itself be
 		// SIGKILLed.
 		Shim: shimPath(),
+		// A cgroup of the run's own where the host allows (config key
+		// cgroup), and the limits of the command line.
+		Cgroup: j.cfg.Cgroups, Limits: j.opts.Limits, LimitsBestEffort: j.opts.LimitsBestEffort,
 	})
 	if err != nil {
 		return nil, err
@@ -127,6 +130,13 @@ func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 	}
 	if r.StopCause != nil {
 		ev = ev.AnErr("cause", r.StopCause)
+	}
+	if r.Cgroup != "" {
+		// The whole tree's, from its cgroup: what escaped the wait counts.
+		ev = ev.Int64("cpu_ms", r.CgroupCPU.Milliseconds())
+		if r.CgroupMemoryPeak > 0 {
+			ev = ev.Int64("memory_peak_kb", r.CgroupMemoryPeak/1024)
+		}
 	}
 	ev.Msg("FINISH")
 	j.recordFinish(r, result, tail)

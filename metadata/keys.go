@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/crontab"
+	"github.com/acme/switchman/limits"
 )
 
 // MaxLockName is the longest lock name accepted, in bytes. A lock is one
@@ -43,10 +44,37 @@ var keys = map[string]key{
 	"env":               {repeatable: true, set: setEnv},
 	"mailto":            {set: setMailTo},
 	"comment":           {set: func(j *Job, v string) error { j.Comment = v; return nil }},
+	// The resource-limit keys: the wrapper's --nice, ... --tasks-max and
+	// --limits-best-effort.
+	"nice":               {set: limitKey(limits.FlagNice)},
+	"ionice":             {set: limitKey(limits.FlagIOnice)},
+	"oom_score_adj":      {set: limitKey(limits.FlagOOMScoreAdj)},
+	"rlimit":             {repeatable: true, set: limitKey(limits.FlagRlimit)},
+	"memory_max":         {set: limitKey(limits.FlagMemoryMax)},
+	"cpu_max":            {set: limitKey(limits.FlagCPUMax)},
+	"tasks_max":          {set: limitKey(limits.FlagTasksMax)},
+	"limits_best_effort": {set: func(j *Job, v string) error { return setBool(&j.LimitsBestEffort, v) }},
 }
 
 const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, " +
-	"halt_on_failure, expected_duration, min_interval, user, env, mailto, comment"
+	"halt_on_failure, expected_duration, min_interval, user, env, mailto, comment, " +
+	"nice, ionice, oom_score_adj, rlimit, memory_max, cpu_max, tasks_max, limits_best_effort"
+
+// limitKey is the setter of the key of the wrapper's limit flag: the value
+// is checked as the wrapper checks it and kept as written, one word.
+func limitKey(flag string) func(j *Job, v string) error {
+	return func(j *Job, v string) error {
+		var l limits.Limits
+		if err := l.Set(flag, v); err != nil {
+			return err
+		}
+		if err := oneWord(v); err != nil {
+			return err
+		}
+		j.Limits = append(j.Limits, Limit{Flag: flag, Value: v})
+		return nil
+	}
+}
 
 func setTime(j *Job, v string) error {
 	s, err := crontab.ParseSchedule(v)

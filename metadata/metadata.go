@@ -17,7 +17,9 @@
 // Keys: time (required: five cron fields or an @keyword), package (required
 // here or from the generator's --package), params, group, lockname, lease
 // (repeatable), no_lock, timeout, wait, user, env (KEY=VALUE, repeatable),
-// mailto, comment. Every error names the file and line, and Parse reports
+// mailto, comment, and the resource limits nice, ionice, oom_score_adj,
+// rlimit (repeatable), memory_max, cpu_max, tasks_max and
+// limits_best_effort. Every error names the file and line, and Parse reports
 // all of a file's errors, not just the first.
 package metadata
 
@@ -54,12 +56,21 @@ type Job struct {
 	ExpectedDuration string // --expected-duration, a Go duration
 	MinInterval      string // --min-interval, a Go duration
 
+	Limits           []Limit // --nice, --ionice, ... --tasks-max, in block order
+	LimitsBestEffort bool    // --limits-best-effort
+
 	User    string   // user field of the cron.d line
 	Env     []string // NAME=VALUE assignments for the command, in block order
 	MailTo  *string  // MAILTO for this job; nil: the file's default
 	Comment string   // written as a comment above the job's line
 
 	keyLines map[string]int
+}
+
+// Limit is one resource-limit flag of a job, its value as written.
+type Limit struct {
+	Flag  string // the wrapper's flag, without dashes: limits.FlagNice, ...
+	Value string
 }
 
 // LineOf returns the line where key was set in the block, or the block's

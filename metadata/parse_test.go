@@ -44,6 +44,12 @@ func dump(jobs []Job, err error) string {
 			fmt.Fprintf(&b, "  mailto: %q\n", *j.MailTo)
 		}
 		field("comment", j.Comment)
+		for _, l := range j.Limits {
+			field("limit", l.Flag+"="+l.Value)
+		}
+		if j.LimitsBestEffort {
+			field("limits_best_effort", "true")
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(&b, "error:\n%s\n", err)

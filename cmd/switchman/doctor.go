@@ -9,15 +9,18 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/acme/switchman/cgroup"
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/limits"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/logfile"
 )
@@ -68,7 +71,8 @@ func newDoctorCmd(app *App) *cobra.Command {
 (found, readable, valid, not writable by others), ZooKeeper (reachable, its
 version), the prefix znode (exists, its ACL and that of its locks), this
 host's identity and its groups, the clock offset against ZooKeeper, and
-whether a cron daemon runs. It exits 1 if any check fails.`,
+whether a cron daemon runs, and whether a run here gets a cgroup of its own
+(and with which controllers) or why not. It exits 1 if any check fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runDoctor(c.Context(), app, o)
@@ -90,6 +94,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 		d.checkClock()
 	}
 	d.checkCron()
+	d.checkCgroup()
 	if d.fails > 0 {
 		return exitcode.Silent(errChecksFailed) // the report said which
 	}
@@ -301,6 +306,44 @@ func (d *doctor) checkClock() {
 		return
 	}
 	d.report(checkOK, what, "")
+}
+
+// checkCgroup says whether a run here gets a cgroup of its own, and which
+// of the cgroup caps it can enforce; or why it gets none.
+func (d *doctor) checkCgroup() {
+	info, err := cgroup.Probe()
+	if err != nil {
+		d.report(checkWarn, "cgroup: runs get no cgroup of their own: "+err.Error(),
+			"runs work as without cgroups; --memory-max, --cpu-max and --tasks-max exit 64 unless --limits-best-effort")
+		return
+	}
+	what := "cgroup: each run gets a cgroup of its own below " + info.Parent
+	if d.cfg != nil && !d.cfg.Cgroups {
+		what = "cgroup: off in " + d.cfg.Path + "; a run that asks for a cap gets a cgroup of its own below " + info.Parent
+	}
+	have := strings.Join(info.Controllers, " ")
+	if have == "" {
+		have = "none"
+	}
+	d.report(checkOK, what+", with controllers: "+have, capsHint(info.Controllers))
+}
+
+// capsHint names the cgroup caps the controllers cannot enforce.
+func capsHint(controllers []string) string {
+	var all limits.Limits
+	for _, f := range []string{limits.FlagMemoryMax, limits.FlagCPUMax, limits.FlagTasksMax} {
+		_ = all.Set(f, "max")
+	}
+	var missing []string
+	for _, f := range all.CgroupFiles() {
+		if !slices.Contains(controllers, f.Controller) {
+			missing = append(missing, "--"+f.Flag+" needs "+f.Controller)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return strings.Join(missing, ", ") + ": not enforced here"
 }
 
 // cronDaemons are process names of the cron daemons Debian and others ship.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/switchman/cgroup"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/internal/zktest"
 )
@@ -178,4 +179,34 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDoctorCgroup: doctor's cgroup line says what cgroup.Probe finds for
+// this user: a cgroup per run and its controllers, or why none; and that
+// the config turned them off.
+func TestDoctorCgroup(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	off := e.withConfig("off.yaml", "cgroup: off")
+	info, probeErr := cgroup.Probe()
+	tests := []struct {
+		name string
+		cfg  string
+		want []string // outcome, then parts of the cgroup line
+	}{
+		{"default", e.cfg, []string{"OK", "cgroup: each run gets a cgroup of its own below " + info.Parent, "with controllers: "}},
+		{"off", off.cfg, []string{"OK", "cgroup: off in " + off.cfg, "a run that asks for a cap gets a cgroup of its own"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if probeErr != nil {
+				want = []string{"WARN", "cgroup: runs get no cgroup of their own: " + probeErr.Error(), "runs work as without cgroups"}
+			}
+			_, lines := e.doctor(tt.cfg, "--hostname", "h1.example.com")
+			if !hasLine(lines, want[0], want[1:]...) {
+				t.Errorf("no %s line with %q in:\n%s", want[0], want[1:], strings.Join(lines, "\n"))
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lease"
+	"github.com/acme/switchman/limits"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
@@ -33,7 +34,8 @@ func exitCode(err error) int {
 		return exitcode.OK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &ue), errors.Is(err, lease.ErrSpec):
+	case errors.As(err, &ue), errors.Is(err, lease.ErrSpec),
+		errors.Is(err, supervise.ErrLimits), errors.Is(err, limits.ErrInvalid):
 		return exitcode.Usage
 	case errors.As(err, new(*config.FileError)), errors.Is(err, config.ErrNoConfig):
 		return exitcode.Config
@@ -68,7 +70,7 @@ var exitStatuses = []struct{ Status, Meaning string }{
 	{"0", "the command exited 0; or the run was skipped: lock busy, host not in group (see `--skipped-exit-code`)"},
 	{"1", "an operator command's \"no\": `crontab generate --check` found differences, `doctor` a failed check, `kill` nobody holding the lock (a run passes its command's 1 through)"},
 	{"1-125", "the command's own exit status, passed through"},
-	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`"},
+	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`; a resource limit the kernel refused, or a memory, CPU or task cap this host cannot enforce (without `--limits-best-effort`): the command was not started"},
 	{"65", "bad group data in ZooKeeper, unknown group or resource; `crontab generate`: a METADATA block it cannot turn into a cron line or a timer (one `file:line: message` each)"},
 	{"69", "ZooKeeper unreachable (a run: within `start_deadline`; an operator's command: within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
 	{"70", "internal error"},

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lease"
+	"github.com/acme/switchman/limits"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
 	"github.com/acme/switchman/supervise"
@@ -30,6 +31,8 @@ func TestExitCode(t *testing.T) {
 		{"no config", fmt.Errorf("x: %w", config.ErrNoConfig), exitcode.Config},
 		{"group data", &config.DataError{Err: errors.New("/p: not JSON")}, exitcode.DataErr},
 		{"unknown group", fmt.Errorf("/p: %w", config.ErrUnknownGroup), exitcode.DataErr},
+		{"limits refused", fmt.Errorf("start %q: %w: limits: kernel refused --nice -5", "x", supervise.ErrLimits), exitcode.Usage},
+		{"limit invalid", fmt.Errorf("x: %w", limits.ErrInvalid), exitcode.Usage},
 		{"lease spec", &lease.SpecError{Spec: "db=x", Err: errors.New("bad")}, exitcode.Usage},
 		{"unknown resource", fmt.Errorf("/p: %w", lease.ErrUnknownResource), exitcode.DataErr},
 		{"total mismatch", &lock.TotalMismatchError{Resource: "db"}, exitcode.DataErr},

@@ -53,7 +53,10 @@ type fixture struct {
 
 	cfg      string // everyday config
 	fenceCfg string // short session timeout
-	seq      atomic.Int64
+	// noCgroupCfg is the everyday config with cgroup: off: runs get no
+	// cgroup of their own, whatever the host allows.
+	noCgroupCfg string
+	seq         atomic.Int64
 }
 
 // newFixture starts ZooKeeper and prepares everything a switchman run
@@ -105,13 +108,16 @@ func (f *fixture) connect() error {
 }
 
 func (f *fixture) writeConfigs() error {
-	write := func(name string, session, grace time.Duration) (string, error) {
+	write := func(name string, session, grace time.Duration, extra ...string) (string, error) {
 		p := filepath.Join(f.dir, name)
 		return p, zktest.SwitchmanConfig{Hosts: f.srv.Addr, Prefix: prefix,
-			SessionTimeout: zktest.Seconds(session), TerminationTimeout: zktest.Seconds(grace)}.Write(p)
+			SessionTimeout: zktest.Seconds(session), TerminationTimeout: zktest.Seconds(grace), Extra: extra}.Write(p)
 	}
 	var err error
 	if f.cfg, err = write("switchman.yaml", defaultSession, time.Second); err != nil {
+		return err
+	}
+	if f.noCgroupCfg, err = write("nocgroup.yaml", defaultSession, time.Second, "cgroup: off"); err != nil {
 		return err
 	}
 	f.fenceCfg, err = write("fence.yaml", fenceSession, fenceGrace)

@@ -20,6 +20,7 @@ const (
 	vZKFloor = "zkfloor" // the same plus a ZooKeeper session and one ephemeral node (internal/bench/zkfloor)
 	vVersion = "version" // switchman --version: this binary's start-up alone
 	vNoLock  = "nolock"  // switchman --no-lock -- /bin/true: config and supervision, no ZooKeeper
+	vNoCg    = "nocg"    // the same with cgroup: off: what a run's cgroup costs is vNoLock's time less this
 	vBase    = "base"    // -baseline BIN -- /bin/true: another build, for before/after comparisons
 )
 
@@ -73,6 +74,7 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 		{vZKFloor, []string{zkFloor, f.srv.Addr, prefix + "/floor", "/bin/true"}},
 		{vVersion, []string{f.bin, "--version"}},
 		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
+		{vNoCg, []string{f.bin, "-c", f.noCgroupCfg, "--no-lock", "--", "/bin/true"}},
 	}
 	if baseline != "" {
 		variants = append(variants, variant{vBase, []string{baseline, "-c", f.cfg, "--", "/bin/true"}})

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"runtime"
 	"time"
+
+	"github.com/acme/switchman/cgroup"
 )
 
 // Targets, from the benchmark issue.
@@ -29,6 +31,7 @@ func overheadSections(f *fixture, o options, rep *report) []section {
 		return []section{s}
 	}
 	s.Rows = append(overheadRows(r, o), splitRows(r.Times)...)
+	s.Rows = append(s.Rows, cgroupRows(r)...)
 	if o.Baseline != "" {
 		s.Rows = append(s.Rows,
 			row{Name: "baseline `" + o.Baseline + " -- /bin/true`", Unit: "ms", S: summarize(ms(r.Times[vBase]))},
@@ -37,7 +40,7 @@ func overheadSections(f *fixture, o options, rep *report) []section {
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Overhead: %d interleaved rounds after %d warm-up rounds; each round runs every variant "+
 		"once (bare, flock, switchman locked, an empty Go program, a minimal Go wrapper, a minimal ZooKeeper-locked Go wrapper, "+
-		"`switchman --version`, `switchman --no-lock`), "+
+		"`switchman --version`, `switchman --no-lock`, and `switchman --no-lock` with `cgroup: off`), "+
 		"starting with a "+
 		"different one each round. Times are fork+exec+wait as seen by the parent (Go os/exec). Differences and ratios are taken "+
 		"within each round. The config names no hostname, so each run also finds its FQDN, as in production (resolved at most once per 10 minutes, from a cache file in between).", o.Rounds, overheadWarmup))
@@ -121,6 +124,20 @@ func splitRows(t map[string][]time.Duration) []row {
 	}
 }
 
+// cgroupRows are what a run's own cgroup costs: the default run against
+// the same with cgroup: off, per round, in wall and CPU time; on a host
+// that gives a run no cgroup, one row that says why.
+func cgroupRows(r overheadResult) []row {
+	const name = "per-run cgroup (`cgroup: auto`, the default) − `cgroup: off`, `--no-lock`, per round"
+	if _, err := cgroup.Probe(); err != nil {
+		return []row{{Name: name, Note: "no cgroup here: " + err.Error()}}
+	}
+	return []row{
+		{Name: name + ": wall", Unit: "ms", S: summarize(ms(minus(r.Times[vNoLock], r.Times[vNoCg])))},
+		{Name: name + ": CPU (user+sys, child included)", Unit: "ms", S: summarize(ms(minus(r.CPU[vNoLock], r.CPU[vNoCg])))},
+	}
+}
+
 // cpuSection shows the CPU time of every overhead variant.
 func cpuSection(r overheadResult) section {
 	s := section{Title: "1b. CPU time (user+sys, child included) per run of the overhead variants"}
@@ -128,6 +145,7 @@ func cpuSection(r overheadResult) section {
 		{vBare, "`/bin/true`"}, {vFlock, "`flock FILE /bin/true`"}, {vGoFloor, "empty Go program"},
 		{vGoExec, "minimal Go wrapper"}, {vZKFloor, "minimal ZooKeeper-locked Go wrapper"},
 		{vVersion, "`switchman --version`"}, {vNoLock, "`switchman --no-lock -- /bin/true`"},
+		{vNoCg, "`switchman --no-lock -- /bin/true`, `cgroup: off`"},
 		{vLocked, "`switchman -- /bin/true` (locked)"}, {vBase, "baseline (locked)"},
 	} {
 		if len(r.CPU[v.key]) > 0 {

@@ -10,6 +10,13 @@
 #   halt_on_failure: yes
 #   expected_duration: 90m
 #   min_interval: 1h
+#   nice: -5
+#   ionice: best-effort:6
+#   rlimit: nofile=1024:4096
+#   rlimit: core=0
+#   memory_max: 4G
+#   cpu_max: 150%
+#   limits_best_effort: yes
 #   user: reporter
 #   env: TZ=UTC
 #   env: GREETING=hello, world 100%
