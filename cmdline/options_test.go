@@ -46,6 +46,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseSchedule: --schedule and --standby reach the options, a
+// schedule with spaces as one word.
+func TestParseSchedule(t *testing.T) {
+	t.Parallel()
+	o, err := Parse([]string{"-g", "g", "--schedule", "*/5 * * * *", "--standby", "90s", "--", "job", "--schedule", "x"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Schedule != "*/5 * * * *" || o.Standby != 90*time.Second || !reflect.DeepEqual(o.Command, []string{"job", "--schedule", "x"}) {
+		t.Fatalf("schedule %q standby %s command %q", o.Schedule, o.Standby, o.Command)
+	}
+}
+
 // TestParseSpellings checks the spellings of the original's options
 // and of ours under the original's rules.
 func TestParseSpellings(t *testing.T) {
@@ -157,6 +170,11 @@ func TestParseErrors(t *testing.T) {
 		{"empty short group", []string{"-g", "", "--", "x"}, "empty --group"},
 		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
 		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
+		{"empty schedule", []string{"--schedule", " ", "--", "x"}, "empty --schedule"},
+		{"standby without schedule", []string{"-g", "g", "--standby", "2s", "--", "x"}, "--standby needs --schedule"},
+		{"standby without group", []string{"--schedule", "* * * * *", "--standby", "2s", "--", "x"}, "--standby needs"},
+		{"standby without lock", []string{"-g", "g", "--schedule", "* * * * *", "--no-lock", "--standby", "2s", "--", "x"}, "--no-lock"},
+		{"negative standby", []string{"-g", "g", "--schedule", "* * * * *", "--standby", "-2s", "--", "x"}, "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

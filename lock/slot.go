@@ -242,3 +242,13 @@ func (r *slotRider) Failed(err error) bool {
 
 // refusal is why the rider gave up, nil while it has not.
 func (r *slotRider) refusal() error { return r.err }
+
+// Unclaim deletes the claim of slot, for a run whose command did not
+// start after all. A claim already gone is no error.
+func (sl *Slots) Unclaim(slot string) error {
+	p := path.Join(sl.dir, slot)
+	if err := sl.s.conn.Delete(p, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return fmt.Errorf("delete %s: %w", p, znode.AuthErr(err))
+	}
+	return nil
+}
