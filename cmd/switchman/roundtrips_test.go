@@ -152,4 +152,46 @@ func TestRunWrites(t *testing.T) {
 			}
 		})
 	}
+	// Runs with a slot (--schedule). A daily schedule: every run of the
+	// test falls in today's slot, which unclaim frees again.
+	daily := []string{"--schedule", "0 0 * * *"}
+	writes(append([]string{"--lockname", "warm-slot"}, daily...)...) // creates PREFIX/slots
+	unclaim := func(name string) {
+		kids, _, err := e.admin.Children(e.prefix + "/slots/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if err := e.admin.Delete(e.prefix+"/slots/"+name+"/"+k, -1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		unclaim bool // free the slot (outside the count) before the counted run
+		want    int64
+	}{
+		// The first run of a job with a slot: 4 still, as the multi
+		// creates the job's slot register, with its schedule record, and
+		// the claim.
+		{"first slot of a new lock name", append([]string{"--lockname", "ws"}, daily...), false, 4},
+		// 4: the slot's claim travels in the lock's create multi.
+		{"winning run with a slot", append([]string{"--lockname", "ws"}, daily...), true, 4},
+		// 4: a changed schedule record is set in the same multi.
+		{"schedule changed", []string{"--lockname", "ws", "--schedule", "@daily"}, true, 4},
+		// Session create and close: the register's read, pipelined with
+		// the other checks' reads, finds the slot claimed.
+		{"slot already claimed", append([]string{"--lockname", "ws"}, daily...), false, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.unclaim {
+				unclaim("ws")
+			}
+			if got := writes(tt.args...); got != tt.want {
+				t.Errorf("%d writes, want %d", got, tt.want)
+			}
+		})
+	}
 }
