@@ -77,6 +77,11 @@ func (e usageErr) Error() string        { return e.err.Error() }
 func (e usageErr) Unwrap() error        { return e.err }
 func (e usageErr) Is(target error) bool { return target == ErrUsage }
 
+// Usage marks err as a wrong command line (it then matches ErrUsage), for
+// a check of the line that needs more than this package knows: a
+// --schedule is parsed by package crontab, which imports this one.
+func Usage(err error) error { return usageErr{err} }
+
 // Bind adds the wrapper's options to fs, with their help: the one list
 // from which Parse reads a line and the command tree prints help and man
 // pages. -h and -v are not among them (the command tree adds its own).

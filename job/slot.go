@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
@@ -35,14 +36,14 @@ type slotted struct {
 // newSlot returns the slot of a run that starts at now under --schedule,
 // or nil for a run without one (no --schedule, or @reboot, which has no
 // firing times). A bad schedule fails the run before ZooKeeper is
-// touched, with an error matching crontab.ErrSchedule.
+// touched, with an error matching cmdline.ErrUsage and crontab.ErrSchedule.
 func newSlot(o scheduleOpts, now time.Time, zone string) (*slotted, error) {
 	if o.spec == "" {
 		return nil, nil
 	}
 	sched, err := crontab.Compile(o.spec)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --schedule: %w", err)
+		return nil, cmdline.Usage(fmt.Errorf("invalid --schedule: %w", err))
 	}
 	at := slot.Of(sched, now)
 	if at.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
@@ -30,6 +31,7 @@ func TestExitCode(t *testing.T) {
 		{"group data", &config.DataError{Err: errors.New("/p: not JSON")}, exitcode.DataErr},
 		{"unknown group", fmt.Errorf("/p: %w", config.ErrUnknownGroup), exitcode.DataErr},
 		{"lease spec", &lease.SpecError{Spec: "db=x", Err: errors.New("bad")}, exitcode.Usage},
+		{"line checked after parsing", fmt.Errorf("x: %w", cmdline.Usage(errors.New("invalid --schedule"))), exitcode.Usage},
 		{"unknown resource", fmt.Errorf("/p: %w", lease.ErrUnknownResource), exitcode.DataErr},
 		{"total mismatch", &lock.TotalMismatchError{Resource: "db"}, exitcode.DataErr},
 		{"wait timeout", exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for lock %s", "x"), exitcode.LeaseWait},
