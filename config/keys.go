@@ -30,6 +30,7 @@ var Keys = []Key{
 	{"history_keep", "`20`", "versions of the group data kept by `switchman groups`"},
 	{"metrics_textfile_dir", "none", "Prometheus textfile per job, written at each finish"},
 	{"history_runs", "`50`", "finished runs kept per job for `switchman history` and the dashboard (at most 64 KB per job)"},
+	{"slots_kept", "`100`", "claimed slots kept per job run with `--schedule`; a slot older than all of them never runs"},
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 }
 

@@ -75,7 +75,7 @@ func (j *job) now() time.Time {
 func (j *job) claims() bool { return j.slot != nil && !j.opts.NoLock }
 
 // slotKeep is how many claimed slots a job keeps.
-func (j *job) slotKeep() int { return slot.DefaultKeep }
+func (j *job) slotKeep() int { return max(j.cfg.SlotsKept, 1) }
 
 // standby makes a standby host wait for its turn (rank×--standby after
 // the slot), sending nothing meanwhile, and then reads again what the

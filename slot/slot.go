@@ -21,8 +21,8 @@
 //   - A slot is claimed once, fleet-wide, in the same ZooKeeper multi that
 //     takes the job's lock; a claimed slot, running or finished, is never
 //     run again (Decide says Claimed).
-//   - The claims kept are bounded (the last Keep per job, Prune). A slot
-//     older than every claim kept, when Keep claims are kept, is Stale and
+//   - The claims kept are bounded (the last keep per job, Prune). A slot
+//     older than every claim kept, when keep claims are kept, is Stale and
 //     never runs: it may be one that was claimed and forgotten.
 package slot
 
@@ -37,11 +37,6 @@ import (
 
 	"github.com/acme/switchman/crontab"
 )
-
-// DefaultKeep is how many claimed slots a job keeps when the config says
-// nothing: a day of a job run every quarter hour, a hundred days of a
-// daily one. A claim is about 100 bytes.
-const DefaultKeep = 100
 
 // Of returns the slot of a run that starts at now under sched: the latest
 // firing time at or before now, on the wall clock of now's Location
