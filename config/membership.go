@@ -102,34 +102,6 @@ func (d *Data) Describe(groups ...string) ([]GroupHosts, error) {
 	return out, nil
 }
 
-// Order returns the hosts of group in standby order: the order in which
-// the group data lists them, a subgroup's hosts in its place, each host
-// once, at its first place, in HostKey form. The first is the primary of
-// a job run with --standby, the next its first standby, and so on. It
-// returns an error wrapping ErrUnknownGroup for an undefined group.
-func (d *Data) Order(group string) ([]string, error) {
-	if _, err := d.Resolve(group); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	d.walkOrdered(group, map[string]bool{}, &out)
-	return out, nil
-}
-
-func (d *Data) walkOrdered(group string, seen map[string]bool, out *[]string) {
-	if seen[group] {
-		return
-	}
-	seen[group] = true
-	for _, m := range d.Groups[group] {
-		if _, isGroup := d.Groups[m]; isGroup {
-			d.walkOrdered(m, seen, out)
-		} else if h := HostKey(m); !slices.Contains(*out, h) {
-			*out = append(*out, h)
-		}
-	}
-}
-
 // StandbyRank returns host's place in group's standby order (0: the
 // primary), or -1 when it is not a member.
 func (d *Data) StandbyRank(group, host string) int {

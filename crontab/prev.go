@@ -20,25 +20,12 @@ func (s *Schedule) Prev(t time.Time) time.Time {
 	if s.reboot {
 		return time.Time{}
 	}
-	loc := t.Location()
-	y, mo, d := t.Date()
-	endHour, endMin := t.Hour()+maxShift, 59
-	if endHour > 23 {
-		endHour = 23
-	}
-	for i := 0; i < searchDays; i++ {
-		day := time.Date(y, mo, d-i, 0, 0, 0, 0, time.UTC) // civil date arithmetic only
-		if i > 0 {
-			endHour = 23
+	return s.searchDays(t, -1, func(day time.Time, first bool) (time.Time, bool) {
+		if first {
+			return s.prevInDay(day, min(t.Hour()+maxShift, 23), 59, t, t.Location())
 		}
-		if !s.dayMatches(day) {
-			continue
-		}
-		if at, ok := s.prevInDay(day, endHour, endMin, t, loc); ok {
-			return at
-		}
-	}
-	return time.Time{}
+		return s.prevInDay(day, 23, 59, t, t.Location())
+	})
 }
 
 // prevInDay returns the last firing time of day, at or before the wall

@@ -31,12 +31,7 @@ func TestSchedulePrev(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			loc := mustLoad(t, tt.zone)
-			s, err := Compile(tt.spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			at := parseFrom(t, tt.at, loc)
+			s, at := compileAt(t, tt.spec, tt.zone, tt.at)
 			got := s.Prev(at)
 			if tt.want == "" {
 				if !got.IsZero() {
