@@ -49,10 +49,12 @@ func newSlotFleet(t *testing.T) *slotFleet {
 }
 
 // run runs the job on host with the clock reading now, and the wrapper
-// options args before the command; the command appends to the marker.
+// options args before the command; the command appends to the marker,
+// and then sleeps 3 s while the file marker.slow exists.
 func (f *slotFleet) run(host string, now time.Time, args ...string) error {
 	line := append([]string{"--hostname", host, "--lockname", "job"}, args...)
-	line = append(line, "--", "sh", "-c", `echo "$SWITCHMAN_HOST $SWITCHMAN_SLOT" >> `+f.marker)
+	line = append(line, "--", "sh", "-c", `echo "$SWITCHMAN_HOST $SWITCHMAN_SLOT" >> `+f.marker+
+		`; if [ -f `+f.marker+`.slow ]; then sleep 3; fi`)
 	o, err := cmdline.Parse(line, false)
 	if err != nil {
 		f.t.Fatal(err)
@@ -117,14 +119,21 @@ func TestSlotOnceAcrossHosts(t *testing.T) {
 }
 
 // TestStandbyOrder: group pair = [a, b] with --standby 2s. Both alive, a
-// runs every slot and b skips, 10 slots in a row; a slow run of a is not
-// doubled either. With a absent, b runs within 2 s and a margin, and a
-// late a then skips.
+// runs every slot and b skips, 10 slots in a row, and an 11th where a's
+// run outlasts b's turn. With a absent, b runs within 2 s and a margin,
+// and a late a then skips.
 func TestStandbyOrder(t *testing.T) {
 	f := newSlotFleet(t)
 	args := []string{"-g", "pair", "--schedule", "* * * * *", "--standby", "2s"}
 	var want []string
-	for i := range 10 {
+	for i := range 11 {
+		if i == 10 {
+			// a still runs (3 s) when b's turn comes: b finds the slot
+			// claimed, and the lock held.
+			if err := os.WriteFile(f.marker+".slow", nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		slotAt := slotBase.Add(time.Duration(i) * time.Minute)
 		var wg sync.WaitGroup
 		for _, h := range []string{"b.example.com", "a.example.com"} {
@@ -141,8 +150,11 @@ func TestStandbyOrder(t *testing.T) {
 		t.Fatalf("both alive: runs %q, want a's only %q", got, want)
 	}
 
+	if err := os.Remove(f.marker + ".slow"); err != nil {
+		t.Fatal(err)
+	}
 	// a absent: b runs after its turn, within 2 s and a margin.
-	slotAt := slotBase.Add(10 * time.Minute)
+	slotAt := slotBase.Add(11 * time.Minute)
 	start := time.Now()
 	if err := f.run("b.example.com", slotAt.Add(100*time.Millisecond), args...); err != nil {
 		t.Fatal(err)
