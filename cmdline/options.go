@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -48,6 +49,14 @@ type Options struct {
 	// LimitsBestEffort runs the command without the cgroup limits the
 	// host cannot enforce, instead of refusing to start it.
 	LimitsBestEffort bool
+	// Schedule is the line's cron schedule (--schedule): the run claims
+	// its slot, the latest firing time at or before its start, once
+	// fleet-wide. "" for none: the run has no slot.
+	Schedule string
+	// Standby is the delay between the hosts of the group in standby
+	// order (--standby): the host at place k tries its slot k×Standby
+	// after it.
+	Standby time.Duration
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -75,6 +84,11 @@ func (e usageErr) Error() string        { return e.err.Error() }
 func (e usageErr) Unwrap() error        { return e.err }
 func (e usageErr) Is(target error) bool { return target == ErrUsage }
 
+// Usage marks err as a wrong command line (it then matches ErrUsage), for
+// a check of the line that needs more than this package knows: a
+// --schedule is parsed by package crontab, which imports this one.
+func Usage(err error) error { return usageErr{err} }
+
 // Bind adds the wrapper's options to fs, with their help: the one list
 // from which Parse reads a line and the command tree prints help and man
 // pages. -h and -v are not among them (the command tree adds its own).
@@ -93,6 +107,8 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
 	fs.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
 	o.bindLimits(fs)
+	fs.StringVar(&o.Schedule, "schedule", "", "the line's cron schedule: the run claims its slot (the latest scheduled time at or before its start) once fleet-wide, and skips a claimed one")
+	fs.DurationVar(&o.Standby, "standby", 0, "with --schedule and --group: the group's hosts in standby order each wait this much longer after the slot before trying it")
 }
 
 // Parse reads a wrapper line (everything after the word "switchman",
@@ -153,7 +169,7 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	for _, d := range []struct {
 		name string
 		val  time.Duration
-	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}} {
+	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}, {"standby", o.Standby}} {
 		if d.val < 0 {
 			return fmt.Errorf("invalid --%s %s: must not be negative", d.name, d.val)
 		}
@@ -181,6 +197,12 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	}
 	if o.SkipCode != UnsetCode && (o.SkipCode < 0 || o.SkipCode > 255) {
 		return fmt.Errorf("invalid --skipped-exit-code %d: must be 0 to 255", o.SkipCode)
+	}
+	if fs.Changed("schedule") && strings.TrimSpace(o.Schedule) == "" {
+		return errors.New("empty --schedule: give the line's cron schedule, e.g. --schedule '*/5 * * * *'")
+	}
+	if o.Standby > 0 && (o.Schedule == "" || o.Group == "" || o.NoLock) {
+		return errors.New("--standby needs --schedule and --group, and the lock (no --no-lock): it orders the group's hosts on each slot")
 	}
 	if o.NoLock && o.WaitForced {
 		return errors.New("--wait queues for the lock and cannot be combined with --no-lock")

@@ -49,6 +49,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseSchedule: --schedule and --standby reach the options, a
+// schedule with spaces as one word.
+func TestParseSchedule(t *testing.T) {
+	t.Parallel()
+	o, err := Parse([]string{"-g", "g", "--schedule", "*/5 * * * *", "--standby", "90s", "--", "job", "--schedule", "x"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Schedule != "*/5 * * * *" || o.Standby != 90*time.Second || !reflect.DeepEqual(o.Command, []string{"job", "--schedule", "x"}) {
+		t.Fatalf("schedule %q standby %s command %q", o.Schedule, o.Standby, o.Command)
+	}
+}
+
 // TestParseSpellings checks the spellings of the original's options
 // and of ours under the original's rules.
 func TestParseSpellings(t *testing.T) {
@@ -199,6 +212,11 @@ func TestParseErrors(t *testing.T) {
 		{"cpu without %", []string{"--cpu-max", "50", "--", "x"}, `limits: invalid --cpu-max "50"`},
 		{"tasks zero", []string{"--tasks-max", "0", "--", "x"}, `limits: invalid --tasks-max "0"`},
 		{"limit without a value", []string{"x", "--nice"}, "requires an argument"},
+		{"empty schedule", []string{"--schedule", " ", "--", "x"}, "empty --schedule"},
+		{"standby without schedule", []string{"-g", "g", "--standby", "2s", "--", "x"}, "--standby needs --schedule"},
+		{"standby without group", []string{"--schedule", "* * * * *", "--standby", "2s", "--", "x"}, "--standby needs"},
+		{"standby without lock", []string{"-g", "g", "--schedule", "* * * * *", "--no-lock", "--standby", "2s", "--", "x"}, "--no-lock"},
+		{"negative standby", []string{"-g", "g", "--schedule", "* * * * *", "--standby", "-2s", "--", "x"}, "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

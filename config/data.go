@@ -145,31 +145,48 @@ func (d *Data) GroupSet() map[string]bool {
 // subgroups recursively. A cycle of subgroups ends where it closes. It
 // returns an error wrapping ErrUnknownGroup for an undefined group.
 func (d *Data) Resolve(group string) ([]string, error) {
-	if _, ok := d.Groups[group]; !ok {
-		return nil, fmt.Errorf("%w %q (defined: %s)", ErrUnknownGroup, group, d.groupList())
-	}
-	seen := map[string]bool{}
-	hosts := map[string]bool{}
-	d.walk(group, seen, hosts)
-	out := make([]string, 0, len(hosts))
-	for h := range hosts {
-		out = append(out, h)
+	out, err := d.Order(group)
+	if err != nil {
+		return nil, err
 	}
 	sort.Strings(out)
 	return out, nil
 }
 
-func (d *Data) walk(group string, seen, hosts map[string]bool) {
-	if seen[group] {
+// Order returns the hosts of group in standby order: the order in which
+// the group data lists them, a subgroup's hosts in its place, each host
+// once, at its first place, in HostKey form. The first is the primary of
+// a job run with --standby, the next its first standby, and so on. It
+// returns an error wrapping ErrUnknownGroup for an undefined group.
+func (d *Data) Order(group string) ([]string, error) {
+	if _, ok := d.Groups[group]; !ok {
+		return nil, fmt.Errorf("%w %q (defined: %s)", ErrUnknownGroup, group, d.groupList())
+	}
+	w := walker{d: d, seen: map[string]bool{}, out: []string{}}
+	w.walk(group)
+	return w.out, nil
+}
+
+// walker collects a group's hosts in order, following subgroups
+// depth-first; a cycle of subgroups ends where it closes.
+type walker struct {
+	d    *Data
+	seen map[string]bool // groups entered and hosts collected ("\x00" + key)
+	out  []string
+}
+
+func (w *walker) walk(group string) {
+	if w.seen[group] {
 		return
 	}
-	seen[group] = true
-	for _, m := range d.Groups[group] {
-		if _, isGroup := d.Groups[m]; isGroup {
-			d.walk(m, seen, hosts)
-			continue
+	w.seen[group] = true
+	for _, m := range w.d.Groups[group] {
+		if _, isGroup := w.d.Groups[m]; isGroup {
+			w.walk(m)
+		} else if h := HostKey(m); !w.seen["\x00"+h] {
+			w.seen["\x00"+h] = true // a NUL keeps hosts apart from group names
+			w.out = append(w.out, h)
 		}
-		hosts[HostKey(m)] = true
 	}
 }
 

@@ -40,6 +40,10 @@ const (
 	// (the end of stdout and stderr together) it keeps with the run.
 	DefaultHistoryRuns   = 50
 	DefaultFailureOutput = 4096
+	// DefaultSlotsKept is how many claimed slots each job with a schedule
+	// keeps: a day of a job run every quarter hour, a hundred days of a
+	// daily one. A claim is about 100 bytes.
+	DefaultSlotsKept = 100
 	// maxFailureOutput keeps a few failures' output within a job's history
 	// bound (64 KB).
 	maxFailureOutput = 16384
@@ -103,6 +107,9 @@ type Config struct {
 	// HistoryRuns is how many finished runs each job's history keeps
 	// (default DefaultHistoryRuns).
 	HistoryRuns int
+	// SlotsKept is how many claimed slots each job with a schedule keeps
+	// (default DefaultSlotsKept); a slot older than all of them never runs.
+	SlotsKept int
 	// FailureOutput is how many bytes of a failing run's output the history
 	// keeps with it (default DefaultFailureOutput); 0 keeps none, and the
 	// child then writes straight to switchman's stdout and stderr.
@@ -208,6 +215,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		HistoryRuns:        DefaultHistoryRuns,
 		FailureOutput:      DefaultFailureOutput,
 		Cgroups:            true,
+		SlotsKept:          DefaultSlotsKept,
 	}
 	c.Original = isJSON(data)
 	if err := c.setKeys(name, root); err != nil {
@@ -295,6 +303,7 @@ var keySetters = map[string]setter{
 	"history_runs":           intKey(func(c *Config) *int { return &c.HistoryRuns }, 1, 1000),
 	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
 	"cgroup":                 scalarKey(func(c *Config) *bool { return &c.Cgroups }, parseCgroup),
+	"slots_kept":             intKey(func(c *Config) *int { return &c.SlotsKept }, 1, 10000),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }

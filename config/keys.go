@@ -32,6 +32,7 @@ var Keys = []Key{
 	{"metrics_textfile_dir", "none", "Prometheus textfile per job, written at each finish"},
 	{"history_runs", "`50`", "finished runs kept per job for `switchman history` and the dashboard (at most 64 KB per job)"},
 	{"cgroup", "`auto`", "`auto`: each run's command gets a cgroup of its own where the host allows (root or a delegated cgroup, cgroup v2, Linux 5.14+), so that a stop kills its whole tree at once and the run record gets its CPU time and peak memory; `off`: none unless the run asks for a memory, CPU or task cap, which needs one. See Resource limits"},
+	{"slots_kept", "`100`", "claimed slots kept per job run with `--schedule`; a slot older than all of them never runs"},
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 }
 

@@ -1,6 +1,9 @@
 package config
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Membership is what group data says of one host and one group. Its zero
 // value is NotMember.
@@ -76,6 +79,8 @@ type GroupHosts struct {
 	Group   string   `json:"group"`
 	Members []string `json:"members"`
 	Hosts   []string `json:"hosts"`
+	// Order is the hosts in standby order (see Order).
+	Order []string `json:"standby_order"`
 }
 
 // Describe returns the groups named, in that order, with their hosts, or
@@ -91,7 +96,18 @@ func (d *Data) Describe(groups ...string) ([]GroupHosts, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, GroupHosts{Group: g, Members: d.Groups[g], Hosts: hosts})
+		order, _ := d.Order(g) // defined: Resolve said so
+		out = append(out, GroupHosts{Group: g, Members: d.Groups[g], Hosts: hosts, Order: order})
 	}
 	return out, nil
+}
+
+// StandbyRank returns host's place in group's standby order (0: the
+// primary), or -1 when it is not a member.
+func (d *Data) StandbyRank(group, host string) int {
+	order, err := d.Order(group)
+	if err != nil {
+		return -1
+	}
+	return slices.Index(order, HostKey(host))
 }

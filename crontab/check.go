@@ -55,6 +55,9 @@ type Report struct {
 	Files       int       // files checked
 	Invocations int       // switchman invocations found
 	Problems    []Problem // sorted by Sort: most severe first
+	// Suggestions are improvements that change no state: a locked line
+	// without --schedule, say. Their Severity is nagios.OK.
+	Suggestions []Problem
 }
 
 // CheckFile checks one crontab file's content and adds its invocations and
@@ -156,21 +159,24 @@ func (r *Report) checkLine(file string, num int, text string, f Format, opts Che
 	}
 	for _, c := range calls {
 		r.Invocations++
-		r.checkCall(file, num, c, opts)
+		if o := r.checkCall(file, num, c, opts); o != nil {
+			r.checkSchedule(file, num, l.Schedule, o)
+		}
 	}
 }
 
 // checkCall checks one invocation's words after the switchman word: they
 // parse as a run would parse them, read alike under the original's rules
 // (every note of cmdline.Notes is a warning), and name a defined group. An
-// invocation of one of switchman's own commands gets its note only.
-func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
+// invocation of one of switchman's own commands gets its note only. It
+// returns the wrapper line's options, nil for a command or a bad line.
+func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) *cmdline.Options {
 	var o *cmdline.Options
 	if cmdline.CommandAt(c.args, cmdline.Commands) < 0 {
 		var err error
 		if o, err = c.parse(); err != nil {
 			r.add(file, num, nagios.Critical, "switchman flags: "+err.Error())
-			return
+			return nil
 		}
 	}
 	for _, msg := range cmdline.Notes(c.args, opts.Original) {
@@ -179,6 +185,37 @@ func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) {
 	if o != nil {
 		r.checkGroup(file, num, c, o.Group, opts.Groups)
 	}
+	return o
+}
+
+// checkSchedule compares a wrapper line's --schedule with the line's own
+// time fields, sched: another schedule makes its runs claim the wrong
+// slots (a warning, or critical when it does not parse). A locked line
+// without one gets a suggestion to add it, so that each scheduled run
+// happens once fleet-wide.
+func (r *Report) checkSchedule(file string, num int, sched string, o *cmdline.Options) {
+	if o.Schedule == "" {
+		if !o.NoLock && sched != "@reboot" {
+			r.Suggestions = append(r.Suggestions, Problem{File: file, Line: num, Severity: nagios.OK,
+				Msg: fmt.Sprintf("add --schedule %s: each scheduled run then happens once fleet-wide, and a host that fires it late skips it", quoteSchedule(sched))})
+		}
+		return
+	}
+	given, err := ParseSchedule(o.Schedule)
+	switch {
+	case err != nil:
+		r.add(file, num, nagios.Critical, "switchman flags: invalid --schedule: "+err.Error())
+	case given != sched:
+		r.add(file, num, nagios.Warning, fmt.Sprintf("--schedule %q is not the line's schedule %q: its runs would claim the wrong slots", given, sched))
+	}
+}
+
+// quoteSchedule writes a schedule as one sh word.
+func quoteSchedule(s string) string {
+	if q, err := Quote(s); err == nil {
+		return q
+	}
+	return "'" + s + "'"
 }
 
 // checkGroup checks a --group against the groups defined in ZooKeeper

@@ -68,9 +68,47 @@ func TestCheckGolden(t *testing.T) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "%v %s\n", p.Severity, p)
 	}
+	for _, p := range r.Suggestions {
+		fmt.Fprintf(&b, "SUGGESTION %s\n", p)
+	}
 	golden.Check(t, filepath.Join(dir, "report.golden"), b.String())
 	if r.Status() != nagios.Critical {
 		t.Errorf("status = %v, want CRITICAL", r.Status())
+	}
+}
+
+// TestCheckSuggestsSchedule: a locked line without --schedule gets a
+// suggestion to add the line's own, which changes no state.
+func TestCheckSuggestsSchedule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, content, want string // want: the suggestion, "" for none
+	}{
+		{"locked line", "*/5 * * * * root /usr/bin/switchman -g a -- /bin/job\n",
+			"/etc/cron.d/x:1: add --schedule '*/5 * * * *': each scheduled run then happens once fleet-wide, and a host that fires it late skips it"},
+		{"keyword", "@daily root /usr/bin/switchman -- /bin/job\n",
+			"/etc/cron.d/x:1: add --schedule @daily: each scheduled run then happens once fleet-wide, and a host that fires it late skips it"},
+		{"has one", "@daily root /usr/bin/switchman --schedule @daily -- /bin/job\n", ""},
+		{"no lock: nothing to claim", "@daily root /usr/bin/switchman --no-lock -- /bin/job\n", ""},
+		{"@reboot has no slots", "@reboot root /usr/bin/switchman -- /bin/job\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r Report
+			r.CheckFile("/etc/cron.d/x", []byte(tt.content), CheckOptions{})
+			r.Finish()
+			if r.Status() != nagios.OK {
+				t.Fatalf("status %v, want OK: %v", r.Status(), r.Problems)
+			}
+			var got string
+			if len(r.Suggestions) > 0 {
+				got = r.Suggestions[0].String()
+			}
+			if got != tt.want || len(r.Suggestions) > 1 {
+				t.Fatalf("suggestions %v, want %q", r.Suggestions, tt.want)
+			}
+		})
 	}
 }
 
@@ -114,6 +152,13 @@ func TestCheckStates(t *testing.T) {
 		{name: "switchman in neither format", file: "mine", content: "* * * * * /usr/bin/switchman -g a -- /bin/job\n* * * * * a b switchman -g a -- /bin/job\n",
 			groups: map[string]bool{"a": true}, want: nagios.Warning},
 		{name: "user line in cron.d", file: "/etc/cron.d/x", content: "* * * * * /usr/bin/switchman -- /bin/job\n", want: nagios.Critical},
+		{name: "schedule as the line's", file: "/etc/cron.d/x", content: "*/5 * * * * root /usr/bin/switchman --schedule '*/5  *  * * *' -- /bin/job\n",
+			want: nagios.OK},
+		{name: "schedule not the line's", file: "/etc/cron.d/x", content: "*/5 * * * * root /usr/bin/switchman --schedule '* * * * *' -- /bin/job\n",
+			want: nagios.Warning, summary: "CRONTAB WARNING - /etc/cron.d/x:1: --schedule \"* * * * *\" is not the line's schedule \"*/5 * * * *\": " +
+				"its runs would claim the wrong slots | files=1;;;0 switchman_lines=1;;;0 problems=1;;;0"},
+		{name: "bad schedule", file: "/etc/cron.d/x", content: "@daily root /usr/bin/switchman --schedule '0 25 * * *' -- /bin/job\n",
+			want: nagios.Critical},
 		{name: "too long", file: "c", content: "* * * * * /usr/bin/switchman -- /bin/job " + strings.Repeat("x", 1000) + "\n", want: nagios.Critical},
 	}
 	for _, tt := range tests {

@@ -96,18 +96,26 @@ func (s *Schedule) Next(t time.Time) time.Time {
 	if s.reboot {
 		return time.Time{}
 	}
-	loc := t.Location()
-	y, mo, d := t.Date()
-	startHour, startMin := t.Hour(), t.Minute()+1 // minute 60 finds no bit: the next hour
-	for i := 0; i < searchDays; i++ {
-		day := time.Date(y, mo, d+i, 0, 0, 0, 0, time.UTC) // civil date arithmetic only
-		if i > 0 {
-			startHour, startMin = 0, 0
+	return s.searchDays(t, 1, func(day time.Time, first bool) (time.Time, bool) {
+		if first {
+			// Minute 60 finds no bit: the next hour.
+			return s.nextInDay(day, t.Hour(), t.Minute()+1, t, t.Location())
 		}
+		return s.nextInDay(day, 0, 0, t, t.Location())
+	})
+}
+
+// searchDays visits the days matching the schedule from t's own date,
+// forward (step 1) or backward (-1), for at most searchDays days, and
+// returns the first firing time inDay finds in one; first is t's date.
+func (s *Schedule) searchDays(t time.Time, step int, inDay func(day time.Time, first bool) (time.Time, bool)) time.Time {
+	y, mo, d := t.Date()
+	for i := 0; i < searchDays; i++ {
+		day := time.Date(y, mo, d+step*i, 0, 0, 0, 0, time.UTC) // civil date arithmetic only
 		if !s.dayMatches(day) {
 			continue
 		}
-		if at, ok := s.nextInDay(day, startHour, startMin, t, loc); ok {
+		if at, ok := inDay(day, i == 0); ok {
 			return at
 		}
 	}

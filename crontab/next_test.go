@@ -55,12 +55,7 @@ func TestScheduleNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			loc := mustLoad(t, tt.zone)
-			s, err := Compile(tt.spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			at := parseFrom(t, tt.from, loc)
+			s, at := compileAt(t, tt.spec, tt.zone, tt.from)
 			for _, w := range tt.want {
 				at = s.Next(at)
 				if got := at.Format(layout); got != w {
@@ -69,6 +64,16 @@ func TestScheduleNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compileAt compiles spec and reads at in zone, as parseFrom does.
+func compileAt(t *testing.T, spec, zone, at string) (*Schedule, time.Time) {
+	t.Helper()
+	s, err := Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, parseFrom(t, at, mustLoad(t, zone))
 }
 
 // parseFrom reads "2006-01-02 15:04:05" in loc, or with a zone

@@ -208,7 +208,7 @@ func TestBuildOptionsAndPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	abs, _ := filepath.Abs("rel/s.sh")
-	want := "@daily app /opt/bin/switchman --lockname s.sh -- " + filepath.ToSlash(abs)
+	want := "@daily app /opt/bin/switchman --lockname s.sh --schedule @daily -- " + filepath.ToSlash(abs)
 	if got := files[0].Entries[0].Line; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}

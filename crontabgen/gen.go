@@ -7,7 +7,7 @@
 //
 // Each job becomes one line:
 //
-//	TIME USER [NAME=VALUE ...] /usr/bin/switchman [--group G] [--lockname L] [--lease R=C:T ...] [--no-lock] [--timeout D] [--wait[=D]] -- /installed/path/script PARAMS
+//	TIME USER [NAME=VALUE ...] /usr/bin/switchman [--group G] [--lockname L] [--lease R=C:T ...] [--no-lock] [--timeout D] [--wait[=D]] --schedule TIME -- /installed/path/script PARAMS
 //
 // cron runs the command through /bin/sh, so every value the generator
 // writes (group, lock name, leases, env values, the script's path) is one

@@ -97,7 +97,7 @@ func (b *builder) sharedLocks(entries []*Entry) {
 // or its calendar event.
 func (b *builder) render(e *Entry) {
 	j := &e.Job
-	e.Args = wrapperArgs(e)
+	e.Args = wrapperArgs(e, b.opts.Format != FormatSystemd)
 	if _, err := cmdline.Parse(append(slices.Clone(e.Args), j.Words...), false); err != nil {
 		b.errorf(j, "", "switchman would refuse this job: %v", err)
 		return
@@ -138,7 +138,11 @@ func (b *builder) cronLine(e *Entry) {
 }
 
 // wrapperArgs are the switchman flags of a job, then -- and the script.
-func wrapperArgs(e *Entry) []string {
+// With schedule, the flags end with --schedule TIME: every cron line tells
+// its run its schedule, so that the run claims its slot once fleet-wide.
+// A systemd service has none: the blocks that share it share its command,
+// one timer firing it at all their times.
+func wrapperArgs(e *Entry, schedule bool) []string {
 	j := &e.Job
 	var args []string
 	if j.Group != "" {
@@ -178,6 +182,9 @@ func wrapperArgs(e *Entry) []string {
 	}
 	if j.LimitsBestEffort {
 		args = append(args, "--limits-best-effort")
+	}
+	if schedule {
+		args = append(args, "--schedule", j.Time)
 	}
 	return append(args, "--", e.Script)
 }

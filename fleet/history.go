@@ -32,6 +32,8 @@ type PastRun struct {
 	Outcome
 	Token    int64  `json:"fencing_token,omitempty"`
 	Expected string `json:"expected_duration,omitempty"`
+	// Slot is the scheduled time the run claimed, if any.
+	Slot time.Time `json:"slot,omitzero"`
 	// Output is the tail of what a failing run wrote to stdout and stderr.
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
@@ -91,7 +93,7 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 		keep = DefaultHistoryRuns
 	}
 	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
-		Output: r.Output, OutputCut: r.OutputCut})
+		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}

@@ -17,6 +17,8 @@ type RecorderOptions struct {
 	// Expected is the run's --expected-duration as records show it ("":
 	// none).
 	Expected string
+	// Slot is the slot the run claims (--schedule); zero: none.
+	Slot time.Time
 	// HistoryRuns is how many runs the job's history keeps (0:
 	// DefaultHistoryRuns).
 	HistoryRuns int
@@ -184,7 +186,7 @@ func (r *Recorder) Start(held *lock.Held, pid int) {
 
 // newRecord is the run record of this run as it starts.
 func (r *Recorder) newRecord() *Run {
-	return &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected}
+	return &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected, Slot: r.o.Slot}
 }
 
 // End is how a run ended, for Finish.
@@ -211,7 +213,7 @@ type End struct {
 func (r *Recorder) Finish(e End) *Run {
 	rec := r.run
 	if rec == nil {
-		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC()}
+		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC(), Slot: r.o.Slot}
 	}
 	rec.Finish = time.Now().UTC()
 	rec.ExitCode, rec.Result = e.ExitCode, e.Result

@@ -85,6 +85,8 @@ type Run struct {
 	Token       int64     `json:"fencing_token,omitempty"`
 	// Expected is the --expected-duration of the run, if any.
 	Expected string `json:"expected_duration,omitempty"`
+	// Slot is the scheduled time the run claimed (--schedule), if any.
+	Slot time.Time `json:"slot,omitzero"`
 	// WaitingSince is set, with state waiting, while a run waits in a
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.

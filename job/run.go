@@ -19,6 +19,7 @@ import (
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/slot"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -31,6 +32,9 @@ type Env struct {
 	Getenv func(string) string
 	// Version is switchman's, written into lock nodes and run records.
 	Version string
+	// Now reads the clock a run's slot is computed on (nil: the wall
+	// clock); tests replace it.
+	Now func() time.Time
 }
 
 // job is what every step of one run reads and none changes: the command
@@ -47,6 +51,7 @@ type job struct {
 	host string
 	wait *waiting
 	rec  *fleet.Recorder
+	slot *slotted // nil: no --schedule
 }
 
 // errSkip is a check's verdict that the command must not start now: lock
@@ -84,6 +89,12 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 	if err == nil {
 		err = j.checkPauseAndHalt(pf)
 	}
+	if err == nil {
+		pf, group, err = j.standby(stops.setup, c, pf, group)
+	}
+	if err == nil {
+		err = j.checkSlot(pf)
+	}
 	var leaseEnv string
 	if err == nil {
 		leaseEnv, err = j.takeLeases(stops.setup, c, group)
@@ -95,8 +106,12 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 	if err == nil {
 		err = j.checkInterval(c)
 	}
+	if err == nil {
+		err = j.claimAfterLock(c)
+	}
 	if err = stops.started(err); err != nil {
 		j.rec.Undo(held)
+		j.unclaim(c)
 		return j.notStarted(stops, err)
 	}
 	kill := &killSwitch{}
@@ -106,6 +121,7 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 	child, err := j.start(held, leaseEnv, stops.caught, kill, tail)
 	if err != nil {
 		j.rec.Undo(held)
+		j.unclaim(c)
 		return err
 	}
 	j.rec.Start(held, child.PID())
@@ -123,6 +139,10 @@ func newJob(env Env, cfg *config.Config, log zerolog.Logger, o *cmdline.Options)
 	}
 	j := &job{env: env, opts: o, cfg: cfg, log: log, wait: &waiting{}}
 	j.host = cfg.Host(o.Hostname)
+	var err error
+	if j.slot, err = newSlot(scheduleOpts{o.Schedule, o.Standby}, j.now(), slot.LocalZone(getenv(env))); err != nil {
+		return nil, err
+	}
 	if err := lookCommand(o.Argv[0]); err != nil {
 		return nil, err
 	}
@@ -185,6 +205,8 @@ type preflight struct {
 	halt     *fleet.Halt
 	haltErr  error
 	busy     *lock.BusyError
+	slots    *lock.Register // the slot register, for a run that claims a slot
+	slotsErr error
 }
 
 // readPreflight sends the reads the checks need at once, with the host's
@@ -209,6 +231,9 @@ func (j *job) readPreflight(c *fleet.Client) *preflight {
 	}
 	if j.opts.HaltOnFailure {
 		wg.Go(func() { pf.halt, pf.haltErr = c.Store().Halted(j.opts.LockName) })
+	}
+	if j.claims() {
+		wg.Go(func() { pf.slots, pf.slotsErr = lock.NewSlots(c.Session(), j.cfg.Prefix, j.opts.LockName).Read() })
 	}
 	if j.rides() {
 		wg.Go(func() { pf.busy = lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).Peek() })
@@ -295,6 +320,9 @@ func (j *job) takeLock(ctx context.Context, c *fleet.Client, pf *preflight) (*lo
 // acquire takes the lock at once, with the start record in the lock's
 // create when the preflight read the last one.
 func (j *job) acquire(ctx context.Context, c *fleet.Client) (*lock.Held, error) {
+	if j.claims() && j.rides() {
+		return j.acquireSlot(ctx, c)
+	}
 	if rider := j.rec.Rider(); rider != nil {
 		return lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).AcquireWith(ctx, j.lockInfo(), rider)
 	}
@@ -337,7 +365,7 @@ func (j *job) childEnv(held *lock.Held, leaseEnv string) []string {
 	if leaseEnv != "" {
 		env = append(env, "SWITCHMAN_LEASES="+leaseEnv)
 	}
-	return env
+	return append(env, j.slotEnv()...)
 }
 
 // startupGCPause is how long a run keeps the garbage collector off. The

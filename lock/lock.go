@@ -158,6 +158,10 @@ type Rider interface {
 	Failed(err error) bool
 }
 
+// refuser is a Rider the lock must not be taken without (see slotRider):
+// once it gives up, its refusal is the acquisition's error.
+type refuser interface{ refusal() error }
+
 // AcquireWith is Acquire with rider's requests in the lock's create multi
 // (nil: none). Held.Rode says whether they committed with the lock.
 //
@@ -188,6 +192,9 @@ func (m *Mutex) AcquireWith(ctx context.Context, info Info, rider Rider) (*Held,
 			}
 			// Free: the rider's requests made the multi fail.
 			if !rider.Failed(cause) {
+				if r, ok := rider.(refuser); ok && r.refusal() != nil {
+					return nil, r.refusal() // a claim the lock is never taken without
+				}
 				rider = nil
 			}
 		case errors.Is(err, zk.ErrNodeExists):

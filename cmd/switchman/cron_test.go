@@ -97,8 +97,8 @@ func TestCronRunsPackageJobs(t *testing.T) {
 	mustRun(ctx, t, "/", bin, "crontab", "generate", "--install-dir", cronInstalled, "--out", crond, scripts)
 	table := readFile(t, filepath.Join(crond, "switchman-cron-test"))
 	for _, want := range []string{
-		"* * * * * root /usr/bin/switchman --group cron --lockname root-job -- " + cronInstalled + "/root-job\n",
-		"* * * * * nobody /usr/bin/switchman --group cron --lockname nobody-job -- " + cronInstalled + "/nobody-job\n",
+		"* * * * * root /usr/bin/switchman --group cron --lockname root-job --schedule '* * * * *' -- " + cronInstalled + "/root-job\n",
+		"* * * * * nobody /usr/bin/switchman --group cron --lockname nobody-job --schedule '* * * * *' -- " + cronInstalled + "/nobody-job\n",
 	} {
 		if !strings.Contains(table, want) {
 			t.Fatalf("generated cron.d file lacks %q:\n%s", want, table)

@@ -204,6 +204,9 @@ func runCrontabCheck(app *App, o *crontabCheckOptions, files []string) error {
 		for _, p := range r.Problems {
 			fmt.Fprintf(app.Stdout, "%s %s\n", p.Severity, p)
 		}
+		for _, p := range r.Suggestions {
+			fmt.Fprintf(app.Stdout, "SUGGESTION %s\n", p)
+		}
 	}
 	if r.Status() == nagios.OK {
 		return nil

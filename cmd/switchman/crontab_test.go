@@ -76,11 +76,11 @@ func TestCrontabGenerateWritesWhatTheCheckerAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"*/2 * * * * root /usr/bin/switchman --lockname shard.pl-mod-2-rem-0 -- /usr/lib/scripts2/shard.pl --mod 2 --rem 0\n",
-		"*/2 * * * * root /usr/bin/switchman --group reports --lockname shard.pl-mod-2-rem-1 -- /usr/lib/scripts2/shard.pl --mod 2 --rem 1\n",
-		"@daily root TZ=UTC /usr/bin/switchman --no-lock -- /usr/lib/scripts2/clean.go\n",
+		"*/2 * * * * root /usr/bin/switchman --lockname shard.pl-mod-2-rem-0 --schedule '*/2 * * * *' -- /usr/lib/scripts2/shard.pl --mod 2 --rem 0\n",
+		"*/2 * * * * root /usr/bin/switchman --group reports --lockname shard.pl-mod-2-rem-1 --schedule '*/2 * * * *' -- /usr/lib/scripts2/shard.pl --mod 2 --rem 1\n",
+		"@daily root TZ=UTC /usr/bin/switchman --no-lock --schedule @daily -- /usr/lib/scripts2/clean.go\n",
 		"MAILTO=ops@example.com\n",
-		"30 4 * * mon-fri root /usr/bin/switchman --lockname report.sh --timeout 2h --wait=5m -- /usr/lib/scripts2/report.sh --format \\%Y-\\%m-\\%d\n",
+		"30 4 * * mon-fri root /usr/bin/switchman --lockname report.sh --timeout 2h --wait=5m --schedule '30 4 * * mon-fri' -- /usr/lib/scripts2/report.sh --format \\%Y-\\%m-\\%d\n",
 		"SHELL=/bin/sh\n",
 	} {
 		if !strings.Contains(string(data), want) {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
@@ -34,7 +35,7 @@ func exitCode(err error) int {
 		return exitcode.OK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &ue), errors.Is(err, lease.ErrSpec),
+	case errors.As(err, &ue), errors.Is(err, lease.ErrSpec), errors.Is(err, cmdline.ErrUsage),
 		errors.Is(err, supervise.ErrLimits), errors.Is(err, limits.ErrInvalid):
 		return exitcode.Usage
 	case errors.As(err, new(*config.FileError)), errors.Is(err, config.ErrNoConfig):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
@@ -34,6 +35,7 @@ func TestExitCode(t *testing.T) {
 		{"limits refused", fmt.Errorf("start %q: %w: limits: kernel refused --nice -5", "x", supervise.ErrLimits), exitcode.Usage},
 		{"limit invalid", fmt.Errorf("x: %w", limits.ErrInvalid), exitcode.Usage},
 		{"lease spec", &lease.SpecError{Spec: "db=x", Err: errors.New("bad")}, exitcode.Usage},
+		{"line checked after parsing", fmt.Errorf("x: %w", cmdline.Usage(errors.New("invalid --schedule"))), exitcode.Usage},
 		{"unknown resource", fmt.Errorf("/p: %w", lease.ErrUnknownResource), exitcode.DataErr},
 		{"total mismatch", &lock.TotalMismatchError{Resource: "db"}, exitcode.DataErr},
 		{"wait timeout", exitcode.Of(lock.ErrWaitTimeout, "gave up waiting for lock %s", "x"), exitcode.LeaseWait},

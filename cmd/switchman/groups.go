@@ -139,9 +139,10 @@ func runGroupsShow(ctx context.Context, app *App, o *groupsOptions, args []strin
 		return err
 	}
 	return app.report(o.Output, views, func(tw *tabwriter.Writer) error {
-		fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS")
+		fmt.Fprintln(tw, "GROUP\tMEMBERS\tHOSTS\tSTANDBY ORDER")
 		for _, v := range views {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Group, strings.Join(v.Members, ","), orDash(strings.Join(v.Hosts, ",")))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Group, strings.Join(v.Members, ","), orDash(strings.Join(v.Hosts, ",")),
+				orDash(strings.Join(v.Order, ",")))
 		}
 		if len(args) == 0 && len(d.Resources) > 0 {
 			fmt.Fprintf(tw, "\nresources:\t%s\n", strings.Join(d.Resources, ","))

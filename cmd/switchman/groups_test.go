@@ -76,6 +76,21 @@ func TestGroupsEditAndHistory(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"hosts": [`) {
 		t.Fatalf("show: %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// The standby order is the members' order, kept by the edits.
+	if r := e.run("groups", "set", "reports", "b.example.com", "a.example.com"); r.code != 0 {
+		t.Fatalf("set: %d %s", r.code, r.stderr)
+	}
+	r = e.run("groups", "show", "reports", "-o", "json")
+	if !strings.Contains(r.stdout, `"standby_order": [
+      "b.example.com",
+      "a.example.com"
+    ]`) {
+		t.Fatalf("show json: no standby order b, a in %q", r.stdout)
+	}
+	r = e.run("groups", "show", "reports")
+	if !strings.Contains(r.stdout, "a.example.com,b.example.com  b.example.com,a.example.com") {
+		t.Fatalf("show: hosts and standby order not in %q", r.stdout)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -78,6 +78,37 @@ func TestRunRoundTrips(t *testing.T) {
 			}
 		})
 	}
+	// A run with a slot: the same plus the slot register's data and
+	// children, read with the others (no round trip more); the claim
+	// travels in the lock's multi. Today's slot of a daily schedule,
+	// freed before the counted run by a session closed before counting.
+	t.Run("locked with a slot", func(t *testing.T) {
+		args := []string{"--lockname", "rts", "--schedule", "0 0 * * *", "--", "true"}
+		if r := e.run(args...); r.code != 0 {
+			t.Fatalf("exit %d %s", r.code, r.stderr)
+		}
+		admin, err := zktest.Connect([]string{srv.Addr}, 10*time.Second, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids, _, err := admin.Children(e.prefix + "/slots/rts")
+		for _, k := range kids {
+			if err == nil {
+				err = admin.Delete(e.prefix+"/slots/rts/"+k, -1)
+			}
+		}
+		admin.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := packets()
+		if r := e.run(args...); r.code != 0 {
+			t.Fatalf("exit %d %s", r.code, r.stderr)
+		}
+		if got, want := packets()-before-probe, int64(12); got != want {
+			t.Errorf("%d requests, want %d", got, want)
+		}
+	})
 }
 
 // TestRunWrites counts the ZooKeeper write transactions of whole switchman
@@ -146,6 +177,48 @@ func TestRunWrites(t *testing.T) {
 			}
 			if tt.name == "first run on another host" {
 				writes("--lockname", "warm", "--hostname", "h3.example.com") // the host's heartbeat
+			}
+			if got := writes(tt.args...); got != tt.want {
+				t.Errorf("%d writes, want %d", got, tt.want)
+			}
+		})
+	}
+	// Runs with a slot (--schedule). A daily schedule: every run of the
+	// test falls in today's slot, which unclaim frees again.
+	daily := []string{"--schedule", "0 0 * * *"}
+	writes(append([]string{"--lockname", "warm-slot"}, daily...)...) // creates PREFIX/slots
+	unclaim := func(name string) {
+		kids, _, err := e.admin.Children(e.prefix + "/slots/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if err := e.admin.Delete(e.prefix+"/slots/"+name+"/"+k, -1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		unclaim bool // free the slot (outside the count) before the counted run
+		want    int64
+	}{
+		// The first run of a job with a slot: 4 still, as the multi
+		// creates the job's slot register, with its schedule record, and
+		// the claim.
+		{"first slot of a new lock name", append([]string{"--lockname", "ws"}, daily...), false, 4},
+		// 4: the slot's claim travels in the lock's create multi.
+		{"winning run with a slot", append([]string{"--lockname", "ws"}, daily...), true, 4},
+		// 4: a changed schedule record is set in the same multi.
+		{"schedule changed", []string{"--lockname", "ws", "--schedule", "@daily"}, true, 4},
+		// Session create and close: the register's read, pipelined with
+		// the other checks' reads, finds the slot claimed.
+		{"slot already claimed", append([]string{"--lockname", "ws"}, daily...), false, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.unclaim {
+				unclaim("ws")
 			}
 			if got := writes(tt.args...); got != tt.want {
 				t.Errorf("%d writes, want %d", got, tt.want)

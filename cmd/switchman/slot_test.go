@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/acme/switchman/exitcode"
+)
+
+// TestScheduleSlotOnce runs the binary: a daily slot run by one host is
+// skipped by another that fires it after the first finished, quietly; the
+// child knows its slot; a bad --schedule is a usage error before anything
+// starts.
+func TestScheduleSlotOnce(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	marks := filepath.Join(e.dir, "marks")
+	// Every run of the test falls in today's slot of a daily schedule.
+	line := func(host string) []string {
+		return append([]string{"--lockname", "daily", "--schedule", "0 0 * * *", "--hostname", host},
+			sh(`echo "$SWITCHMAN_HOST $SWITCHMAN_SLOT" >> `+marks)...)
+	}
+	if r := e.run(line("h1.example.com")...); r.code != 0 || r.stderr != "" {
+		t.Fatalf("first run: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := e.run(line("h2.example.com")...); r.code != 0 || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("second run of the slot: exit %d, stderr %q; want a quiet 0", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(marks)
+	got := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "h1.example.com ") || !strings.Contains(got[0], "T00:00:00") {
+		t.Fatalf("runs %q, want one on h1 with its slot at 00:00", got)
+	}
+	r := e.run(append([]string{"--schedule", "0 25 * * *"}, sh("touch "+marks+".bad")...)...)
+	if r.code != exitcode.Usage || !strings.Contains(r.stderr, "invalid --schedule") {
+		t.Fatalf("bad schedule: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(marks + ".bad"); err == nil {
+		t.Fatal("child started despite a bad --schedule")
+	}
+}
