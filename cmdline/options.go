@@ -41,6 +41,9 @@ type Options struct {
 	ExpectedDuration time.Duration
 	// MinInterval: start at most once per this across the fleet.
 	MinInterval time.Duration
+	// Splay spreads a fleet's runs of one tick: the run waits a fixed
+	// offset in [0, Splay) of its lock and host before it connects.
+	Splay time.Duration
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -85,6 +88,7 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.HaltOnFailure, "halt-on-failure", false, "after a failed run, start no further run until 'switchman resume LOCKNAME'")
 	fs.DurationVar(&o.MinInterval, "min-interval", 0, "start at most once per this long across the fleet (ZooKeeper's clock); a start within it is skipped")
 	fs.DurationVar(&o.ExpectedDuration, "expected-duration", 0, "how long a run should take; 'switchman check overdue' reports runs past it")
+	fs.DurationVar(&o.Splay, "splay", 0, "before connecting, wait an offset in [0, D) fixed by the lock name and the host, to spread a fleet's tick (at most 1h)")
 }
 
 // Parse reads a wrapper line (everything after the word "switchman",
@@ -155,6 +159,9 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	}
 	if o.Wait < 0 {
 		return fmt.Errorf("invalid --wait %s: must not be negative", o.Wait)
+	}
+	if err := config.CheckSplay(o.Splay); err != nil {
+		return fmt.Errorf("invalid --splay %s: %w", o.Splay, err)
 	}
 	if o.Hostname != "" {
 		if err := config.ValidateHostname(o.Hostname); err != nil {

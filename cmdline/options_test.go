@@ -157,6 +157,9 @@ func TestParseErrors(t *testing.T) {
 		{"empty short group", []string{"-g", "", "--", "x"}, "empty --group"},
 		{"bad skip code", []string{"--skipped-exit-code", "300", "--", "x"}, "0 to 255"},
 		{"wait without lock", []string{"--no-lock", "--wait", "--", "x"}, "--no-lock"},
+		{"splay without a unit", []string{"--splay", "30", "--", "x"}, "--splay"},
+		{"negative splay", []string{"--splay", "-1s", "--", "x"}, "invalid --splay -1s: must not be negative"},
+		{"splay over an hour", []string{"--splay", "61m", "--", "x"}, "invalid --splay 1h1m0s: must be at most 1h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

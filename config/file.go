@@ -99,6 +99,10 @@ type Config struct {
 	// keeps with it (default DefaultFailureOutput); 0 keeps none, and the
 	// child then writes straight to switchman's stdout and stderr.
 	FailureOutput int
+	// Splay is the splay that `switchman crontab generate` writes into
+	// the lines of blocks that set none (0: none). A run does not read it:
+	// its --splay is on its line.
+	Splay time.Duration
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -279,6 +283,7 @@ var keySetters = map[string]setter{
 	"metrics_textfile_dir":   stringKey(func(c *Config) *string { return &c.MetricsTextfileDir }),
 	"history_runs":           intKey(func(c *Config) *int { return &c.HistoryRuns }, 1, 1000),
 	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
+	"splay":                  scalarKey(func(c *Config) *time.Duration { return &c.Splay }, ParseSplay),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }

@@ -30,6 +30,7 @@ var Keys = []Key{
 	{"history_keep", "`20`", "versions of the group data kept by `switchman groups`"},
 	{"metrics_textfile_dir", "none", "Prometheus textfile per job, written at each finish"},
 	{"history_runs", "`50`", "finished runs kept per job for `switchman history` and the dashboard (at most 64 KB per job)"},
+	{"splay", "none", "read by `switchman crontab generate --config FILE` only: each generated line of a block without its own `splay` key gets `--splay` this long (a Go duration with its unit, at most `1h`), so that a fleet's runs of one tick spread over it; a run reads only its own `--splay`"},
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 }
 

@@ -82,6 +82,10 @@ type Run struct {
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// SplayMS is the --splay offset, in milliseconds, that the run waited
+	// before it connected, so that its Start is read against its own
+	// offset in the tick (0, left out: no splay).
+	SplayMS int64 `json:"splay_ms,omitempty"`
 	// Output and OutputCut, set by the caller before RecordFinish, are
 	// the tail of a failing run's output for the job's history (not part
 	// of the record).

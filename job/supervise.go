@@ -108,6 +108,9 @@ func (j *job) logStart(pid int, held *lock.Held) {
 	if held != nil {
 		ev = ev.Int64("fencing_token", held.Token)
 	}
+	if j.splayed > 0 {
+		ev = ev.Int64("splay_ms", j.splayed.Milliseconds())
+	}
 	ev.Msg("START")
 }
 

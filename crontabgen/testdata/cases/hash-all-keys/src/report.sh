@@ -12,6 +12,7 @@
 #   halt_on_failure: yes
 #   expected_duration: 90m
 #   min_interval: 1h
+#   splay: 45s
 #   user: reporter
 #   env: TZ=UTC
 #   env: GREETING=hello, world 100%
