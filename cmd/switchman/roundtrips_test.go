@@ -88,7 +88,6 @@ func TestRunWrites(t *testing.T) {
 	}{{"global sessions", false}, {"local sessions", true}} {
 		t.Run(mode.name, func(t *testing.T) {
 			if mode.local {
-				zktest.SkipShort(t)
 				ens := zktest.StartEnsemble(t, 3, zktest.Options{LocalSessions: true})
 				leader, err := ens.Leader()
 				if err != nil {
