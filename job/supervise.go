@@ -70,8 +70,9 @@ func (j *job) guard(ctx context.Context, c *fleet.Client, held *lock.Held, group
 		watched = group.watched
 	}
 	return lock.Guard(ctx, c.Session(), lock.GuardOptions{
-		Lock:  held,
-		Group: watched,
+		Lock:         held,
+		Group:        watched,
+		NoEphemerals: held == nil && len(j.opts.Leases) == 0,
 		Member: func(b []byte) (bool, error) {
 			d, err := config.ParseData(j.cfg.Prefix, b)
 			if err != nil {
