@@ -26,8 +26,13 @@ var ErrNoConfig = errors.New("config: no config file found")
 
 // Defaults for optional keys.
 const (
-	DefaultSessionTimeout     = 10 * time.Second
-	DefaultConnectTimeout     = 5 * time.Second
+	DefaultSessionTimeout = 10 * time.Second
+	DefaultConnectTimeout = 5 * time.Second
+	// DefaultStartDeadline is how long a run keeps trying for a session
+	// before it gives up with "zookeeper unreachable": long enough for a
+	// burst at the top of the minute to drain through a server's
+	// connection limits with backoff, short next to cron's minute.
+	DefaultStartDeadline      = 30 * time.Second
 	DefaultTerminationTimeout = 10 * time.Second
 	DefaultHistoryKeep        = 20
 	// DefaultHistoryRuns is how many finished runs each job's history
@@ -51,8 +56,11 @@ type Config struct {
 	Prefix string
 	// SessionTimeout is the ZooKeeper session timeout asked for.
 	SessionTimeout time.Duration
-	// ConnectTimeout bounds the wait for a first ZooKeeper session.
+	// ConnectTimeout bounds one attempt round over the servers.
 	ConnectTimeout time.Duration
+	// StartDeadline bounds the attempt rounds, with backoff between them,
+	// until a run has a ZooKeeper session (never below ConnectTimeout).
+	StartDeadline time.Duration
 	// TerminationTimeout is the grace between SIGTERM and SIGKILL.
 	TerminationTimeout time.Duration
 	// ResourcesWaitTimeout bounds the wait in lease queues; 0 means none.
@@ -193,6 +201,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		Path:               name,
 		SessionTimeout:     DefaultSessionTimeout,
 		ConnectTimeout:     DefaultConnectTimeout,
+		StartDeadline:      DefaultStartDeadline,
 		TerminationTimeout: DefaultTerminationTimeout,
 		LogLevel:           "info",
 		HistoryKeep:        DefaultHistoryKeep,
@@ -271,6 +280,7 @@ var keySetters = map[string]setter{
 	"prefix":                 func(c *Config, n *yaml.Node) error { return setPrefix(c, n) },
 	"session_timeout":        durationKey(func(c *Config) *time.Duration { return &c.SessionTimeout }, time.Second, 10*time.Minute),
 	"connect_timeout":        durationKey(func(c *Config) *time.Duration { return &c.ConnectTimeout }, 100*time.Millisecond, 10*time.Minute),
+	"start_deadline":         durationKey(func(c *Config) *time.Duration { return &c.StartDeadline }, 100*time.Millisecond, time.Hour),
 	"termination_timeout":    durationKey(func(c *Config) *time.Duration { return &c.TerminationTimeout }, 0, time.Hour),
 	"resources_wait_timeout": durationKey(func(c *Config) *time.Duration { return &c.ResourcesWaitTimeout }, 0, 365*24*time.Hour),
 	"logfile":                stringKey(func(c *Config) *string { return &c.LogFile }),

@@ -36,7 +36,7 @@ func TestParseValid(t *testing.T) {
 				if c.Prefix != "/switchman" || c.LogLevel != "warn" || c.TerminationTimeout != 5*time.Second {
 					t.Errorf("got %+v", c)
 				}
-				if c.SessionTimeout != DefaultSessionTimeout || c.DataReadLen != 65536 {
+				if c.SessionTimeout != DefaultSessionTimeout || c.StartDeadline != DefaultStartDeadline || c.DataReadLen != 65536 {
 					t.Errorf("defaults/compat keys wrong: %+v", c)
 				}
 			},
@@ -62,13 +62,13 @@ func TestParseValid(t *testing.T) {
 		},
 		{
 			name:  "YAML with a list of hosts and duration strings",
-			input: "zkhosts:\n  - a:1\n  - b\nprefix: /x/y/\nsession_timeout: 20s\nconnect_timeout: 1.5\nresources_wait_timeout: 1m\nhostname: web1.example.com\nloglevel: critical\n",
+			input: "zkhosts:\n  - a:1\n  - b\nprefix: /x/y/\nsession_timeout: 20s\nconnect_timeout: 1.5\nstart_deadline: 2m\nresources_wait_timeout: 1m\nhostname: web1.example.com\nloglevel: critical\n",
 			check: func(t *testing.T, c *Config) {
 				if got := strings.Join(c.ZKHosts, ","); got != "a:1,b:2181" {
 					t.Errorf("ZKHosts = %q", got)
 				}
 				if c.Prefix != "/x/y" || c.SessionTimeout != 20*time.Second || c.ConnectTimeout != 1500*time.Millisecond ||
-					c.ResourcesWaitTimeout != time.Minute || c.Hostname != "web1.example.com" || c.LogLevel != "error" {
+					c.StartDeadline != 2*time.Minute || c.ResourcesWaitTimeout != time.Minute || c.Hostname != "web1.example.com" || c.LogLevel != "error" {
 					t.Errorf("got %+v", c)
 				}
 			},

@@ -34,7 +34,8 @@ const (
 )
 
 // Error carries an exit status that is not switchman's to choose: the
-// child's own, the configured skip status, 128+N for a stop signal. A nil
+// child's own, the configured skip status, 128+N for a stop signal, a
+// Nagios check's state. A nil
 // Err means there is nothing to print.
 type Error struct {
 	Code int

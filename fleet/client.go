@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -50,7 +51,8 @@ func (c *Client) Close() {
 // SessionOptions builds the ZooKeeper session options from the config:
 // servers, timeouts, digest credentials and TLS, with log for the
 // session's own reports. A TLS file that cannot be read is a config error
-// (*config.FileError).
+// (*config.FileError). The options try one attempt round (connect_timeout);
+// DialRun adds start_deadline.
 func SessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error) {
 	tc, err := cfg.ClientTLS()
 	if err != nil {
@@ -61,11 +63,23 @@ func SessionOptions(cfg *config.Config, log zerolog.Logger) (lock.Options, error
 }
 
 // DialConfig is Dial with the session options of cfg (see SessionOptions)
-// and its prefix: how a run and every operator command connect.
+// and its prefix: how every operator command connects. It tries one
+// round: the operator is there to try again.
 func DialConfig(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Client, error) {
+	return dialConfig(ctx, cfg, log, 0)
+}
+
+// DialRun is DialConfig for a run, which nobody watches: it keeps trying,
+// with backoff, until cfg's start_deadline (see lock.Options).
+func DialRun(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Client, error) {
+	return dialConfig(ctx, cfg, log, cfg.StartDeadline)
+}
+
+func dialConfig(ctx context.Context, cfg *config.Config, log zerolog.Logger, startDeadline time.Duration) (*Client, error) {
 	opts, err := SessionOptions(cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	opts.StartDeadline = startDeadline
 	return Dial(ctx, opts, cfg.Prefix)
 }

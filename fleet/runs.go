@@ -86,6 +86,11 @@ type Run struct {
 	// before it connected, so that its Start is read against its own
 	// offset in the tick (0, left out: no splay).
 	SplayMS int64 `json:"splay_ms,omitempty"`
+	// ConnectAttempts is how many connections the run tried before its
+	// session was up and the record written, when more than one (a busy
+	// or refusing ensemble, a server that went away): 0, and left out of
+	// the stored record, when the first server tried answered.
+	ConnectAttempts int64 `json:"connect_attempts,omitempty"`
 	// Output and OutputCut, set by the caller before RecordFinish, are
 	// the tail of a failing run's output for the job's history (not part
 	// of the record).
@@ -113,20 +118,24 @@ func (s *Store) RecordStart(r *Run) error {
 	p := s.runPath(r.Lock, r.Host)
 	var prev Run
 	if ok, err := s.getJSON(p, &prev); ok && err == nil {
-		r.starts(&prev)
+		s.starts(r, &prev)
 	} else {
-		r.starts(nil)
+		s.starts(r, nil)
 	}
 	return s.putJSON(p, r)
 }
 
 // starts makes r a running record that follows prev (nil: none): what
-// outlives a run is carried over.
-func (r *Run) starts(prev *Run) {
+// outlives a run is carried over, and the connections its session took
+// are noted when it took more than one.
+func (s *Store) starts(r, prev *Run) {
 	if prev != nil {
 		r.LastSuccess = prev.LastSuccess
 	}
 	r.State = StateRunning
+	if n := s.conn.ConnectAttempts(); n > 1 {
+		r.ConnectAttempts = n
+	}
 }
 
 // LastRecord returns the run record of lock on host, or nil when there is
@@ -163,7 +172,7 @@ const (
 // StartRider returns the start record of r (state running), following
 // prev as LastRecord read it (nil: there is none), as a lock.Rider.
 func (s *Store) StartRider(r *Run, prev *Run) (*StartRecord, error) {
-	r.starts(prev)
+	s.starts(r, prev)
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", s.runPath(r.Lock, r.Host), err)

@@ -161,7 +161,7 @@ func (j *job) connect(ctx context.Context) (*fleet.Client, error) {
 	if o.Group == "" && o.NoLock && len(o.Leases) == 0 && o.MinInterval == 0 {
 		return nil, nil
 	}
-	return fleet.DialConfig(ctx, j.cfg, j.log)
+	return fleet.DialRun(ctx, j.cfg, j.log)
 }
 
 // notStarted ends a run whose command never started: a waiting record is

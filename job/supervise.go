@@ -176,6 +176,11 @@ func HelperDir() string {
 	return defaultHelperDir
 }
 
+// ErrNoHelper means a helper binary switchman needs (switchman-serve,
+// switchman-metrics) is installed neither beside switchman nor in
+// HelperDir.
+var ErrNoHelper = errors.New("job: helper not installed")
+
 // HelperPath returns the path of the helper binary name, or "" when it is
 // installed neither beside this executable nor in HelperDir.
 func HelperPath(name string) string {

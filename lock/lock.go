@@ -277,11 +277,11 @@ func (s *Session) claim(ctx context.Context, p string) (*Held, error) {
 }
 
 // waitSession waits until the client has a session again after a
-// connection loss, bounded by ctx and the session timeout.
+// connection loss, bounded by ctx and resumeWithin.
 func (s *Session) waitSession(ctx context.Context) error {
 	ch := s.subscribe()
 	defer s.unsubscribe(ch)
-	timer := time.NewTimer(s.Timeout())
+	timer := time.NewTimer(s.resumeWithin())
 	defer timer.Stop()
 	for s.conn.State() != zk.StateHasSession {
 		select {

@@ -24,8 +24,17 @@ type Options struct {
 	Servers []string
 	// SessionTimeout is the session timeout asked of the server.
 	SessionTimeout time.Duration
-	// ConnectTimeout bounds the wait for the first session.
+	// ConnectTimeout bounds one attempt round: each server of the round
+	// gets a share of it to connect and answer (see handshakeBudget).
 	ConnectTimeout time.Duration
+	// StartDeadline bounds how long Dial keeps trying for a session:
+	// attempt rounds over the servers, separated by an exponential backoff
+	// with full jitter (see backoffWait), until one gives a session. It
+	// also bounds, when longer than the session timeout, the wait for the
+	// session to come back after a connection loss before it. Zero means
+	// ConnectTimeout, and so does any value below it: a round is never cut
+	// short.
+	StartDeadline time.Duration
 	// Logger receives the client library's chatter at debug level and the
 	// session's own events. The zero value logs nothing.
 	Logger zerolog.Logger
@@ -67,41 +76,149 @@ type Session struct {
 	// dialErr is the last connection failure, reported when no session
 	// comes (a TLS handshake error says far more than a timeout).
 	dialErr atomic.Value
+
+	// startBy is Dial's deadline (see Options.StartDeadline).
+	startBy time.Time
+	// attempts counts the connections tried, the one that succeeded
+	// included; rounds, the failed attempt rounds since the last session,
+	// which set the backoff's ceiling.
+	attempts atomic.Int64
+	rounds   atomic.Int64
+	// pending is the backoff (nanoseconds) to wait before the next
+	// connection after an expiry, which the library follows with a new
+	// connection at once.
+	pending atomic.Int64
+	// quit, closed by Close, ends a backoff wait; refused, closed by dial,
+	// says that a server's certificate failed verification, which no retry
+	// mends.
+	quit, refused         chan struct{}
+	quitOnce, refusedOnce sync.Once
 }
 
-// Dial connects to ZooKeeper and waits, at most ConnectTimeout, for a session.
-// It returns an error wrapping ErrUnreachable when none is established.
+// Dial connects to ZooKeeper and waits for a session: at most
+// StartDeadline (not less than ConnectTimeout), in attempt rounds over the
+// servers with a jittered backoff between them, so that a burst of runs
+// refused together does not fail, nor come back together. It returns an
+// error wrapping ErrUnreachable when no session is established by then, or
+// at once when a server's certificate fails verification.
 func Dial(ctx context.Context, o Options) (*Session, error) {
+	wait := max(o.StartDeadline, o.ConnectTimeout)
+	start := time.Now()
 	s := &Session{
 		log:       o.Logger,
 		asked:     o.SessionTimeout,
 		hasSess:   make(chan struct{}),
 		tls:       o.TLS,
 		handshake: handshakeBudget(len(o.Servers), o.ConnectTimeout, o.SessionTimeout),
+		startBy:   start.Add(wait),
+		quit:      make(chan struct{}),
+		refused:   make(chan struct{}),
 	}
 	conn, _, err := zk.Connect(o.Servers, o.SessionTimeout,
 		zk.WithLogger(zkLogger{o.Logger}),
 		zk.WithDialer(s.dial),
 		zk.WithEventCallback(s.onEvent),
+		zk.WithRetryDelay(s.roundDelay),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	s.conn = znode.New(conn, nodeACL(o.Auth != ""), s.waitSession)
-	timer := time.NewTimer(o.ConnectTimeout)
+	s.conn = znode.New(conn, nodeACL(o.Auth != ""), s.waitSession, s.ConnectAttempts)
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case <-s.hasSess:
+		s.logRetried(start)
 		if err = s.addAuth(o.Auth); err == nil {
 			return s, nil
 		}
 	case <-timer.C:
-		err = fmt.Errorf("%w: no session with %s within %s%s", ErrUnreachable, strings.Join(o.Servers, ","), o.ConnectTimeout, s.lastDialErr())
+		err = fmt.Errorf("%w: no session with %s within %s (%s)%s", ErrUnreachable, strings.Join(o.Servers, ","), wait,
+			s.attemptsText(), s.lastDialErr())
+	case <-s.refused:
+		err = fmt.Errorf("%w: %s%s", ErrUnreachable, strings.Join(o.Servers, ","), s.lastDialErr())
 	case <-ctx.Done():
 		err = fmt.Errorf("%w: %v", ErrUnreachable, context.Cause(ctx))
 	}
+	s.stopWaits()
 	conn.Close()
 	return nil, err
+}
+
+// logRetried logs, at info, a session that took more than one connection:
+// the log file keeps the count, cron's mail does not (see Dial).
+func (s *Session) logRetried(start time.Time) {
+	if n := s.attempts.Load(); n > 1 {
+		s.log.Info().Int64("connect_attempts", n).Int64("connect_ms", time.Since(start).Milliseconds()).
+			Msg("zookeeper session after retries")
+	}
+}
+
+// attemptsText says how many connections were tried.
+func (s *Session) attemptsText() string {
+	if n := s.attempts.Load(); n != 1 {
+		return fmt.Sprintf("%d connection attempts", n)
+	}
+	return "1 connection attempt"
+}
+
+// ConnectAttempts returns how many connections the session has tried so
+// far, the one that succeeded included: 1 when the first server tried gave
+// a session and kept it. Every attempt sends one connection, so the count
+// is also the load the run put on the servers to get its session.
+func (s *Session) ConnectAttempts() int64 { return s.attempts.Load() }
+
+// roundDelay is the client library's wait after a pass over every server
+// without a session (zk.WithRetryDelay): the backoff of the next round.
+func (s *Session) roundDelay() time.Duration {
+	round := s.rounds.Add(1)
+	d := nextBackoff(int(round))
+	s.log.Debug().Int64("round", round).Int64("connect_attempts", s.attempts.Load()).Int64("backoff_ms", d.Milliseconds()).
+		Msg("no zookeeper server gave a session; retrying")
+	return d
+}
+
+// onExpired makes a session the server reported expired a failed round:
+// a local session cannot move to another server, and reconnecting
+// elsewhere reads as expired. The client library then opens a new session
+// at once; dial first waits the backoff, so that the runs of a server
+// that went away do not all come back together. Before the command
+// starts, the run carries on with the new session (its requests are
+// retried, its watches re-read); after, the guard treats the expiry as
+// lost permission.
+func (s *Session) onExpired() {
+	round := s.rounds.Add(1)
+	d := nextBackoff(int(round))
+	s.pending.Store(int64(d))
+	s.log.Debug().Int64("round", round).Int64("connect_attempts", s.attempts.Load()).Int64("backoff_ms", d.Milliseconds()).
+		Msg("zookeeper session expired; a new one follows")
+}
+
+// pause waits the backoff onExpired asked for, if any; Close ends it.
+func (s *Session) pause() error {
+	d := time.Duration(s.pending.Swap(0))
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.quit:
+		return zk.ErrClosing
+	}
+}
+
+// stopWaits ends a backoff wait in dial, for Close.
+func (s *Session) stopWaits() { s.quitOnce.Do(func() { close(s.quit) }) }
+
+// resumeWithin is how long a request may wait for the session to come
+// back after a connection loss: the session timeout, or until the start
+// deadline when that is later, so that a run refused again in a burst
+// keeps trying as long as Dial would have.
+func (s *Session) resumeWithin() time.Duration {
+	return max(s.Timeout(), time.Until(s.startBy))
 }
 
 // addAuth adds digest credentials to the session. It runs before any other
@@ -158,7 +275,14 @@ func handshakeBudget(n int, connect, session time.Duration) time.Duration {
 // dial opens a TCP (or TLS) connection and wraps it so that every byte read
 // stamps lastHeard and the handshake with this server ends within
 // s.handshake.
+//
+// Each call is one connection attempt, counted and logged at debug.
 func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	if err := s.pause(); err != nil {
+		return nil, err
+	}
+	n := s.attempts.Add(1)
+	s.log.Debug().Str("server", addr).Int64("attempt", n).Msg("connecting to zookeeper")
 	deadline := time.Now().Add(s.handshake)
 	var c net.Conn
 	var err error
@@ -170,6 +294,9 @@ func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, e
 	}
 	if err != nil {
 		s.dialErr.Store(err.Error())
+		if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+			s.refusedOnce.Do(func() { close(s.refused) })
+		}
 		return nil, err
 	}
 	hc := &heardConn{Conn: c, s: s, handshakeBy: deadline}
@@ -318,8 +445,12 @@ func (s *Session) onEvent(ev zk.Event) {
 		return
 	}
 	s.log.Debug().Str("state", ev.State.String()).Str("server", ev.Server).Msg("zookeeper session event")
-	if ev.State == zk.StateHasSession {
+	switch ev.State {
+	case zk.StateHasSession:
+		s.rounds.Store(0)
 		s.hsOnce.Do(func() { close(s.hasSess) })
+	case zk.StateExpired:
+		s.onExpired()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -371,6 +502,7 @@ func (s *Session) Requests() int64 { return s.conn.Requests() }
 // once, leaving the library to give up in the background. The server
 // expires the session, and deletes its nodes, after the session timeout.
 func (s *Session) Close() {
+	s.stopWaits()
 	if !s.Connected() {
 		go s.conn.Close()
 		return

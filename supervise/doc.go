@@ -48,8 +48,30 @@
 // processes that left the tree through something else: started on the
 // job's behalf by a service manager (systemd-run, at) or, while they live,
 // under a descendant that made itself a subreaper and escaped the kill
-// (which needs it to survive SIGKILL: it cannot). A cgroup with cgroup.kill
-// would be the stronger form; this package does not create cgroups.
+// (which needs it to survive SIGKILL: it cannot). A cgroup is the
+// stronger form (see below).
+//
+// # Cgroups and limits
+//
+// With [Options.Cgroup] and a shim, and where the host lets this process
+// create cgroups below its own (root, or a delegated cgroup; package
+// cgroup), the command runs in a cgroup of its own. Everything it starts
+// stays in it, however it forks or daemonizes, so the SIGKILL of a stop
+// and the clean-up after the run are one write to cgroup.kill; the tree is
+// gone when cgroup.events says "populated 0"; the Result has the CPU time
+// of all of it (cpu.stat) and its peak memory (memory.peak, with the
+// memory controller); and the cgroup is removed afterwards, by the shim
+// when switchman was SIGKILLed. Without a cgroup everything works as
+// described above.
+//
+// [Options.Limits] are put in force by a stage between the shim and the
+// command: the shim's own program, started in the cgroup, applies the
+// nice value, I/O priority, OOM score adjustment and rlimits to itself,
+// then execs the command. They are the command's only: neither switchman
+// nor the shim runs under them. A limit the kernel refuses is reported to
+// Start on a pipe the exec would have closed, and Start fails with
+// ErrLimits before the command runs. The memory, CPU and task caps are
+// written to the cgroup, when its controllers are there.
 //
 // # Terminals
 //

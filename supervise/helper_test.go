@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acme/switchman/cgroup"
+	"github.com/acme/switchman/limits"
 )
 
 // The test binary doubles as every child process the tests need: TestMain
@@ -20,12 +23,20 @@ const (
 	helperEnv = "SUPERVISE_HELPER"
 	// wrapperGraceEnv sets Options.Grace in the "wrapper" helper.
 	wrapperGraceEnv = "SUPERVISE_WRAPPER_GRACE"
+	// wrapperCgroupEnv, set, makes the "wrapper" helper run its child
+	// behind the shim (this binary) in a cgroup of its own.
+	wrapperCgroupEnv = "SUPERVISE_WRAPPER_CGROUP"
 	// helperLifetime bounds every helper that waits for something, so a
 	// broken test leaves no process behind for long.
 	helperLifetime = 60 * time.Second
 )
 
 func TestMain(m *testing.M) {
+	// The test binary is its own shim (Options.Shim = os.Args[0]), and the
+	// shim's stage, as switchman is when switchman-shim is not installed.
+	if len(os.Args) > 1 && os.Args[1] == ShimArg {
+		os.Exit(RunShim(os.Args[2:]))
+	}
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(runHelper(mode, os.Args[1:]))
 	}
@@ -40,15 +51,18 @@ func TestMain(m *testing.M) {
 // helpers maps $SUPERVISE_HELPER to what the child does; it returns the
 // exit code.
 var helpers = map[string]func(args []string) int{
-	"exit":    helperExit,
-	"sleep":   helperSleep,
-	"trap":    helperTrap,
-	"ignore":  helperIgnore,
-	"spawn":   helperSpawn,
-	"orphan":  helperOrphan,
-	"print":   helperPrint,
-	"alloc":   helperAlloc,
-	"wrapper": helperWrapper,
+	"exit":     helperExit,
+	"sleep":    helperSleep,
+	"trap":     helperTrap,
+	"ignore":   helperIgnore,
+	"spawn":    helperSpawn,
+	"orphan":   helperOrphan,
+	"print":    helperPrint,
+	"alloc":    helperAlloc,
+	"wrapper":  helperWrapper,
+	"escape":   helperEscape,
+	"burn":     helperBurn,
+	"nocgroup": helperNoCgroup,
 }
 
 func runHelper(mode string, args []string) int {
@@ -165,6 +179,80 @@ func helperOrphan(args []string) int {
 	return 0
 }
 
+// escape exit|stay: start a descendant that leaves the process group
+// with setsid while we live, and a daemon that double-forks away (its
+// parent exits at once), both ignoring the stop signals; print "pid P"
+// for each and "ready", then exit or stay.
+func helperEscape(args []string) int {
+	escapee := helperCmd("ignore")
+	escapee.Stdout = os.Stdout
+	escapee.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := escapee.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("pid %d\n", escapee.Process.Pid)
+	daemon := helperCmd("spawn", "1", "setsid", "exit", "ignore")
+	daemon.Stdout = os.Stdout
+	if err := daemon.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	if args[0] == "exit" {
+		return 0
+	}
+	time.Sleep(helperLifetime)
+	return 0
+}
+
+// burn D: use D of CPU time, then print "rusage U" with the microseconds
+// of CPU time, user and system, that this process used, as it counts them.
+func helperBurn(args []string) int {
+	d, _ := time.ParseDuration(args[0])
+	var ru syscall.Rusage
+	used := func() time.Duration {
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	deadline := time.Now().Add(helperLifetime)
+	x := 0
+	for used() < d && time.Now().Before(deadline) {
+		for i := 0; i < 1000000; i++ {
+			x += i
+		}
+	}
+	fmt.Printf("rusage %d %d\n", used().Microseconds(), x%2)
+	return 0
+}
+
+// nocgroup: for a process that may not create cgroups, print "probe ERR"
+// with why cgroup.Probe says it cannot, run a command with Options.Cgroup
+// and print "ran CGROUP EXIT", then try one with a memory cap and print
+// "capped ERR".
+func helperNoCgroup([]string) int {
+	_, err := cgroup.Probe()
+	fmt.Printf("probe %v\n", err)
+	o := Options{Path: "/bin/sh", Args: []string{"-c", "exit 3"}, Shim: os.Args[0], Cgroup: true}
+	c, err := Start(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	r := c.Wait(context.Background())
+	fmt.Printf("ran %q %d\n", r.Cgroup, r.ExitCode)
+	o.Cgroup = false
+	if err := o.Limits.Set(limits.FlagMemoryMax, "1G"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if c, err = Start(o); err == nil {
+		c.Wait(context.Background())
+	}
+	fmt.Printf("capped %v\n", err)
+	return 0
+}
+
 // Output of the "print" helper: binary bytes and no final newline, to show
 // nothing is added, dropped or re-encoded.
 const (
@@ -213,13 +301,17 @@ func helperWrapper(args []string) int {
 	// between the fork and Wait.
 	caught := make(chan os.Signal, 8)
 	signal.Notify(caught, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1)
-	c, err := Start(Options{
+	o := Options{
 		Path:    os.Args[0],
 		Args:    args[1:],
 		Env:     helperEnvFor(args[0]),
 		Grace:   grace,
 		Signals: caught,
-	})
+	}
+	if os.Getenv(wrapperCgroupEnv) != "" {
+		o.Shim, o.Cgroup = os.Args[0], true
+	}
+	c, err := Start(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -38,6 +38,16 @@ type Result struct {
 	// MaxRSSKB is the peak resident set size in KiB of the child or of the
 	// largest descendant it waited for.
 	MaxRSSKB int64
+	// Cgroup is the directory of the cgroup the command ran in (removed
+	// since); empty when it ran without one.
+	Cgroup string
+	// CgroupCPU is the CPU time, user and system, of every process that
+	// ran in the cgroup, whether anyone waited for it or not (cpu.stat);
+	// zero without a cgroup.
+	CgroupCPU time.Duration
+	// CgroupMemoryPeak is the cgroup's peak memory use in bytes
+	// (memory.peak); zero without a cgroup or its memory controller.
+	CgroupMemoryPeak int64
 }
 
 // resultOf builds the Result from the reaped child's state.

@@ -19,9 +19,12 @@ const ShimArg = shim.Arg
 // kernel's parent-death signal alone never reaches.
 const shimDeathSignal = syscall.SIGTERM
 
-// shimArgv is the argv that starts the shim around path and argv.
-func shimArgv(path string, argv []string) []string {
-	return append([]string{"switchman-shim", ShimArg, strconv.Itoa(os.Getpid()), path}, argv...)
+// shimArgv is the argv that starts the shim, with its options (see
+// shim.Args), around path and argv.
+func shimArgv(options []string, path string, argv []string) []string {
+	out := append([]string{"switchman-shim", ShimArg}, options...)
+	out = append(out, strconv.Itoa(os.Getpid()), path)
+	return append(out, argv...)
 }
 
 // RunShim is the whole program of the shim (see package shim, which the

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/cgroup"
+	"github.com/acme/switchman/limits"
 )
 
 // DefaultGrace is the time between SIGTERM and SIGKILL when Options.Grace is
@@ -78,6 +81,29 @@ type Options struct {
 	// takes only the direct child with it. The Result is the command's
 	// (rusage includes the shim's few megabytes).
 	Shim string
+	// Limits are the command's resource limits. The shim's stage applies
+	// the per-process ones (nice, ionice, oom-score-adj, rlimits) to the
+	// command just before its exec, so they need Shim; the cgroup ones
+	// (memory-max, cpu-max, tasks-max) are written to the run's cgroup,
+	// which they imply (as if Cgroup were set). When a limit cannot be put
+	// in force (the kernel refuses it, or the host lacks the cgroup or
+	// the controller it needs), Start fails with ErrLimits and the
+	// command does not run.
+	Limits limits.Limits
+	// LimitsBestEffort runs the command without the cgroup limits that
+	// the host cannot enforce, logging one warning, rather than fail. It
+	// does not cover a limit the kernel refuses.
+	LimitsBestEffort bool
+	// Cgroup, with Shim set, runs the command in a cgroup of its own below
+	// this process's cgroup, where the host allows it (root or a
+	// delegated cgroup, Linux 5.14 or later; see package cgroup): a
+	// SIGKILL of the tree is then a write to cgroup.kill, which reaches
+	// every descendant however it left the process group, the tree is
+	// gone when cgroup.events says so, and the Result has the CPU time
+	// and peak memory of the whole tree. Where no cgroup can be made the
+	// command runs as without it. The cgroup is removed after the run,
+	// and by the shim should this process be SIGKILLed.
+	Cgroup bool
 }
 
 // Child is a started child process. Its methods are safe for concurrent use.
@@ -92,6 +118,7 @@ type Child struct {
 	startTicks uint64
 	stdio      *stdio
 	exited     chan exitInfo // one value, sent by the reaping goroutine
+	cg         *cgroup.Group // the run's cgroup; nil without one
 
 	mu   sync.Mutex
 	stop stopState // guarded by mu
@@ -112,8 +139,11 @@ type exitInfo struct {
 // Start starts the child described by opts, never through a shell, in a
 // process group of its own, and returns at once. Its error wraps ErrNotFound
 // or ErrNotExecutable (and the underlying errno) when the command cannot be
-// run, and names the command: `start "/x/y": supervise: command not found`.
-// The caller must call Wait to supervise the child and clean up after it.
+// run, and names the command: `start "/x/y": supervise: command not found`;
+// it wraps ErrLimits when the command's limits could not be put in force.
+// With limits or a cgroup, Start returns once the command has been exec'd
+// with them (see Options.Limits). The caller must call Wait to supervise
+// the child and clean up after it.
 func Start(opts Options) (*Child, error) {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
@@ -133,31 +163,66 @@ func Start(opts Options) (*Child, error) {
 		exited: make(chan exitInfo, 1),
 		waited: make(chan struct{}),
 	}
-	started := make(chan error)
-	go c.run(path, c.procAttr(), started)
-	err = <-started
-	sio.closeChildEnds()
-	if err != nil {
+	if err := c.start(path); err != nil {
 		sio.closeAll()
-		return nil, startError(opts.Path, path, err)
+		return nil, err
 	}
 	sio.startCopying()
 	c.log.Debug().Int("pid", c.pid).Str("path", path).Msg("child started")
 	return c, nil
 }
 
+// start prepares the run's cgroup and checks its limits, forks the child
+// and, when the shim reports, waits until the command runs with them.
+func (c *Child) start(path string) error {
+	if err := c.setUp(); err != nil {
+		return fmt.Errorf("start %q: %w", c.opts.Path, err)
+	}
+	report, reportW, err := c.reportPipe()
+	if err != nil {
+		c.removeCgroup()
+		return fmt.Errorf("start %q: %w", c.opts.Path, err)
+	}
+	started := make(chan error)
+	go c.run(path, c.procAttr(reportW), started)
+	err = <-started
+	c.stdio.closeChildEnds()
+	if reportW != nil {
+		reportW.Close() // the shim and its stage hold the write end now
+	}
+	if err != nil {
+		if report != nil {
+			report.Close()
+		}
+		c.removeCgroup()
+		return startError(c.opts.Path, path, err)
+	}
+	if report != nil {
+		if why := c.readReport(report); why != "" {
+			c.abandon()
+			return fmt.Errorf("start %q: %w: %s", c.opts.Path, ErrLimits, why)
+		}
+	}
+	return nil
+}
+
 // PID returns the child's process id, which is also its process group id.
 func (c *Child) PID() int { return c.pid }
 
-// procAttr builds the attributes of the child process.
-func (c *Child) procAttr() *syscall.ProcAttr {
+// procAttr builds the attributes of the child process; report, when not
+// nil, becomes its descriptor shim.ReportFD.
+func (c *Child) procAttr(report *os.File) *syscall.ProcAttr {
 	env := c.opts.Env
 	if env == nil {
 		env = os.Environ()
 	}
+	files := c.stdio.childFiles()
+	if report != nil {
+		files = append(files, report)
+	}
 	return &syscall.ProcAttr{
 		Env:   env,
-		Files: fds(c.stdio.childFiles()),
+		Files: fds(files),
 		Sys: &syscall.SysProcAttr{
 			// A process group of its own lets one kill(-pgid) reach the
 			// child and every descendant that stays in the group, and keeps
@@ -193,7 +258,7 @@ func (c *Child) run(path string, attr *syscall.ProcAttr, started chan<- error) {
 	runtime.LockOSThread()
 	argv := append([]string{c.opts.Path}, c.opts.Args...)
 	if c.opts.Shim != "" {
-		path, argv = c.opts.Shim, shimArgv(path, argv)
+		path, argv = c.opts.Shim, shimArgv(c.shimOptions(), path, argv)
 	}
 	pid, err := startRegistered(path, argv, attr)
 	if err != nil {

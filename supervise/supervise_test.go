@@ -644,8 +644,15 @@ func TestParseStat(t *testing.T) {
 // reaps the child if it was reparented to this process.
 func startWrapper(t *testing.T, grace string, child ...string) (*exec.Cmd, *lines, int) {
 	t.Helper()
+	return startWrapperEnv(t, []string{wrapperGraceEnv + "=" + grace}, child...)
+}
+
+// startWrapperEnv is startWrapper with env added to the wrapper's
+// environment.
+func startWrapperEnv(t *testing.T, env []string, child ...string) (*exec.Cmd, *lines, int) {
+	t.Helper()
 	cmd := helperCmd("wrapper", child...)
-	cmd.Env = append(cmd.Env, wrapperGraceEnv+"="+grace)
+	cmd.Env = append(cmd.Env, env...)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

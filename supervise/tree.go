@@ -98,7 +98,14 @@ func subreaper() bool {
 // were reparented to us, reaping what it can, until nothing is left or
 // leftoverTimeout has passed. Killing one escaped process may reparent its
 // children to us, so this repeats until a round finds nothing.
+//
+// With a cgroup, one write to cgroup.kill kills the whole tree first, and
+// cgroup.events says when it is gone; what is left for the loop is to reap
+// the zombies reparented to us.
 func (c *Child) clearTree(sweeps bool) {
+	if c.cg != nil {
+		c.killCgroup()
+	}
 	deadline := time.Now().Add(leftoverTimeout)
 	for round := 0; ; round++ {
 		// The group id stays in use, and cannot be reused, while any

@@ -150,6 +150,7 @@ func (c *Child) finish(ex exitInfo, sweeps bool) Result {
 	c.clearTree(sweeps)
 	c.stdio.wait(outputDrainTimeout)
 	r := c.resultOf(ex)
+	c.cgroupResult(&r)
 	c.log.Debug().Int("pid", r.PID).Int("exit_code", r.ExitCode).Int("signal", int(r.Signal)).
 		Int64("duration_ms", r.Wall.Milliseconds()).Int64("max_rss_kb", r.MaxRSSKB).
 		Bool("stopped", r.Stopped).Bool("killed", r.Killed).Msg("child exited")
@@ -249,6 +250,7 @@ func (c *Child) killLocked(why string) {
 	ev.Int("pid", c.pid).Str("reason", why).Int64("grace_ms", c.opts.Grace.Milliseconds()).
 		AnErr("cause", c.stop.cause).Msg("killing child")
 	c.signalGroupLocked(syscall.SIGKILL)
+	c.killCgroupLocked()
 }
 
 // signalGroupLocked sends sig to the child's process group. Callers check

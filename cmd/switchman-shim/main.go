@@ -8,13 +8,14 @@ package main
 import (
 	"os"
 
+	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/supervise/shim"
 )
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] != shim.Arg {
 		_, _ = os.Stderr.WriteString("switchman-shim: started by switchman only\n")
-		os.Exit(70)
+		os.Exit(exitcode.Software)
 	}
 	os.Exit(shim.Run(os.Args[2:]))
 }

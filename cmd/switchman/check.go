@@ -43,10 +43,10 @@ func newCheckCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Nagios checks of the fleet: overdue, failed and stale jobs, silent hosts, undefined groups",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 	}
 	add := func(use, short string, args cobra.PositionalArgs, maxAge time.Duration, f checkFunc) {
-		c := &cobra.Command{Use: use, Short: short, Args: usageArgs(args),
+		c := &cobra.Command{Use: use, Short: short, Args: args,
 			RunE: func(c *cobra.Command, a []string) error { return runCheck(c.Context(), app, o, c.Name(), a, f) }}
 		if maxAge > 0 {
 			c.Flags().DurationVar(&o.MaxAge, "max-age", maxAge, "how old is too old")
@@ -71,7 +71,7 @@ func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args 
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
 	defer a.close()
-	snap, err := status.Read(a.store, "", f.parts)
+	snap, err := status.Read(a.client.Store(), "", f.parts)
 	if err != nil {
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}

@@ -195,6 +195,9 @@ func TestUnknownGroupSubcommand(t *testing.T) {
 		{"crontab bogus", []string{"crontab", "bogus"}, `unknown command "bogus" for "switchman crontab"`},
 		{"config first", []string{"-c", "/nonexistent", "check", "missed"}, `unknown command "missed" for "switchman check"`},
 		{"flag between", []string{"groups", "-c", "/nonexistent", "bogus", "x"}, `unknown command "bogus" for "switchman groups"`},
+		{"doctor takes no argument", []string{"doctor", "extra"}, `unknown command "extra" for "switchman doctor"`},
+		{"generate needs a script", []string{"crontab", "generate"}, "requires at least 1 arg(s), only received 0"},
+		{"status takes one job", []string{"status", "a", "b"}, "accepts at most 1 arg(s), received 2"},
 		{"group alone is help", []string{"check"}, ""},
 		{"help wins", []string{"check", "--help", "missed"}, ""},
 	}

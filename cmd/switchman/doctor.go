@@ -52,11 +52,13 @@ type doctor struct {
 	fails int
 	cfg   *config.Config
 	data  *config.Data
-	// client is the session; store is client.Store(), under the name the
-	// checks use.
+	// client is the session and the store, once the ZooKeeper check
+	// connected.
 	client *fleet.Client
-	store  *fleet.Store
 }
+
+// errChecksFailed is doctor's "no": a check failed (exit 1).
+var errChecksFailed = errors.New("doctor: a check failed")
 
 func newDoctorCmd(app *App) *cobra.Command {
 	o := &doctorOptions{}
@@ -91,7 +93,7 @@ func runDoctor(ctx context.Context, app *App, o *doctorOptions) error {
 	}
 	d.checkCron()
 	if d.fails > 0 {
-		return &exitcode.Error{Code: exitcode.Failed}
+		return exitcode.Silent(errChecksFailed) // the report said which
 	}
 	return nil
 }
@@ -177,7 +179,6 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 		d.report(checkFail, "zookeeper: "+plainErr(err), "check zkhosts, the network, and tls")
 		return false
 	}
-	d.store = d.client.Store()
 	how := "plain"
 	if opts.TLS != nil {
 		how = "TLS"
@@ -252,7 +253,7 @@ func plainErr(err error) string {
 
 func (d *doctor) checkPrefix() bool {
 	p := d.cfg.Prefix
-	ok, err := d.store.NodeExists("")
+	ok, err := d.client.Store().NodeExists("")
 	switch {
 	case err != nil:
 		d.report(checkFail, "prefix: "+plainErr(err), "")
@@ -263,7 +264,7 @@ func (d *doctor) checkPrefix() bool {
 	}
 	d.report(checkOK, "prefix: "+p+" exists", "")
 	d.checkACL("", "anyone can rewrite the group data: set an ACL naming the admins' digest identity")
-	if ok, err := d.store.NodeExists(lock.LocksDir); err == nil && ok {
+	if ok, err := d.client.Store().NodeExists(lock.LocksDir); err == nil && ok {
 		d.checkACL(lock.LocksDir, "anyone can delete running jobs' locks: use auth_file so switchman creates it protected")
 	}
 	return true
@@ -272,7 +273,7 @@ func (d *doctor) checkPrefix() bool {
 // checkACL reports the ACL of the node at rel under the prefix.
 func (d *doctor) checkACL(rel, openHint string) {
 	p := path.Join(d.cfg.Prefix, rel)
-	acl, err := d.store.NodeACL(rel)
+	acl, err := d.client.Store().NodeACL(rel)
 	if err != nil {
 		d.report(checkWarn, "acl: "+plainErr(err), "")
 		return
@@ -299,7 +300,7 @@ func (d *doctor) checkIdentity() {
 		}
 	}
 	var err error
-	if d.data, err = d.store.Groups(); err != nil {
+	if d.data, err = d.client.Store().Groups(); err != nil {
 		hint := ""
 		if errors.As(err, new(*config.DataError)) {
 			hint = "fix the group data"
@@ -316,7 +317,7 @@ func (d *doctor) checkIdentity() {
 }
 
 func (d *doctor) checkClock() {
-	off, unc, err := d.store.ClockOffset()
+	off, unc, err := d.client.Store().ClockOffset()
 	if err != nil {
 		d.report(checkWarn, "clock: cannot measure: "+plainErr(err), "")
 		return

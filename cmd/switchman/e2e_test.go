@@ -755,7 +755,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown key", write("a.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", Extra: []string{"zk_hosts: y"}}), exitcode.Config, `line 3: unknown key "zk_hosts"`, nil},
 		{"negative duration", write("b.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/x", TerminationTimeout: "-3"}), exitcode.Config, `"termination_timeout"`, nil},
 		{"missing file", filepath.Join(e.dir, "missing.yaml"), exitcode.Config, "does not exist", nil},
-		{"zookeeper unreachable", write("c.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "0.5"}), exitcode.Unavailable, "unreachable", nil},
+		{"zookeeper unreachable", write("c.yaml", zktest.SwitchmanConfig{Hosts: "127.0.0.1:1", Prefix: "/x", ConnectTimeout: "0.5",
+			Extra: []string{"start_deadline: 0.5s"}}), exitcode.Unavailable, "unreachable", nil},
 		{"prefix missing", write("d.yaml", zktest.SwitchmanConfig{Hosts: e.addr, Prefix: "/no/such/prefix"}), exitcode.Unavailable, "/no/such/prefix", nil},
 		// --group "$G" with G unset in a crontab must not run everywhere.
 		{"empty group", e.cfg, exitcode.Usage, "empty --group", []string{"--group", ""}},

@@ -7,6 +7,7 @@ import (
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
@@ -22,7 +23,8 @@ func (e usageError) Unwrap() error { return e.err }
 // exitCode maps an error returned by a command to the process exit status
 // (the statuses are package exitcode's). It is the only place that decides
 // them: an exitcode.Error carries a status that is not switchman's to
-// choose (the child's own, the configured skip status, 128+N).
+// choose (the child's own, the configured skip status, 128+N, a Nagios
+// check's state).
 func exitCode(err error) int {
 	var ee *exitcode.Error
 	var ue usageError
@@ -43,11 +45,12 @@ func exitCode(err error) int {
 		errors.Is(err, lease.ErrUnknownResource), errors.As(err, new(*lock.TotalMismatchError)),
 		errors.As(err, new(metadata.ErrorList)), errors.Is(err, metadata.ErrNoBlocks):
 		return exitcode.DataErr
-	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld):
+	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld), errors.Is(err, errChecksFailed):
 		return exitcode.Failed
 	case lock.IsAuth(err):
 		return exitcode.NoPerm
-	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix), errors.Is(err, fleet.ErrOriginalHolder):
+	case errors.Is(err, lock.ErrUnreachable), errors.Is(err, lock.ErrNoPrefix), errors.Is(err, fleet.ErrOriginalHolder),
+		errors.Is(err, job.ErrNoHelper):
 		return exitcode.Unavailable
 	case lock.IsLost(err):
 		return exitcode.Lost
@@ -67,7 +70,7 @@ var exitStatuses = []struct{ Status, Meaning string }{
 	{"1-125", "the command's own exit status, passed through"},
 	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`"},
 	{"65", "bad group data in ZooKeeper, unknown group or resource; `crontab generate`: a METADATA block it cannot turn into a cron line or a timer (one `file:line: message` each)"},
-	{"69", "ZooKeeper unreachable (within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
+	{"69", "ZooKeeper unreachable (a run: within `start_deadline`; an operator's command: within `connect_timeout`), or the prefix znode missing; `kill`: the lock is held by the original tool, which no request reaches"},
 	{"70", "internal error"},
 	{"71", "permission lost while the command ran (lock lost, session expired or at risk, group moved, prefix deleted): the command was stopped. A group move is planned work and prints nothing (the log's FINISH line says `\"result\":\"moved\"`); every other cause prints one line"},
 	{"75", "gave up waiting for leases or the lock (`resources_wait_timeout`, `--wait=D`), or `kill` for the holder to stop; for `groups` writes: a concurrent edit won (re-read and retry)"},

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lease"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
@@ -51,6 +52,8 @@ func TestExitCode(t *testing.T) {
 		{"metadata errors", metadata.ErrorList{}, exitcode.DataErr},
 		{"no metadata", metadata.ErrNoBlocks, exitcode.DataErr},
 		{"out of date", fmt.Errorf("x: %w", crontabgen.ErrOutOfDate), exitcode.Failed},
+		{"helper not installed", exitcode.Of(job.ErrNoHelper, "switchman-serve is not installed"), exitcode.Unavailable},
+		{"doctor: a check failed", exitcode.Silent(errChecksFailed), exitcode.Failed},
 		{"anything else", errors.New("boom"), exitcode.Software},
 	}
 	for _, tt := range tests {

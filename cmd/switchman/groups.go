@@ -81,16 +81,6 @@ history under PREFIX/history, so that it can be rolled back.`,
 	return cmd
 }
 
-// usageArgs makes a wrong number of arguments a usage error (exit 64).
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if err := check(c, args); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
-}
-
 // checkOutput checks the value of an output format flag: a usage error
 // unless it is table or json.
 func checkOutput(flag, value string) error {
@@ -104,7 +94,7 @@ type groupsRun func(ctx context.Context, app *App, o *groupsOptions, args []stri
 
 func groupsCmd(app *App, o *groupsOptions, use, short string, args cobra.PositionalArgs, run groupsRun) *cobra.Command {
 	return &cobra.Command{
-		Use: use, Short: short, Args: usageArgs(args),
+		Use: use, Short: short, Args: args,
 		RunE: func(c *cobra.Command, a []string) error {
 			if o.Output != "" {
 				if err := checkOutput("output", o.Output); err != nil {
@@ -127,7 +117,7 @@ func runGroupsInit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 		fmt.Fprintf(app.Stdout, "would create %s with:\n%s\n", a.cfg.Prefix, empty)
 		return nil
 	}
-	created, err := a.store.InitPrefix(empty)
+	created, err := a.client.Store().InitPrefix(empty)
 	if err != nil {
 		return err
 	}
@@ -201,7 +191,7 @@ func runGroupsDelete(ctx context.Context, app *App, o *groupsOptions, args []str
 }
 
 func runGroupsImport(ctx context.Context, app *App, o *groupsOptions, args []string) error {
-	nd, err := config.ReadDataFile(args[0], os.Stdin)
+	nd, err := config.ReadDataFile(args[0], app.Stdin)
 	if err != nil {
 		return err
 	}
@@ -222,7 +212,7 @@ func runGroupsExport(ctx context.Context, app *App, o *groupsOptions, _ []string
 }
 
 func runGroupsHistory(ctx context.Context, app *App, o *groupsOptions, _ []string) error {
-	hist, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.Change, error) { return a.store.History() })
+	hist, err := readWith(ctx, app, app.Config, dialAdmin, func(a *admin) ([]fleet.Change, error) { return a.client.Store().History() })
 	if err != nil {
 		return err
 	}
@@ -253,7 +243,7 @@ func runGroupsRollback(ctx context.Context, app *App, o *groupsOptions, args []s
 	if err != nil {
 		return err
 	}
-	hist, err := a.store.History()
+	hist, err := a.client.Store().History()
 	a.close()
 	if err != nil {
 		return err
@@ -293,7 +283,7 @@ func readForWrite(ctx context.Context, app *App) (*admin, []byte, int32, error) 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	old, version, err := a.store.ReadDataVersion()
+	old, version, err := a.client.Store().ReadDataVersion()
 	if err != nil {
 		a.close()
 		return nil, nil, 0, err
@@ -353,7 +343,7 @@ func commitData(app *App, a *admin, dryRun bool, what string, old, newb []byte, 
 		fmt.Fprintln(app.Stdout, "dry run: nothing written")
 		return nil
 	}
-	err := a.store.WriteData(version, fleet.Change{
+	err := a.client.Store().WriteData(version, fleet.Change{
 		Who: whoAmI(app), When: time.Now().UTC(), What: what, Before: fleet.HistoryJSON(old), After: newb,
 	}, a.cfg.HistoryKeep)
 	return err
@@ -385,7 +375,7 @@ func runGroupsEdit(ctx context.Context, app *App, o *groupsOptions, _ []string) 
 	}
 	defer os.Remove(f.Name())
 	text := config.PrettyData(a.cfg.Prefix, old) + "\n"
-	in := bufio.NewReader(os.Stdin)
+	in := bufio.NewReader(app.Stdin)
 	for {
 		if err := os.WriteFile(f.Name(), []byte(text), 0o600); err != nil {
 			return err

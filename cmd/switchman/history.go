@@ -23,7 +23,7 @@ func newHistoryCmd(app *App) *cobra.Command {
 host: start, host, result, exit status, duration, peak memory and fencing token.
 With --output it also prints the end of each failing run's output
 (failure_output bytes of stdout and stderr, kept for the most recent failures).`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkOutput("output-format", format); err != nil {
 				return err

@@ -35,7 +35,7 @@ func newKillCmd(app *App) *cobra.Command {
 after the grace, and releases the lock only once the job is dead, so no second
 instance can start while the first still runs. Exit status: 0 stopped, 1 nobody
 held the lock, 75 the job did not stop within --wait.`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			sig := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(o.Signal), "SIG"))
 			if sig == 0 {
@@ -55,7 +55,7 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 		return err
 	}
 	defer a.close()
-	holder, token, err := a.store.RequestKill(name, sig, whoAmI(app))
+	holder, token, err := a.client.Store().RequestKill(name, sig, whoAmI(app))
 	if errors.Is(err, fleet.ErrNotHeld) {
 		return exitcode.Of(fleet.ErrNotHeld, "%s: nobody holds the lock", name)
 	}
@@ -68,7 +68,7 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	if err != nil {
 		return err
 	}
-	defer a.store.ClearKill(name)
+	defer a.client.Store().ClearKill(name)
 	wait := o.Wait
 	if wait <= 0 {
 		// The holder sees the request at once (a watch), then allows the
@@ -80,11 +80,11 @@ func runKill(ctx context.Context, app *App, o *killOptions, name string, sig sys
 	wctx, cancel := context.WithTimeoutCause(context.Background(), wait, errors.New("timed out"))
 	defer cancel()
 	start := time.Now()
-	if err := a.store.WaitReleased(wctx, name, token); err != nil {
+	if err := a.client.Store().WaitReleased(wctx, name, token); err != nil {
 		return exitcode.Of(lock.ErrWaitTimeout, "%s on %s pid %d did not stop within %s: %w", name, holder.Host, holder.PID, wait, err)
 	}
 	outcome := "released"
-	if runs, err := a.store.Runs(name); err == nil {
+	if runs, err := a.client.Store().Runs(name); err == nil {
 		for _, r := range runs {
 			if r.Host == holder.Host && r.Token == token && r.State == fleet.StateFinished {
 				outcome = fmt.Sprintf("%s, exit status %d", r.Result, r.ExitCode)

@@ -43,7 +43,7 @@ func newPauseCmd(app *App) *cobra.Command {
 }
 
 func runPause(ctx context.Context, a *admin, o *pauseOptions, marker string, args []string) error {
-	if err := a.store.SetPause(marker, fleet.Pause{Who: whoAmI(a.app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
+	if err := a.client.Store().SetPause(marker, fleet.Pause{Who: whoAmI(a.app), When: time.Now().UTC(), Reason: o.Reason}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.app.Stdout, "%s paused\n", marker)
@@ -54,7 +54,7 @@ func runPause(ctx context.Context, a *admin, o *pauseOptions, marker string, arg
 	if len(args) == 1 {
 		names = args
 	} else {
-		locks, err := a.store.Locks()
+		locks, err := a.client.Store().Locks()
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func pauseCmd(app *App, o *pauseOptions, verb, short string,
 	cmd := &cobra.Command{
 		Use:   verb + " LOCKNAME|--group GROUP",
 		Short: short,
-		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			marker, err := o.target(args)
 			if err != nil {
@@ -106,13 +106,13 @@ func pauseCmd(app *App, o *pauseOptions, verb, short string,
 }
 
 func runResume(_ context.Context, a *admin, _ *pauseOptions, marker string, args []string) error {
-	paused, err := a.store.ClearPause(marker)
+	paused, err := a.client.Store().ClearPause(marker)
 	if err != nil {
 		return err
 	}
 	halted := false
 	if len(args) == 1 {
-		if halted, err = a.store.ClearHalt(args[0]); err != nil {
+		if halted, err = a.client.Store().ClearHalt(args[0]); err != nil {
 			return err
 		}
 	}

@@ -19,8 +19,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// App holds what every command shares: its output streams and environment.
+// App holds what every command shares: its standard streams and
+// environment. (An editor that `groups edit` starts, and a wrapper run's
+// child, get the process's own terminal and environment.)
 type App struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string
@@ -31,7 +34,7 @@ type App struct {
 
 // Main runs switchman with args and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	app := &App{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	app := &App{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
 	var err error
 	ran := "" // the command that ran: "" for a wrapper line
 	if cmdline.CommandAt(args, commandNames) >= 0 {
@@ -171,7 +174,29 @@ program to run, as under the original tool: "switchman -g x status" and
 	cmd.AddCommand(newPauseCmd(app))
 	cmd.AddCommand(newResumeCmd(app))
 	cmd.AddCommand(newCheckCmd(app))
+	usageArgsAll(cmd)
 	return cmd
+}
+
+// usageArgs makes a wrong number of arguments a usage error (exit 64).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// usageArgsAll makes a wrong number of arguments, to any command of the
+// tree below c, a usage error (exit 64), as a bad flag is.
+func usageArgsAll(c *cobra.Command) {
+	if c.Args != nil {
+		c.Args = usageArgs(c.Args)
+	}
+	for _, sub := range c.Commands() {
+		usageArgsAll(sub)
+	}
 }
 
 // commandNames are the words that name one of switchman's own commands

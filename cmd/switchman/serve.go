@@ -33,7 +33,7 @@ ZooKeeper live. JSON: /api/fleet, /api/jobs/NAME, /api/events (server-sent).
 It listens on ` + serveListen + ` by default. Any other address needs both
 --tls-cert/--tls-key and --basic-auth-file (a user:password file, mode 0600).
 It runs the ` + serveHelper + ` helper, installed beside switchman.`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			// The helper gets every flag given, each as one --name=value
 			// word, and checks what they say.
@@ -55,10 +55,10 @@ It runs the ` + serveHelper + ` helper, installed beside switchman.`,
 func execHelper(name string, args []string) error {
 	path := job.HelperPath(name)
 	if path == "" {
-		return &exitcode.Error{Code: exitcode.Unavailable, Err: fmt.Errorf("%s is not installed (beside switchman or in %s)", name, job.HelperDir())}
+		return exitcode.Of(job.ErrNoHelper, "%s is not installed (beside switchman or in %s)", name, job.HelperDir())
 	}
 	// exec, not a child: signals and the exit status are the helper's own.
 	args[0] = path
 	err := syscall.Exec(path, args, os.Environ())
-	return &exitcode.Error{Code: exitcode.Software, Err: fmt.Errorf("exec %s: %w", path, err)}
+	return fmt.Errorf("exec %s: %w", path, err)
 }

@@ -18,7 +18,7 @@ func newStatusCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [LOCKNAME]",
 		Short: "Show locks held, queues, semaphores, halted jobs and the last run per job and host",
-		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkOutput("output", output); err != nil {
 				return err

@@ -103,9 +103,12 @@ func startTLSZooKeeper(t *testing.T) *tlsWorld {
 // config writes a config reaching the secure port with the tls mapping
 // given in flow style, and returns its path.
 func (w *tlsWorld) config(name, tlsMap string) string {
-	c := zktest.SwitchmanConfig{Hosts: w.secureAddr, Prefix: w.e.prefix, SessionTimeout: "4s", ConnectTimeout: "3s", TerminationTimeout: "1"}
+	// One round: a refused handshake is what the cases check, not how
+	// long a run retries it.
+	c := zktest.SwitchmanConfig{Hosts: w.secureAddr, Prefix: w.e.prefix, SessionTimeout: "4s", ConnectTimeout: "3s", TerminationTimeout: "1",
+		Extra: []string{"start_deadline: 3s"}}
 	if tlsMap != "" {
-		c.Extra = []string{"tls: " + tlsMap}
+		c.Extra = append(c.Extra, "tls: "+tlsMap)
 	}
 	return zktest.WriteConfig(w.e.t, filepath.Join(w.e.dir, name), c)
 }

@@ -14,8 +14,6 @@ type admin struct {
 	app    *App
 	cfg    *config.Config
 	client *fleet.Client
-	// store is client.Store(), under the name the commands use.
-	store *fleet.Store
 }
 
 // loadConfig finds and loads the config file as the wrapper does.
@@ -46,7 +44,7 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{app: app, cfg: cfg, client: c, store: c.Store()}, nil
+	return &admin{app: app, cfg: cfg, client: c}, nil
 }
 
 // dialFleet is dialAdmin for the commands that read or write the fleet's
@@ -57,7 +55,7 @@ func dialFleet(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.RequirePrefix(); err != nil {
+	if err := a.client.Store().RequirePrefix(); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -81,7 +79,7 @@ func readGroupData(ctx context.Context, app *App, configPath string) (*config.Da
 // not "") and closes the session.
 func readFleet(ctx context.Context, app *App, configPath string,
 	dial func(context.Context, *App, string) (*admin, error), job string, parts status.Part) (*status.Snapshot, error) {
-	return readWith(ctx, app, configPath, dial, func(a *admin) (*status.Snapshot, error) { return status.Read(a.store, job, parts) })
+	return readWith(ctx, app, configPath, dial, func(a *admin) (*status.Snapshot, error) { return status.Read(a.client.Store(), job, parts) })
 }
 
 // readWith connects with dial, reads with read and closes the session.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"sort"
 	"sync/atomic"
@@ -44,19 +45,27 @@ type Client struct {
 	conn     *zk.Conn
 	acl      []zk.ACL
 	resume   func(context.Context) error
+	connects func() int64
 	requests atomic.Int64
 }
 
 // New returns the Client that owns conn from now on. acl is the ACL of
 // every node it creates. resume is called after a connection loss: it
 // returns nil once the session is back, or why it will not come back.
-func New(conn *zk.Conn, acl []zk.ACL, resume func(context.Context) error) *Client {
-	return &Client{conn: conn, acl: acl, resume: resume}
+// connects returns how many connections the session has tried (see
+// ConnectAttempts).
+func New(conn *zk.Conn, acl []zk.ACL, resume func(context.Context) error, connects func() int64) *Client {
+	return &Client{conn: conn, acl: acl, resume: resume, connects: connects}
 }
 
 // Requests returns how many requests the Client has sent, the close of
 // the session included.
 func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// ConnectAttempts returns how many connections the session has tried so
+// far, the one that gave it included: 1 when the first server tried
+// answered. It sends nothing.
+func (c *Client) ConnectAttempts() int64 { return c.connects() }
 
 func (c *Client) count() { c.requests.Add(1) }
 
@@ -176,10 +185,13 @@ func MultiErr(res []zk.MultiResponse, err error) error {
 }
 
 // IsConnErr reports whether err means the request's fate is unknown because
-// the connection dropped.
+// the connection dropped. A request written just as the server drops the
+// connection (a server shedding load, a reset) gets the socket's own error,
+// a *net.OpError, from the client library instead of ErrConnectionClosed.
 func IsConnErr(err error) bool {
+	var op *net.OpError
 	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
-		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
+		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing) || errors.As(err, &op)
 }
 
 // Retry runs op, which must be idempotent (a read, a create whose

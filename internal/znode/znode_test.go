@@ -3,7 +3,10 @@ package znode
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +78,7 @@ func TestRetry(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			resumes := 0
-			c := New(nil, nil, func(context.Context) error { resumes++; return tt.resume })
+			c := New(nil, nil, func(context.Context) error { resumes++; return tt.resume }, nil)
 			calls := 0
 			err := c.Retry(context.Background(), func() error {
 				calls++
@@ -102,8 +105,12 @@ func TestHelpers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(conn, zk.WorldACL(zk.PermAll), func(context.Context) error { return errors.New("no resume in this test") })
+	c := New(conn, zk.WorldACL(zk.PermAll), func(context.Context) error { return errors.New("no resume in this test") },
+		func() int64 { return 4 })
 	t.Cleanup(c.Close)
+	if n := c.ConnectAttempts(); n != 4 || c.Requests() != 0 {
+		t.Errorf("ConnectAttempts = %d after %d requests; want the session's 4 and no request", n, c.Requests())
+	}
 	step := func(name string, want int64, f func() error) {
 		t.Helper()
 		before := c.Requests()
@@ -167,4 +174,32 @@ func TestHelpers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIsConnErr checks which errors mean a request's fate is unknown
+// because the connection dropped.
+func TestIsConnErr(t *testing.T) {
+	reset := &net.OpError{Op: "write", Net: "tcp", Err: syscall.ECONNRESET}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection closed", zk.ErrConnectionClosed, true},
+		{"no server", fmt.Errorf("get: %w", zk.ErrNoServer), true},
+		{"session moved", zk.ErrSessionMoved, true},
+		{"closing", zk.ErrClosing, true},
+		{"written as the server dropped the connection", reset, true},
+		{"no node", zk.ErrNoNode, false},
+		{"session expired", zk.ErrSessionExpired, false},
+		{"no auth", zk.ErrNoAuth, false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsConnErr(tt.err); got != tt.want {
+				t.Errorf("IsConnErr(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
 }

@@ -3,8 +3,9 @@
 // group, and kills the job's tree should switchman be SIGKILLed.
 //
 // Every job starts one, so it is kept as small as a Go program can be: it
-// imports nothing beyond os, os/signal, strconv, syscall and time (no fmt,
-// no logging, no supervise), so that its binary is small and its start, a
+// imports nothing beyond os, os/signal, strconv, strings, syscall and time,
+// and the packages limits and cgroup, which keep to those too (no fmt, no
+// logging, no supervise), so that its binary is small and its start, a
 // second Go runtime on every run, costs as little as possible.
 package shim
 
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/acme/switchman/exitcode"
 )
 
 // Arg, as a program's first argument, makes it run Run. A program that
@@ -25,9 +28,9 @@ const Arg = "__switchman_shim__"
 // command not found, 126 for one that cannot run, 70 (EX_SOFTWARE) for a
 // misuse, 137 (128+SIGKILL) when switchman died.
 const (
-	exitNotFound      = 127
-	exitNotExecutable = 126
-	exitSoftware      = 70
+	exitNotFound      = exitcode.NotFound
+	exitNotExecutable = exitcode.NotExec
+	exitSoftware      = exitcode.Software
 	exitKilled        = 137
 )
 
@@ -41,8 +44,9 @@ const prSetChildSubreaper = 36
 // server) may never die, and the shim must not linger for it.
 const killTimeout = 10 * time.Second
 
-// Run is the shim's program. args are what follows Arg: switchman's pid,
-// the command's path and its argv. It runs the command, waits for it and
+// Run is the shim's program. args are what follows Arg: the options (see
+// Args) and "--" if there are any, switchman's pid, the command's path and
+// its argv. It runs the command, waits for it and
 // returns its status (128+N when it died of signal N). It ignores the stop
 // signals switchman sends to the group (the job gets them itself); but
 // when one arrives after switchman died (its parent-death signal, which
@@ -58,9 +62,22 @@ const killTimeout = 10 * time.Second
 // descendants (started for the job by a service manager, systemd-run, at)
 // and orphans of a descendant that made itself a subreaper and is still
 // alive when they are looked for; the latter are killed once it dies.
+//
+// With a cgroup (the -cgroup option), the job runs in it, through a stage
+// that joins it before the exec (so do the limits), and the shim of a
+// dead switchman kills the job with cgroup.kill, which reaches even those
+// exceptions, waits for the cgroup to empty and removes it.
 func Run(args []string) int {
+	o, args, ok := parseOptions(args)
+	if !ok {
+		say("switchman-shim: usage: [OPTIONS... --] PARENT-PID PATH ARGV0 [ARGS...]")
+		return exitSoftware
+	}
+	if o.exec {
+		return runStage(o, args)
+	}
 	if len(args) < 3 {
-		say("switchman-shim: usage: PARENT-PID PATH ARGV0 [ARGS...]")
+		say("switchman-shim: usage: [OPTIONS... --] PARENT-PID PATH ARGV0 [ARGS...]")
 		return exitSoftware
 	}
 	parent, err := strconv.Atoi(args[0])
@@ -84,12 +101,11 @@ func Run(args []string) int {
 	// syscall.ForkExec rather than os.StartProcess: the latter's first use
 	// in a process forks a throw-away child to probe pidfd support, a cost
 	// every job would pay for nothing here.
-	pid, err := syscall.ForkExec(args[1], args[2:], &syscall.ProcAttr{
-		Env:   os.Environ(),
-		Files: []uintptr{0, 1, 2},
-		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-	})
+	pid, err := o.start(args[1], args[2:])
 	if err != nil {
+		if o.staged() {
+			return o.fail("start the job's stage: " + err.Error())
+		}
 		return startFailed(args[2], args[1], err)
 	}
 	done, empty := make(chan int, 1), make(chan struct{})
@@ -105,7 +121,7 @@ func Run(args []string) int {
 				// group's members and this shim.
 				_ = syscall.Kill(0, syscall.SIGKILL)
 			}
-			killDescendants(empty)
+			o.killJob(empty)
 			return exitKilled
 		case code := <-done:
 			return code
@@ -176,11 +192,11 @@ func status(ws syscall.WaitStatus) int {
 }
 
 // killDescendants SIGKILLs the shim's children until it has none left
-// (empty is closed), or killTimeout has passed. Each round kills the
+// (empty is closed), or deadline has passed. Each round kills the
 // children the previous round's kills reparented to the shim. A child is
 // safe to kill by pid: its pid stays ours until reapAll reaps it.
-func killDescendants(empty <-chan struct{}) {
-	deadline := time.After(killTimeout)
+func killDescendants(empty <-chan struct{}, deadline time.Time) {
+	timeout := time.After(time.Until(deadline))
 	for {
 		for _, k := range children() {
 			_ = syscall.Kill(k, syscall.SIGKILL)
@@ -188,7 +204,7 @@ func killDescendants(empty <-chan struct{}) {
 		select {
 		case <-empty:
 			return
-		case <-deadline:
+		case <-timeout:
 			return
 		case <-time.After(time.Millisecond): // let the kills land and reparent
 		}

@@ -89,6 +89,10 @@ type Conn struct {
 	recvTimeout    time.Duration
 	connectTimeout time.Duration
 	maxBufferSize  int
+	// retryDelay, when set, gives the wait after a pass over every server
+	// without a session, instead of a fixed second (switchman's patch:
+	// clients refused together came back together, see PATCHED.md).
+	retryDelay func() time.Duration
 
 	creds   []authCreds
 	credsMu sync.Mutex // protects server
@@ -300,6 +304,16 @@ func WithMaxBufferSize(maxBufferSize int) connOption {
 	}
 }
 
+// WithRetryDelay sets the function that gives the wait after a pass over
+// every server without a session; it is called once per pass, from the
+// connection's goroutine. Without it the wait is one second. (switchman's
+// patch, see PATCHED.md.)
+func WithRetryDelay(f func() time.Duration) connOption {
+	return func(c *Conn) {
+		c.retryDelay = f
+	}
+}
+
 // WithMaxConnBufferSize sets maximum buffer size used to send and encode
 // packets to Zookeeper server. The standard Zookeeper client for java defaults
 // to a limit of 1mb. This option should be used for non-standard server setup
@@ -374,8 +388,12 @@ func (c *Conn) connect() error {
 
 		if retryStart {
 			c.flushUnsentRequests(ErrNoServer)
+			delay := time.Second
+			if c.retryDelay != nil {
+				delay = c.retryDelay()
+			}
 			select {
-			case <-time.After(time.Second):
+			case <-time.After(delay):
 				// pass
 			case <-c.shouldQuit:
 				c.setState(StateDisconnected)
