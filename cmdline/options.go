@@ -57,6 +57,9 @@ type Options struct {
 	// order (--standby): the host at place k tries its slot k×Standby
 	// after it.
 	Standby time.Duration
+	// Splay spreads a fleet's runs of one tick: the run waits a fixed
+	// offset in [0, Splay) of its lock and host before it connects.
+	Splay time.Duration
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -109,6 +112,7 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	o.bindLimits(fs)
 	fs.StringVar(&o.Schedule, "schedule", "", "the line's cron schedule: the run claims its slot (the latest scheduled time at or before its start) once fleet-wide, and skips a claimed one")
 	fs.DurationVar(&o.Standby, "standby", 0, "with --schedule and --group: the group's hosts in standby order each wait this much longer after the slot before trying it")
+	fs.DurationVar(&o.Splay, "splay", 0, "before connecting, wait an offset in [0, D) fixed by the lock name and the host, to spread a fleet's tick (at most 1h)")
 }
 
 // Parse reads a wrapper line (everything after the word "switchman",
@@ -179,6 +183,9 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	}
 	if o.Wait < 0 {
 		return fmt.Errorf("invalid --wait %s: must not be negative", o.Wait)
+	}
+	if err := config.CheckSplay(o.Splay); err != nil {
+		return fmt.Errorf("invalid --splay %s: %w", o.Splay, err)
 	}
 	if o.Hostname != "" {
 		if err := config.ValidateHostname(o.Hostname); err != nil {

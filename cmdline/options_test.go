@@ -217,6 +217,9 @@ func TestParseErrors(t *testing.T) {
 		{"standby without group", []string{"--schedule", "* * * * *", "--standby", "2s", "--", "x"}, "--standby needs"},
 		{"standby without lock", []string{"-g", "g", "--schedule", "* * * * *", "--no-lock", "--standby", "2s", "--", "x"}, "--no-lock"},
 		{"negative standby", []string{"-g", "g", "--schedule", "* * * * *", "--standby", "-2s", "--", "x"}, "negative"},
+		{"splay without a unit", []string{"--splay", "30", "--", "x"}, "--splay"},
+		{"negative splay", []string{"--splay", "-1s", "--", "x"}, "invalid --splay -1s: must not be negative"},
+		{"splay over an hour", []string{"--splay", "61m", "--", "x"}, "invalid --splay 1h1m0s: must be at most 1h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -118,6 +118,10 @@ type Config struct {
 	// allows it (key cgroup: auto, the default); cgroup: off runs every
 	// command as on a host without cgroups.
 	Cgroups bool
+	// Splay is the splay that `switchman crontab generate` writes into
+	// the lines of blocks that set none (0: none). A run does not read it:
+	// its --splay is on its line.
+	Splay time.Duration
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -304,6 +308,7 @@ var keySetters = map[string]setter{
 	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
 	"cgroup":                 scalarKey(func(c *Config) *bool { return &c.Cgroups }, parseCgroup),
 	"slots_kept":             intKey(func(c *Config) *int { return &c.SlotsKept }, 1, 10000),
+	"splay":                  scalarKey(func(c *Config) *time.Duration { return &c.Splay }, ParseSplay),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }

@@ -18,6 +18,15 @@ func TestParseValid(t *testing.T) {
 		check func(t *testing.T, c *Config)
 	}{
 		{
+			name:  "splay",
+			input: "zkhosts: a:1\nprefix: /s\nsplay: 2m30s\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Splay != 150*time.Second {
+					t.Errorf("Splay = %v, want 2m30s", c.Splay)
+				}
+			},
+		},
+		{
 			name:  "original JSON config loads unchanged",
 			input: `{"zkhosts":"zk1:2181,zk2:2181","prefix":"/switchman","loglevel":"warning","logfile":"/var/log/switchman.log","termination_timeout":5,"data_read_len":65536}`,
 			check: func(t *testing.T, c *Config) {
@@ -123,6 +132,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "zkhosts: a:1\nprefix: /s\nprefix: /t\n", []string{"line 3", "twice"}},
 		{"bad cgroup", "zkhosts: a:1\nprefix: /s\ncgroup: yes\n", []string{"line 3", `"cgroup"`, `"auto"`, `"off"`, `"yes"`}},
 		{"bad data_read_len", "zkhosts: a:1\nprefix: /s\ndata_read_len: lots\n", []string{`"data_read_len"`}},
+		{"splay without a unit", "zkhosts: a:1\nprefix: /s\nsplay: 30\n", []string{"line 3", `"splay"`, "unit"}},
+		{"negative splay", "zkhosts: a:1\nprefix: /s\nsplay: -2m\n", []string{`"splay"`, "negative"}},
+		{"splay over an hour", "zkhosts: a:1\nprefix: /s\nsplay: 90m\n", []string{`"splay"`, "at most 1h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ var Keys = []Key{
 	{"history_runs", "`50`", "finished runs kept per job for `switchman history` and the dashboard (at most 64 KB per job)"},
 	{"cgroup", "`auto`", "`auto`: each run's command gets a cgroup of its own where the host allows (root or a delegated cgroup, cgroup v2, Linux 5.14+), so that a stop kills its whole tree at once and the run record gets its CPU time and peak memory; `off`: none unless the run asks for a memory, CPU or task cap, which needs one. See Resource limits"},
 	{"slots_kept", "`100`", "claimed slots kept per job run with `--schedule`; a slot older than all of them never runs"},
+	{"splay", "none", "read by `switchman crontab generate --config FILE` only: each generated line of a block without its own `splay` key gets `--splay` this long (a Go duration with its unit, at most `1h`), so that a fleet's runs of one tick spread over it; a run reads only its own `--splay`"},
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 }
 

@@ -7,7 +7,10 @@
 //
 // Each job becomes one line:
 //
-//	TIME USER [NAME=VALUE ...] /usr/bin/switchman [--group G] [--lockname L] [--lease R=C:T ...] [--no-lock] [--timeout D] [--wait[=D]] --schedule TIME -- /installed/path/script PARAMS
+//	TIME USER [NAME=VALUE ...] /usr/bin/switchman [--group G] [--lockname L] [--lease R=C:T ...] [--no-lock] [--timeout D] [--wait[=D]] [...] [--splay D] --schedule TIME -- /installed/path/script PARAMS
+//
+// A block's splay key, else Options.Splay, becomes --splay; "splay: 0"
+// keeps a block out of the fleet-wide splay.
 //
 // cron runs the command through /bin/sh, so every value the generator
 // writes (group, lock name, leases, env values, the script's path) is one
@@ -53,6 +56,17 @@
 // that share a lock on purpose get UnitName(LOCK-SCRIPT). A schedule
 // without a calendar event, and blocks that would need one unit with
 // different settings, are errors like any other.
+//
+// A splay is the wrapper's --splay in ExecStart=, as in the cron line,
+// never the timer's RandomizedDelaySec= (even with FixedRandomDelay=true,
+// which systemd 252 has): the offset then is the same whichever format a
+// host runs, fixed by the lock and switchman's own host identity rather
+// than by /etc/machine-id (identical on cloned images, which would start
+// together again); the run logs and records the wait, so its start is read
+// against its offset; and a stop during the wait ends the run as a signal
+// before the start. The cost: the oneshot service is activating while it
+// waits (systemd gives oneshot no start timeout by default), and a start
+// by hand waits too.
 package crontabgen
 
 import (
@@ -62,6 +76,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/acme/switchman/crontab"
@@ -96,6 +111,10 @@ type Options struct {
 	// Format says what to make: cron.d files (the zero value) or systemd
 	// units.
 	Format Format
+	// Splay, when positive, is written as --splay into the lines (and
+	// units) of blocks without a splay key of their own: the config's
+	// fleet-wide splay.
+	Splay time.Duration
 }
 
 // Entry is one job resolved to its cron line.

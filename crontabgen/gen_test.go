@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/internal/golden"
 
@@ -28,6 +29,12 @@ func caseOptions(t *testing.T, path string) Options {
 			*p = v
 		} else if k == "debhelper" {
 			o.Debhelper = true
+		} else if k == "splay" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			o.Splay = d
 		} else if k == "format" {
 			if err := o.Format.Set(v); err != nil {
 				t.Fatalf("%s: %v", path, err)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // WriteTo writes the file's text to w. A cron.d file has a header, SHELL
@@ -152,11 +150,9 @@ func (f *File) timer() []byte {
 }
 
 // timerSettings are a timer's keys beyond its calendar. Blocks that share
-// a unit must agree on them (sameTimer).
+// a unit must agree on them (sameTimer). A splay is not one of them: it is
+// the wrapper's --splay in the service (see the package doc).
 type timerSettings struct {
-	// RandomizedDelaySec=: each start is delayed by a random time up to
-	// this, spreading a fleet's runs (METADATA splay, once it exists).
-	randomizedDelay time.Duration
 	// Persistent=true: a run missed while the host was down or the timer
 	// stopped starts as soon as it is up again (METADATA catch_up, once
 	// it exists).
@@ -164,8 +160,8 @@ type timerSettings struct {
 }
 
 // timerOf reads an entry's timer settings from its block. METADATA has no
-// splay or catch_up key yet: when they come, they are set here, and the
-// rest (rendering, the check that a unit's blocks agree) is in place.
+// catch_up key yet: when it comes, it is set here, and the rest
+// (rendering, the check that a unit's blocks agree) is in place.
 func timerOf(e *Entry) timerSettings {
 	_ = e
 	return timerSettings{}
@@ -176,9 +172,6 @@ func sameTimer(a, b *Entry) bool { return timerOf(a) == timerOf(b) }
 // keys renders the settings as [Timer] lines, none for the zero value.
 func (t timerSettings) keys() string {
 	var b strings.Builder
-	if t.randomizedDelay > 0 {
-		b.WriteString("RandomizedDelaySec=" + strconv.FormatFloat(t.randomizedDelay.Seconds(), 'f', -1, 64) + "s\n")
-	}
 	if t.persistent {
 		b.WriteString("Persistent=true\n")
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/crontab"
@@ -97,7 +98,7 @@ func (b *builder) sharedLocks(entries []*Entry) {
 // or its calendar event.
 func (b *builder) render(e *Entry) {
 	j := &e.Job
-	e.Args = wrapperArgs(e, b.opts.Format != FormatSystemd)
+	e.Args = wrapperArgs(e, b.opts.Format != FormatSystemd, b.opts.Splay)
 	if _, err := cmdline.Parse(append(slices.Clone(e.Args), j.Words...), false); err != nil {
 		b.errorf(j, "", "switchman would refuse this job: %v", err)
 		return
@@ -138,11 +139,12 @@ func (b *builder) cronLine(e *Entry) {
 }
 
 // wrapperArgs are the switchman flags of a job, then -- and the script.
-// With schedule, the flags end with --schedule TIME: every cron line tells
-// its run its schedule, so that the run claims its slot once fleet-wide.
-// A systemd service has none: the blocks that share it share its command,
+// splay is the fleet-wide splay of blocks without their own. With
+// schedule, the flags end with --schedule TIME: every cron line tells its
+// run its schedule, so that the run claims its slot once fleet-wide. A
+// systemd service has none: the blocks that share it share its command,
 // one timer firing it at all their times.
-func wrapperArgs(e *Entry, schedule bool) []string {
+func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
 	j := &e.Job
 	var args []string
 	if j.Group != "" {
@@ -183,10 +185,29 @@ func wrapperArgs(e *Entry, schedule bool) []string {
 	if j.LimitsBestEffort {
 		args = append(args, "--limits-best-effort")
 	}
+	switch {
+	case j.Splay == "" && splay > 0:
+		args = append(args, "--splay", shortDuration(splay))
+	case j.Splay != "" && j.Splay != "0":
+		args = append(args, "--splay", j.Splay)
+	}
 	if schedule {
 		args = append(args, "--schedule", j.Time)
 	}
 	return append(args, "--", e.Script)
+}
+
+// shortDuration writes d as the wrapper reads it, without the zero units
+// that time.Duration's String adds: 2m, not 2m0s; 1h, not 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // envWords writes NAME=VALUE assignments before the command, where sh

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/acme/switchman/metadata"
 )
@@ -95,8 +94,8 @@ func TestUnitWord(t *testing.T) {
 	}
 }
 
-// TestTimerSettingsKeys renders the keys that METADATA's splay and
-// catch_up will set, so that they only need reading from the block.
+// TestTimerSettingsKeys renders the key that METADATA's catch_up will
+// set, so that it only needs reading from the block.
 func TestTimerSettingsKeys(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -105,10 +104,7 @@ func TestTimerSettingsKeys(t *testing.T) {
 		want string
 	}{
 		{name: "none", in: timerSettings{}, want: ""},
-		{name: "splay", in: timerSettings{randomizedDelay: 90 * time.Second}, want: "RandomizedDelaySec=90s\n"},
-		{name: "fractional splay", in: timerSettings{randomizedDelay: 1500 * time.Millisecond}, want: "RandomizedDelaySec=1.5s\n"},
 		{name: "catch up", in: timerSettings{persistent: true}, want: "Persistent=true\n"},
-		{name: "both", in: timerSettings{randomizedDelay: time.Hour, persistent: true}, want: "RandomizedDelaySec=3600s\nPersistent=true\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,9 @@ type RecorderOptions struct {
 	Servers []string
 	// Version is switchman's version, for the heartbeat.
 	Version string
+	// Splay is the --splay offset the run waited before it connected; the
+	// run record keeps it (Run.SplayMS).
+	Splay time.Duration
 	// Logger receives what the recorder could not write (it never fails
 	// the run) and the spool's deliveries; the zero Logger discards them.
 	Logger zerolog.Logger
@@ -186,7 +189,8 @@ func (r *Recorder) Start(held *lock.Held, pid int) {
 
 // newRecord is the run record of this run as it starts.
 func (r *Recorder) newRecord() *Run {
-	return &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected, Slot: r.o.Slot}
+	return &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected,
+		Slot: r.o.Slot, SplayMS: r.o.Splay.Milliseconds()}
 }
 
 // End is how a run ended, for Finish.

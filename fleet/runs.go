@@ -91,6 +91,10 @@ type Run struct {
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// SplayMS is the --splay offset, in milliseconds, that the run waited
+	// before it connected, so that its Start is read against its own
+	// offset in the tick (0, left out: no splay).
+	SplayMS int64 `json:"splay_ms,omitempty"`
 	// ConnectAttempts is how many connections the run tried before its
 	// session was up and the record written, when more than one (a busy
 	// or refusing ensemble, a server that went away): 0, and left out of

@@ -52,6 +52,8 @@ type job struct {
 	wait *waiting
 	rec  *fleet.Recorder
 	slot *slotted // nil: no --schedule
+	// splayed is the --splay offset the run waited before connecting.
+	splayed time.Duration
 }
 
 // errSkip is a check's verdict that the command must not start now: lock
@@ -167,9 +169,14 @@ func lookCommand(name string) error {
 	return fmt.Errorf("%s: %w", name, supervise.ErrNotExecutable)
 }
 
-// connect opens the run's ZooKeeper session, or returns nil when the run
-// has nothing to ask: no group, no lock, no lease, no interval.
+// connect waits the run's splay, then opens its ZooKeeper session, or
+// returns nil when the run has nothing to ask: no group, no lock, no
+// lease, no interval.
 func (j *job) connect(ctx context.Context) (*fleet.Client, error) {
+	var err error
+	if j.splayed, err = j.splay(ctx); err != nil {
+		return nil, err
+	}
 	o := j.opts
 	if o.Group == "" && o.NoLock && len(o.Leases) == 0 && o.MinInterval == 0 {
 		return nil, nil

@@ -49,6 +49,7 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		HistoryRuns: j.cfg.HistoryRuns, HaltOnFailure: j.opts.HaltOnFailure, NoRecord: j.opts.NoLock,
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
 		Slot: j.slotTime(),
+		Splay: j.splayed,
 	})
 }
 

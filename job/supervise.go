@@ -73,8 +73,9 @@ func (j *job) guard(ctx context.Context, c *fleet.Client, held *lock.Held, group
 		watched = group.watched
 	}
 	return lock.Guard(ctx, c.Session(), lock.GuardOptions{
-		Lock:  held,
-		Group: watched,
+		Lock:         held,
+		Group:        watched,
+		NoEphemerals: held == nil && len(j.opts.Leases) == 0,
 		Member: func(b []byte) (bool, error) {
 			d, err := config.ParseData(j.cfg.Prefix, b)
 			if err != nil {
@@ -110,6 +111,9 @@ func (j *job) logStart(pid int, held *lock.Held) {
 	}
 	if held != nil {
 		ev = ev.Int64("fencing_token", held.Token)
+	}
+	if j.splayed > 0 {
+		ev = ev.Int64("splay_ms", j.splayed.Milliseconds())
 	}
 	ev.Msg("START")
 }

@@ -67,6 +67,13 @@ type GuardOptions struct {
 	// only after the child is dead.
 	KillPath string
 	OnKill   func(sig syscall.Signal)
+	// NoEphemerals says the session owns no node (no lock, no lease), so
+	// that the session the client opens after an expiry is as good as
+	// the lost one: the guard re-reads the group data on it and goes on.
+	// A local session (localSessionsEnabled on the servers) that never
+	// created an ephemeral node expires so whenever its server dies or
+	// restarts, since it cannot move to another server.
+	NoEphemerals bool
 }
 
 // Guard watches, event-driven, everything the running job's permission
@@ -159,7 +166,15 @@ func (g *guard) lose(cause error) {
 // disconnected fires no watch on this side.
 func (g *guard) checkSession() {
 	st := g.s.conn.State()
-	if st == zk.StateExpired || (g.s.conn.SessionID() != g.sessionID && st == zk.StateHasSession) {
+	replaced := g.s.conn.SessionID() != g.sessionID && st == zk.StateHasSession
+	switch {
+	case g.o.NoEphemerals && st == zk.StateExpired:
+		return // the new session's StateHasSession comes next
+	case g.o.NoEphemerals && replaced:
+		g.o.Logger.Info().Str("session", fmt.Sprintf("0x%x", g.s.conn.SessionID())).
+			Msg("zookeeper session replaced after an expiry; the run holds no lock or lease: group membership re-checked")
+		g.sessionID = g.s.conn.SessionID()
+	case st == zk.StateExpired || replaced:
 		g.lose(ErrSessionExpired)
 		return
 	}

@@ -1,10 +1,11 @@
 package lock
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -14,6 +15,24 @@ import (
 // four-letter word, over TLS when tc is set. Production servers often
 // leave srvr off (4lw.commands.whitelist): then it returns an error.
 func ServerVersion(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) (string, error) {
+	resp, err := FourLetter(ctx, addr, tc, "srvr", timeout)
+	if err != nil {
+		return "", err
+	}
+	for l := range strings.SplitSeq(resp, "\n") {
+		if v, ok := strings.CutPrefix(l, "Zookeeper version: "); ok {
+			v, _, _ = strings.Cut(v, ",")
+			return v, nil
+		}
+	}
+	return "", errors.New("no version in the srvr answer")
+}
+
+// FourLetter sends a four-letter word (srvr, mntr, conf) to the server at
+// addr, over TLS when tc is set, and returns the whole answer, within
+// timeout. A word the server does not allow (4lw.commands.whitelist) is
+// an error that says so.
+func FourLetter(ctx context.Context, addr string, tc *tls.Config, word string, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var c net.Conn
@@ -33,21 +52,17 @@ func ServerVersion(ctx context.Context, addr string, tc *tls.Config, timeout tim
 	defer c.Close()
 	deadline, _ := ctx.Deadline()
 	_ = c.SetDeadline(deadline)
-	if _, err := c.Write([]byte("srvr")); err != nil {
+	if _, err := c.Write([]byte(word)); err != nil {
 		return "", err
 	}
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Zookeeper version: "); ok {
-			v, _, _ = strings.Cut(v, ",")
-			return v, nil
-		}
-		if strings.Contains(sc.Text(), "not in the whitelist") || strings.Contains(sc.Text(), "not executed") {
-			return "", errors.New("srvr is disabled on the server (4lw.commands.whitelist)")
-		}
-	}
-	if err := sc.Err(); err != nil {
+	// The server closes the connection after its answer.
+	b, err := io.ReadAll(c)
+	if err != nil {
 		return "", err
 	}
-	return "", errors.New("no version in the srvr answer")
+	resp := string(b)
+	if strings.Contains(resp, "not in the whitelist") || strings.Contains(resp, "not executed") {
+		return "", fmt.Errorf("%s is disabled on the server (4lw.commands.whitelist)", word)
+	}
+	return resp, nil
 }

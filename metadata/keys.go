@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/limits"
 )
@@ -40,6 +41,7 @@ var keys = map[string]key{
 	"halt_on_failure":   {set: func(j *Job, v string) error { return setBool(&j.HaltOnFailure, v) }},
 	"expected_duration": {set: func(j *Job, v string) error { return setDuration(&j.ExpectedDuration, v) }},
 	"min_interval":      {set: func(j *Job, v string) error { return setDuration(&j.MinInterval, v) }},
+	"splay":             {set: setSplay},
 	"user":              {set: setUser},
 	"env":               {repeatable: true, set: setEnv},
 	"mailto":            {set: setMailTo},
@@ -57,7 +59,7 @@ var keys = map[string]key{
 }
 
 const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, " +
-	"halt_on_failure, expected_duration, min_interval, user, env, mailto, comment, " +
+	"halt_on_failure, expected_duration, min_interval, splay, user, env, mailto, comment, " +
 	"nice, ionice, oom_score_adj, rlimit, memory_max, cpu_max, tasks_max, limits_best_effort"
 
 // limitKey is the setter of the key of the wrapper's limit flag: the value
@@ -195,6 +197,20 @@ func positiveDuration(v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a positive duration like 90s, 10m or 2h", v)
+	}
+	return nil
+}
+
+// setSplay stores the wrapper's --splay, as written; a zero splay, stored
+// as "0", keeps a block out of the generator's fleet-wide splay.
+func setSplay(j *Job, v string) error {
+	d, err := config.ParseSplay(v)
+	if err != nil {
+		return err
+	}
+	j.Splay = v
+	if d == 0 {
+		j.Splay = "0"
 	}
 	return nil
 }

@@ -16,10 +16,11 @@
 //
 // Keys: time (required: five cron fields or an @keyword), package (required
 // here or from the generator's --package), params, group, lockname, lease
-// (repeatable), no_lock, timeout, wait, user, env (KEY=VALUE, repeatable),
-// mailto, comment, and the resource limits nice, ionice, oom_score_adj,
-// rlimit (repeatable), memory_max, cpu_max, tasks_max and
-// limits_best_effort. Every error names the file and line, and Parse reports
+// (repeatable), no_lock, timeout, wait, halt_on_failure, expected_duration,
+// min_interval, splay, user, env (KEY=VALUE, repeatable), mailto, comment,
+// and the resource limits nice, ionice, oom_score_adj, rlimit
+// (repeatable), memory_max, cpu_max, tasks_max and limits_best_effort.
+// Every error names the file and line, and Parse reports
 // all of a file's errors, not just the first.
 package metadata
 
@@ -55,6 +56,9 @@ type Job struct {
 	HaltOnFailure    bool   // --halt-on-failure
 	ExpectedDuration string // --expected-duration, a Go duration
 	MinInterval      string // --min-interval, a Go duration
+	// Splay is the block's --splay, a Go duration ("0": none, whatever
+	// the generator's fleet-wide splay); "": the generator's.
+	Splay string
 
 	Limits           []Limit // --nice, --ionice, ... --tasks-max, in block order
 	LimitsBestEffort bool    // --limits-best-effort

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/crontabgen"
 	"github.com/acme/switchman/exitcode"
@@ -53,7 +54,11 @@ differ (for CI and package builds). Without --out the files are printed.
 With --format systemd, each job becomes a oneshot .service running the same
 switchman command and a .timer whose OnCalendar= fires at exactly the
 minutes of its schedule; a schedule no calendar event expresses (@reboot,
-day of month and day of week both restricted) is an error.`,
+day of month and day of week both restricted) is an error.
+
+With --config FILE (or $SWITCHMAN_CONFIG), its splay key is written as
+--splay into the jobs of blocks without a splay key of their own; the
+default config files are not read.`,
 		Example: `  # in debian/rules: debian/scripts2.cron.d, installed by dh_installcron
   switchman crontab generate --package scripts2 --install-dir /usr/lib/scripts2 \
       --debhelper --out debian bin/
@@ -105,6 +110,15 @@ func (o *crontabGenerateOptions) validate() error {
 // runCrontabGenerate generates the files from the scripts in paths, then
 // writes, checks or prints them.
 func runCrontabGenerate(app *App, o *crontabGenerateOptions, paths []string) error {
+	// Only a config given on purpose sets the fleet-wide splay: a
+	// package build must not depend on the build host's /etc.
+	if app.Config != "" || app.Getenv(config.EnvVar) != "" {
+		cfg, err := loadConfig(app, app.Config)
+		if err != nil {
+			return err
+		}
+		o.gen.Splay = cfg.Splay
+	}
 	files, err := crontabgen.Generate(paths, o.gen)
 	if err != nil {
 		return err

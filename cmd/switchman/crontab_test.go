@@ -242,3 +242,42 @@ func TestCrontabCheckGroupsInZooKeeper(t *testing.T) {
 		t.Fatalf("unreachable ZooKeeper: exit %d, %q", code, stdout)
 	}
 }
+
+// TestCrontabGenerateSplayFromConfig: the config's splay reaches every
+// generated line whose block sets none, only when the config is given on
+// purpose; a bad value names the key.
+func TestCrontabGenerateSplayFromConfig(t *testing.T) {
+	src := writeScripts(t, map[string]string{
+		"bin/a.sh": "#!/bin/sh\n# <crontab>\n#   time: */5 * * * *\n# </crontab>\n",
+		"bin/b.sh": "#!/bin/sh\n# <crontab>\n#   time: @hourly\n#   splay: 0\n# </crontab>\n",
+	})
+	cfg := func(splay string) string {
+		p := filepath.Join(t.TempDir(), "switchman.yaml")
+		if err := os.WriteFile(p, []byte("zkhosts: 127.0.0.1:1\nprefix: /s\nsplay: "+splay+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gen := []string{"generate", "--package", "p", "--install-dir", "/opt/p", filepath.Join(src, "bin")}
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		code       int
+		want, not  string
+		wantStderr string
+	}{
+		{"config given", append([]string{"--config", cfg("45s")}, gen...), 0,
+			"/usr/bin/switchman --lockname a.sh --splay 45s -- /opt/p/a.sh", "--lockname b.sh --splay", ""},
+		{"no config", gen, 0, "/usr/bin/switchman --lockname a.sh -- /opt/p/a.sh", "--splay", ""},
+		{"no unit", append([]string{"--config", cfg("30")}, gen...), 78, "", "", `key "splay": "30" is not a duration with a unit`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SWITCHMAN_CONFIG", "")
+			code, stdout, stderr := runCrontab(t, tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.want) || (tt.not != "" && strings.Contains(stdout, tt.not)) ||
+				!strings.Contains(stderr, tt.wantStderr) || strings.Count(stderr, "\n") > 1 {
+				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+		})
+	}
+}

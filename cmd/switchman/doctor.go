@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +70,8 @@ func newDoctorCmd(app *App) *cobra.Command {
 		Short: "Check this host's switchman set-up: config, ZooKeeper, prefix, ACLs, groups, clock, cron",
 		Long: `doctor checks, one line each with OK, WARN or FAIL and a hint: the config file
 (found, readable, valid, not writable by others), ZooKeeper (reachable, its
-version), the prefix znode (exists, its ACL and that of its locks), this
+version, whether its servers create sessions locally, so that a skipped run
+costs no transaction: mntr or conf must be allowed), the prefix znode (exists, its ACL and that of its locks), this
 host's identity and its groups, the clock offset against ZooKeeper, and
 whether a cron daemon runs, and whether a run here gets a cgroup of its own
 (and with which controllers) or why not. It exits 1 if any check fails.`,
@@ -198,7 +200,32 @@ func (d *doctor) checkZooKeeper(ctx context.Context) bool {
 			d.report(checkOK, "zookeeper: "+addr+" version unknown", "srvr: "+err.Error())
 		}
 	}
+	// Now, while the doctor's session has created no ephemeral node.
+	d.checkLocalSessions(ctx, opts.TLS)
 	return true
+}
+
+// checkLocalSessions says whether the servers create sessions locally, so
+// that runs that skip cost the ensemble no transaction (see
+// lock.LocalSessions), and warns when they do not.
+func (d *doctor) checkLocalSessions(ctx context.Context, tc *tls.Config) {
+	answers := make([]lock.ServerAnswers, len(d.cfg.ZKHosts))
+	for i, addr := range d.cfg.ZKHosts {
+		answers[i].Addr = addr
+		answers[i].Conf, _ = lock.FourLetter(ctx, addr, tc, "conf", versionTimeout)
+		answers[i].Mntr, _ = lock.FourLetter(ctx, addr, tc, "mntr", versionTimeout)
+	}
+	const fix = "set localSessionsEnabled=true and localSessionsUpgradingEnabled=true on every server, in quorum mode: see the README's production zoo.cfg"
+	switch state, why := lock.LocalSessions(answers); state {
+	case lock.LocalSessionsOn:
+		d.report(checkOK, "zookeeper: local sessions: a skipped run costs no transaction ("+why+")", "")
+	case lock.LocalSessionsOff:
+		d.report(checkWarn, "zookeeper: no local sessions: every run, even one that skips, costs 2 transactions ("+why+")", fix)
+	case lock.LocalSessionsNoUpgrade:
+		d.report(checkFail, "zookeeper: local sessions are never upgraded: "+why, fix)
+	default:
+		d.report(checkOK, "zookeeper: local sessions unknown", why)
+	}
 }
 
 // checkResolve names every zkhosts entry whose host name does not resolve:

@@ -87,6 +87,7 @@ func TestDoctor(t *testing.T) {
 			{"OK", "config:", "not writable by others"},
 			{"OK", "zookeeper: connected to " + e.addr},
 			{"OK", "zookeeper: " + e.addr + " version 3."},
+			{"WARN", "zookeeper: no local sessions", "runs standalone", "localSessionsEnabled=true"},
 			{"OK", "prefix: " + e.prefix + " exists"},
 			{"WARN", "acl: " + e.prefix + " world:anyone:cdrwa", "anyone can rewrite"},
 			{"OK", "identity: h1.example.com is in groups all, g"},
@@ -120,6 +121,17 @@ func TestDoctor(t *testing.T) {
 				t.Errorf("no cron line in:\n%s", strings.Join(lines, "\n"))
 			}
 		})
+	}
+}
+
+// TestDoctorLocalSessions: a server with local sessions (a quorum of one)
+// is reported OK; TestDoctor's standalone server gets the warning.
+func TestDoctorLocalSessions(t *testing.T) {
+	srv := zktest.Start(t, zktest.Options{LocalSessions: true})
+	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
+	code, lines := e.doctor(e.cfg, "--hostname", "h1.example.com")
+	if code != 0 || !hasLine(lines, "OK", "zookeeper: local sessions: a skipped run costs no transaction", "counts") {
+		t.Errorf("exit %d, output:\n%s", code, strings.Join(lines, "\n"))
 	}
 }
 

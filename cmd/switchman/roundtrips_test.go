@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,21 +22,11 @@ func TestRunRoundTrips(t *testing.T) {
 	// A long session: no heartbeat read (every S/20) falls inside a run.
 	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout = "60s" })
 	packets := func() int64 {
-		out, err := zktest.FourLetter(srv.Addr, "mntr", 5*time.Second)
+		n, err := zktest.Mntr(srv.Addr, "zk_packets_received", 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range strings.Split(out, "\n") {
-			if v, ok := strings.CutPrefix(l, "zk_packets_received\t"); ok {
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
-		}
-		t.Fatalf("mntr has no zk_packets_received:\n%s", out)
-		return 0
+		return n
 	}
 	probe := packets()
 	probe = packets() - probe // what one mntr read adds itself
@@ -117,14 +105,43 @@ func TestRunRoundTrips(t *testing.T) {
 // close included). On a fleet every host of a group runs every line at the
 // same minute, so writes per run are what the ensemble's capacity is spent
 // on. Each write is named below; a change that adds one must say why here.
+//
+// It counts on a standalone server (global sessions) and on a 3-server
+// ensemble with local sessions (read on the leader, which commits every
+// write): there a session is created and closed by its server with no
+// transaction until it creates an ephemeral node, which upgrades it (one
+// transaction) just before the lock's create. A run that skips then costs
+// nothing, and a winning run the same as with global sessions.
 func TestRunWrites(t *testing.T) {
-	srv := zktest.Start(t)
+	for _, mode := range []struct {
+		name  string
+		local bool
+	}{{"global sessions", false}, {"local sessions", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			if mode.local {
+				ens := zktest.StartEnsemble(t, 3, zktest.Options{LocalSessions: true})
+				leader, err := ens.Leader()
+				if err != nil {
+					t.Fatal(err)
+				}
+				runWrites(t, ens.Servers[0], ens.ConnString(), leader.Addr, true)
+				return
+			}
+			srv := zktest.Start(t)
+			runWrites(t, srv, srv.Addr, srv.Addr, false)
+		})
+	}
+}
+
+// runWrites is TestRunWrites on the servers hosts, of which srv holds the
+// test's prefix, reading the zxid on leader.
+func runWrites(t *testing.T, srv *zktest.Server, hosts, leader string, local bool) {
 	e := newEnv(t, srv, `{"groups":{"g":["h1.example.com"]}}`)
 	// A long session and a fresh heartbeat stamp (written by the warm-up
 	// run): no heartbeat write falls inside a counted run.
-	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout = "60s" })
+	e.setConfig(func(c *zktest.SwitchmanConfig) { c.SessionTimeout, c.Hosts = "60s", hosts })
 	zxid := func() int64 {
-		z, err := zktest.Zxid(srv.Addr, 5*time.Second)
+		z, err := zktest.Zxid(leader, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,27 +166,30 @@ func TestRunWrites(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		args   []string
-		repeat bool // count the second run
-		want   int64
+		repeat bool  // count the second run
+		want   int64 // with global sessions
+		local  int64 // with local sessions
 	}{
 		// Session create; the lock's create multi, which carries the run
 		// record's start; the run record's finish; session close (which
 		// deletes the lock node).
-		{"winning locked run", []string{"--lockname", "w"}, true, 4},
-		{"winning run in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "wg"}, true, 4},
+		// With local sessions: the session's upgrade instead of its create.
+		{"winning locked run", []string{"--lockname", "w"}, true, 4, 4},
+		{"winning run in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "wg"}, true, 4, 4},
 		// The same: the lock's multi also creates the record's parent and
 		// node, so a job's first run anywhere costs no write more.
-		{"first run of a new lock name", []string{"--lockname", "new"}, false, 4},
+		{"first run of a new lock name", []string{"--lockname", "new"}, false, 4, 4},
 		// Its first run on a second host: the multi that creates the
 		// lock's record directory fails (another host made it), and the
 		// one without it takes the lock: one write more, once per host.
-		{"first run on another host", []string{"--lockname", "new", "--hostname", "h3.example.com"}, false, 5},
+		{"first run on another host", []string{"--lockname", "new", "--hostname", "h3.example.com"}, false, 5, 5},
 		// Session create and close: the lock node's read, pipelined with
 		// the other checks' reads, finds it held; no create is tried.
-		{"busy lock", []string{"--lockname", "busy"}, false, 2},
+		// With local sessions nothing: the busy check is a read.
+		{"busy lock", []string{"--lockname", "busy"}, false, 2, 0},
 		// Session create and close (the first run of a host writes its
-		// heartbeat).
-		{"host not in the group", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "n"}, true, 2},
+		// heartbeat); with local sessions nothing.
+		{"host not in the group", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "n"}, true, 2, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.repeat {
@@ -178,8 +198,12 @@ func TestRunWrites(t *testing.T) {
 			if tt.name == "first run on another host" {
 				writes("--lockname", "warm", "--hostname", "h3.example.com") // the host's heartbeat
 			}
-			if got := writes(tt.args...); got != tt.want {
-				t.Errorf("%d writes, want %d", got, tt.want)
+			want := tt.want
+			if local {
+				want = tt.local
+			}
+			if got := writes(tt.args...); got != want {
+				t.Errorf("%d writes, want %d", got, want)
 			}
 		})
 	}

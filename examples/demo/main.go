@@ -55,7 +55,8 @@ func run() error {
 	if err := zktest.EnsureInstalled(); err != nil {
 		return err
 	}
-	srv, err := zktest.StartServer(zktest.Options{})
+	// Local sessions, as in production (README): a quorum of one.
+	srv, err := zktest.StartServer(zktest.Options{LocalSessions: true})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // a real 3-server ensemble and fails on any violation the checker finds. With
 // CI set, ZooKeeper failing to start fails the test (zktest.StartEnsemble).
 func TestShortFaults(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := zktest.StartEnsemble(t, 3, zkOptions)
 	e, err := newEnv(map[int]*zktest.Ensemble{3: ens})
 	if err != nil {
 		t.Fatal(err)

@@ -128,11 +128,18 @@ func (e *env) build() error {
 	return nil
 }
 
+// zkOptions are the servers' settings of every scenario: local sessions,
+// as the README's production zoo.cfg has them, so that the faults hit the
+// sessions a fleet has: a run's session is local until it takes its lock
+// or a lease, and one whose server dies before then expires instead of
+// moving to another server.
+var zkOptions = zktest.Options{LocalSessions: true}
+
 func (e *env) cluster(n int) (*cluster, error) {
 	if c := e.clusters[n]; c != nil {
 		return c, nil
 	}
-	ens, err := zktest.StartEnsembleServers(n, zktest.Options{})
+	ens, err := zktest.StartEnsembleServers(n, zkOptions)
 	if err != nil {
 		return nil, fmt.Errorf("start %d-server zookeeper: %w", n, err)
 	}

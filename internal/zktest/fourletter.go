@@ -125,3 +125,23 @@ func parseZxid(resp string) (int64, error) {
 	}
 	return 0, fmt.Errorf("%w: srvr answered %q", ErrNotServing, strings.TrimSpace(resp))
 }
+
+// Mntr asks the server at addr for one numeric value of its `mntr`
+// answer, e.g. "zk_packets_received" (every request the server has read,
+// the `mntr` itself not included) or "zk_num_alive_connections".
+func Mntr(addr, key string, timeout time.Duration) (int64, error) {
+	resp, err := FourLetter(addr, "mntr", timeout)
+	if err != nil {
+		return 0, err
+	}
+	for l := range strings.SplitSeq(resp, "\n") {
+		if v, ok := strings.CutPrefix(l, key+"\t"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("mntr: bad %s %q: %w", key, v, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("mntr has no %s: %q", key, strings.TrimSpace(resp))
+}

@@ -35,6 +35,14 @@ type Options struct {
 	// (ZooKeeper keeps the last value of a repeated key), e.g. for TLS:
 	// "secureClientPort=...". Lines must not contain newlines.
 	ExtraConfig []string
+	// LocalSessions makes the servers create and close a session locally,
+	// with no transaction, until it creates an ephemeral node, which
+	// upgrades it to a global session (zoo.cfg's localSessionsEnabled and
+	// localSessionsUpgradingEnabled). ZooKeeper honours them in quorum
+	// mode only, so a single server then runs as a quorum of one
+	// (standaloneEnabled=false, one server.1 line, a myid): it reports
+	// "leader", not "standalone".
+	LocalSessions bool
 	// Stdout, if set, also receives the JVM's stdout and stderr. The output
 	// always goes to zk.log in the server directory too, so that a failed start
 	// can report the log's tail.
@@ -75,6 +83,13 @@ func (o Options) validate() error {
 	return nil
 }
 
+// quorum says whether a server of peers runs in quorum mode (server.N
+// lines, a myid): every member of an ensemble, and a single server with
+// local sessions, which only quorum mode honours.
+func quorum(o Options, peers []member) bool {
+	return len(peers) > 1 || o.LocalSessions && len(peers) == 1
+}
+
 // member is one server's identity and ports within an ensemble.
 type member struct {
 	id           int // myid, 1..n
@@ -85,7 +100,7 @@ type member struct {
 
 // renderConfig returns the zoo.cfg text for self. peers lists every member of
 // the ensemble (including self); with fewer than two the server runs
-// standalone.
+// standalone, unless o.LocalSessions makes it a quorum of one.
 func renderConfig(o Options, dataDir string, self member, peers []member) string {
 	lines := []string{
 		fmt.Sprintf("tickTime=%d", o.TickTime.Milliseconds()),
@@ -108,10 +123,16 @@ func renderConfig(o Options, dataDir string, self member, peers []member) string
 		// client sees success, so data survives a killed JVM, not a host crash.
 		"forceSync=no",
 	}
-	if len(peers) > 1 {
+	if quorum(o, peers) {
 		for _, p := range peers {
 			lines = append(lines, fmt.Sprintf("server.%d=127.0.0.1:%d:%d", p.id, p.peerPort, p.electionPort))
 		}
+	}
+	if len(peers) == 1 && quorum(o, peers) {
+		lines = append(lines, "standaloneEnabled=false")
+	}
+	if o.LocalSessions {
+		lines = append(lines, "localSessionsEnabled=true", "localSessionsUpgradingEnabled=true")
 	}
 	lines = append(lines, o.ExtraConfig...)
 	return strings.Join(lines, "\n") + "\n"

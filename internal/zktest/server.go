@@ -99,15 +99,19 @@ func startFresh[T any](opts Options, start func(Options) (T, error)) (T, error) 
 
 // startServerOnce makes one attempt of StartServer with fresh ports.
 func startServerOnce(opts Options) (*Server, error) {
-	ports, err := freePorts(1)
+	members, err := newMembers(1)
 	if err != nil {
 		return nil, err
+	}
+	var peers []member // standalone
+	if opts.LocalSessions {
+		peers = members // a quorum of one
 	}
 	dir, err := os.MkdirTemp("", "zktest-")
 	if err != nil {
 		return nil, fmt.Errorf("create server directory: %w", err)
 	}
-	s, err := newServer(dir, opts, member{id: 1, clientPort: ports[0]}, nil)
+	s, err := newServer(dir, opts, members[0], peers)
 	if err == nil {
 		err = s.Start()
 	}
@@ -125,7 +129,7 @@ func newServer(dir string, opts Options, self member, peers []member) (*Server, 
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	if len(peers) > 1 {
+	if quorum(opts, peers) {
 		myid := filepath.Join(dataDir, "myid")
 		if err := os.WriteFile(myid, []byte(strconv.Itoa(self.id)+"\n"), 0o644); err != nil {
 			return nil, fmt.Errorf("write myid: %w", err)

@@ -52,6 +52,7 @@ func TestRenderConfig(t *testing.T) {
 		name    string
 		self    member
 		peers   []member
+		local   bool
 		want    []string
 		wantNot []string
 	}{
@@ -64,7 +65,28 @@ func TestRenderConfig(t *testing.T) {
 				"4lw.commands.whitelist=*", "maxClientCnxns=0", "preAllocSize=1024", "forceSync=no",
 				"secureClientPort=7777",
 			},
-			wantNot: []string{"server."},
+			wantNot: []string{"server.", "standaloneEnabled", "localSessions"},
+		},
+		{
+			name:  "a quorum of one with local sessions",
+			self:  peers[0],
+			peers: peers[:1],
+			local: true,
+			want: []string{
+				"clientPort=101", "server.1=127.0.0.1:102:103", "standaloneEnabled=false",
+				"localSessionsEnabled=true", "localSessionsUpgradingEnabled=true",
+			},
+			wantNot: []string{"server.2"},
+		},
+		{
+			name:  "ensemble member with local sessions",
+			self:  peers[2],
+			peers: peers,
+			local: true,
+			want: []string{
+				"clientPort=301", "server.3=127.0.0.1:302:303", "localSessionsEnabled=true", "localSessionsUpgradingEnabled=true",
+			},
+			wantNot: []string{"standaloneEnabled"},
 		},
 		{
 			name:  "ensemble member",
@@ -78,7 +100,9 @@ func TestRenderConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := renderConfig(opts, "/d/data", tt.self, tt.peers)
+			o := opts
+			o.LocalSessions = tt.local
+			cfg := renderConfig(o, "/d/data", tt.self, tt.peers)
 			lines := strings.Split(cfg, "\n")
 			for _, w := range tt.want {
 				if !containsLine(lines, w) {
@@ -411,6 +435,60 @@ func TestEnsembleOfOneIsStandalone(t *testing.T) {
 	}
 	if m, err := l.Mode(); err != nil || m != "standalone" {
 		t.Fatalf("Mode() = %q, %v; want standalone", m, err)
+	}
+}
+
+// TestLocalSessions counts the transactions of a session by the server's
+// zxid: with local sessions a session that only reads costs none, and one
+// that creates an ephemeral node is upgraded (one transaction) before it.
+func TestLocalSessions(t *testing.T) {
+	SkipShort(t)
+	for _, tt := range []struct {
+		name  string
+		local bool
+		mode  string
+		reads int64 // a session that reads and closes
+		eph   int64 // one that creates an ephemeral node and closes
+	}{
+		{"standalone", false, "standalone", 2, 3},
+		{"a quorum of one with local sessions", true, "leader", 0, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Start(t, Options{LocalSessions: tt.local})
+			if m, err := s.Mode(); err != nil || m != tt.mode {
+				t.Fatalf("Mode() = %q, %v; want %s", m, err, tt.mode)
+			}
+			cost := func(ephemeral bool) int64 {
+				before, err := Zxid(s.Addr, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := Connect([]string{s.Addr}, 5*time.Second, 20*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := c.Get("/"); err != nil {
+					t.Fatal(err)
+				}
+				if ephemeral {
+					if _, err := c.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Close() // waits for the close's answer
+				after, err := Zxid(s.Addr, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return after - before
+			}
+			if got := cost(false); got != tt.reads {
+				t.Errorf("a reading session cost %d transactions, want %d", got, tt.reads)
+			}
+			if got := cost(true); got != tt.eph {
+				t.Errorf("a session with an ephemeral node cost %d transactions, want %d", got, tt.eph)
+			}
+		})
 	}
 }
 

@@ -19,6 +19,7 @@
 #   memory_max: 4G
 #   cpu_max: 150%
 #   limits_best_effort: yes
+#   splay: 45s
 #   user: reporter
 #   env: TZ=UTC
 #   env: GREETING=hello, world 100%
