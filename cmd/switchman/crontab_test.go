@@ -267,8 +267,8 @@ func TestCrontabGenerateSplayFromConfig(t *testing.T) {
 		wantStderr string
 	}{
 		{"config given", append([]string{"--config", cfg("45s")}, gen...), 0,
-			"/usr/bin/switchman --lockname a.sh --splay 45s -- /opt/p/a.sh", "--lockname b.sh --splay", ""},
-		{"no config", gen, 0, "/usr/bin/switchman --lockname a.sh -- /opt/p/a.sh", "--splay", ""},
+			"/usr/bin/switchman --lockname a.sh --splay 45s --schedule '*/5 * * * *' -- /opt/p/a.sh", "--lockname b.sh --splay", ""},
+		{"no config", gen, 0, "/usr/bin/switchman --lockname a.sh --schedule '*/5 * * * *' -- /opt/p/a.sh", "--splay", ""},
 		{"no unit", append([]string{"--config", cfg("30")}, gen...), 78, "", "", `key "splay": "30" is not a duration with a unit`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
