@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/zktest"
+)
+
+// voters is the ensemble's quorum size: the usual production ensemble.
+const voters = 3
+
+// sampleEvery is how often the servers' gauges are read during a tick:
+// often enough to catch a queue of a second or two, rarely enough that
+// the reads are a small share of the requests.
+const sampleEvery = 100 * time.Millisecond
+
+// runTimeout bounds one simulated run: far above any decision time worth
+// reporting, so that a stuck run shows as a failure instead of hanging
+// the simulator.
+const runTimeout = 2 * time.Minute
+
+// localSessionLines are the zoo.cfg lines of local sessions: a session is
+// created and closed by the server it connects to, without a quorum
+// transaction, and becomes global (one transaction) when it creates an
+// ephemeral node.
+var localSessionLines = []string{"localSessionsEnabled=true", "localSessionsUpgradingEnabled=true"}
+
+// setup is one ensemble the fleets are fired at.
+type setup struct {
+	Local     bool
+	Observers int
+}
+
+// name says what the setup is, for the tables.
+func (s setup) name() string {
+	n := "global sessions"
+	if s.Local {
+		n = "local sessions"
+	}
+	if s.Observers > 0 {
+		n += fmt.Sprintf(", %d observers", s.Observers)
+	}
+	return n
+}
+
+// setupsOf reads -sessions and -observers: one setup per session kind,
+// and one with local sessions and the observers when there are any.
+func setupsOf(modes string, observers int) ([]setup, error) {
+	if observers < 0 {
+		return nil, fmt.Errorf("-observers %d: want 0 or more", observers)
+	}
+	var out []setup
+	for m := range strings.SplitSeq(modes, ",") {
+		switch strings.TrimSpace(m) {
+		case "global":
+			out = append(out, setup{})
+		case "local":
+			out = append(out, setup{Local: true})
+		default:
+			return nil, fmt.Errorf("-sessions %q: want global, local or both, comma-separated", modes)
+		}
+	}
+	if observers > 0 {
+		out = append(out, setup{Local: true, Observers: observers})
+	}
+	return out, nil
+}
+
+// setupResult is everything measured on one setup.
+type setupResult struct {
+	Setup     setup
+	ZooKeeper string
+	// Check is the same-path check (nil without a binary).
+	Check []kindCost
+	Ticks []tickResult
+}
+
+// tickResult is one fleet's measured tick.
+type tickResult struct {
+	Spec   spec
+	Tally  tally
+	Server totals // counts between just before the tick and after the last run
+	Peaks  peaks
+	// Wall is from the tick to the end of the last run.
+	Wall time.Duration
+}
+
+// simulate starts the setup's ensemble, runs the same-path check and
+// fires every fleet at it.
+func simulate(ctx context.Context, s setup, fleets []spec, o options, dir string) (setupResult, error) {
+	res := setupResult{Setup: s}
+	zo := zktest.Options{}
+	if s.Local {
+		zo.ExtraConfig = localSessionLines
+	}
+	e, err := zktest.StartEnsembleWithObservers(voters, s.Observers, zo)
+	if err != nil {
+		return res, err
+	}
+	defer e.Close()
+	c := newCluster(e, voters)
+	res.ZooKeeper = versionOf(e.Servers[0].Addr)
+	if o.Bin != "" {
+		cfg, err := writeConfig(dir, c, checkPrefix)
+		if err != nil {
+			return res, err
+		}
+		if res.Check, err = samePath(ctx, c, o.Bin, cfg); err != nil {
+			return res, fmt.Errorf("same-path check: %w", err)
+		}
+	}
+	for _, f := range fleets {
+		t, err := fireMeasured(ctx, c, f, o.Child, dir)
+		if err != nil {
+			return res, fmt.Errorf("fleet %s: %w", f, err)
+		}
+		res.Ticks = append(res.Ticks, t)
+	}
+	return res, nil
+}
+
+// versionOf returns the server's version from mntr ("3.8.0"), or "" when
+// it does not say.
+func versionOf(addr string) string {
+	out, err := zktest.FourLetter(addr, "mntr", fourLetterTimeout)
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "zk_version\t"); ok {
+			return strings.TrimSpace(strings.SplitN(v, "-", 2)[0])
+		}
+	}
+	return ""
+}
+
+// writeConfig writes a switchman config pointing at c's client servers
+// with prefix, switchman's defaults for everything else.
+func writeConfig(dir string, c *cluster, prefix string) (string, error) {
+	p := filepath.Join(dir, strings.TrimPrefix(prefix, "/")+".yaml")
+	return p, zktest.SwitchmanConfig{Hosts: strings.Join(c.clients, ","), Prefix: prefix}.Write(p)
+}
+
+// fireMeasured prepares fleet f under a prefix of its own, fires one
+// warm-up tick (each host's first run writes its heartbeat and each lock
+// name's first run creates its record nodes, which a fleet's every
+// minute does not) and then the measured tick.
+func fireMeasured(ctx context.Context, c *cluster, f spec, child, dir string) (tickResult, error) {
+	res := tickResult{Spec: f}
+	prefix := fmt.Sprintf("/fleet-%dx%d", f.Hosts, f.Jobs)
+	if err := createPrefix(c, prefix, f); err != nil {
+		return res, err
+	}
+	cfg, err := writeConfig(dir, c, prefix)
+	if err != nil {
+		return res, err
+	}
+	if _, err := fireWorker(ctx, f, cfg, child, dir); err != nil {
+		return res, err
+	}
+	settle()
+	before, err := c.read()
+	if err != nil {
+		return res, err
+	}
+	stop := c.watch(sampleEvery)
+	tr, err := fireWorker(ctx, f, cfg, child, dir)
+	res.Peaks = stop()
+	if err != nil {
+		return res, err
+	}
+	res.Wall = tr.Wall
+	settle()
+	after, err := c.read()
+	if err != nil {
+		return res, err
+	}
+	res.Server, res.Tally = after.since(before), tallyOf(tr.Outcomes)
+	return res, nil
+}
+
+// settle waits for the servers to finish what the last runs' closes
+// started: a session's close reaches every server a moment after the
+// client has gone.
+func settle() { time.Sleep(time.Second) }
+
+// createPrefix creates the fleet's prefix znode with its group data.
+func createPrefix(c *cluster, prefix string, f spec) error {
+	data, err := f.groupData()
+	if err != nil {
+		return err
+	}
+	admin, err := zktest.Connect(c.e.Addrs(), 30*time.Second, fourLetterTimeout)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if _, err := admin.Create(prefix, data, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		return fmt.Errorf("create %s: %w", prefix, err)
+	}
+	return nil
+}
