@@ -101,7 +101,11 @@ func (r *report) writeTicks(b *strings.Builder) {
 	fmt.Fprintf(b, "One measured tick per row. Times are from the tick to the decision, over the decided runs. ")
 	fmt.Fprintf(b, "Server figures cover the tick until its last run ended plus a second: transactions by the leader's zxid; CPU of every server JVM; ")
 	fmt.Fprintf(b, "outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
-	fmt.Fprintf(b, "\"Per run, by kind\" is what the runs' kinds would cost at the same-path check's price per kind: a tick above it paid for something the quiet check did not.\n\n")
+	fmt.Fprintf(b, "\"Per run, by kind\" is what the tick's runs would cost at the same-path check's price per kind, where each run is alone. ")
+	fmt.Fprintf(b, "A tick costs more when the members of a group race: they all read the lock free before the first create commits, so each loser pays a create that fails, ")
+	fmt.Fprintf(b, "and with local sessions also the upgrade of its session to a global one and that session's close, where a busy run that reads the lock held pays nothing. ")
+	fmt.Fprintf(b, "(The leader's transaction log, read with ZooKeeper's TxnLogToolkit while the simulator was built, shows these session creates, failed multis and closes.) ")
+	fmt.Fprintf(b, "A winner whose child has ended before a slower member of its group looks lets that member win too, so a job can have more than one winner per tick.\n\n")
 	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
 	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Setups {
