@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/lock"
 )
 
@@ -325,6 +326,27 @@ func TestSame(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := (kindCost{Kind: kindWin, Binary: tc.binary, InProcess: tc.inProcess}).same(); got != tc.want {
 				t.Errorf("same() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTxnType(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		txn  zktest.Txn
+		want string
+	}{
+		{"global session or upgrade", zktest.Txn{Type: "createSession", Rest: "10000"}, txnSessionCreate},
+		{"close", zktest.Txn{Type: "closeSession", Rest: "v{}"}, txnSessionClose},
+		{"lock create", zktest.Txn{Type: "multi", Rest: "create:   /fleet/locks/job-001"}, txnMulti},
+		{"lock create that met the winner's node", zktest.Txn{Type: "multi", Rest: "error:\x00\x00;error:"}, txnFailedMulti},
+		{"a single failed operation", zktest.Txn{Type: "error", Rest: "-101"}, txnOther},
+		{"heartbeat", zktest.Txn{Type: "setData", Rest: "/fleet/hosts/h"}, txnOther},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := txnType(tc.txn); got != tc.want {
+				t.Errorf("txnType(%+v) = %q, want %q", tc.txn, got, tc.want)
 			}
 		})
 	}

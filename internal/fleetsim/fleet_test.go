@@ -75,6 +75,13 @@ func TestSmokeFleet(t *testing.T) {
 	if z := tk.Server.Zxid; z < 8 || z >= 8+6*2 {
 		t.Errorf("tick cost %d transactions: want at least the winners' 8 and less than global sessions' 20", z)
 	}
+	total := 0
+	for _, n := range tk.Txns {
+		total += n
+	}
+	if int64(total) != tk.Server.Zxid {
+		t.Errorf("transaction log has %d of the tick's %d transactions (%v)", total, tk.Server.Zxid, tk.Txns)
+	}
 	if tk.Server.CPU <= 0 {
 		t.Errorf("server CPU %v: the JVMs' CPU was not read", tk.Server.CPU)
 	}

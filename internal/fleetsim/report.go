@@ -104,7 +104,7 @@ func (r *report) writeTicks(b *strings.Builder) {
 	fmt.Fprintf(b, "\"Per run, by kind\" is what the tick's runs would cost at the same-path check's price per kind, where each run is alone. ")
 	fmt.Fprintf(b, "A tick costs more when the members of a group race: they all read the lock free before the first create commits, so each loser pays a create that fails, ")
 	fmt.Fprintf(b, "and with local sessions also the upgrade of its session to a global one and that session's close, where a busy run that reads the lock held pays nothing. ")
-	fmt.Fprintf(b, "(The leader's transaction log, read with ZooKeeper's TxnLogToolkit while the simulator was built, shows these session creates, failed multis and closes.) ")
+	fmt.Fprintf(b, "The second table counts each tick's transactions by type, from the leader's transaction log (read with ZooKeeper's TxnLogToolkit): a session create is a global session's or a local one's upgrade; a failed multi is a lock create that met the winner's node. ")
 	fmt.Fprintf(b, "A winner whose child has ended before a slower member of its group looks lets that member win too, so a job can have more than one winner per tick.\n\n")
 	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
 	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
@@ -112,6 +112,18 @@ func (r *report) writeTicks(b *strings.Builder) {
 		p, ok := perRunOf(s.Check)
 		for _, t := range s.Ticks {
 			b.WriteString(t.row(s.Setup.name(), p, ok))
+		}
+	}
+	fmt.Fprintf(b, "\n| sessions | hosts × jobs | %s | total |\n|---|---|%s--:|\n", strings.Join(txnTypes, " | "), strings.Repeat("--:|", len(txnTypes)))
+	for _, s := range r.Setups {
+		for _, t := range s.Ticks {
+			fmt.Fprintf(b, "| %s | %s |", s.Setup.name(), t.Spec)
+			total := 0
+			for _, ty := range txnTypes {
+				fmt.Fprintf(b, " %d |", t.Txns[ty])
+				total += t.Txns[ty]
+			}
+			fmt.Fprintf(b, " %d |\n", total)
 		}
 	}
 }

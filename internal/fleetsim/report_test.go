@@ -33,6 +33,7 @@ func sampleReport() *report {
 				Server: totals{Zxid: 20, CPU: 600 * time.Millisecond, Counters: map[string]int64{"zk_connection_rejected": 4, "zk_connection_drop_count": 1}},
 				Peaks:  peaks{Outstanding: 11, Connections: 78},
 				Wall:   13 * time.Second,
+				Txns:   map[string]int{txnSessionCreate: 7, txnSessionClose: 7, txnMulti: 5, txnFailedMulti: 1},
 			}},
 		}},
 	}
@@ -54,6 +55,7 @@ func TestReport(t *testing.T) {
 		{"same path broken", "| local sessions | busy | 1, 1 | 0, 0 | 7, 8 | 7, 7 | **NO** |"},
 		{"tick row", "| local sessions | 20 × 5 | 100 | 97 | 5 / 5 / 87 | **69: 2; other (a\\|b): 1** | 1500 ms | 12.0 s | 12.5 s | 13.0 s | 20 | 0.20 | 0.20 | 600 ms | 11 | 78 | 4 / 1 |"},
 		{"transactions per kind", "| busy | 0 |"},
+		{"transactions by type", "| local sessions | 20 × 5 | 7 | 7 | 5 | 1 | 0 | 20 |"},
 		{"paper cited", "Hunt et al., \"ZooKeeper: Wait-free coordination for Internet-scale systems\", USENIX ATC 2010, Table 1"},
 		{"model row beyond the measured", "| 200 × 10 | 2000 | 40 | 14000 |"},
 		{"extrapolation said", "Where it is an extrapolation"},

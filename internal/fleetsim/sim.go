@@ -89,6 +89,8 @@ type tickResult struct {
 	Peaks  peaks
 	// Wall is from the tick to the end of the last run.
 	Wall time.Duration
+	// Txns counts the tick's transactions by type (txnType).
+	Txns map[string]int
 }
 
 // simulate starts the setup's ensemble, runs the same-path check and
@@ -182,7 +184,56 @@ func fireMeasured(ctx context.Context, c *cluster, f spec, child, dir string) (t
 		return res, err
 	}
 	res.Server, res.Tally = after.since(before), tallyOf(tr.Outcomes)
-	return res, nil
+	res.Txns, err = c.txnsBetween(before.Zxid, after.Zxid)
+	return res, err
+}
+
+// txnsBetween counts the leader's transactions in (from, to] by type
+// (see txnType).
+func (c *cluster) txnsBetween(from, to int64) (map[string]int, error) {
+	l, err := c.e.Leader()
+	if err != nil {
+		return nil, err
+	}
+	txns, err := l.Transactions(from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, t := range txns {
+		out[txnType(t)]++
+	}
+	return out, nil
+}
+
+// Transaction types the tick table tells apart.
+const (
+	txnSessionCreate = "session create"
+	txnSessionClose  = "session close"
+	txnMulti         = "multi"
+	txnFailedMulti   = "failed multi"
+	txnOther         = "other"
+)
+
+// txnTypes are the columns of the transactions table, in order.
+var txnTypes = []string{txnSessionCreate, txnSessionClose, txnMulti, txnFailedMulti, txnOther}
+
+// txnType classifies a transaction: a session's create (a global
+// session's, or a local one's upgrade) or close, a multi (the lock's
+// create with the run's record, the finish record) and one that failed
+// (a lock create that met the winner's node), or anything else.
+func txnType(t zktest.Txn) string {
+	switch {
+	case t.Type == "createSession":
+		return txnSessionCreate
+	case t.Type == "closeSession":
+		return txnSessionClose
+	case t.Type == "multi" && strings.HasPrefix(t.Rest, "error:"):
+		return txnFailedMulti
+	case t.Type == "multi":
+		return txnMulti
+	}
+	return txnOther
 }
 
 // settle waits for the servers to finish what the last runs' closes
