@@ -59,7 +59,7 @@ bench: deps build
 # checks the runs against the built binary; and writes the table and the
 # capacity model to docs/SCALE.md. Several minutes.
 fleet: deps build
-	$(GO) run ./internal/fleetsim -bin bin/switchman -observers 2 -out docs/SCALE.md
+	$(GO) run ./internal/fleetsim -bin bin/switchman -observers 2 -repeat 2 -out docs/SCALE.md
 
 # fuzz runs every Fuzz target of the module for FUZZTIME each (one at a
 # time: go test -fuzz takes a single target and package).

@@ -6,10 +6,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/supervise"
 )
+
+// testSettle is the tests' wait after a tick: a tiny fleet on an idle
+// ensemble leaves no session to expire, only closes a moment late.
+const testSettle = 2 * time.Second
 
 // TestMain lets the test binary be what the simulator starts: the job's
 // shim (no switchman-shim is installed beside a test binary) and a tick's
@@ -54,7 +59,7 @@ func TestSmokeFleet(t *testing.T) {
 	needZooKeeper(t)
 	dir := isolateTest(t, t.TempDir())
 	f := spec{Hosts: 4, Jobs: 2, Fraction: 0.1}
-	res, err := simulate(context.Background(), setup{Local: true}, []spec{f}, options{Child: "/bin/true"}, dir)
+	res, err := simulate(context.Background(), setup{Local: true}, []spec{f}, options{Child: "/bin/true", Repeat: 1, Settle: testSettle}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +105,7 @@ func TestSamePathWithObservers(t *testing.T) {
 	}
 	dir := isolateTest(t, binDir)
 	res, err := simulate(context.Background(), setup{Local: true, Observers: 1}, []spec{{Hosts: 2, Jobs: 1, Fraction: 1}},
-		options{Bin: bin, Child: "/bin/true"}, dir)
+		options{Bin: bin, Child: "/bin/true", Repeat: 1, Settle: testSettle}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

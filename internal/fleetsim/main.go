@@ -20,7 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -33,6 +35,14 @@ type options struct {
 	Observers int
 	Child     string
 	Modes     string
+	Repeat    int
+	// Settle is how long a tick's count goes on after its last run: until
+	// what the tick started has reached the servers, every close, and the
+	// expiry of every session whose client gave up on a slow handshake
+	// and went on to another server (the server had created it), which
+	// comes a session timeout after its last contact. They are the tick's
+	// cost, and would otherwise land in the next tick's count.
+	Settle time.Duration
 }
 
 func main() {
@@ -60,6 +70,8 @@ func parseFlags() options {
 	flag.IntVar(&o.Observers, "observers", 0, "also fire every fleet at the ensemble plus this many observers (local sessions)")
 	flag.StringVar(&o.Child, "child", "/bin/true", "the job every run starts")
 	flag.StringVar(&o.Modes, "sessions", "global,local", "session kinds to fire with: global, local, or both")
+	flag.IntVar(&o.Repeat, "repeat", 1, "measured ticks per fleet (after one warm-up tick)")
+	o.Settle = config.DefaultSessionTimeout + 2*time.Second
 	flag.Parse()
 	return o
 }
@@ -70,6 +82,9 @@ func run(ctx context.Context, o options) error {
 	fleets, err := parseSizes(o.Sizes, o.Fraction)
 	if err != nil {
 		return err
+	}
+	if o.Repeat < 1 {
+		return fmt.Errorf("-repeat %d: want at least 1", o.Repeat)
 	}
 	setups, err := setupsOf(o.Modes, o.Observers)
 	if err != nil {
@@ -122,7 +137,7 @@ func isolate(dir, bin string) error {
 // reproduce is the command line that makes the same report.
 func reproduce(o options) string {
 	args := []string{"go run ./internal/fleetsim", "-sizes " + o.Sizes, fmt.Sprintf("-fraction %g", o.Fraction),
-		"-sessions " + o.Modes, fmt.Sprintf("-observers %d", o.Observers), "-child " + o.Child}
+		"-sessions " + o.Modes, fmt.Sprintf("-observers %d", o.Observers), fmt.Sprintf("-repeat %d", o.Repeat), "-child " + o.Child}
 	if o.Bin != "" {
 		args = append(args, "-bin bin/switchman")
 	}

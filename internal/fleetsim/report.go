@@ -98,8 +98,8 @@ func costs(cs []cost, requests bool) string {
 
 func (r *report) writeTicks(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Ticks\n\n")
-	fmt.Fprintf(b, "One measured tick per row. Times are from the tick to the decision, over the decided runs. ")
-	fmt.Fprintf(b, "Server figures cover the tick until its last run ended plus a second: transactions by the leader's zxid; CPU of every server JVM; ")
+	fmt.Fprintf(b, "One measured tick per row, after one warm-up tick per fleet; the rows of one fleet show how much the shared machine moves the figures from tick to tick. Times are from the tick to the decision, over the decided runs. ")
+	fmt.Fprintf(b, "Server figures cover the tick until its last run ended plus a session timeout and two seconds (a session whose client gave up on a slow handshake expires then): transactions by the leader's zxid; CPU of every server JVM; ")
 	fmt.Fprintf(b, "outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
 	fmt.Fprintf(b, "\"Per run, by kind\" is what the tick's runs would cost at the same-path check's price per kind, where each run is alone. ")
 	fmt.Fprintf(b, "A tick costs more when the members of a group race: they all read the lock free before the first create commits, so each loser pays a create that fails, ")

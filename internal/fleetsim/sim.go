@@ -118,11 +118,11 @@ func simulate(ctx context.Context, s setup, fleets []spec, o options, dir string
 		}
 	}
 	for _, f := range fleets {
-		t, err := fireMeasured(ctx, c, f, o.Child, dir)
+		ts, err := fireFleet(ctx, c, f, o, dir)
+		res.Ticks = append(res.Ticks, ts...)
 		if err != nil {
 			return res, fmt.Errorf("fleet %s: %w", f, err)
 		}
-		res.Ticks = append(res.Ticks, t)
 	}
 	return res, nil
 }
@@ -149,36 +149,50 @@ func writeConfig(dir string, c *cluster, prefix string) (string, error) {
 	return p, zktest.SwitchmanConfig{Hosts: strings.Join(c.clients, ","), Prefix: prefix}.Write(p)
 }
 
-// fireMeasured prepares fleet f under a prefix of its own, fires one
+// fireFleet prepares fleet f under a prefix of its own, fires one
 // warm-up tick (each host's first run writes its heartbeat and each lock
 // name's first run creates its record nodes, which a fleet's every
-// minute does not) and then the measured tick.
-func fireMeasured(ctx context.Context, c *cluster, f spec, child, dir string) (tickResult, error) {
-	res := tickResult{Spec: f}
+// minute does not) and then repeat measured ticks.
+func fireFleet(ctx context.Context, c *cluster, f spec, o options, dir string) ([]tickResult, error) {
 	prefix := fmt.Sprintf("/fleet-%dx%d", f.Hosts, f.Jobs)
 	if err := createPrefix(c, prefix, f); err != nil {
-		return res, err
+		return nil, err
 	}
 	cfg, err := writeConfig(dir, c, prefix)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	if _, err := fireWorker(ctx, f, cfg, child, dir); err != nil {
-		return res, err
+	if _, err := fireWorker(ctx, f, cfg, o.Child, dir); err != nil {
+		return nil, err
 	}
-	settle()
+	time.Sleep(o.Settle)
+	var out []tickResult
+	for range o.Repeat {
+		t, err := measureTick(ctx, c, f, cfg, o, dir)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// measureTick fires one tick of fleet f between two readings of the
+// ensemble.
+func measureTick(ctx context.Context, c *cluster, f spec, cfg string, o options, dir string) (tickResult, error) {
+	res := tickResult{Spec: f}
 	before, err := c.read()
 	if err != nil {
 		return res, err
 	}
 	stop := c.watch(sampleEvery)
-	tr, err := fireWorker(ctx, f, cfg, child, dir)
+	tr, err := fireWorker(ctx, f, cfg, o.Child, dir)
 	res.Peaks = stop()
 	if err != nil {
 		return res, err
 	}
 	res.Wall = tr.Wall
-	settle()
+	time.Sleep(o.Settle)
 	after, err := c.read()
 	if err != nil {
 		return res, err
@@ -235,11 +249,6 @@ func txnType(t zktest.Txn) string {
 	}
 	return txnOther
 }
-
-// settle waits for the servers to finish what the last runs' closes
-// started: a session's close reaches every server a moment after the
-// client has gone.
-func settle() { time.Sleep(time.Second) }
 
 // createPrefix creates the fleet's prefix znode with its group data.
 func createPrefix(c *cluster, prefix string, f spec) error {
