@@ -351,3 +351,40 @@ func TestTxnType(t *testing.T) {
 		})
 	}
 }
+
+func TestRaced(t *testing.T) {
+	alone := perRun{
+		Writes:   map[kind]float64{kindWin: 4, kindBusy: 0, kindNotInGroup: 0},
+		Requests: map[kind]float64{kindWin: 11, kindBusy: 7, kindNotInGroup: 7},
+	}
+	tick := func(s spec, win, busy, notIn, failed int, zxid int64) tickResult {
+		return tickResult{Spec: s, Server: totals{Zxid: zxid},
+			Tally: tally{Kinds: map[kind]int{kindWin: win, kindBusy: busy, kindNotInGroup: notIn, kindFailed: failed}}}
+	}
+	small := tick(spec{20, 5, 0.1}, 5, 5, 90, 0, 35)
+	for _, tc := range []struct {
+		name     string
+		ticks    []tickResult
+		ok       bool
+		from     spec
+		writes   float64
+		requests float64
+	}{
+		{"from the one tick", []tickResult{small}, true, small.Spec, 3, 8},
+		{"the largest without a failure", []tickResult{small, tick(spec{100, 5, 0.1}, 5, 45, 450, 0, 155), tick(spec{200, 5, 0.1}, 5, 95, 899, 1, 900)},
+			true, spec{100, 5, 0.1}, 3, 8},
+		{"no tick without a failure", []tickResult{tick(spec{20, 5, 0.1}, 5, 5, 89, 1, 35)}, false, spec{}, 0, 7},
+		{"no busy run", []tickResult{tick(spec{4, 2, 0.1}, 2, 0, 6, 0, 8)}, false, spec{}, 0, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, from, ok := alone.raced(tc.ticks)
+			if ok != tc.ok || from != tc.from || q.Writes[kindBusy] != tc.writes || q.Requests[kindBusy] != tc.requests {
+				t.Errorf("raced = busy %v writes, %v requests, from %v, ok %v; want %v, %v, %v, %v",
+					q.Writes[kindBusy], q.Requests[kindBusy], from, ok, tc.writes, tc.requests, tc.from, tc.ok)
+			}
+			if alone.Writes[kindBusy] != 0 || alone.Requests[kindBusy] != 7 {
+				t.Errorf("raced changed its receiver: %+v", alone)
+			}
+		})
+	}
+}
