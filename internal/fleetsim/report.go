@@ -63,7 +63,7 @@ func (r *report) zooKeeper() string {
 func (r *report) writeCheck(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Same code path as the binary\n\n")
 	fmt.Fprintf(b, "Before each setup's fleets, each kind of run is run %d times by the binary (`bin/switchman`) and %d times in the simulator's process, alternately, one at a time. ", checkRounds, checkRounds)
-	fmt.Fprintf(b, "Writes are quorum transactions (the leader's zxid before and after); requests are the packets the servers received (`mntr` zk_packets_received, summed, the harness's own four-letter words taken out). Each cell lists the rounds; \"same\" compares the medians, since a round may count a ping (of the harness's session holding the busy lock, or of a run slowed past a third of its session timeout).\n\n")
+	fmt.Fprintf(b, "Writes are quorum transactions (the leader's zxid before and after); requests are the packets the servers received (`mntr` zk_packets_received, summed, the harness's own four-letter words taken out). A winning run's requests include the guard's read every twentieth of the session timeout while its child runs, so both ways start the child through the same switchman-shim. Each cell lists the rounds; \"same\" compares the medians, since a round may count a ping (of the harness's session holding the busy lock, or of a run slowed past a third of its session timeout).\n\n")
 	fmt.Fprintf(b, "| sessions | run | binary: writes | in process: writes | binary: requests | in process: requests | same |\n")
 	fmt.Fprintf(b, "|---|---|---|---|---|---|---|\n")
 	any := false
