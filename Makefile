@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --long --dirty --match 'v[0-9]*' 2>/dev/n
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/switchman
 
-.PHONY: all build test demo deps bench fuzz faults vet clean deb
+.PHONY: all build test demo deps bench fleet fuzz faults vet clean deb
 
 all: build
 
@@ -52,6 +52,14 @@ faults: deps
 # table and writes it to docs/BENCHMARKS.md. A few minutes.
 bench: deps build
 	$(GO) run ./internal/bench -bin bin/switchman -out docs/BENCHMARKS.md
+
+# fleet fires simulated fleets (every host's every job at one instant, each
+# run the wrapper's own code with its own session and host name) at real
+# 3-node ensembles, with global sessions, local sessions and observers;
+# checks the runs against the built binary; and writes the table and the
+# capacity model to docs/SCALE.md. Several minutes.
+fleet: deps build
+	$(GO) run ./internal/fleetsim -bin bin/switchman -observers 2 -repeat 2 -out docs/SCALE.md
 
 # fuzz runs every Fuzz target of the module for FUZZTIME each (one at a
 # time: go test -fuzz takes a single target and package).

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleReport is a report as a run of one local setup would leave it,
+// with a busy run that cost the binary a write more than
+// the in-process run, and a tick with failed runs.
+func sampleReport() *report {
+	same := []cost{{Writes: 0, Requests: 7}, {Writes: 0, Requests: 7}}
+	return &report{
+		Machine:  machine{Date: "2026-01-02 03:04 UTC", CPUs: 2, CPUModel: "cpu", Kernel: "6.1", GoVersion: "go1.26", LoadBefore: "1, 2, 3", LoadAfter: "4, 5, 6"},
+		Command:  "go run ./internal/fleetsim -sizes 20x5",
+		Fraction: 0.1,
+		Child:    "/bin/true",
+		Setups: []setupResult{{
+			Setup:     setup{Local: true},
+			ZooKeeper: "3.8.0",
+			Check: []kindCost{
+				{Kind: kindWin, Binary: []cost{{4, 11}, {4, 11}}, InProcess: []cost{{4, 11}, {4, 11}}},
+				{Kind: kindBusy, Binary: []cost{{1, 7}, {1, 8}}, InProcess: same},
+				{Kind: kindNotInGroup, Binary: same, InProcess: same},
+			},
+			Ticks: []tickResult{{
+				Spec: spec{20, 5, 0.1},
+				Tally: tally{Runs: 100, Decided: 97,
+					Kinds:   map[kind]int{kindWin: 5, kindBusy: 5, kindNotInGroup: 87, kindFailed: 3},
+					Failed:  map[string]int{"69": 2, "other (a|b)": 1},
+					Latency: latency{N: 97, P50: 1500 * time.Millisecond, P99: 12 * time.Second, Max: 12500 * time.Millisecond}},
+				Server: totals{Zxid: 20, CPU: 600 * time.Millisecond, Counters: map[string]int64{"zk_connection_rejected": 4, "zk_connection_drop_count": 1}},
+				Peaks:  peaks{Outstanding: 11, Connections: 78},
+				Wall:   13 * time.Second,
+				Txns:   map[string]int{txnSessionCreate: 7, txnSessionClose: 7, txnMulti: 5, txnFailedMulti: 1},
+			}},
+		}},
+	}
+}
+
+func TestReport(t *testing.T) {
+	var b strings.Builder
+	if err := sampleReport().write(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"load recorded", "before: 1, 2, 3; after: 4, 5, 6"},
+		{"shared machine said", "**The machine is shared and busy**"},
+		{"command to reproduce", "    go run ./internal/fleetsim -sizes 20x5\n"},
+		{"same path holds", "| local sessions | winning | 4, 4 | 4, 4 | 11, 11 | 11, 11 | yes |"},
+		{"same path broken", "| local sessions | busy | 1, 1 | 0, 0 | 7, 8 | 7, 7 | **NO** |"},
+		{"tick row", "| local sessions | 20 × 5 | 100 | 97 | 5 / 5 / 87 | **69: 2; other (a\\|b): 1** | 1500 ms | 12.0 s | 12.5 s | 13.0 s | 20 | 0.20 | 0.20 | 600 ms | 11 | 78 | 4 / 1 |"},
+		{"transactions per kind", "| busy | 0 |"},
+		{"transactions by type", "| local sessions | 20 × 5 | 7 | 7 | 5 | 1 | 0 | 20 |"},
+		{"paper cited", "Hunt et al., \"ZooKeeper: Wait-free coordination for Internet-scale systems\", USENIX ATC 2010, Table 1"},
+		{"model row beyond the measured", "| 200 × 10 | 2000 | 40 | 14000 |"},
+		{"extrapolation said", "Where it is an extrapolation"},
+		{"server CPU per run", "| local sessions | 20 × 5 | 6 ms | 167 |"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("report lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
+
+func TestReportWithoutCheck(t *testing.T) {
+	r := sampleReport()
+	r.Setups[0].Check = nil
+	var b strings.Builder
+	if err := r.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"(not run: no `-bin`)", "No per-run cost: the same-path check did not run"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
