@@ -150,10 +150,12 @@ func (s Schedule) Same(b []byte) bool {
 	return json.Unmarshal(b, &old) == nil && old == s
 }
 
-// Claim is what a claimed slot's node says: who ran it, and when.
+// Claim is what a claimed slot's node says: who ran it, and when, and
+// whether a catch-up ran it after it was missed.
 type Claim struct {
-	Host  string    `json:"host"`
-	Start time.Time `json:"start"`
+	Host     string    `json:"host"`
+	Start    time.Time `json:"start"`
+	CaughtUp bool      `json:"caught_up,omitempty"`
 }
 
 // Marshal encodes c as the slot's node stores it.
