@@ -137,6 +137,16 @@ type Schedule struct {
 	Standby string `json:"standby,omitempty"`
 }
 
+// NewSchedule returns the record of sched read in zone (LocalZone's
+// name), with the standby delay when there is one.
+func NewSchedule(sched *crontab.Schedule, zone string, standby time.Duration) Schedule {
+	s := Schedule{Spec: sched.String(), Zone: zone}
+	if standby > 0 {
+		s.Standby = standby.String()
+	}
+	return s
+}
+
 // Marshal encodes s as the register stores it.
 func (s Schedule) Marshal() []byte {
 	b, _ := json.Marshal(s) // three strings cannot fail
