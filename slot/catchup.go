@@ -1,6 +1,7 @@
 package slot
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/acme/switchman/crontab"
@@ -54,9 +55,15 @@ func Missed(sched *crontab.Schedule, window, grace time.Duration, claimed []stri
 // Late reports the latest slot of sched past its deadline at now that
 // nobody claimed, nor any later one (claimed, sorted), for `check missed`: the job's last
 // due run did not happen. Slots older than since (the register's
-// creation, when the schedule was first recorded) are not the job's, and
-// a zero at means nothing is missed.
+// creation, when the schedule was first recorded) and than its oldest
+// claim are not the job's: a job added today did not miss this morning's
+// slot. A zero at means nothing is missed.
 func Late(sched *crontab.Schedule, grace time.Duration, claimed []string, since, now time.Time) (at time.Time) {
+	if len(claimed) > 0 {
+		if first, err := Parse(claimed[0]); err == nil && first.Before(since) {
+			since = first
+		}
+	}
 	at = LastDue(sched, grace, now)
 	if at.IsZero() || at.Before(since) {
 		return time.Time{}
@@ -65,4 +72,27 @@ func Late(sched *crontab.Schedule, grace time.Duration, claimed []string, since,
 		return time.Time{} // this slot or a later one ran
 	}
 	return at
+}
+
+// Late is the package's Late for the job whose schedule s records: its
+// spec read in its zone, with the grace of its standby delay. It fails
+// when the record names a schedule, zone or delay that does not parse.
+func (s Schedule) Late(claimed []string, since, now time.Time) (time.Time, error) {
+	sched, err := crontab.Compile(s.Spec)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("schedule record: %w", err)
+	}
+	loc := time.Local // "Local": the recording host's zone was unknown
+	if s.Zone != "" && s.Zone != "Local" {
+		if loc, err = time.LoadLocation(s.Zone); err != nil {
+			return time.Time{}, fmt.Errorf("schedule record: zone: %w", err)
+		}
+	}
+	var standby time.Duration
+	if s.Standby != "" {
+		if standby, err = time.ParseDuration(s.Standby); err != nil {
+			return time.Time{}, fmt.Errorf("schedule record: standby: %w", err)
+		}
+	}
+	return Late(sched, Grace(standby), claimed, since, now.In(loc)), nil
 }

@@ -90,6 +90,7 @@ func TestLate(t *testing.T) {
 		{"caught up", "30 3 * * *", []string{"20261205T033000Z", "20261206T033000Z"}, "2026-12-01 00:00:00", "2026-12-06 09:00:00", ""},
 		{"not yet past its deadline", "30 3 * * *", []string{"20261205T033000Z"}, "2026-12-01 00:00:00", "2026-12-06 03:30:30", ""},
 		{"recorded after the slot: not the job's", "30 3 * * *", nil, "2026-12-06 05:00:00", "2026-12-06 09:00:00", ""},
+		{"recorded after the slot, claims older: the job's", "30 3 * * *", []string{"20261204T033000Z"}, "2026-12-06 05:00:00", "2026-12-06 09:00:00", "20261206T033000Z"},
 		{"never ran since recorded", "30 3 * * *", nil, "2026-12-05 05:00:00", "2026-12-06 09:00:00", "20261206T033000Z"},
 		{"a later slot ran early", "*/5 * * * *", []string{"20261206T090000Z"}, "2026-12-01 00:00:00", "2026-12-06 09:00:30", ""},
 	} {
@@ -99,6 +100,45 @@ func TestLate(t *testing.T) {
 				t.Fatal(err)
 			}
 			at := Late(sched, Grace(0), tt.claimed, utc(t, tt.since), utc(t, tt.now))
+			got := ""
+			if !at.IsZero() {
+				got = Name(at)
+			}
+			if got != tt.want {
+				t.Fatalf("Late = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScheduleLate(t *testing.T) {
+	t.Parallel()
+	since, now := utc(t, "2026-12-01 00:00:00"), utc(t, "2026-12-06 09:00:00")
+	for _, tt := range []struct {
+		name    string
+		rec     string
+		claimed []string
+		want    string // "" for nothing missed
+		wantErr bool
+	}{
+		{"missed in UTC", `{"schedule":"30 3 * * *","zone":"UTC"}`, nil, "20261206T033000Z", false},
+		{"read in the recorded zone", `{"schedule":"30 3 * * *","zone":"Europe/Paris"}`, nil, "20261206T023000Z", false},
+		{"ran", `{"schedule":"30 3 * * *","zone":"UTC"}`, []string{"20261206T033000Z"}, "", false},
+		{"standby widens the deadline", `{"schedule":"55 8 * * *","zone":"UTC","standby":"1m"}`, nil, "20261205T085500Z", false},
+		{"bad schedule", `{"schedule":"61 3 * * *","zone":"UTC"}`, nil, "", true},
+		{"bad zone", `{"schedule":"30 3 * * *","zone":"Nowhere/Else"}`, nil, "", true},
+		{"bad standby", `{"schedule":"30 3 * * *","zone":"UTC","standby":"soon"}`, nil, "", true},
+		{"no schedule", `{}`, nil, "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSchedule([]byte(tt.rec))
+			var at time.Time
+			if err == nil {
+				at, err = s.Late(tt.claimed, since, now)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, want error %v", err, tt.wantErr)
+			}
 			got := ""
 			if !at.IsZero() {
 				got = Name(at)

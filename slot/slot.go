@@ -28,6 +28,7 @@ package slot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -151,6 +152,18 @@ func NewSchedule(sched *crontab.Schedule, zone string, standby time.Duration) Sc
 func (s Schedule) Marshal() []byte {
 	b, _ := json.Marshal(s) // three strings cannot fail
 	return b
+}
+
+// ParseSchedule reads a register's schedule record.
+func ParseSchedule(b []byte) (Schedule, error) {
+	var s Schedule
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Schedule{}, fmt.Errorf("schedule record: %w", err)
+	}
+	if s.Spec == "" {
+		return Schedule{}, errors.New("schedule record: no schedule")
+	}
+	return s, nil
 }
 
 // Same reports whether b, a register's data, records s already: a run

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -78,7 +79,8 @@ func lines(t *testing.T, p string) []string {
 // two more missed days before it, is run once by catch-up (only the
 // latest, marked caught up), and a second catch-up runs nothing; a line
 // without --catch-up and one whose group excludes this host are not run,
-// but the first's schedule is recorded.
+// and `check missed` still reports the first, whose schedule catch-up
+// recorded.
 func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{"groups":{"batch":["h1.example.com"]}}`)
@@ -96,12 +98,11 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 		job("nocatch", "h1.example.com", ""),
 		job("elsewhere", "h2.example.com", "--catch-up 26h"),
 	)
-	// The daily job last ran three days ago.
-	reg := path.Join(e.prefix, "slots", "daily")
-	for _, p := range []string{path.Dir(reg), reg, path.Join(reg, slot.Name(due.AddDate(0, 0, -3)))} {
-		if _, err := e.admin.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
-			t.Fatalf("create %s: %v", p, err)
-		}
+	// The daily job last ran three days ago, the one without catch-up two.
+	reg := e.lastRan("daily", sched, due.AddDate(0, 0, -3))
+	e.lastRan("nocatch", sched, due.AddDate(0, 0, -2))
+	if r := e.run("check", "missed"); r.code != 2 || !strings.Contains(r.stdout, "daily missed") || !strings.Contains(r.stdout, "nocatch missed") {
+		t.Fatalf("check missed before catch-up: exit %d, %q; want CRITICAL naming daily and nocatch", r.code, r.stdout)
 	}
 	if err := e.catchUp(dir); err != nil {
 		t.Fatal(err)
@@ -123,6 +124,51 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 	}
 	if got := lines(t, marks); !slices.Equal(got, want) {
 		t.Fatalf("runs after a second catch-up %q, want %q", got, want)
+	}
+	r := e.run("check", "missed")
+	if r.code != 2 || strings.Contains(r.stdout, "daily") || !strings.Contains(r.stdout, "nocatch missed") || strings.Contains(r.stdout, "elsewhere") {
+		t.Fatalf("check missed after catch-up: exit %d, %q; want CRITICAL naming nocatch only", r.code, r.stdout)
+	}
+}
+
+// lastRan makes the slot register of job lock, with schedule sched in
+// UTC, as a run of the slot at would have left it, and returns its path.
+func (e *env) lastRan(lock, sched string, at time.Time) string {
+	e.t.Helper()
+	reg := path.Join(e.prefix, "slots", lock)
+	rec := slot.Schedule{Spec: sched, Zone: "UTC"}.Marshal()
+	for _, n := range []struct {
+		path string
+		data []byte
+	}{{path.Dir(reg), nil}, {reg, rec}, {path.Join(reg, slot.Name(at)), nil}} {
+		if _, err := e.admin.Create(n.path, n.data, 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			e.t.Fatalf("create %s: %v", n.path, err)
+		}
+	}
+	return reg
+}
+
+// TestCheckMissed: a daily slot that ran nowhere is CRITICAL, and OK
+// once catch-up ran it.
+func TestCheckMissed(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	if r := e.run("check", "missed"); r.code != 0 || !strings.HasPrefix(r.stdout, "SWITCHMAN MISSED OK") {
+		t.Fatalf("check missed with nothing scheduled: exit %d, %q", r.code, r.stdout)
+	}
+	due := time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Minute)
+	sched := fmt.Sprintf("%d %d * * *", due.Minute(), due.Hour())
+	dir := e.cronDir(e.cronLine(sched, fmt.Sprintf(`--lockname daily --schedule '%s' --catch-up 26h -- /bin/true`, sched)))
+	e.lastRan("daily", sched, due.AddDate(0, 0, -1))
+	r := e.run("check", "missed")
+	if r.code != 2 || !strings.Contains(r.stdout, "SWITCHMAN MISSED CRITICAL") || !strings.Contains(r.stdout, "daily missed its slot of "+due.Format(time.RFC3339)) {
+		t.Fatalf("check missed: exit %d, %q; want CRITICAL for daily's slot %s", r.code, r.stdout, due.Format(time.RFC3339))
+	}
+	if err := e.catchUp(dir); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run("check", "missed"); r.code != 0 || !strings.HasPrefix(r.stdout, "SWITCHMAN MISSED OK") {
+		t.Fatalf("check missed after catch-up: exit %d, %q; want OK", r.code, r.stdout)
 	}
 }
 
