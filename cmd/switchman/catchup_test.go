@@ -62,19 +62,6 @@ func (e *env) quiet(args ...string) error {
 	return nil
 }
 
-// lines returns the lines of the file at p (none when it is missing).
-func lines(t *testing.T, p string) []string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(strings.TrimSpace(string(b)), "\n")
-}
-
 // TestCatchUpRunsTheLatestMissedSlot: a daily slot that no host ran, with
 // two more missed days before it, is run once by catch-up (only the
 // latest, marked caught up), and a second catch-up runs nothing; a line
@@ -108,7 +95,7 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"daily " + due.Format(time.RFC3339)}
-	if got := lines(t, marks); !slices.Equal(got, want) {
+	if got := readLines(t, marks); !slices.Equal(got, want) {
 		t.Fatalf("runs after catch-up %q, want %q", got, want)
 	}
 	claim, _, err := e.admin.Get(path.Join(reg, slot.Name(due)))
@@ -122,7 +109,7 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 	if err := e.catchUp(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got := lines(t, marks); !slices.Equal(got, want) {
+	if got := readLines(t, marks); !slices.Equal(got, want) {
 		t.Fatalf("runs after a second catch-up %q, want %q", got, want)
 	}
 	r := e.run("check", "missed")
@@ -197,7 +184,7 @@ func TestCatchUpRacingRegularRuns(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		got := lines(t, marks)
+		got := readLines(t, marks)
 		if len(got) == 0 {
 			t.Fatalf("round %d: nothing ran", round)
 		}
