@@ -36,7 +36,8 @@ type Options struct {
 	// Dir is the cron.d directory (DefaultDir when empty).
 	Dir string
 	// User is the user catch-up runs as: a line of another user is not
-	// run, since its command would run as this one (root, typically).
+	// run, since its command would run as this one (root, typically); ""
+	// (unknown) runs no line that names a user.
 	User string
 	// Load loads the config a line names with --config ("": the
 	// default), as the wrapper finds and loads it.
@@ -178,9 +179,13 @@ func (c *catcher) line(ctx context.Context, w crontab.Wrapper) Outcome {
 	if !ok {
 		return out
 	}
-	if w.User != "" && c.o.User != "" && w.User != c.o.User {
-		c.log.Warn().Str("lock", o.LockName).Str("user", w.User).Str("slot", slot.Name(at)).
-			Msgf("missed slot not caught up: the line runs as %s, catch-up as %s", w.User, c.o.User)
+	// An unknown own user matches no line's: never run another user's
+	// command as this one.
+	if w.User != "" && w.User != c.o.User {
+		// Info, not a warning: cron would mail it at every catch-up; the
+		// line's own user's catch-up runs it.
+		c.log.Info().Str("lock", o.LockName).Str("user", w.User).Str("slot", slot.Name(at)).
+			Msgf("missed slot not caught up here: the line runs as %s, catch-up as %s", w.User, c.o.User)
 		return out
 	}
 	return c.run(ctx, cn.cfg, o, at, out)

@@ -65,7 +65,8 @@ func (e *env) quiet(args ...string) error {
 // TestCatchUpRunsTheLatestMissedSlot: a daily slot that no host ran, with
 // two more missed days before it, is run once by catch-up (only the
 // latest, marked caught up), and a second catch-up runs nothing; a line
-// without --catch-up and one whose group excludes this host are not run,
+// without --catch-up, one whose group excludes this host and one of
+// another user are not run,
 // and `check missed` still reports the first, whose schedule catch-up
 // recorded.
 func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
@@ -84,6 +85,7 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 		job("daily", "h1.example.com", "--catch-up 26h"),
 		job("nocatch", "h1.example.com", ""),
 		job("elsewhere", "h2.example.com", "--catch-up 26h"),
+		strings.Replace(job("otheruser", "h1.example.com", "--catch-up 26h"), " "+currentUser()+" ", " someone-else ", 1),
 	)
 	// The daily job last ran three days ago, the one without catch-up two.
 	reg := e.lastRan("daily", sched, due.AddDate(0, 0, -3))
