@@ -57,6 +57,10 @@ type Options struct {
 	// order (--standby): the host at place k tries its slot k×Standby
 	// after it.
 	Standby time.Duration
+	// CatchUp is how far back a missed slot is still run later
+	// (--catch-up): `switchman catch-up` runs the latest slot of the line
+	// within it that no host claimed. 0: never.
+	CatchUp time.Duration
 	// Splay spreads a fleet's runs of one tick: the run waits a fixed
 	// offset in [0, Splay) of its lock and host before it connects.
 	Splay time.Duration
@@ -112,6 +116,7 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	o.bindLimits(fs)
 	fs.StringVar(&o.Schedule, "schedule", "", "the line's cron schedule: the run claims its slot (the latest scheduled time at or before its start) once fleet-wide, and skips a claimed one")
 	fs.DurationVar(&o.Standby, "standby", 0, "with --schedule and --group: the group's hosts in standby order each wait this much longer after the slot before trying it")
+	fs.DurationVar(&o.CatchUp, "catch-up", 0, "with --schedule: 'switchman catch-up' runs the latest slot within this long that no host claimed (box down, cron dead), once")
 	fs.DurationVar(&o.Splay, "splay", 0, "before connecting, wait an offset in [0, D) fixed by the lock name and the host, to spread a fleet's tick (at most 1h)")
 }
 
@@ -173,7 +178,7 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	for _, d := range []struct {
 		name string
 		val  time.Duration
-	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}, {"standby", o.Standby}} {
+	}{{"timeout", o.Timeout}, {"min-interval", o.MinInterval}, {"expected-duration", o.ExpectedDuration}, {"standby", o.Standby}, {"catch-up", o.CatchUp}} {
 		if d.val < 0 {
 			return fmt.Errorf("invalid --%s %s: must not be negative", d.name, d.val)
 		}
@@ -210,6 +215,9 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	}
 	if o.Standby > 0 && (o.Schedule == "" || o.Group == "" || o.NoLock) {
 		return errors.New("--standby needs --schedule and --group, and the lock (no --no-lock): it orders the group's hosts on each slot")
+	}
+	if o.CatchUp > 0 && (o.Schedule == "" || o.NoLock) {
+		return errors.New("--catch-up needs --schedule and the lock (no --no-lock): it runs a missed slot, claimed once fleet-wide")
 	}
 	if o.NoLock && o.WaitForced {
 		return errors.New("--wait queues for the lock and cannot be combined with --no-lock")

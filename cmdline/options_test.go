@@ -49,16 +49,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestParseSchedule: --schedule and --standby reach the options, a
+// TestParseSchedule: --schedule, --standby and --catch-up reach the options, a
 // schedule with spaces as one word.
 func TestParseSchedule(t *testing.T) {
 	t.Parallel()
-	o, err := Parse([]string{"-g", "g", "--schedule", "*/5 * * * *", "--standby", "90s", "--", "job", "--schedule", "x"}, false)
+	o, err := Parse([]string{"-g", "g", "--schedule", "*/5 * * * *", "--standby", "90s", "--catch-up", "26h", "--", "job", "--schedule", "x"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Schedule != "*/5 * * * *" || o.Standby != 90*time.Second || !reflect.DeepEqual(o.Command, []string{"job", "--schedule", "x"}) {
-		t.Fatalf("schedule %q standby %s command %q", o.Schedule, o.Standby, o.Command)
+	if o.Schedule != "*/5 * * * *" || o.Standby != 90*time.Second || o.CatchUp != 26*time.Hour || !reflect.DeepEqual(o.Command, []string{"job", "--schedule", "x"}) {
+		t.Fatalf("schedule %q standby %s catch-up %s command %q", o.Schedule, o.Standby, o.CatchUp, o.Command)
 	}
 }
 
@@ -217,6 +217,9 @@ func TestParseErrors(t *testing.T) {
 		{"standby without group", []string{"--schedule", "* * * * *", "--standby", "2s", "--", "x"}, "--standby needs"},
 		{"standby without lock", []string{"-g", "g", "--schedule", "* * * * *", "--no-lock", "--standby", "2s", "--", "x"}, "--no-lock"},
 		{"negative standby", []string{"-g", "g", "--schedule", "* * * * *", "--standby", "-2s", "--", "x"}, "negative"},
+		{"catch-up without schedule", []string{"--catch-up", "2h", "--", "x"}, "--catch-up needs --schedule"},
+		{"catch-up without lock", []string{"--schedule", "* * * * *", "--no-lock", "--catch-up", "2h", "--", "x"}, "--catch-up needs"},
+		{"negative catch-up", []string{"--schedule", "* * * * *", "--catch-up", "-2h", "--", "x"}, "negative"},
 		{"splay without a unit", []string{"--splay", "30", "--", "x"}, "--splay"},
 		{"negative splay", []string{"--splay", "-1s", "--", "x"}, "invalid --splay -1s: must not be negative"},
 		{"splay over an hour", []string{"--splay", "61m", "--", "x"}, "invalid --splay 1h1m0s: must be at most 1h"},

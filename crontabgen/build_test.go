@@ -175,7 +175,7 @@ func TestGeneratedFlagsParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q: %v", e.Args, err)
 			}
-			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour || o.Splay != 45*time.Second ||
+			if !o.HaltOnFailure || o.ExpectedDuration != 90*time.Minute || o.MinInterval != time.Hour || o.Splay != 45*time.Second || o.CatchUp != 26*time.Hour ||
 				o.Timeout != 2*time.Hour || o.Group != "reports" || len(o.Leases) != 2 {
 				t.Errorf("parsed %+v from %q", o, e.Args)
 			}

@@ -141,7 +141,8 @@ func (b *builder) cronLine(e *Entry) {
 // wrapperArgs are the switchman flags of a job, then -- and the script.
 // splay is the fleet-wide splay of blocks without their own. With
 // schedule, the flags end with --schedule TIME: every cron line tells its
-// run its schedule, so that the run claims its slot once fleet-wide. A
+// run its schedule, so that the run claims its slot once fleet-wide, and
+// --catch-up D when the block asks for it (it needs the schedule). A
 // systemd service has none: the blocks that share it share its command,
 // one timer firing it at all their times.
 func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
@@ -193,6 +194,9 @@ func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
 	}
 	if schedule {
 		args = append(args, "--schedule", j.Time)
+		if j.CatchUp != "" {
+			args = append(args, "--catch-up", j.CatchUp)
+		}
 	}
 	return append(args, "--", e.Script)
 }

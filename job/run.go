@@ -35,6 +35,9 @@ type Env struct {
 	// Now reads the clock a run's slot is computed on (nil: the wall
 	// clock); tests replace it.
 	Now func() time.Time
+	// Slot, when not zero, is the slot a catch-up runs: the run claims
+	// it, marked caught up, instead of the slot its start falls in.
+	Slot time.Time
 }
 
 // job is what every step of one run reads and none changes: the command
@@ -142,7 +145,7 @@ func newJob(env Env, cfg *config.Config, log zerolog.Logger, o *cmdline.Options)
 	j := &job{env: env, opts: o, cfg: cfg, log: log, wait: &waiting{}}
 	j.host = cfg.Host(o.Hostname)
 	var err error
-	if j.slot, err = newSlot(scheduleOpts{o.Schedule, o.Standby}, j.now(), slot.LocalZone(getenv(env))); err != nil {
+	if j.slot, err = newSlot(scheduleOpts{o.Schedule, o.Standby, env.Slot}, j.now(), slot.LocalZone(getenv(env))); err != nil {
 		return nil, err
 	}
 	if err := lookCommand(o.Argv[0]); err != nil {

@@ -31,11 +31,14 @@ type slotted struct {
 	// register; claimed says that it committed.
 	claim   *lock.SlotClaim
 	claimed bool
+	// caughtUp says that a catch-up runs the slot after it was missed.
+	caughtUp bool
 }
 
 // newSlot returns the slot of a run that starts at now under --schedule,
 // or nil for a run without one (no --schedule, or @reboot, which has no
-// firing times). A bad schedule fails the run before ZooKeeper is
+// firing times); a catch-up's run takes the slot it was given instead
+// (Env.Slot). A bad schedule fails the run before ZooKeeper is
 // touched, with an error matching cmdline.ErrUsage and crontab.ErrSchedule.
 func newSlot(o scheduleOpts, now time.Time, zone string) (*slotted, error) {
 	if o.spec == "" {
@@ -45,21 +48,21 @@ func newSlot(o scheduleOpts, now time.Time, zone string) (*slotted, error) {
 	if err != nil {
 		return nil, cmdline.Usage(fmt.Errorf("invalid --schedule: %w", err))
 	}
-	at := slot.Of(sched, now)
+	at := o.caughtUp
+	if at.IsZero() {
+		at = slot.Of(sched, now)
+	}
 	if at.IsZero() {
 		return nil, nil
 	}
-	s := slot.Schedule{Spec: sched.String(), Zone: zone}
-	if o.standby > 0 {
-		s.Standby = o.standby.String()
-	}
-	return &slotted{at: at, name: slot.Name(at), sched: s}, nil
+	return &slotted{at: at, name: slot.Name(at), sched: slot.NewSchedule(sched, zone, o.standby), caughtUp: !o.caughtUp.IsZero()}, nil
 }
 
 // scheduleOpts are the options newSlot reads.
 type scheduleOpts struct {
-	spec    string
-	standby time.Duration
+	spec     string
+	standby  time.Duration
+	caughtUp time.Time // Env.Slot
 }
 
 // now is the run's clock: Env.Now, else the wall clock.
@@ -126,7 +129,7 @@ func (j *job) checkSlot(pf *preflight) error {
 	}
 	c := &lock.SlotClaim{
 		Slot:  j.slot.name,
-		Data:  slot.Claim{Host: j.host, Start: j.now().UTC()}.Marshal(),
+		Data:  slot.Claim{Host: j.host, Start: j.now().UTC(), CaughtUp: j.slot.caughtUp}.Marshal(),
 		Prune: slot.Prune(reg.Claimed, j.slotKeep()),
 		Found: reg.Found,
 	}

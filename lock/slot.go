@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 
@@ -47,6 +48,9 @@ type Register struct {
 	Data []byte
 	// Claimed are the names of its claimed slots, sorted.
 	Claimed []string
+	// Created is when the register was made: when the job's schedule
+	// was first recorded.
+	Created time.Time
 }
 
 // Read reads the register's data and its children. The two requests go
@@ -58,7 +62,10 @@ func (sl *Slots) Read() (*Register, error) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		dataErr = sl.s.conn.Retry(context.Background(), func() (err error) {
-			r.Data, _, err = sl.s.conn.Get(sl.dir)
+			var st *zk.Stat
+			if r.Data, st, err = sl.s.conn.Get(sl.dir); err == nil {
+				r.Created = time.UnixMilli(st.Ctime).UTC()
+			}
 			return err
 		})
 	})
@@ -249,6 +256,33 @@ func (sl *Slots) Unclaim(slot string) error {
 	p := path.Join(sl.dir, slot)
 	if err := sl.s.conn.Delete(p, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
 		return fmt.Errorf("delete %s: %w", p, znode.AuthErr(err))
+	}
+	return nil
+}
+
+// Record writes data, the job's schedule record, as the register's data,
+// making the register when reg (as Read found it) says it is missing: so
+// that a job that never ran is known by its schedule. It writes even when
+// the data is the same; the caller compares first.
+func (sl *Slots) Record(reg *Register, data []byte) error {
+	if reg.Found {
+		if _, err := sl.s.conn.Set(sl.dir, data, -1); err != nil {
+			return fmt.Errorf("set %s: %w", sl.dir, znode.AuthErr(err))
+		}
+		return nil
+	}
+	_, err := sl.s.conn.Create(sl.dir, data, 0)
+	if errors.Is(err, zk.ErrNoNode) {
+		// PREFIX/slots is missing: made once per prefix, never the prefix.
+		if err = sl.s.conn.EnsureNode(path.Dir(sl.dir)); errors.Is(err, zk.ErrNoNode) {
+			return znode.NoPrefix(sl.prefix)
+		}
+		if err == nil {
+			_, err = sl.s.conn.Create(sl.dir, data, 0)
+		}
+	}
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", sl.dir, znode.AuthErr(err))
 	}
 	return nil
 }

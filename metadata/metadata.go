@@ -59,6 +59,9 @@ type Job struct {
 	// Splay is the block's --splay, a Go duration ("0": none, whatever
 	// the generator's fleet-wide splay); "": the generator's.
 	Splay string
+	// CatchUp is the block's --catch-up, a Go duration: how far back a
+	// missed slot is still run by `switchman catch-up`; "": never.
+	CatchUp string
 
 	Limits           []Limit // --nice, --ionice, ... --tasks-max, in block order
 	LimitsBestEffort bool    // --limits-best-effort

@@ -180,6 +180,10 @@ func (p *parser) finish() {
 		p.errorf(b.job.LineOf("wait"), "wait and no_lock: wait queues for the lock, and a job with no_lock takes none")
 		return
 	}
+	if b.job.NoLock && b.job.CatchUp != "" {
+		p.errorf(b.job.LineOf("catch_up"), "catch_up and no_lock: a caught-up slot is claimed with the lock, and a job with no_lock takes none")
+		return
+	}
 	if b.job.NoLock && b.job.HaltOnFailure {
 		p.errorf(b.job.LineOf("halt_on_failure"), "halt_on_failure and no_lock: the halt is kept under the lock's name, and a job with no_lock has none")
 		return

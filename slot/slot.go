@@ -28,6 +28,7 @@ package slot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,10 +138,32 @@ type Schedule struct {
 	Standby string `json:"standby,omitempty"`
 }
 
+// NewSchedule returns the record of sched read in zone (LocalZone's
+// name), with the standby delay when there is one.
+func NewSchedule(sched *crontab.Schedule, zone string, standby time.Duration) Schedule {
+	s := Schedule{Spec: sched.String(), Zone: zone}
+	if standby > 0 {
+		s.Standby = standby.String()
+	}
+	return s
+}
+
 // Marshal encodes s as the register stores it.
 func (s Schedule) Marshal() []byte {
 	b, _ := json.Marshal(s) // three strings cannot fail
 	return b
+}
+
+// ParseSchedule reads a register's schedule record.
+func ParseSchedule(b []byte) (Schedule, error) {
+	var s Schedule
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Schedule{}, fmt.Errorf("schedule record: %w", err)
+	}
+	if s.Spec == "" {
+		return Schedule{}, errors.New("schedule record: no schedule")
+	}
+	return s, nil
 }
 
 // Same reports whether b, a register's data, records s already: a run
@@ -150,10 +173,12 @@ func (s Schedule) Same(b []byte) bool {
 	return json.Unmarshal(b, &old) == nil && old == s
 }
 
-// Claim is what a claimed slot's node says: who ran it, and when.
+// Claim is what a claimed slot's node says: who ran it, and when, and
+// whether a catch-up ran it after it was missed.
 type Claim struct {
-	Host  string    `json:"host"`
-	Start time.Time `json:"start"`
+	Host     string    `json:"host"`
+	Start    time.Time `json:"start"`
+	CaughtUp bool      `json:"caught_up,omitempty"`
 }
 
 // Marshal encodes c as the slot's node stores it.

@@ -32,6 +32,7 @@ const (
 	Heartbeats                  // Heartbeats
 	Histories                   // Histories
 	Groups                      // Data
+	Slots                       // Scheduled
 
 	// Shown is what `switchman status` shows.
 	Shown = Locks | Queues | Semaphores | Halts | Pauses | Runs
@@ -58,6 +59,8 @@ type Snapshot struct {
 	Histories map[string][]fleet.PastRun `json:"-"`
 	// Data is the prefix znode's group data, parsed.
 	Data *config.Data `json:"-"`
+	// Scheduled is every scheduled job's slot register.
+	Scheduled []fleet.Scheduled `json:"-"`
 
 	job string
 }
@@ -109,6 +112,7 @@ var readers = []struct {
 	{Queues, readQueues},
 	{Semaphores, readSemaphores},
 	{Heartbeats, func(s *fleet.Store, snap *Snapshot) (err error) { snap.Heartbeats, err = s.Heartbeats(); return err }},
+	{Slots, func(s *fleet.Store, snap *Snapshot) (err error) { snap.Scheduled, err = s.Scheduled(); return err }},
 	{Histories, readHistories},
 }
 

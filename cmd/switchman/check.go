@@ -42,7 +42,7 @@ func newCheckCmd(app *App) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Nagios checks of the fleet: overdue, failed and stale jobs, silent hosts, undefined groups",
+		Short: "Nagios checks of the fleet: overdue, failed, stale and missed jobs, silent hosts, undefined groups",
 		Args:  cobra.NoArgs,
 	}
 	add := func(use, short string, args cobra.PositionalArgs, maxAge time.Duration, f checkFunc) {
@@ -57,6 +57,7 @@ func newCheckCmd(app *App) *cobra.Command {
 	add("failed", "Warn about jobs whose last run failed or that are halted", cobra.NoArgs, 0, checkFailed)
 	add("stale [LOCKNAME...]", "Warn about jobs without a recent success", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
 	add("hosts", "Warn about groups with no host seen running switchman lately", cobra.NoArgs, 25*time.Hour, checkHosts)
+	add("missed", "Warn about scheduled jobs whose last due slot ran on no host", cobra.NoArgs, 0, checkMissed)
 	add("groups CRONTAB...", "Check that every group the crontabs use exists", cobra.MinimumNArgs(1), 0, checkGroups)
 	return cmd
 }
@@ -95,6 +96,10 @@ var (
 		func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
 			return nagios.Hosts(snap.Data, snap.Runs, snap.Heartbeats, o.MaxAge, time.Now())
 		}}
+	checkMissed = checkFunc{status.Slots, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
+		late, bad := snap.Missed(time.Now())
+		return nagios.Missed(late, bad, len(snap.Scheduled))
+	}}
 	// checkGroups is the original's check_switchman_groups: every --group
 	// in the crontabs is defined. It is `crontab check --zk` under the
 	// checks' name, with a config and session of its own.

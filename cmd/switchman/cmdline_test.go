@@ -190,16 +190,16 @@ func TestUnknownGroupSubcommand(t *testing.T) {
 		args []string
 		want string // "" for help, exit 0
 	}{
-		{"check missed", []string{"check", "missed"}, `unknown command "missed" for "switchman check"`},
+		{"check bogus", []string{"check", "bogus"}, `unknown command "bogus" for "switchman check"`},
 		{"groups bogus", []string{"groups", "bogus"}, `unknown command "bogus" for "switchman groups"`},
 		{"crontab bogus", []string{"crontab", "bogus"}, `unknown command "bogus" for "switchman crontab"`},
-		{"config first", []string{"-c", "/nonexistent", "check", "missed"}, `unknown command "missed" for "switchman check"`},
+		{"config first", []string{"-c", "/nonexistent", "check", "bogus"}, `unknown command "bogus" for "switchman check"`},
 		{"flag between", []string{"groups", "-c", "/nonexistent", "bogus", "x"}, `unknown command "bogus" for "switchman groups"`},
 		{"doctor takes no argument", []string{"doctor", "extra"}, `unknown command "extra" for "switchman doctor"`},
 		{"generate needs a script", []string{"crontab", "generate"}, "requires at least 1 arg(s), only received 0"},
 		{"status takes one job", []string{"status", "a", "b"}, "accepts at most 1 arg(s), received 2"},
 		{"group alone is help", []string{"check"}, ""},
-		{"help wins", []string{"check", "--help", "missed"}, ""},
+		{"help wins", []string{"check", "--help", "bogus"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

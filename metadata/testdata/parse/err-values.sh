@@ -48,3 +48,12 @@
 #   no_lock: yes
 #   halt_on_failure: yes
 # </crontab>
+# <crontab>
+#   time: @hourly
+#   no_lock: yes
+#   catch_up: 26h
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   catch_up: later
+# </crontab>

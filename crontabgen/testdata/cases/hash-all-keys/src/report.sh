@@ -20,6 +20,7 @@
 #   cpu_max: 150%
 #   limits_best_effort: yes
 #   splay: 45s
+#   catch_up: 26h
 #   user: reporter
 #   env: TZ=UTC
 #   env: GREETING=hello, world 100%

@@ -1,0 +1,98 @@
+package slot
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/acme/switchman/crontab"
+)
+
+// standbyRoom is how many standby turns a slot's deadline leaves room
+// for: a group's hosts each wait --standby longer than the one before,
+// and a slot is not missed while a standby may still take it. Groups of
+// more hosts than this are rare; their last standbys may meet a
+// catch-up, which the claim then settles (one of them runs).
+const standbyRoom = 10
+
+// Skew is how far apart hosts' clocks, and a loaded cron's firing, may
+// be: a slot is not missed before this much after it.
+const Skew = time.Minute
+
+// Grace is how long after a slot a regular run may still claim it, with
+// --standby d: the skew, and room for a standby chain (standbyRoom turns
+// of d). A slot unclaimed past it is missed.
+func Grace(standby time.Duration) time.Duration {
+	return Skew + standbyRoom*max(standby, 0)
+}
+
+// LastDue returns the latest slot of sched whose deadline (the slot plus
+// grace) is at or before now, or the zero Time when it never fires.
+func LastDue(sched *crontab.Schedule, grace time.Duration, now time.Time) time.Time {
+	return sched.Prev(now.Add(-grace))
+}
+
+// Missed returns the slot a catch-up at now runs: the latest slot past
+// its deadline (LastDue), when it lies within window before now, nobody
+// claimed it or any later slot (claimed, sorted), and it is not Stale
+// with keep claims kept. Only that one: the slots missed before it are
+// never run, so an outage of many periods costs one run, not a backlog.
+// ok is false when there is nothing to run.
+func Missed(sched *crontab.Schedule, window, grace time.Duration, claimed []string, keep int, now time.Time) (at time.Time, ok bool) {
+	at = LastDue(sched, grace, now)
+	if at.IsZero() || window <= 0 || at.Before(now.Add(-window)) {
+		return time.Time{}, false
+	}
+	name := Name(at)
+	if n := len(claimed); n > 0 && claimed[n-1] >= name {
+		return time.Time{}, false // this slot or a later one ran
+	}
+	if Decide(claimed, name, keep) != Free {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+// Late reports the latest slot of sched past its deadline at now that
+// nobody claimed, nor any later one (claimed, sorted), for `check missed`: the job's last
+// due run did not happen. Slots older than since (the register's
+// creation, when the schedule was first recorded) and than its oldest
+// claim are not the job's: a job added today did not miss this morning's
+// slot. A zero at means nothing is missed.
+func Late(sched *crontab.Schedule, grace time.Duration, claimed []string, since, now time.Time) (at time.Time) {
+	if len(claimed) > 0 {
+		if first, err := Parse(claimed[0]); err == nil && first.Before(since) {
+			since = first
+		}
+	}
+	at = LastDue(sched, grace, now)
+	if at.IsZero() || at.Before(since) {
+		return time.Time{}
+	}
+	if n := len(claimed); n > 0 && claimed[n-1] >= Name(at) {
+		return time.Time{} // this slot or a later one ran
+	}
+	return at
+}
+
+// Late is the package's Late for the job whose schedule s records: its
+// spec read in its zone, with the grace of its standby delay. It fails
+// when the record names a schedule, zone or delay that does not parse.
+func (s Schedule) Late(claimed []string, since, now time.Time) (time.Time, error) {
+	sched, err := crontab.Compile(s.Spec)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("schedule record: %w", err)
+	}
+	loc := time.Local // "Local": the recording host's zone was unknown
+	if s.Zone != "" && s.Zone != "Local" {
+		if loc, err = time.LoadLocation(s.Zone); err != nil {
+			return time.Time{}, fmt.Errorf("schedule record: zone: %w", err)
+		}
+	}
+	var standby time.Duration
+	if s.Standby != "" {
+		if standby, err = time.ParseDuration(s.Standby); err != nil {
+			return time.Time{}, fmt.Errorf("schedule record: standby: %w", err)
+		}
+	}
+	return Late(sched, Grace(standby), claimed, since, now.In(loc)), nil
+}

@@ -1,0 +1,28 @@
+package status
+
+import (
+	"time"
+
+	"github.com/acme/switchman/slot"
+)
+
+// Missed returns, for the scheduled jobs read (Slots), the last due slot
+// of each job that ran nowhere at now (slot.Schedule.Late), by lock name,
+// and the jobs whose schedule record could not be read, with why.
+func (snap *Snapshot) Missed(now time.Time) (late map[string]time.Time, bad map[string]error) {
+	late, bad = map[string]time.Time{}, map[string]error{}
+	for _, j := range snap.Scheduled {
+		s, err := slot.ParseSchedule(j.Record)
+		var at time.Time
+		if err == nil {
+			at, err = s.Late(j.Claimed, j.Created, now)
+		}
+		switch {
+		case err != nil:
+			bad[j.Lock] = err
+		case !at.IsZero():
+			late[j.Lock] = at
+		}
+	}
+	return late, bad
+}
