@@ -154,17 +154,15 @@ func (f *File) timer() []byte {
 // the wrapper's --splay in the service (see the package doc).
 type timerSettings struct {
 	// Persistent=true: a run missed while the host was down or the timer
-	// stopped starts as soon as it is up again (METADATA catch_up, once
-	// it exists).
+	// stopped starts as soon as it is up again: METADATA catch_up, which a
+	// cron line carries as --catch-up and a timer as systemd's own
+	// catch-up (a service has no --schedule, so no --catch-up either).
 	persistent bool
 }
 
-// timerOf reads an entry's timer settings from its block. METADATA has no
-// catch_up key yet: when it comes, it is set here, and the rest
-// (rendering, the check that a unit's blocks agree) is in place.
+// timerOf reads an entry's timer settings from its block.
 func timerOf(e *Entry) timerSettings {
-	_ = e
-	return timerSettings{}
+	return timerSettings{persistent: e.Job.CatchUp != ""}
 }
 
 func sameTimer(a, b *Entry) bool { return timerOf(a) == timerOf(b) }

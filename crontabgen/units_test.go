@@ -94,23 +94,24 @@ func TestUnitWord(t *testing.T) {
 	}
 }
 
-// TestTimerSettingsKeys renders the key that METADATA's catch_up will
-// set, so that it only needs reading from the block.
+// TestTimerSettingsKeys reads a block's timer settings and renders them:
+// METADATA catch_up makes the timer Persistent=true.
 func TestTimerSettingsKeys(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		in   timerSettings
-		want string
+		name    string
+		catchUp string
+		want    string
 	}{
-		{name: "none", in: timerSettings{}, want: ""},
-		{name: "catch up", in: timerSettings{persistent: true}, want: "Persistent=true\n"},
+		{name: "none", want: ""},
+		{name: "catch up", catchUp: "2h", want: "Persistent=true\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tt.in.keys(); got != tt.want {
-				t.Fatalf("keys() = %q, want %q", got, tt.want)
+			e := &Entry{Job: metadata.Job{CatchUp: tt.catchUp}}
+			if got := timerOf(e).keys(); got != tt.want {
+				t.Fatalf("timerOf(catch_up %q).keys() = %q, want %q", tt.catchUp, got, tt.want)
 			}
 		})
 	}

@@ -10,6 +10,7 @@
 #   halt_on_failure: yes
 #   expected_duration: 90m
 #   min_interval: 1h
+#   catch_up: 12h
 #   nice: -5
 #   ionice: best-effort:6
 #   rlimit: nofile=1024:4096
