@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -139,6 +140,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 				break // no job node yet: the record's put creates it
 			}
 		}
+		prior := slices.Clone(h.log.Runs)
 		hb, err := h.log.appendRun(r, keep)
 		if err != nil {
 			return err
@@ -149,6 +151,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 		)
 		switch {
 		case err == nil:
+			r.prior, r.priorOK = prior, true
 			return nil
 		case errors.Is(err, zk.ErrBadVersion):
 			h = nil // another finish came first: extend the newer history
@@ -171,6 +174,7 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 	if err != nil || h == nil {
 		return err
 	}
+	prior := slices.Clone(h.log.Runs)
 	hb, err := h.log.appendRun(r, keep)
 	if err != nil {
 		return err
@@ -178,6 +182,9 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 	_, err = s.conn.Set(s.jobPath(r.Lock), hb, h.version)
 	if errors.Is(err, zk.ErrBadVersion) {
 		return nil // a concurrent finish won; losing one history entry beats looping
+	}
+	if err == nil {
+		r.prior, r.priorOK = prior, true
 	}
 	return wrapPut(s.jobPath(r.Lock), err)
 }

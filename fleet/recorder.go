@@ -264,6 +264,7 @@ func (r *Recorder) writeFinish(rec *Run, halt bool) bool {
 		if err != nil {
 			r.log.Warn().Err(err).Msg("could not record the run's finish; spooling it")
 		}
+		rec.prior, rec.priorOK = c.prior, c.priorOK
 		return err == nil
 	case <-time.After(finishWait):
 		return false

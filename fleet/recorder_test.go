@@ -392,3 +392,33 @@ func TestRecorderFinishCgroupUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestFinishPrior checks that each finish sees the runs written before it
+// in the job's history, with or without the history read at start, and
+// that a run keeping no record sees none.
+func TestFinishPrior(t *testing.T) {
+	srv := zktest.Start(t)
+	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
+	var want []string
+	for i, result := range []string{ResultFailure, ResultSuccess, ResultTimeout} {
+		r := recorder(s, "prior", t.TempDir(), RecorderOptions{})
+		if i == 1 {
+			r.ReadLast() // the history read before the start: the finish's one multi extends it
+		}
+		r.Start(nil, 1)
+		rec := r.Finish(End{PID: 1, Result: result})
+		prior, ok := rec.Prior()
+		var got []string
+		for _, p := range prior {
+			got = append(got, p.Result)
+		}
+		if !ok || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("finish %d: Prior() = %v, %v; want %v, true", i, got, ok, want)
+		}
+		want = append(want, result)
+	}
+	r := recorder(s, "prior", t.TempDir(), RecorderOptions{NoRecord: true})
+	if _, ok := r.Finish(End{Result: ResultFailure}).Prior(); ok {
+		t.Error("a run without a record has a prior history")
+	}
+}

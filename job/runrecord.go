@@ -62,6 +62,7 @@ func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Ta
 		end.Output, end.OutputCut = tail.String()
 	}
 	rec := j.rec.Finish(end)
+	j.decideEvent(rec)
 	if j.cfg.MetricsTextfileDir != "" {
 		if err := writeMetrics(j.cfg.MetricsTextfileDir, rec); err != nil {
 			j.log.Warn().Err(err).Msg("could not write the metrics textfile")

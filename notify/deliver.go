@@ -46,8 +46,8 @@ type Options struct {
 	// DefaultTimeout); a command still running then is killed with its
 	// process group.
 	Timeout time.Duration
-	// Logger gets each failed attempt (warn) and each delivery (info); the
-	// zero Logger discards them.
+	// Logger gets each attempt, failed or not (info); the zero Logger
+	// discards them.
 	Logger zerolog.Logger
 }
 
@@ -69,7 +69,9 @@ func Deliver(ctx context.Context, p Payload, o Options) error {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The commands are killed a little before the timeout, so that their
+	// goroutines can still log what happened before Deliver returns.
+	ctx, cancel := context.WithTimeout(ctx, timeout-killMargin(timeout))
 	defer cancel()
 	errs := make([]error, len(o.Commands))
 	var wg sync.WaitGroup
@@ -80,13 +82,19 @@ func Deliver(ctx context.Context, p Payload, o Options) error {
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-ctx.Done():
-		// The commands are being killed; their goroutines log what they
-		// saw, but the wrapper does not wait for pipes a stray grandchild
-		// may hold open.
-		return fmt.Errorf("notify %s: %w", p.Event, ctx.Err())
+	case <-time.After(timeout):
+		// Killed commands that still do not return (a pipe a stray
+		// grandchild holds open) are not waited for.
+		return fmt.Errorf("notify %s: %w", p.Event, context.DeadlineExceeded)
 	}
 	return errors.Join(errs...)
+}
+
+// killMargin is the part of the timeout kept for the killed commands to
+// be reaped and logged: a fifth of it, at most 250 ms (the WaitDelay of
+// runOnce and some).
+func killMargin(timeout time.Duration) time.Duration {
+	return min(timeout/5, 250*time.Millisecond)
 }
 
 // deliverOne runs one command until it succeeds, attempts run out, or ctx
@@ -102,7 +110,9 @@ func deliverOne(ctx context.Context, command string, body []byte, p Payload, log
 				Int64("duration_ms", time.Since(start).Milliseconds()).Msg("notified")
 			return nil
 		}
-		log.Warn().Err(err).Str("notify", command).Str("event", string(p.Event)).Str("lock", p.Job).Int("attempt", try).
+		// Info: the log file has every attempt; the caller says once, on
+		// stderr, that a notification was not delivered.
+		log.Info().Err(err).Str("notify", command).Str("event", string(p.Event)).Str("lock", p.Job).Int("attempt", try).
 			Str("output", out).Msg("notify command failed")
 		if try == attempts || ctx.Err() != nil {
 			break
