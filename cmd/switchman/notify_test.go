@@ -105,3 +105,44 @@ func TestNotifyNeverChangesTheRun(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyTestCommand: `switchman notify test` sends a sample through
+// each command and says which took it; without commands it is a config
+// error.
+func TestNotifyTestCommand(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	got := filepath.Join(e.dir, "got")
+	sending := e.withConfig("notify.yaml", "notify: ['cat > "+got+"', 'exit 3']", "notify_timeout: 2s", "dashboard_url: https://dash.example")
+	tests := []struct {
+		name   string
+		env    *env
+		code   int
+		stdout []string
+	}{
+		{"one takes it, one fails", sending, 1, []string{"ok   cat > " + got, "FAIL exit 3: ", "exit status 3"}},
+		{"no commands", e, 78, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.env.run("notify", "test", "--job", "backup")
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stdout %q stderr %q", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout %q lacks %q", r.stdout, want)
+				}
+			}
+		})
+	}
+	b, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"job":"backup"`, `"test":true`, `"dashboard_url":"https://dash.example/#job-backup"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("sample %s lacks %s", b, want)
+		}
+	}
+}

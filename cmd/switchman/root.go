@@ -174,6 +174,7 @@ program to run, as under the original tool: "switchman -g x status" and
 	cmd.AddCommand(newPauseCmd(app))
 	cmd.AddCommand(newResumeCmd(app))
 	cmd.AddCommand(newCheckCmd(app))
+	cmd.AddCommand(newNotifyCmd(app))
 	usageArgsAll(cmd)
 	return cmd
 }
