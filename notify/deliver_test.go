@@ -1,36 +1,18 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/acme/switchman/internal/testenv"
 )
-
-// syncBuffer is a log sink the delivery goroutines may write at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func sample() Payload {
 	return Payload{Job: "backup", Event: Failed, Host: "h1", Time: time.Now().UTC(), ExitStatus: 3,
@@ -84,7 +66,7 @@ func TestDeliverFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			scratch := filepath.Join(t.TempDir(), "tries")
-			var logs syncBuffer
+			var logs testenv.Buffer
 			o := Options{Commands: []string{strings.ReplaceAll(tt.command, "%[1]s", scratch)}, Timeout: tt.timeout, Logger: zerolog.New(&logs)}
 			o.Commands[0] = strings.ReplaceAll(o.Commands[0], "%s", scratch)
 			start := time.Now()
