@@ -293,6 +293,12 @@ func (c *Config) validate() error {
 	if c.Prefix == "" {
 		return errors.New(`key "prefix" is required (an absolute znode path, e.g. "/switchman")`)
 	}
+	if c.NotifyAfter > c.HistoryRuns {
+		// The failures are counted in the job's history: a longer streak
+		// could never be seen, and "failed" would never fire.
+		return fmt.Errorf(`key "notify_after" (%d) must not exceed "history_runs" (%d): failures are counted in the job's history`,
+			c.NotifyAfter, c.HistoryRuns)
+	}
 	if c.TerminationTimeout > c.SessionTimeout {
 		if !c.Original {
 			return fmt.Errorf(`key "termination_timeout" (%s) must not exceed "session_timeout" (%s): the whole stop must fit before the session can expire`,

@@ -134,6 +134,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", "zkhosts: a:1\nprefix: /s\nzkhost: b\n", []string{"f.yaml", "line 3", `unknown key "zkhost"`}},
 		{"empty notify command", "zkhosts: a:1\nprefix: /s\nnotify: [\"\"]\n", []string{"line 3", `"notify"`, "empty"}},
 		{"notify mapping", "zkhosts: a:1\nprefix: /s\nnotify: {a: b}\n", []string{`"notify"`, "list"}},
+		{"notify_after beyond the history", "zkhosts: a:1\nprefix: /s\nhistory_runs: 5\nnotify_after: 6\n", []string{`"notify_after" (6)`, `"history_runs" (5)`}},
 		{"notify_after zero", "zkhosts: a:1\nprefix: /s\nnotify_after: 0\n", []string{`"notify_after"`, "from 1"}},
 		{"missing zkhosts", "prefix: /s\n", []string{`"zkhosts" is required`}},
 		{"missing prefix", "zkhosts: a:1\n", []string{`"prefix" is required`}},

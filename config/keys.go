@@ -37,7 +37,7 @@ var Keys = []Key{
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
 	{"notify", "none", "commands (shell command lines, run with `/bin/sh -c`) that get each event a run fires (`failed`, `recovered`, ...) as JSON on stdin and `SWITCHMAN_*` variables: see Notifications"},
 	{"notify_timeout", "`10s`", "bounds a run's notifications, retries included: the most they add to the wrapper's exit; a command still running then is killed"},
-	{"notify_after", "`1`", "consecutive failures of a job, counted fleet-wide from its history, that fire its `failed` event"},
+	{"notify_after", "`1`", "consecutive failures of a job, counted fleet-wide from its history, that fire its `failed` event; at most `history_runs`"},
 	{"dashboard_url", "none", "where `switchman serve` is reached (`https://host:8080`): notifications link to the job's page under it"},
 }
 
