@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/internal/zktest"
+	"github.com/acme/switchman/notify"
 )
 
 // notifyLog returns a notify command that appends "EVENT HOST" to a file
@@ -144,5 +146,32 @@ func TestNotifyTestCommand(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("sample %s lacks %s", b, want)
 		}
+	}
+}
+
+// TestNotifyPayloadOfARun checks the event a real failing run sends: its
+// fields come from the run (exit status, output tail, fencing token) and
+// the config (dashboard link).
+func TestNotifyPayloadOfARun(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	got := filepath.Join(e.dir, "got")
+	e.setConfig(func(c *zktest.SwitchmanConfig) {
+		c.Extra = append(c.Extra, "notify: 'cat > "+got+"'", "dashboard_url: https://dash.example/")
+	})
+	if r := e.run(append([]string{"--lockname", "nightly", "--hostname", "h7"}, sh("echo boom; exit 5")...)...); r.code != 5 {
+		t.Fatalf("exit %d, want 5; stderr %q", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p notify.Payload
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("payload %s: %v", b, err)
+	}
+	if p.Job != "nightly" || p.Event != notify.Failed || p.Host != "h7" || p.ExitStatus != 5 || p.Result != "failure" ||
+		p.Output != "boom\n" || p.FencingToken == 0 || p.DashboardURL != "https://dash.example/#job-nightly" || p.Time.IsZero() {
+		t.Errorf("payload %+v", p)
 	}
 }
