@@ -39,6 +39,10 @@ type PastRun struct {
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
 	OutputCut bool `json:"output_cut,omitempty"`
+	// Event is the notification the run fired (failed, recovered, ...):
+	// claimed by being written here, in the finish's one write, so that
+	// no other host sends it.
+	Event string `json:"event,omitempty"`
 }
 
 // jobLog is the content of a job's node: its last runs, oldest first.
@@ -94,7 +98,7 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 		keep = DefaultHistoryRuns
 	}
 	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
-		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut})
+		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}
@@ -141,6 +145,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 			}
 		}
 		prior := slices.Clone(h.log.Runs)
+		r.claimEvent(prior)
 		hb, err := h.log.appendRun(r, keep)
 		if err != nil {
 			return err
@@ -175,6 +180,7 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 		return err
 	}
 	prior := slices.Clone(h.log.Runs)
+	r.claimEvent(prior)
 	hb, err := h.log.appendRun(r, keep)
 	if err != nil {
 		return err

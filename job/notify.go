@@ -7,27 +7,36 @@ import (
 	"github.com/acme/switchman/notify"
 )
 
-// decideEvent picks the event the finished run rec fires, if any, from the
-// job's history its finish extended (see fleet.Run.Prior), and keeps its
-// payload for sendEvent. A finish that was not written fires nothing: the
-// runs it follows are not known, and the host whose finish is written
-// later (the spool's flush) does not notify either.
+// eventRule returns the decision the finish record makes and claims for
+// the run's notification (fleet.RecorderOptions.Event), or nil when this
+// host has no notify commands.
+func (j *job) eventRule() func([]fleet.PastRun, string) string {
+	if len(j.cfg.Notify) == 0 {
+		return nil
+	}
+	rule := notify.Rule{After: j.cfg.NotifyAfter, HaltOnFailure: j.opts.HaltOnFailure}
+	return func(prior []fleet.PastRun, result string) string { return string(notify.Decide(prior, result, rule)) }
+}
+
+// decideEvent keeps, for sendEvent, the payload of the event the finish
+// of rec claimed in the job's history, if any. A finish that was not
+// written fires nothing: the runs it follows are not known, and the host
+// whose finish is written later (the spool's flush) does not notify
+// either.
 func (j *job) decideEvent(rec *fleet.Run) {
 	if len(j.cfg.Notify) == 0 {
 		return
 	}
-	prior, ok := rec.Prior()
-	if !ok {
+	if _, ok := rec.Prior(); !ok {
 		if rec.Result != fleet.ResultSuccess {
 			j.log.Info().Str("lock", rec.Lock).Msg("finish not recorded; no notification for this run")
 		}
 		return
 	}
-	ev := notify.Decide(prior, rec.Result, notify.Rule{After: j.cfg.NotifyAfter, HaltOnFailure: j.opts.HaltOnFailure})
-	if ev == "" {
+	if rec.Event == "" {
 		return
 	}
-	j.event = &notify.Payload{Job: rec.Lock, Event: ev, Host: rec.Host, Slot: rec.Slot, Time: rec.Finish,
+	j.event = &notify.Payload{Job: rec.Lock, Event: notify.Event(rec.Event), Host: rec.Host, Slot: rec.Slot, Time: rec.Finish,
 		ExitStatus: rec.ExitCode, Result: rec.Result, DurationMS: rec.DurationMS, Output: rec.Output,
 		OutputCut: rec.OutputCut, FencingToken: rec.Token, DashboardURL: notify.JobLink(j.cfg.DashboardURL, rec.Lock)}
 }

@@ -50,6 +50,7 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
 		Slot:  j.slotTime(),
 		Splay: j.splayed,
+		Event: j.eventRule(),
 	})
 }
 

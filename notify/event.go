@@ -60,9 +60,9 @@ func failing(result string) bool {
 }
 
 // streak returns how many runs at the end of prior failed in a row
-// (skipping moved runs), and whether one of them lost its lock (a Lost
-// event was fired during the streak).
-func streak(prior []fleet.PastRun) (n int, lost bool) {
+// (skipping moved runs), and whether one of them fired an event (recorded
+// in the history, or a lost lock, which always fires one).
+func streak(prior []fleet.PastRun) (n int, fired bool) {
 	for i := len(prior) - 1; i >= 0; i-- {
 		r := prior[i].Result
 		if r == fleet.ResultMoved {
@@ -72,16 +72,17 @@ func streak(prior []fleet.PastRun) (n int, lost bool) {
 			break
 		}
 		n++
-		lost = lost || r == fleet.ResultLostLock
+		fired = fired || r == fleet.ResultLostLock || prior[i].Event != ""
 	}
-	return n, lost
+	return n, fired
 }
 
 // Decide returns the event a run that ended in result fires, given the
 // job's previous finished runs fleet-wide (prior, oldest first, without
 // this run), or "" for none:
-//   - a success after a notified streak of failures (at least After, or one
-//     that lost its lock) fires Recovered;
+//   - a success after a notified streak of failures (one of them fired an
+//     event, as the history records, or lost its lock; or at least After of
+//     them, for a history written before events were) fires Recovered;
 //   - a run that lost its lock fires Lost;
 //   - a failure with HaltOnFailure fires Halted;
 //   - the After-th failure in a row fires Failed, later ones nothing (a
@@ -92,10 +93,10 @@ func Decide(prior []fleet.PastRun, result string, rule Rule) Event {
 	if after <= 0 {
 		after = DefaultAfter
 	}
-	n, lost := streak(prior)
+	n, fired := streak(prior)
 	switch {
 	case result == fleet.ResultSuccess:
-		if n >= after || lost {
+		if n >= after || fired {
 			return Recovered
 		}
 	case result == fleet.ResultMoved:

@@ -14,6 +14,12 @@ func runs(results ...string) []fleet.PastRun {
 	return out
 }
 
+// withEvent marks run i of rs as having fired ev.
+func withEvent(rs []fleet.PastRun, i int, ev Event) []fleet.PastRun {
+	rs[i].Event = string(ev)
+	return rs
+}
+
 const (
 	ok    = fleet.ResultSuccess
 	bad   = fleet.ResultFailure
@@ -47,6 +53,8 @@ func TestDecide(t *testing.T) {
 		{"moved run fires nothing", runs(ok, bad), moved, Rule{}, ""},
 		{"lost lock fires lost", runs(ok), lost, Rule{After: 3}, Lost},
 		{"recovery after a lost run", runs(ok, lost), ok, Rule{After: 3}, Recovered},
+		{"recovery after a halted run", withEvent(runs(ok, bad), 1, Halted), ok, Rule{After: 3}, Recovered},
+		{"no recovery after an unnotified streak", runs(ok, bad, bad), ok, Rule{After: 3}, ""},
 		{"halt on failure fires halted", runs(ok, ok), bad, Rule{After: 3, HaltOnFailure: true}, Halted},
 		{"halt on success fires nothing", runs(ok), ok, Rule{HaltOnFailure: true}, ""},
 	}

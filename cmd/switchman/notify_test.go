@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/internal/zktest"
 	"github.com/acme/switchman/notify"
 )
@@ -65,6 +66,24 @@ func TestNotifyOncePerEventAcrossHosts(t *testing.T) {
 	}
 	if !slices.ContainsFunc([]string{"h1", "h2", "h3"}, func(h string) bool { return strings.HasSuffix(got[1], "@"+h) }) {
 		t.Errorf("recovered from host %q, want one of the three", got[1])
+	}
+	// Each event is claimed in the job's history, on the run that fired it.
+	b, _, err := e.admin.Get(e.prefix + "/runs/flaky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist struct{ Runs []fleet.PastRun }
+	if err := json.Unmarshal(b, &hist); err != nil {
+		t.Fatal(err)
+	}
+	var claimed []string
+	for _, r := range hist.Runs {
+		if r.Event != "" {
+			claimed = append(claimed, r.Event+"@"+r.Host)
+		}
+	}
+	if !slices.Equal(claimed, got) || len(hist.Runs) != 6 {
+		t.Errorf("history of %d runs claims %q, notified %q", len(hist.Runs), claimed, got)
 	}
 }
 
