@@ -8,7 +8,7 @@ import (
 // Commands are the names of switchman's own commands in the installed
 // binary. The command tree adds the names only it knows (cobra's hidden
 // completion requests, a command of a build tag) when it calls CommandAt.
-var Commands = []string{"catch-up", "check", "completion", "crontab", "doctor", "groups", "help", "history", "kill", "pause", "resume", "serve", "status"}
+var Commands = []string{"catch-up", "check", "completion", "crontab", "doctor", "groups", "help", "history", "kill", "notify", "pause", "resume", "serve", "status"}
 
 // CommandAt returns the index in args of the word that names one of
 // switchman's own commands (one of names), or -1 when args are a wrapper

@@ -44,6 +44,10 @@ const (
 	// keeps: a day of a job run every quarter hour, a hundred days of a
 	// daily one. A claim is about 100 bytes.
 	DefaultSlotsKept = 100
+	// DefaultNotifyTimeout bounds how long a run's notifications may
+	// delay the wrapper's exit: long enough for a webhook's round trip
+	// and a retry, short next to cron's minute.
+	DefaultNotifyTimeout = 10 * time.Second
 	// maxFailureOutput keeps a few failures' output within a job's history
 	// bound (64 KB).
 	maxFailureOutput = 16384
@@ -122,6 +126,18 @@ type Config struct {
 	// the lines of blocks that set none (0: none). A run does not read it:
 	// its --splay is on its line.
 	Splay time.Duration
+	// Notify are the notify commands (shell command lines) that get each
+	// event a run fires; none: no notifications.
+	Notify []string
+	// NotifyTimeout bounds the delivery of a run's notifications, retries
+	// included (default DefaultNotifyTimeout).
+	NotifyTimeout time.Duration
+	// NotifyAfter is how many consecutive failures of a job, fleet-wide,
+	// fire its "failed" event (default 1).
+	NotifyAfter int
+	// DashboardURL is where `switchman serve` is reached; notifications
+	// link to the job's page under it ("": no link).
+	DashboardURL string
 	// authLine is the line of the auth_file key, for Load's errors.
 	authLine int
 }
@@ -220,6 +236,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		FailureOutput:      DefaultFailureOutput,
 		Cgroups:            true,
 		SlotsKept:          DefaultSlotsKept,
+		NotifyTimeout:      DefaultNotifyTimeout,
+		NotifyAfter:        1,
 	}
 	c.Original = isJSON(data)
 	if err := c.setKeys(name, root); err != nil {
@@ -275,6 +293,12 @@ func (c *Config) validate() error {
 	if c.Prefix == "" {
 		return errors.New(`key "prefix" is required (an absolute znode path, e.g. "/switchman")`)
 	}
+	if c.NotifyAfter > c.HistoryRuns {
+		// The failures are counted in the job's history: a longer streak
+		// could never be seen, and "failed" would never fire.
+		return fmt.Errorf(`key "notify_after" (%d) must not exceed "history_runs" (%d): failures are counted in the job's history`,
+			c.NotifyAfter, c.HistoryRuns)
+	}
 	if c.TerminationTimeout > c.SessionTimeout {
 		if !c.Original {
 			return fmt.Errorf(`key "termination_timeout" (%s) must not exceed "session_timeout" (%s): the whole stop must fit before the session can expire`,
@@ -309,6 +333,10 @@ var keySetters = map[string]setter{
 	"cgroup":                 scalarKey(func(c *Config) *bool { return &c.Cgroups }, parseCgroup),
 	"slots_kept":             intKey(func(c *Config) *int { return &c.SlotsKept }, 1, 10000),
 	"splay":                  scalarKey(func(c *Config) *time.Duration { return &c.Splay }, ParseSplay),
+	"notify":                 setNotify,
+	"notify_timeout":         durationKey(func(c *Config) *time.Duration { return &c.NotifyTimeout }, 100*time.Millisecond, 10*time.Minute),
+	"notify_after":           intKey(func(c *Config) *int { return &c.NotifyAfter }, 1, 1000),
+	"dashboard_url":          stringKey(func(c *Config) *string { return &c.DashboardURL }),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
 }
@@ -437,6 +465,31 @@ func setZKHosts(c *Config, n *yaml.Node) error {
 		return err
 	}
 	c.ZKHosts = hosts
+	return nil
+}
+
+// setNotify reads the notify commands: one command line or a list of
+// them, none empty.
+func setNotify(c *Config, n *yaml.Node) error {
+	items := []*yaml.Node{n}
+	switch n.Kind {
+	case yaml.ScalarNode:
+	case yaml.SequenceNode:
+		items = n.Content
+	default:
+		return fmt.Errorf("must be a command line or a list of them, got a %s", kindName(n))
+	}
+	c.Notify = nil
+	for _, e := range items {
+		s, err := scalar(e)
+		if err != nil {
+			return fmt.Errorf("list item: %w", err)
+		}
+		if strings.TrimSpace(s) == "" {
+			return errors.New("a notify command must not be empty")
+		}
+		c.Notify = append(c.Notify, s)
+	}
 	return nil
 }
 

@@ -27,6 +27,24 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
+			name:  "notify keys",
+			input: "zkhosts: a:1\nprefix: /s\nnotify: [\"sh /x/mail ops@e\", /x/hook]\nnotify_timeout: 3s\nnotify_after: 2\ndashboard_url: https://d:8080\n",
+			check: func(t *testing.T, c *Config) {
+				if strings.Join(c.Notify, "|") != "sh /x/mail ops@e|/x/hook" || c.NotifyTimeout != 3*time.Second || c.NotifyAfter != 2 || c.DashboardURL != "https://d:8080" {
+					t.Errorf("got Notify %q, NotifyTimeout %s, NotifyAfter %d, DashboardURL %q", c.Notify, c.NotifyTimeout, c.NotifyAfter, c.DashboardURL)
+				}
+			},
+		},
+		{
+			name:  "notify defaults and one command",
+			input: "zkhosts: a:1\nprefix: /s\nnotify: /x/hook\n",
+			check: func(t *testing.T, c *Config) {
+				if strings.Join(c.Notify, "|") != "/x/hook" || c.NotifyTimeout != DefaultNotifyTimeout || c.NotifyAfter != 1 {
+					t.Errorf("got Notify %q, NotifyTimeout %s, NotifyAfter %d", c.Notify, c.NotifyTimeout, c.NotifyAfter)
+				}
+			},
+		},
+		{
 			name:  "original JSON config loads unchanged",
 			input: `{"zkhosts":"zk1:2181,zk2:2181","prefix":"/switchman","loglevel":"warning","logfile":"/var/log/switchman.log","termination_timeout":5,"data_read_len":65536}`,
 			check: func(t *testing.T, c *Config) {
@@ -114,6 +132,10 @@ func TestParseErrors(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", []string{"f.yaml", "line 1", "mapping"}},
 		{"bad yaml", "zkhosts: [a\n", []string{"f.yaml", "not valid YAML"}},
 		{"unknown key", "zkhosts: a:1\nprefix: /s\nzkhost: b\n", []string{"f.yaml", "line 3", `unknown key "zkhost"`}},
+		{"empty notify command", "zkhosts: a:1\nprefix: /s\nnotify: [\"\"]\n", []string{"line 3", `"notify"`, "empty"}},
+		{"notify mapping", "zkhosts: a:1\nprefix: /s\nnotify: {a: b}\n", []string{`"notify"`, "list"}},
+		{"notify_after beyond the history", "zkhosts: a:1\nprefix: /s\nhistory_runs: 5\nnotify_after: 6\n", []string{`"notify_after" (6)`, `"history_runs" (5)`}},
+		{"notify_after zero", "zkhosts: a:1\nprefix: /s\nnotify_after: 0\n", []string{`"notify_after"`, "from 1"}},
 		{"missing zkhosts", "prefix: /s\n", []string{`"zkhosts" is required`}},
 		{"missing prefix", "zkhosts: a:1\n", []string{`"prefix" is required`}},
 		{"chroot", "zkhosts: a:1/app\nprefix: /s\n", []string{"line 1", `"zkhosts"`, "chroot", "prefix"}},

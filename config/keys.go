@@ -35,6 +35,10 @@ var Keys = []Key{
 	{"slots_kept", "`100`", "claimed slots kept per job run with `--schedule`; a slot older than all of them never runs"},
 	{"splay", "none", "read by `switchman crontab generate --config FILE` only: each generated line of a block without its own `splay` key gets `--splay` this long (a Go duration with its unit, at most `1h`), so that a fleet's runs of one tick spread over it; a run reads only its own `--splay`"},
 	{"failure_output", "`4096`", "bytes of a failing run's output (the end of stdout and stderr) kept with it in the history; `0` = none, and the child then gets switchman's own stdout and stderr"},
+	{"notify", "none", "commands (shell command lines, run with `/bin/sh -c`) that get each event a run fires (`failed`, `recovered`, ...) as JSON on stdin and `SWITCHMAN_*` variables: see Notifications"},
+	{"notify_timeout", "`10s`", "bounds a run's notifications, retries included: the most they add to the wrapper's exit; a command still running then is killed"},
+	{"notify_after", "`1`", "consecutive failures of a job, counted fleet-wide from its history, that fire its `failed` event; at most `history_runs`"},
+	{"dashboard_url", "none", "where `switchman serve` is reached (`https://host:8080`): notifications link to the job's page under it"},
 }
 
 // KeysMarkdown returns Keys as the README's Markdown table.

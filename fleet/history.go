@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -38,6 +39,10 @@ type PastRun struct {
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
 	OutputCut bool `json:"output_cut,omitempty"`
+	// Event is the notification the run fired (failed, recovered, ...):
+	// claimed by being written here, in the finish's one write, so that
+	// no other host sends it.
+	Event string `json:"event,omitempty"`
 }
 
 // jobLog is the content of a job's node: its last runs, oldest first.
@@ -93,7 +98,7 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 		keep = DefaultHistoryRuns
 	}
 	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
-		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut})
+		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}
@@ -139,6 +144,8 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 				break // no job node yet: the record's put creates it
 			}
 		}
+		prior := slices.Clone(h.log.Runs)
+		r.claimEvent(prior)
 		hb, err := h.log.appendRun(r, keep)
 		if err != nil {
 			return err
@@ -149,6 +156,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 		)
 		switch {
 		case err == nil:
+			r.prior, r.priorOK = prior, true
 			return nil
 		case errors.Is(err, zk.ErrBadVersion):
 			h = nil // another finish came first: extend the newer history
@@ -171,6 +179,8 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 	if err != nil || h == nil {
 		return err
 	}
+	prior := slices.Clone(h.log.Runs)
+	r.claimEvent(prior)
 	hb, err := h.log.appendRun(r, keep)
 	if err != nil {
 		return err
@@ -178,6 +188,9 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 	_, err = s.conn.Set(s.jobPath(r.Lock), hb, h.version)
 	if errors.Is(err, zk.ErrBadVersion) {
 		return nil // a concurrent finish won; losing one history entry beats looping
+	}
+	if err == nil {
+		r.prior, r.priorOK = prior, true
 	}
 	return wrapPut(s.jobPath(r.Lock), err)
 }

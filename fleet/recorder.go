@@ -41,6 +41,12 @@ type RecorderOptions struct {
 	// Splay is the --splay offset the run waited before it connected; the
 	// run record keeps it (Run.SplayMS).
 	Splay time.Duration
+	// Event, when set, picks the notification event the run fires from
+	// the job's finished runs before it and its result (""; none). It is
+	// called when the finish writes the history, with the runs that write
+	// follows, and the event is written with the run (PastRun.Event), so
+	// that each event is claimed by one finish only.
+	Event func(prior []PastRun, result string) string
 	// Logger receives what the recorder could not write (it never fails
 	// the run) and the spool's deliveries; the zero Logger discards them.
 	Logger zerolog.Logger
@@ -230,6 +236,9 @@ func (r *Recorder) Finish(e End) *Run {
 		rec.Output, rec.OutputCut = e.Output, e.OutputCut
 	}
 	halt := r.o.HaltOnFailure && e.Result != ResultSuccess
+	if r.o.Event != nil {
+		rec.decide = func(prior []PastRun) string { return r.o.Event(prior, e.Result) }
+	}
 	if !r.writeFinish(rec, halt) {
 		r.spool(rec, halt)
 	}
@@ -264,6 +273,7 @@ func (r *Recorder) writeFinish(rec *Run, halt bool) bool {
 		if err != nil {
 			r.log.Warn().Err(err).Msg("could not record the run's finish; spooling it")
 		}
+		rec.prior, rec.priorOK, rec.Event = c.prior, c.priorOK, c.Event
 		return err == nil
 	case <-time.After(finishWait):
 		return false

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -390,5 +391,44 @@ func TestRecorderFinishCgroupUsage(t *testing.T) {
 				t.Errorf("record %s: cgroup keys present %v, want %v", b, has, tt.cpu != 0)
 			}
 		})
+	}
+}
+
+// TestFinishPrior checks that each finish sees the runs written before it
+// in the job's history, with or without the history read at start, and
+// that a run keeping no record sees none.
+func TestFinishPrior(t *testing.T) {
+	srv := zktest.Start(t)
+	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
+	var want []string
+	// The event rule fires "e<N>" where N is the number of runs before.
+	rule := func(prior []PastRun, result string) string { return fmt.Sprintf("e%d-%s", len(prior), result) }
+	for i, result := range []string{ResultFailure, ResultSuccess, ResultTimeout} {
+		r := recorder(s, "prior", t.TempDir(), RecorderOptions{Event: rule})
+		if i == 1 {
+			r.ReadLast() // the history read before the start: the finish's one multi extends it
+		}
+		r.Start(nil, 1)
+		rec := r.Finish(End{PID: 1, Result: result})
+		prior, ok := rec.Prior()
+		var got []string
+		for _, p := range prior {
+			got = append(got, p.Result)
+		}
+		if !ok || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("finish %d: Prior() = %v, %v; want %v, true", i, got, ok, want)
+		}
+		if wantEv := fmt.Sprintf("e%d-%s", i, result); rec.Event != wantEv {
+			t.Errorf("finish %d: Event = %q, want %q", i, rec.Event, wantEv)
+		}
+		want = append(want, result)
+	}
+	past, err := s.RunHistory("prior")
+	if err != nil || len(past) != 3 || past[2].Event != "e2-"+ResultTimeout {
+		t.Errorf("history %+v, %v: want the last run's event claimed in it", past, err)
+	}
+	r := recorder(s, "prior", t.TempDir(), RecorderOptions{NoRecord: true})
+	if _, ok := r.Finish(End{Result: ResultFailure}).Prior(); ok {
+		t.Error("a run without a record has a prior history")
 	}
 }

@@ -108,6 +108,35 @@ type Run struct {
 
 	// hist is the job's history as read before the start (see Extends).
 	hist *History
+	// Event is the notification event the run fired, decided by decide
+	// from the runs before it when its finish writes the history (see
+	// RecorderOptions.Event); "": none.
+	Event  string `json:"-"`
+	decide func(prior []PastRun) string
+
+	// prior is the history the finish extended, before this run; priorOK
+	// says the finish wrote this run into it (see Prior).
+	prior   []PastRun
+	priorOK bool
+}
+
+// Prior returns the job's finished runs fleet-wide, oldest first, that
+// this run's finish record followed in the job's history, and ok true
+// once the finish wrote the run into it. Each run is appended once, after
+// a compare against the history's version, so no two finishes ever see the
+// same prior runs: what is decided from them (the run's notification) is
+// decided once fleet-wide. ok is false for a finish that was not written
+// (spooled, no record) or whose history entry was lost to a concurrent
+// finish on the slow path.
+func (r *Run) Prior() ([]PastRun, bool) { return r.prior, r.priorOK }
+
+// claimEvent decides the run's event from prior, the runs before it in
+// the history about to be written with it; a retry after a concurrent
+// finish decides again from the newer history.
+func (r *Run) claimEvent(prior []PastRun) {
+	if r.decide != nil {
+		r.Event = r.decide(prior)
+	}
 }
 
 // Halt is a halt marker's content: why the job is halted.

@@ -19,6 +19,7 @@ import (
 	"github.com/acme/switchman/exitcode"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/notify"
 	"github.com/acme/switchman/slot"
 	"github.com/acme/switchman/supervise"
 )
@@ -57,6 +58,9 @@ type job struct {
 	slot *slotted // nil: no --schedule
 	// splayed is the --splay offset the run waited before connecting.
 	splayed time.Duration
+	// event is what the finished run fires, for the notify commands (nil:
+	// nothing).
+	event *notify.Payload
 }
 
 // errSkip is a check's verdict that the command must not start now: lock
@@ -84,6 +88,8 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 	if err != nil {
 		return j.notStarted(stops, err)
 	}
+	// The run's notification goes out last, after the release below.
+	defer j.sendEvent(ctx)
 	// Release: closing the session makes the server delete this run's
 	// lock, lease and queue nodes at once, whatever path the run took.
 	defer c.Close()

@@ -50,6 +50,7 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
 		Slot:  j.slotTime(),
 		Splay: j.splayed,
+		Event: j.eventRule(),
 	})
 }
 
@@ -62,6 +63,7 @@ func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Ta
 		end.Output, end.OutputCut = tail.String()
 	}
 	rec := j.rec.Finish(end)
+	j.decideEvent(rec)
 	if j.cfg.MetricsTextfileDir != "" {
 		if err := writeMetrics(j.cfg.MetricsTextfileDir, rec); err != nil {
 			j.log.Warn().Err(err).Msg("could not write the metrics textfile")

@@ -47,3 +47,10 @@ func backoffWait(round int, base, limit time.Duration, u float64) time.Duration 
 func nextBackoff(round int) time.Duration {
 	return backoffWait(round, backoffBase, backoffCap, rand.Float64())
 }
+
+// Backoff draws the wait after the round-th failed attempt (1 for the
+// first) of any retry loop: exponential from base, at most limit, with
+// full jitter (uniform in [0, base·2^(round-1))).
+func Backoff(round int, base, limit time.Duration) time.Duration {
+	return backoffWait(round, base, limit, rand.Float64())
+}

@@ -80,3 +80,10 @@ func (t *Tail) String() (string, bool) {
 	}
 	return string(out), cut
 }
+
+// Write adds p to the tail: a Tail is an io.Writer for output that goes
+// nowhere else (a notify command's, kept for the log).
+func (t *Tail) Write(p []byte) (int, error) {
+	t.add(p)
+	return len(p), nil
+}

@@ -119,7 +119,8 @@ func TestDebPackage(t *testing.T) {
 	root := unpack(t, deb)
 	for _, p := range []string{"usr/bin/switchman", "usr/lib/switchman/switchman-shim", "usr/lib/switchman/switchman-metrics",
 		"usr/lib/switchman/switchman-serve",
-		"usr/share/doc/switchman/examples/switchman.yaml", "usr/share/doc/switchman/changelog.Debian.gz",
+		"usr/share/doc/switchman/examples/switchman.yaml", "usr/share/doc/switchman/examples/notify/webhook",
+		"usr/share/doc/switchman/changelog.Debian.gz",
 		"usr/share/doc/switchman/copyright", "usr/share/doc/switchman/README.md.gz", "etc/logrotate.d/switchman",
 		"usr/share/bash-completion/completions/switchman", "usr/share/zsh/vendor-completions/_switchman",
 		"usr/share/fish/vendor_completions.d/switchman.fish", "usr/share/man/man5/switchman.yaml.5.gz"} {

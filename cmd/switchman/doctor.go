@@ -24,6 +24,7 @@ import (
 	"github.com/acme/switchman/limits"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/logfile"
+	"github.com/acme/switchman/notify"
 )
 
 // maxClockOffset is the clock offset against ZooKeeper above which doctor
@@ -130,7 +131,20 @@ func (d *doctor) checkConfig() bool {
 	}
 	d.checkConfigMode(path)
 	d.checkLog()
+	d.checkNotify()
 	return true
+}
+
+// checkNotify checks that each notify command can run here (see
+// notify.Check); it sends nothing: `switchman notify test` does.
+func (d *doctor) checkNotify() {
+	for _, c := range d.cfg.Notify {
+		if err := notify.Check(c); err != nil {
+			d.report(checkFail, "notify: "+c+": "+err.Error(), "install it or fix the notify key in "+d.cfg.Path)
+			continue
+		}
+		d.report(checkOK, "notify: "+c+" can run", "switchman notify test sends a sample")
+	}
 }
 
 // checkLog opens the log file as a run by this user would: a job still

@@ -13,6 +13,7 @@ import (
 	"github.com/acme/switchman/limits"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/metadata"
+	"github.com/acme/switchman/notify"
 	"github.com/acme/switchman/supervise"
 )
 
@@ -48,7 +49,8 @@ func exitCode(err error) int {
 		errors.Is(err, lease.ErrUnknownResource), errors.As(err, new(*lock.TotalMismatchError)),
 		errors.As(err, new(metadata.ErrorList)), errors.Is(err, metadata.ErrNoBlocks):
 		return exitcode.DataErr
-	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld), errors.Is(err, errChecksFailed):
+	case errors.Is(err, crontabgen.ErrOutOfDate), errors.Is(err, fleet.ErrNotHeld), errors.Is(err, errChecksFailed),
+		errors.Is(err, notify.ErrNotDelivered):
 		return exitcode.Failed
 	case lock.IsAuth(err):
 		return exitcode.NoPerm
@@ -69,7 +71,7 @@ func exitCode(err error) int {
 // README's table has a row for each (a test checks).
 var exitStatuses = []struct{ Status, Meaning string }{
 	{"0", "the command exited 0; or the run was skipped: lock busy, host not in group (see `--skipped-exit-code`)"},
-	{"1", "an operator command's \"no\": `crontab generate --check` found differences, `doctor` a failed check, `kill` nobody holding the lock (a run passes its command's 1 through)"},
+	{"1", "an operator command's \"no\": `crontab generate --check` found differences, `doctor` a failed check, `kill` nobody holding the lock, `notify test` a notify command that did not take the sample (a run passes its command's 1 through)"},
 	{"1-125", "the command's own exit status, passed through"},
 	{"64", "bad command line: flags, lock name, lease spec, an empty `--group`; a resource limit the kernel refused, or a memory, CPU or task cap this host cannot enforce (without `--limits-best-effort`): the command was not started"},
 	{"65", "bad group data in ZooKeeper, unknown group or resource; `crontab generate`: a METADATA block it cannot turn into a cron line or a timer (one `file:line: message` each)"},

@@ -175,6 +175,7 @@ program to run, as under the original tool: "switchman -g x status" and
 	cmd.AddCommand(newResumeCmd(app))
 	cmd.AddCommand(newCheckCmd(app))
 	cmd.AddCommand(newCatchUpCmd(app))
+	cmd.AddCommand(newNotifyCmd(app))
 	usageArgsAll(cmd)
 	return cmd
 }

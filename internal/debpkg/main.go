@@ -219,6 +219,11 @@ func packageContents(o options, stage string, when time.Time) (files.Contents, e
 		file(filepath.Join(o.Docs, "completions", "_switchman"), "/usr/share/zsh/vendor-completions/_switchman", 0o644, when),
 		file(filepath.Join(o.Docs, "completions", "switchman.fish"), "/usr/share/fish/vendor_completions.d/switchman.fish", 0o644, when),
 	}
+	// The notify examples are documentation, not executables: a notify
+	// command runs them with sh (see their comments).
+	for _, n := range []string{"mail", "webhook", "slack"} {
+		c = append(c, file(filepath.Join(o.Root, "examples", "notify", n), doc+"examples/notify/"+n, 0o644, when))
+	}
 	if o.Shim != "" {
 		c = append(c, file(o.Shim, "/usr/lib/switchman/switchman-shim", 0o755, when))
 	}
