@@ -164,8 +164,13 @@ func TestStandbyOrder(t *testing.T) {
 	if got := f.ran(); !slices.Equal(got, want) {
 		t.Fatalf("a absent: runs %q, want %q", got, want)
 	}
-	if took < 1800*time.Millisecond || took > 3500*time.Millisecond {
-		t.Errorf("b ran after %s, want its turn: 1.9 s after start, within 2 s and a margin", took)
+	// took is the whole run: the standby wait, then connecting, the
+	// command and the records. The lower bound shows that b waited its
+	// turn; the upper one that it then ran at once rather than at a later
+	// turn or never. Its margin is wide because the suite shares two CPUs
+	// with ZooKeeper servers and other suites (3.5 s was once exceeded).
+	if took < 1800*time.Millisecond || took > 8*time.Second {
+		t.Errorf("b ran after %s, want its turn: 1.9 s after start, then the run itself", took)
 	}
 	// a's cron fires late, after b ran the slot: never both.
 	if err := f.run("a.example.com", slotAt.Add(5*time.Second), args...); err != nil {
