@@ -121,8 +121,7 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 		err = j.claimAfterLock(c)
 	}
 	if err = stops.started(err); err != nil {
-		j.rec.Undo(held)
-		j.unclaim(c)
+		j.undoStart(c, held)
 		return j.notStarted(stops, err)
 	}
 	kill := &killSwitch{}
@@ -131,8 +130,7 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 	tail := j.outputTail(c) // the end of the output, for a failure's history
 	child, err := j.start(held, leaseEnv, stops.caught, kill, tail)
 	if err != nil {
-		j.rec.Undo(held)
-		j.unclaim(c)
+		j.undoStart(c, held)
 		return err
 	}
 	j.rec.Start(held, child.PID())
@@ -193,12 +191,21 @@ func (j *job) connect(ctx context.Context) (*fleet.Client, error) {
 	return fleet.DialRun(ctx, j.cfg, j.log)
 }
 
+// undoStart puts back what a run whose command never started had
+// written: the start record that rode the lock's create, the slot claim,
+// and the record a wait replaced. Every path that stops short of the
+// command (a check, a refused start) goes through it.
+func (j *job) undoStart(c *fleet.Client, held *lock.Held) {
+	j.rec.Undo(held)
+	j.unclaim(c)
+	j.rec.Restore()
+}
+
 // notStarted ends a run whose command never started: a waiting record is
 // put back, a stop signal that came meanwhile is reported as a shell would
 // (128+N), and a skip gets the skip code.
 func (j *job) notStarted(stops *stops, err error) error {
 	stops.started(nil)
-	j.rec.Restore() // a wait that ended without a run
 	if sig := stops.early(); sig != nil {
 		return &exitcode.Error{Code: 128 + int(sig.sig), Err: fmt.Errorf("%s before the command started", sig)}
 	}

@@ -319,7 +319,25 @@ func TestWaitingRecord(t *testing.T) {
 	if r := record(); r.State != before.State || r.Result != before.Result || !r.Start.Equal(before.Start) || !r.WaitingSince.IsZero() {
 		t.Errorf("record after a wait that gave up: %+v, want the previous %+v", r, before)
 	}
+
+	// A wait that ends with the lock but a command that cannot start (a
+	// limit the kernel refuses: nofile above fs.nr_open) puts the
+	// previous record back too, not "waiting".
+	refused := e.start(append(append(h2, "--wait=20s", "--rlimit", "nofile=unlimited"), sh("true")...)...)
+	deadline = time.Now().Add(10 * time.Second)
+	for record().State != fleet.StateWaiting {
+		if time.Now().After(deadline) {
+			t.Fatalf("record never said waiting: %+v", record())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	h.finish(t)
+	if code := waitExit(t, refused, 10*time.Second); code != exitcode.Usage {
+		t.Fatalf("refused start after a wait: exit %d, want %d", code, exitcode.Usage)
+	}
+	if r := record(); r.State != before.State || r.Result != before.Result || !r.Start.Equal(before.Start) || !r.WaitingSince.IsZero() {
+		t.Errorf("record after a wait whose command could not start: %+v, want the previous %+v", r, before)
+	}
 }
 
 // TestWaitingRecordKeepsFailure: a job whose last run failed and which now
