@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,18 @@ type Options struct {
 	// Splay spreads a fleet's runs of one tick: the run waits a fixed
 	// offset in [0, Splay) of its lock and host before it connects.
 	Splay time.Duration
+	// Retry is how many times a failed command is run again (--retry), on
+	// this host under the same lock; 0: never.
+	Retry int
+	// RetryBackoff is the ceiling of the first wait before a retry; it
+	// doubles for each later one, up to MaxRetryBackoff (or RetryBackoff,
+	// when larger), and the wait is drawn uniformly below it.
+	RetryBackoff time.Duration
+	// RetryOn are the exit statuses that are retried (--retry-on); nil:
+	// every failure but a stop's.
+	RetryOn []int
+	// retryOn is --retry-on as given, parsed into RetryOn.
+	retryOn string
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -117,6 +130,9 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Schedule, "schedule", "", "the line's cron schedule: the run claims its slot (the latest scheduled time at or before its start) once fleet-wide, and skips a claimed one")
 	fs.DurationVar(&o.Standby, "standby", 0, "with --schedule and --group: the group's hosts in standby order each wait this much longer after the slot before trying it")
 	fs.DurationVar(&o.CatchUp, "catch-up", 0, "with --schedule: 'switchman catch-up' runs the latest slot within this long that no host claimed (box down, cron dead), once")
+	fs.IntVar(&o.Retry, "retry", 0, "run a failed CMD again up to N times, on this host and under the same lock, within --timeout and before the next --schedule slot")
+	fs.DurationVar(&o.RetryBackoff, "retry-backoff", DefaultRetryBackoff, "with --retry: the first wait before a retry is drawn in [0, D); the bound doubles for each later one, up to 5m (or D, when larger)")
+	fs.StringVar(&o.retryOn, "retry-on", "", "with --retry: retry only these exit statuses, e.g. 1,75-78 (default: every failure but a stop's: a signal switchman forwarded, --timeout, a lost lock, a move or a kill)")
 	fs.DurationVar(&o.Splay, "splay", 0, "before connecting, wait an offset in [0, D) fixed by the lock name and the host, to spread a fleet's tick (at most 1h)")
 }
 
@@ -222,7 +238,72 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	if o.NoLock && o.WaitForced {
 		return errors.New("--wait queues for the lock and cannot be combined with --no-lock")
 	}
+	if err := o.completeRetry(fs); err != nil {
+		return err
+	}
 	return lease.Check(o.Leases)
+}
+
+// DefaultRetryBackoff is --retry-backoff's default: a job that failed on
+// a passing fault (a busy database, a network blip) is tried again within
+// seconds, and retries of many jobs that failed together spread out.
+const DefaultRetryBackoff = 10 * time.Second
+
+// MaxRetryBackoff caps the doubling of --retry-backoff: the bound on the
+// wait before a late retry, so that a job's retries stay within minutes of
+// each other and of its slot.
+const MaxRetryBackoff = 5 * time.Minute
+
+// maxRetry bounds --retry: more attempts than this on one host, under one
+// lock, is a loop, not a retry.
+const maxRetry = 100
+
+// completeRetry validates --retry, --retry-backoff and --retry-on.
+func (o *Options) completeRetry(fs *pflag.FlagSet) error {
+	if o.Retry < 0 || o.Retry > maxRetry {
+		return fmt.Errorf("invalid --retry %d: must be 0 to %d", o.Retry, maxRetry)
+	}
+	if o.Retry == 0 && (fs.Changed("retry-backoff") || fs.Changed("retry-on")) {
+		return errors.New("--retry-backoff and --retry-on need --retry N: how many times a failed command is run again")
+	}
+	if o.RetryBackoff <= 0 {
+		return fmt.Errorf("invalid --retry-backoff %s: must be positive", o.RetryBackoff)
+	}
+	if !fs.Changed("retry-on") {
+		return nil
+	}
+	codes, err := ParseCodes(o.retryOn)
+	if err != nil {
+		return fmt.Errorf("invalid --retry-on %q: %w", o.retryOn, err)
+	}
+	o.RetryOn = codes
+	return nil
+}
+
+// ParseCodes reads a list of exit statuses, each 1 to 255, separated by
+// commas: single ones (75) and ranges (75-78). It returns them in order,
+// without repeats.
+func ParseCodes(s string) ([]int, error) {
+	var codes []int
+	for part := range strings.SplitSeq(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		if !isRange {
+			hi = lo
+		}
+		a, errA := strconv.Atoi(lo)
+		b, errB := strconv.Atoi(hi)
+		switch {
+		case errA != nil || errB != nil:
+			return nil, fmt.Errorf("%q is not an exit status or a range such as 75-78", part)
+		case a < 1 || b > 255 || a > b:
+			return nil, fmt.Errorf("%q: exit statuses are 1 to 255, a range low-high", part)
+		}
+		for c := a; c <= b; c++ {
+			codes = append(codes, c)
+		}
+	}
+	slices.Sort(codes)
+	return slices.Compact(codes), nil
 }
 
 // originalOptions are the long names of the original's options (and ours

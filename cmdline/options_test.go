@@ -175,6 +175,36 @@ func TestArgv(t *testing.T) {
 	}
 }
 
+// TestParseRetry: --retry, --retry-backoff and --retry-on reach the
+// options, with the default backoff and every failure retried when only
+// --retry is given.
+func TestParseRetry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		retry   int
+		backoff time.Duration
+		on      []int
+	}{
+		{"none", []string{"--", "x"}, 0, DefaultRetryBackoff, nil},
+		{"retry only", []string{"--retry", "3", "--", "x"}, 3, DefaultRetryBackoff, nil},
+		{"all three", []string{"--retry=2", "--retry-backoff", "100ms", "--retry-on", "75-77,1, 3,1", "--", "x", "--retry", "9"}, 2, 100 * time.Millisecond, []int{1, 3, 75, 76, 77}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := Parse(tt.args, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Retry != tt.retry || o.RetryBackoff != tt.backoff || !slices.Equal(o.RetryOn, tt.on) {
+				t.Errorf("retry %d backoff %s on %v, want %d %s %v", o.Retry, o.RetryBackoff, o.RetryOn, tt.retry, tt.backoff, tt.on)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -223,6 +253,17 @@ func TestParseErrors(t *testing.T) {
 		{"splay without a unit", []string{"--splay", "30", "--", "x"}, "--splay"},
 		{"negative splay", []string{"--splay", "-1s", "--", "x"}, "invalid --splay -1s: must not be negative"},
 		{"splay over an hour", []string{"--splay", "61m", "--", "x"}, "invalid --splay 1h1m0s: must be at most 1h"},
+		{"negative retry", []string{"--retry", "-1", "--", "x"}, "invalid --retry -1: must be 0 to 100"},
+		{"retry not a number", []string{"--retry", "three", "--", "x"}, "--retry"},
+		{"too many retries", []string{"--retry", "101", "--", "x"}, "invalid --retry 101"},
+		{"retry-backoff without retry", []string{"--retry-backoff", "1s", "--", "x"}, "--retry-backoff and --retry-on need --retry"},
+		{"retry-on without retry", []string{"--retry-on", "1", "--", "x"}, "need --retry"},
+		{"zero retry-backoff", []string{"--retry", "2", "--retry-backoff", "0s", "--", "x"}, "invalid --retry-backoff 0s: must be positive"},
+		{"retry-backoff without a unit", []string{"--retry", "2", "--retry-backoff", "5", "--", "x"}, "--retry-backoff"},
+		{"retry-on zero", []string{"--retry", "2", "--retry-on", "0,1", "--", "x"}, `invalid --retry-on "0,1": "0": exit statuses are 1 to 255`},
+		{"retry-on word", []string{"--retry", "2", "--retry-on", "1,x", "--", "x"}, `"x" is not an exit status`},
+		{"retry-on backwards range", []string{"--retry", "2", "--retry-on", "9-3", "--", "x"}, `"9-3"`},
+		{"retry-on empty", []string{"--retry", "2", "--retry-on", "", "--", "x"}, `invalid --retry-on ""`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

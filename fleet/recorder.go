@@ -38,6 +38,9 @@ type RecorderOptions struct {
 	Servers []string
 	// Version is switchman's version, for the heartbeat.
 	Version string
+	// Retry is the run's --retry: when set, each record carries its
+	// attempt number (Outcome.Attempt).
+	Retry int
 	// Splay is the --splay offset the run waited before it connected; the
 	// run record keeps it (Run.SplayMS).
 	Splay time.Duration
@@ -77,6 +80,8 @@ type Recorder struct {
 
 	riding *Run // the start record offered to the lock's create (Rider)
 	run    *Run // this run's record since its start
+
+	attempt int // the attempt of the command under --retry (see Retry); 0 before the first
 }
 
 // NewRecorder returns the recorder of one run on store s; a nil s is a run
@@ -195,8 +200,21 @@ func (r *Recorder) Start(held *lock.Held, pid int) {
 
 // newRecord is the run record of this run as it starts.
 func (r *Recorder) newRecord() *Run {
-	return &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected,
+	rec := &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected,
 		Slot: r.o.Slot, SplayMS: r.o.Splay.Milliseconds()}
+	if r.o.Retry > 0 {
+		rec.Attempt = max(r.attempt, 1)
+	}
+	return rec
+}
+
+// Retry readies the recorder for another attempt of the command after
+// the finish of the last one (--retry): the next Start writes a record of
+// its own, with the next attempt number, and its finish extends the
+// history as it is then (the last attempt's finish changed it).
+func (r *Recorder) Retry() {
+	r.attempt = max(r.attempt, 1) + 1
+	r.run, r.riding, r.hist = nil, nil, nil
 }
 
 // End is how a run ended, for Finish.
@@ -214,6 +232,9 @@ type End struct {
 	// job's history keeps them for a run that did not succeed.
 	Output    string
 	OutputCut bool
+	// Retried says that another attempt follows this failed one
+	// (--retry): its finish fires no event and sets no halt marker.
+	Retried bool
 }
 
 // Finish completes the run record with e and returns it. A run that keeps
@@ -224,19 +245,23 @@ func (r *Recorder) Finish(e End) *Run {
 	rec := r.run
 	if rec == nil {
 		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC(), Slot: r.o.Slot}
+		if r.o.Retry > 0 {
+			rec.Attempt = max(r.attempt, 1)
+		}
 	}
 	rec.Finish = time.Now().UTC()
 	rec.ExitCode, rec.Result = e.ExitCode, e.Result
 	rec.DurationMS, rec.MaxRSSKB = e.Wall.Milliseconds(), e.MaxRSSKB
 	rec.CPUMS, rec.MemoryPeakKB = e.CPU.Milliseconds(), e.MemoryPeak/1024
+	rec.Retried = e.Retried
 	if !r.records() {
 		return rec
 	}
 	if e.Result != ResultSuccess {
 		rec.Output, rec.OutputCut = e.Output, e.OutputCut
 	}
-	halt := r.o.HaltOnFailure && e.Result != ResultSuccess
-	if r.o.Event != nil {
+	halt := r.o.HaltOnFailure && e.Result != ResultSuccess && !e.Retried
+	if r.o.Event != nil && !e.Retried {
 		rec.decide = func(prior []PastRun) string { return r.o.Event(prior, e.Result) }
 	}
 	if !r.writeFinish(rec, halt) {

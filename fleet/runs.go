@@ -70,6 +70,13 @@ type Outcome struct {
 	// controller).
 	CPUMS        int64 `json:"cpu_ms,omitempty"`
 	MemoryPeakKB int64 `json:"memory_peak_kb,omitempty"`
+	// Attempt is the run's attempt number under --retry (1 for the
+	// first); 0, left out, for a run without --retry.
+	Attempt int `json:"attempt,omitempty"`
+	// Retried says that the attempt failed and another attempt followed
+	// it on the same host under the same lock: not the job's outcome, so
+	// it fires no event and counts in no streak of failures.
+	Retried bool `json:"retried,omitempty"`
 }
 
 // Run is the record of the last run of a job on a host.

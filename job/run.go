@@ -61,6 +61,11 @@ type job struct {
 	// event is what the finished run fires, for the notify commands (nil:
 	// nothing).
 	event *notify.Payload
+	// attempt is the command's attempt under --retry (retry.go), 1 for
+	// the first; deadline is when the overall --timeout ends (zero: none
+	// or not started).
+	attempt  int
+	deadline time.Time
 }
 
 // errSkip is a check's verdict that the command must not start now: lock
@@ -134,8 +139,7 @@ func Run(ctx context.Context, env Env, cfg *config.Config, log zerolog.Logger, o
 		return err
 	}
 	j.rec.Start(held, child.PID())
-	res := child.Wait(guarded)
-	return j.finish(res, tail)
+	return j.attempts(attempt{c: c, held: held, leaseEnv: leaseEnv, stops: stops, kill: kill, guarded: guarded}, child, tail)
 }
 
 // newJob picks this host's identity and checks the command, so that bad

@@ -50,15 +50,16 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
 		Slot:  j.slotTime(),
 		Splay: j.splayed,
+		Retry: j.opts.Retry,
 		Event: j.eventRule(),
 	})
 }
 
 // recordFinish writes the run record (see fleet.Recorder.Finish) and the
 // metrics textfile at finish; failures are logged only.
-func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Tail) {
+func (j *job) recordFinish(r supervise.Result, result string, tail *supervise.Tail, retried bool) {
 	end := fleet.End{PID: r.PID, Wall: r.Wall, ExitCode: r.ExitCode, Result: result, MaxRSSKB: r.MaxRSSKB,
-		CPU: r.CgroupCPU, MemoryPeak: r.CgroupMemoryPeak}
+		CPU: r.CgroupCPU, MemoryPeak: r.CgroupMemoryPeak, Retried: retried}
 	if tail != nil {
 		end.Output, end.OutputCut = tail.String()
 	}
@@ -94,6 +95,14 @@ func (k *killSwitch) request(sig syscall.Signal) {
 	if k.child != nil {
 		k.child.Stop(sig)
 	}
+}
+
+// requested says whether a kill was requested: a retry then starts no
+// further attempt.
+func (k *killSwitch) requested() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sig != 0
 }
 
 // attach gives the started child; a request that came first is served now.

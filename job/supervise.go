@@ -32,7 +32,7 @@ func (j *job) start(held *lock.Held, leaseEnv string, caught <-chan os.Signal, k
 	child, err := supervise.Start(supervise.Options{
 		Path: j.opts.Argv[0], Args: j.opts.Argv[1:], Env: j.childEnv(held, leaseEnv),
 		Stdout: out, Stderr: errOut,
-		Grace: j.cfg.TerminationTimeout, Timeout: j.opts.Timeout,
+		Grace: j.cfg.TerminationTimeout, Timeout: j.attemptTimeout(),
 		Signals: caught, Logger: j.log, Planned: plannedStop,
 		// The shim kills the whole group, should switchman itself be
 		// SIGKILLed.
@@ -119,8 +119,9 @@ func (j *job) logStart(pid int, held *lock.Held) {
 }
 
 // finish logs the FINISH line, writes the run record, and turns the
-// child's result into the run's outcome.
-func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
+// child's result into the run's outcome; retried says that another
+// attempt follows (--retry).
+func (j *job) finish(r supervise.Result, tail *supervise.Tail, retried bool) error {
 	result, err := j.outcome(r)
 	// FINISH goes to the log file; when switchman itself stopped the child,
 	// the returned error is the one line stderr (and cron's mail) gets.
@@ -131,6 +132,9 @@ func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 		Int64("max_rss_kb", r.MaxRSSKB)
 	if r.Signal != 0 {
 		ev = ev.Str("signal", r.Signal.String())
+	}
+	if j.opts.Retry > 0 {
+		ev = ev.Int("attempt", j.attempt).Bool("retried", retried)
 	}
 	if r.StopCause != nil {
 		ev = ev.AnErr("cause", r.StopCause)
@@ -143,7 +147,7 @@ func (j *job) finish(r supervise.Result, tail *supervise.Tail) error {
 		}
 	}
 	ev.Msg("FINISH")
-	j.recordFinish(r, result, tail)
+	j.recordFinish(r, result, tail, retried)
 	return err
 }
 

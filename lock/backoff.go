@@ -54,3 +54,10 @@ func nextBackoff(round int) time.Duration {
 func Backoff(round int, base, limit time.Duration) time.Duration {
 	return backoffWait(round, base, limit, rand.Float64())
 }
+
+// BackoffCeiling is the bound of Backoff's wait after the round-th failed
+// attempt: base·2^(round-1), at most limit. Backoff draws below it; a
+// caller that draws for itself (a table test, a log line) reads it here.
+func BackoffCeiling(round int, base, limit time.Duration) time.Duration {
+	return backoffCeiling(round, base, limit)
+}

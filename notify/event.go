@@ -60,12 +60,13 @@ func failing(result string) bool {
 }
 
 // streak returns how many runs at the end of prior failed in a row
-// (skipping moved runs), and whether one of them fired an event (recorded
-// in the history, or a lost lock, which always fires one).
+// (skipping moved runs, and attempts that --retry followed with another),
+// and whether one of them fired an event (recorded in the history, or a
+// lost lock, which always fires one).
 func streak(prior []fleet.PastRun) (n int, fired bool) {
 	for i := len(prior) - 1; i >= 0; i-- {
 		r := prior[i].Result
-		if r == fleet.ResultMoved {
+		if r == fleet.ResultMoved || prior[i].Retried {
 			continue
 		}
 		if !failing(r) {
@@ -87,7 +88,9 @@ func streak(prior []fleet.PastRun) (n int, fired bool) {
 //   - a failure with HaltOnFailure fires Halted;
 //   - the After-th failure in a row fires Failed, later ones nothing (a
 //     Reminder is time-driven, not run-driven);
-//   - a moved run, and a success after no notified failure, fire nothing.
+//   - a moved run, and a success after no notified failure, fire nothing;
+//   - an attempt that --retry follows with another is not decided at all
+//     (its finish passes no rule), and the streak skips it.
 func Decide(prior []fleet.PastRun, result string, rule Rule) Event {
 	after := rule.After
 	if after <= 0 {

@@ -20,6 +20,15 @@ func withEvent(rs []fleet.PastRun, i int, ev Event) []fleet.PastRun {
 	return rs
 }
 
+// retried marks the runs at is in rs as attempts --retry followed with
+// another.
+func retried(rs []fleet.PastRun, is ...int) []fleet.PastRun {
+	for _, i := range is {
+		rs[i].Retried = true
+	}
+	return rs
+}
+
 const (
 	ok    = fleet.ResultSuccess
 	bad   = fleet.ResultFailure
@@ -56,6 +65,9 @@ func TestDecide(t *testing.T) {
 		{"recovery after a halted run", withEvent(runs(ok, bad), 1, Halted), ok, Rule{After: 3}, Recovered},
 		{"no recovery after an unnotified streak", runs(ok, bad, bad), ok, Rule{After: 3}, ""},
 		{"halt on failure fires halted", runs(ok, ok), bad, Rule{After: 3, HaltOnFailure: true}, Halted},
+		{"retried attempts are not in the streak", retried(runs(ok, bad, bad), 1, 2), ok, Rule{}, ""},
+		{"failure after retried attempts is the first", retried(runs(ok, bad, bad), 1, 2), bad, Rule{}, Failed},
+		{"after 2: retried attempts do not count", retried(runs(ok, bad, bad, bad), 2, 3), bad, Rule{After: 2}, Failed},
 		{"halt on success fires nothing", runs(ok), ok, Rule{HaltOnFailure: true}, ""},
 	}
 	for _, tt := range tests {
