@@ -77,6 +77,9 @@ type Options struct {
 	RetryOn []int
 	// retryOn is --retry-on as given, parsed into RetryOn.
 	retryOn string
+	// Notify names the config's notifier (key notifiers) whose commands
+	// get the job's events instead of the key notify's; "": those.
+	Notify string
 	// Command is the command as given; Argv is what is executed (a single
 	// word with shell syntax runs through /bin/sh, as the original's
 	// Perl exec does: see Argv).
@@ -133,6 +136,7 @@ func (o *Options) Bind(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Retry, "retry", 0, "run a failed CMD again up to N times, on this host and under the same lock, within --timeout and before the next --schedule slot")
 	fs.DurationVar(&o.RetryBackoff, "retry-backoff", DefaultRetryBackoff, "with --retry: the first wait before a retry is drawn in [0, D); the bound doubles for each later one, up to 5m (or D, when larger)")
 	fs.StringVar(&o.retryOn, "retry-on", "", "with --retry: retry only these exit statuses, e.g. 1,75-78 (default: every failure but a stop's: a signal switchman forwarded, --timeout, a lost lock, a move or a kill)")
+	fs.StringVar(&o.Notify, "notify", "", "send this job's events through the config's notifiers[NAME] commands instead of notify's")
 	fs.DurationVar(&o.Splay, "splay", 0, "before connecting, wait an offset in [0, D) fixed by the lock name and the host, to spread a fleet's tick (at most 1h)")
 }
 
@@ -240,6 +244,11 @@ func (o *Options) complete(fs *pflag.FlagSet, args []string) error {
 	}
 	if err := o.completeRetry(fs); err != nil {
 		return err
+	}
+	if fs.Changed("notify") {
+		if err := config.ValidateNotifierName(o.Notify); err != nil {
+			return fmt.Errorf("invalid --notify: %w", err)
+		}
 	}
 	return lease.Check(o.Leases)
 }

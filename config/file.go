@@ -48,6 +48,9 @@ const (
 	// delay the wrapper's exit: long enough for a webhook's round trip
 	// and a retry, short next to cron's minute.
 	DefaultNotifyTimeout = 10 * time.Second
+	// DefaultNotifyRepeat is how often a reminder says that a job still
+	// fails: once a day, as Kuroko2 mails its owners.
+	DefaultNotifyRepeat = 24 * time.Hour
 	// maxFailureOutput keeps a few failures' output within a job's history
 	// bound (64 KB).
 	maxFailureOutput = 16384
@@ -135,6 +138,13 @@ type Config struct {
 	// NotifyAfter is how many consecutive failures of a job, fleet-wide,
 	// fire its "failed" event (default 1).
 	NotifyAfter int
+	// NotifyRepeat is how often a job that still fails after a notified
+	// failure fires a "reminder" (default DefaultNotifyRepeat; 0: never).
+	NotifyRepeat time.Duration
+	// Notifiers are named lists of notify commands: a job that names one
+	// (--notify NAME, METADATA notify:) gets its events through those
+	// instead of Notify.
+	Notifiers map[string][]string
 	// DashboardURL is where `switchman serve` is reached; notifications
 	// link to the job's page under it ("": no link).
 	DashboardURL string
@@ -238,6 +248,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		SlotsKept:          DefaultSlotsKept,
 		NotifyTimeout:      DefaultNotifyTimeout,
 		NotifyAfter:        1,
+		NotifyRepeat:       DefaultNotifyRepeat,
 	}
 	c.Original = isJSON(data)
 	if err := c.setKeys(name, root); err != nil {
@@ -336,6 +347,8 @@ var keySetters = map[string]setter{
 	"notify":                 setNotify,
 	"notify_timeout":         durationKey(func(c *Config) *time.Duration { return &c.NotifyTimeout }, 100*time.Millisecond, 10*time.Minute),
 	"notify_after":           intKey(func(c *Config) *int { return &c.NotifyAfter }, 1, 1000),
+	"notify_repeat":          durationKey(func(c *Config) *time.Duration { return &c.NotifyRepeat }, 0, 365*24*time.Hour),
+	"notifiers":              setNotifiers,
 	"dashboard_url":          stringKey(func(c *Config) *string { return &c.DashboardURL }),
 	"auth_file":              setAuthFile,
 	"tls":                    setTLS,
@@ -471,26 +484,81 @@ func setZKHosts(c *Config, n *yaml.Node) error {
 // setNotify reads the notify commands: one command line or a list of
 // them, none empty.
 func setNotify(c *Config, n *yaml.Node) error {
+	cmds, err := notifyCommands(n)
+	c.Notify = cmds
+	return err
+}
+
+// notifyCommands reads a command line or a list of them.
+func notifyCommands(n *yaml.Node) ([]string, error) {
 	items := []*yaml.Node{n}
 	switch n.Kind {
 	case yaml.ScalarNode:
 	case yaml.SequenceNode:
 		items = n.Content
 	default:
-		return fmt.Errorf("must be a command line or a list of them, got a %s", kindName(n))
+		return nil, fmt.Errorf("must be a command line or a list of them, got a %s", kindName(n))
 	}
-	c.Notify = nil
+	var cmds []string
 	for _, e := range items {
 		s, err := scalar(e)
 		if err != nil {
-			return fmt.Errorf("list item: %w", err)
+			return nil, fmt.Errorf("list item: %w", err)
 		}
 		if strings.TrimSpace(s) == "" {
-			return errors.New("a notify command must not be empty")
+			return nil, errors.New("a notify command must not be empty")
 		}
-		c.Notify = append(c.Notify, s)
+		cmds = append(cmds, s)
+	}
+	return cmds, nil
+}
+
+// setNotifiers reads the map NAME: command line or list of them. A NAME
+// is what --notify takes: a word of letters, digits, '-', '_' and '.'.
+func setNotifiers(c *Config, n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("must be a map of names to notify commands, got a %s", kindName(n))
+	}
+	c.Notifiers = map[string][]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name := n.Content[i].Value
+		if err := ValidateNotifierName(name); err != nil {
+			return err
+		}
+		cmds, err := notifyCommands(n.Content[i+1])
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		c.Notifiers[name] = cmds
 	}
 	return nil
+}
+
+// ValidateNotifierName checks a notifier's name (config notifiers,
+// --notify, METADATA notify:).
+func ValidateNotifierName(name string) error {
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != "" {
+		return fmt.Errorf("notifier name %q: use letters, digits, '-', '_' and '.'", name)
+	}
+	return nil
+}
+
+// ErrNoNotifier means a job names a notifier (--notify NAME) that the
+// config's notifiers do not define.
+var ErrNoNotifier = errors.New("config: no such notifier")
+
+// NotifyCommands returns the notify commands of a job that names the
+// notifier name: the config's notifiers[name], or Notify when name is "".
+// An undefined name is an error wrapping ErrNoNotifier, as a *FileError
+// (exit 78) naming the file and the key.
+func (c *Config) NotifyCommands(name string) ([]string, error) {
+	if name == "" {
+		return c.Notify, nil
+	}
+	if cmds, ok := c.Notifiers[name]; ok {
+		return cmds, nil
+	}
+	return nil, &FileError{Err: fmt.Errorf("%s: key \"notifiers\" has no %q (--notify %s): %w", c.Path, name, name, ErrNoNotifier)}
 }
 
 // ParseZKHosts validates ZooKeeper server addresses. A chroot suffix

@@ -38,6 +38,8 @@ var Keys = []Key{
 	{"notify", "none", "commands (shell command lines, run with `/bin/sh -c`) that get each event a run fires (`failed`, `recovered`, ...) as JSON on stdin and `SWITCHMAN_*` variables: see Notifications"},
 	{"notify_timeout", "`10s`", "bounds a run's notifications, retries included: the most they add to the wrapper's exit; a command still running then is killed"},
 	{"notify_after", "`1`", "consecutive failures of a job, counted fleet-wide from its history, that fire its `failed` event; at most `history_runs`"},
+	{"notify_repeat", "`24h`", "while a job still fails after a notified failure, a `reminder` event this often until it succeeds; `0` = never"},
+	{"notifiers", "none", "named lists of notify commands, `{NAME: [commands]}`: a job run with `--notify NAME` (METADATA `notify: NAME`) gets its events through those instead of `notify`"},
 	{"dashboard_url", "none", "where `switchman serve` is reached (`https://host:8080`): notifications link to the job's page under it"},
 }
 

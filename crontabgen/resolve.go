@@ -179,6 +179,9 @@ func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
 	if j.MinInterval != "" {
 		args = append(args, "--min-interval", j.MinInterval)
 	}
+	if j.Notify != "" {
+		args = append(args, "--notify", j.Notify)
+	}
 	for _, l := range j.Limits {
 		// One word with "=": a negative --nice is never read as a flag.
 		args = append(args, "--"+l.Flag+"="+l.Value)

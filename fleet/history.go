@@ -39,6 +39,8 @@ type PastRun struct {
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
 	OutputCut bool `json:"output_cut,omitempty"`
+	// Notify is the notifier the run named (--notify), if any.
+	Notify string `json:"notify,omitempty"`
 	// Event is the notification the run fired (failed, recovered, ...):
 	// claimed by being written here, in the finish's one write, so that
 	// no other host sends it.
@@ -48,6 +50,9 @@ type PastRun struct {
 // jobLog is the content of a job's node: its last runs, oldest first.
 type jobLog struct {
 	Runs []PastRun `json:"runs"`
+	// Notices are the events claimed outside a finish (see Notice),
+	// oldest first.
+	Notices []Notice `json:"notices,omitempty"`
 }
 
 // History is a job's history as read before a run, for RecordFinish to
@@ -98,7 +103,7 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 		keep = DefaultHistoryRuns
 	}
 	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
-		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event})
+		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event, Notify: r.Notify})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}
@@ -145,7 +150,7 @@ func (s *Store) finishWrite(r *Run, rec []byte, keep int) error {
 			}
 		}
 		prior := slices.Clone(h.log.Runs)
-		r.claimEvent(prior)
+		r.claimEvent(prior, h.log.Notices)
 		hb, err := h.log.appendRun(r, keep)
 		if err != nil {
 			return err
@@ -180,7 +185,7 @@ func (s *Store) putRecordAndLog(r *Run, rec []byte, keep int) error {
 		return err
 	}
 	prior := slices.Clone(h.log.Runs)
-	r.claimEvent(prior)
+	r.claimEvent(prior, h.log.Notices)
 	hb, err := h.log.appendRun(r, keep)
 	if err != nil {
 		return err

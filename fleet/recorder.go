@@ -38,6 +38,8 @@ type RecorderOptions struct {
 	Servers []string
 	// Version is switchman's version, for the heartbeat.
 	Version string
+	// Notify is the run's --notify, kept in its records ("": none).
+	Notify string
 	// Retry is the run's --retry: when set, each record carries its
 	// attempt number (Outcome.Attempt).
 	Retry int
@@ -45,11 +47,12 @@ type RecorderOptions struct {
 	// run record keeps it (Run.SplayMS).
 	Splay time.Duration
 	// Event, when set, picks the notification event the run fires from
-	// the job's finished runs before it and its result (""; none). It is
+	// the job's finished runs before it, the notices claimed before it
+	// (reminders: see Notice) and its result (""; none). It is
 	// called when the finish writes the history, with the runs that write
 	// follows, and the event is written with the run (PastRun.Event), so
 	// that each event is claimed by one finish only.
-	Event func(prior []PastRun, result string) string
+	Event func(prior []PastRun, notices []Notice, result string) string
 	// Logger receives what the recorder could not write (it never fails
 	// the run) and the spool's deliveries; the zero Logger discards them.
 	Logger zerolog.Logger
@@ -201,7 +204,7 @@ func (r *Recorder) Start(held *lock.Held, pid int) {
 // newRecord is the run record of this run as it starts.
 func (r *Recorder) newRecord() *Run {
 	rec := &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected,
-		Slot: r.o.Slot, SplayMS: r.o.Splay.Milliseconds()}
+		Slot: r.o.Slot, SplayMS: r.o.Splay.Milliseconds(), Notify: r.o.Notify}
 	if r.o.Retry > 0 {
 		rec.Attempt = max(r.attempt, 1)
 	}
@@ -244,7 +247,8 @@ type End struct {
 func (r *Recorder) Finish(e End) *Run {
 	rec := r.run
 	if rec == nil {
-		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC(), Slot: r.o.Slot}
+		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC(), Slot: r.o.Slot,
+			Notify: r.o.Notify}
 		if r.o.Retry > 0 {
 			rec.Attempt = max(r.attempt, 1)
 		}
@@ -262,7 +266,7 @@ func (r *Recorder) Finish(e End) *Run {
 	}
 	halt := r.o.HaltOnFailure && e.Result != ResultSuccess && !e.Retried
 	if r.o.Event != nil && !e.Retried {
-		rec.decide = func(prior []PastRun) string { return r.o.Event(prior, e.Result) }
+		rec.decide = func(prior []PastRun, notices []Notice) string { return r.o.Event(prior, notices, e.Result) }
 	}
 	if !r.writeFinish(rec, halt) {
 		r.spool(rec, halt)

@@ -402,7 +402,9 @@ func TestFinishPrior(t *testing.T) {
 	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
 	var want []string
 	// The event rule fires "e<N>" where N is the number of runs before.
-	rule := func(prior []PastRun, result string) string { return fmt.Sprintf("e%d-%s", len(prior), result) }
+	rule := func(prior []PastRun, _ []Notice, result string) string {
+		return fmt.Sprintf("e%d-%s", len(prior), result)
+	}
 	for i, result := range []string{ResultFailure, ResultSuccess, ResultTimeout} {
 		r := recorder(s, "prior", t.TempDir(), RecorderOptions{Event: rule})
 		if i == 1 {

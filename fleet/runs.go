@@ -94,6 +94,9 @@ type Run struct {
 	Expected string `json:"expected_duration,omitempty"`
 	// Slot is the scheduled time the run claimed (--schedule), if any.
 	Slot time.Time `json:"slot,omitzero"`
+	// Notify is the notifier the run named (--notify), if any: events
+	// noticed later (a reminder, by a check) go through it too.
+	Notify string `json:"notify,omitempty"`
 	// WaitingSince is set, with state waiting, while a run waits in a
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.
@@ -119,7 +122,7 @@ type Run struct {
 	// from the runs before it when its finish writes the history (see
 	// RecorderOptions.Event); "": none.
 	Event  string `json:"-"`
-	decide func(prior []PastRun) string
+	decide func(prior []PastRun, notices []Notice) string
 
 	// prior is the history the finish extended, before this run; priorOK
 	// says the finish wrote this run into it (see Prior).
@@ -140,9 +143,9 @@ func (r *Run) Prior() ([]PastRun, bool) { return r.prior, r.priorOK }
 // claimEvent decides the run's event from prior, the runs before it in
 // the history about to be written with it; a retry after a concurrent
 // finish decides again from the newer history.
-func (r *Run) claimEvent(prior []PastRun) {
+func (r *Run) claimEvent(prior []PastRun, notices []Notice) {
 	if r.decide != nil {
-		r.Event = r.decide(prior)
+		r.Event = r.decide(prior, notices)
 	}
 }
 

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"time"
 
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/notify"
@@ -10,12 +11,15 @@ import (
 // eventRule returns the decision the finish record makes and claims for
 // the run's notification (fleet.RecorderOptions.Event), or nil when this
 // host has no notify commands.
-func (j *job) eventRule() func([]fleet.PastRun, string) string {
-	if len(j.cfg.Notify) == 0 {
+func (j *job) eventRule() func([]fleet.PastRun, []fleet.Notice, string) string {
+	if len(j.notify) == 0 {
 		return nil
 	}
-	rule := notify.Rule{After: j.cfg.NotifyAfter, HaltOnFailure: j.opts.HaltOnFailure}
-	return func(prior []fleet.PastRun, result string) string { return string(notify.Decide(prior, result, rule)) }
+	return func(prior []fleet.PastRun, notices []fleet.Notice, result string) string {
+		rule := notify.Rule{After: j.cfg.NotifyAfter, HaltOnFailure: j.opts.HaltOnFailure,
+			Repeat: j.cfg.NotifyRepeat, Now: time.Now(), Notices: notices}
+		return string(notify.Decide(prior, result, rule))
+	}
 }
 
 // decideEvent keeps, for sendEvent, the payload of the event the finish
@@ -24,7 +28,7 @@ func (j *job) eventRule() func([]fleet.PastRun, string) string {
 // whose finish is written later (the spool's flush) does not notify
 // either.
 func (j *job) decideEvent(rec *fleet.Run) {
-	if len(j.cfg.Notify) == 0 {
+	if len(j.notify) == 0 {
 		return
 	}
 	if _, ok := rec.Prior(); !ok {
@@ -49,7 +53,7 @@ func (j *job) sendEvent(ctx context.Context) {
 	if j.event == nil {
 		return
 	}
-	err := notify.Deliver(context.WithoutCancel(ctx), *j.event, notify.Options{Commands: j.cfg.Notify,
+	err := notify.Deliver(context.WithoutCancel(ctx), *j.event, notify.Options{Commands: j.notify,
 		Timeout: j.cfg.NotifyTimeout, Logger: j.log})
 	if err != nil {
 		// One warning line: cron mails it, so a broken notify command does

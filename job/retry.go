@@ -135,6 +135,7 @@ type attempt struct {
 // early.
 func (j *job) attempts(a attempt, child *supervise.Child, tail *supervise.Tail) error {
 	p, b := j.retryPolicy(), j.retryBounds()
+	defer j.watchOverdue(a, time.Now())()
 	for j.attempt = 1; ; j.attempt++ {
 		res := child.Wait(a.guarded)
 		result, _ := j.outcome(res)

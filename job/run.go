@@ -66,6 +66,9 @@ type job struct {
 	// or not started).
 	attempt  int
 	deadline time.Time
+	// notify are the run's notify commands: the config's notify, or the
+	// notifier --notify names.
+	notify []string
 }
 
 // errSkip is a check's verdict that the command must not start now: lock
@@ -153,6 +156,9 @@ func newJob(env Env, cfg *config.Config, log zerolog.Logger, o *cmdline.Options)
 	j := &job{env: env, opts: o, cfg: cfg, log: log, wait: &waiting{}}
 	j.host = cfg.Host(o.Hostname)
 	var err error
+	if j.notify, err = cfg.NotifyCommands(o.Notify); err != nil {
+		return nil, err
+	}
 	if j.slot, err = newSlot(scheduleOpts{o.Schedule, o.Standby, env.Slot}, j.now(), slot.LocalZone(getenv(env))); err != nil {
 		return nil, err
 	}

@@ -48,10 +48,11 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, Expected: durString(j.opts.ExpectedDuration),
 		HistoryRuns: j.cfg.HistoryRuns, HaltOnFailure: j.opts.HaltOnFailure, NoRecord: j.opts.NoLock,
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
-		Slot:  j.slotTime(),
-		Splay: j.splayed,
-		Retry: j.opts.Retry,
-		Event: j.eventRule(),
+		Slot:   j.slotTime(),
+		Splay:  j.splayed,
+		Retry:  j.opts.Retry,
+		Notify: j.opts.Notify,
+		Event:  j.eventRule(),
 	})
 }
 

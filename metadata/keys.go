@@ -42,6 +42,7 @@ var keys = map[string]key{
 	"expected_duration": {set: func(j *Job, v string) error { return setDuration(&j.ExpectedDuration, v) }},
 	"min_interval":      {set: func(j *Job, v string) error { return setDuration(&j.MinInterval, v) }},
 	"splay":             {set: setSplay},
+	"notify":            {set: setNotify},
 	"catch_up":          {set: func(j *Job, v string) error { return setDuration(&j.CatchUp, v) }},
 	"user":              {set: setUser},
 	"env":               {repeatable: true, set: setEnv},
@@ -60,7 +61,7 @@ var keys = map[string]key{
 }
 
 const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, " +
-	"halt_on_failure, expected_duration, min_interval, splay, catch_up, user, env, mailto, comment, " +
+	"halt_on_failure, expected_duration, min_interval, splay, catch_up, notify, user, env, mailto, comment, " +
 	"nice, ionice, oom_score_adj, rlimit, memory_max, cpu_max, tasks_max, limits_best_effort"
 
 // limitKey is the setter of the key of the wrapper's limit flag: the value
@@ -199,6 +200,16 @@ func positiveDuration(v string) error {
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a positive duration like 90s, 10m or 2h", v)
 	}
+	return nil
+}
+
+// setNotify stores the wrapper's --notify: a notifier's name, as the
+// config's notifiers key defines it on the hosts.
+func setNotify(j *Job, v string) error {
+	if err := config.ValidateNotifierName(v); err != nil {
+		return err
+	}
+	j.Notify = v
 	return nil
 }
 

@@ -4,7 +4,11 @@
 // the job's history and the run's outcome come from the caller.
 package notify
 
-import "github.com/acme/switchman/fleet"
+import (
+	"time"
+
+	"github.com/acme/switchman/fleet"
+)
 
 // Event is the name of something worth telling a human about a job.
 type Event string
@@ -46,6 +50,13 @@ type Rule struct {
 	// HaltOnFailure is the run's --halt-on-failure: a failure halts the
 	// job, and fires Halted instead of Failed.
 	HaltOnFailure bool
+	// Repeat is notify_repeat: how often a job still failing after a
+	// notified failure fires Reminder (0: never). Now is when the run
+	// finished, and Notices the events claimed for the job outside a
+	// finish (the reminders checks sent).
+	Repeat  time.Duration
+	Now     time.Time
+	Notices []fleet.Notice
 }
 
 // failing says whether a result counts as a failure of the job.
@@ -86,8 +97,9 @@ func streak(prior []fleet.PastRun) (n int, fired bool) {
 //     them, for a history written before events were) fires Recovered;
 //   - a run that lost its lock fires Lost;
 //   - a failure with HaltOnFailure fires Halted;
-//   - the After-th failure in a row fires Failed, later ones nothing (a
-//     Reminder is time-driven, not run-driven);
+//   - the After-th failure in a row fires Failed; a later one fires
+//     Reminder when one is due (ReminderDue: Repeat since the streak was
+//     last told), else nothing;
 //   - a moved run, and a success after no notified failure, fire nothing;
 //   - an attempt that --retry follows with another is not decided at all
 //     (its finish passes no rule), and the streak skips it.
@@ -109,6 +121,52 @@ func Decide(prior []fleet.PastRun, result string, rule Rule) Event {
 		return Halted
 	case n+1 == after:
 		return Failed
+	case ReminderDue(prior, rule.Notices, rule.Now, rule.Repeat):
+		return Reminder
 	}
 	return ""
+}
+
+// lastTold returns when the job's current streak of failures (at the end
+// of prior, skipping moved and retried runs) was last told: the finish of
+// its latest run that fired an event (or lost its lock), or the latest
+// Reminder among notices claimed since the streak began. It is zero when
+// the job is not failing or its streak was never told.
+func lastTold(prior []fleet.PastRun, notices []fleet.Notice) time.Time {
+	var told, began time.Time
+	for i := len(prior) - 1; i >= 0; i-- {
+		r := prior[i]
+		if r.Result == fleet.ResultMoved || r.Retried {
+			continue
+		}
+		if !failing(r.Result) {
+			break
+		}
+		began = r.Start
+		if (r.Result == fleet.ResultLostLock || r.Event != "") && r.Finish.After(told) {
+			told = r.Finish
+		}
+	}
+	if told.IsZero() {
+		return told
+	}
+	for _, n := range notices {
+		if n.Event == string(Reminder) && !n.Time.Before(began) && n.Time.After(told) {
+			told = n.Time
+		}
+	}
+	return told
+}
+
+// ReminderDue says whether a job with the finished runs prior (oldest
+// first) and the notices claimed for it is due a Reminder at now: it
+// still fails, its streak of failures was told (an event fired), and the
+// last telling (that event or a reminder since) is at least repeat ago.
+// repeat 0 never reminds.
+func ReminderDue(prior []fleet.PastRun, notices []fleet.Notice, now time.Time, repeat time.Duration) bool {
+	if repeat <= 0 {
+		return false
+	}
+	told := lastTold(prior, notices)
+	return !told.IsZero() && now.Sub(told) >= repeat
 }

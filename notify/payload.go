@@ -42,6 +42,14 @@ type Payload struct {
 	Test bool `json:"test,omitempty"`
 }
 
+// The Result of an event that no finished run tells: a run past its
+// expected duration is still running, and a missed slot never ran.
+// ExitStatus is then -1.
+const (
+	ResultRunning = "running"
+	ResultMissed  = "missed"
+)
+
 // JobLink returns the dashboard page of job under base (a dashboard_url),
 // or "" when base is "".
 func JobLink(base, job string) string {

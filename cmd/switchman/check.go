@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/switchman/crontab"
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/nagios"
 	"github.com/acme/switchman/status"
 )
@@ -76,7 +77,11 @@ func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args 
 	if err != nil {
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
-	return reportNagios(app, f.judge(app, snap, o, args))
+	res := f.judge(app, snap, o, args)
+	// Reminders, overdue runs and missed slots this check saw are told,
+	// once fleet-wide, by whoever notices them first.
+	job.Noticer{Store: a.client.Store(), Config: a.cfg, Logger: a.log}.Check(ctx, name, snap, time.Now())
+	return reportNagios(app, res)
 }
 
 // checkService is the service name a check's status line starts with.

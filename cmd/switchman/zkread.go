@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 
+	"github.com/rs/zerolog"
+
 	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/status"
@@ -14,6 +16,7 @@ type admin struct {
 	app    *App
 	cfg    *config.Config
 	client *fleet.Client
+	log    zerolog.Logger
 }
 
 // loadConfig finds and loads the config file as the wrapper does.
@@ -44,7 +47,7 @@ func dialAdmin(ctx context.Context, app *App, configPath string) (*admin, error)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{app: app, cfg: cfg, client: c}, nil
+	return &admin{app: app, cfg: cfg, client: c, log: log}, nil
 }
 
 // dialFleet is dialAdmin for the commands that read or write the fleet's

@@ -12,6 +12,7 @@
 #   halt_on_failure: yes
 #   expected_duration: 90m
 #   min_interval: 1h
+#   notify: oncall
 #   nice: -5
 #   ionice: best-effort:6
 #   rlimit: nofile=1024:4096
