@@ -189,7 +189,7 @@ func TestParseRetry(t *testing.T) {
 	}{
 		{"none", []string{"--", "x"}, 0, DefaultRetryBackoff, nil},
 		{"retry only", []string{"--retry", "3", "--", "x"}, 3, DefaultRetryBackoff, nil},
-		{"all three", []string{"--retry=2", "--retry-backoff", "100ms", "--retry-on", "75-77,1, 3,1", "--", "x", "--retry", "9"}, 2, 100 * time.Millisecond, []int{1, 3, 75, 76, 77}},
+		{"all three", []string{"--notify", "billing", "--retry=2", "--retry-backoff", "100ms", "--retry-on", "75-77,1, 3,1", "--", "x", "--retry", "9"}, 2, 100 * time.Millisecond, []int{1, 3, 75, 76, 77}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,6 +253,8 @@ func TestParseErrors(t *testing.T) {
 		{"splay without a unit", []string{"--splay", "30", "--", "x"}, "--splay"},
 		{"negative splay", []string{"--splay", "-1s", "--", "x"}, "invalid --splay -1s: must not be negative"},
 		{"splay over an hour", []string{"--splay", "61m", "--", "x"}, "invalid --splay 1h1m0s: must be at most 1h"},
+		{"notify with a space", []string{"--notify", "a b", "--", "x"}, `invalid --notify: notifier name "a b"`},
+		{"empty notify", []string{"--notify", "", "--", "x"}, `invalid --notify`},
 		{"negative retry", []string{"--retry", "-1", "--", "x"}, "invalid --retry -1: must be 0 to 100"},
 		{"retry not a number", []string{"--retry", "three", "--", "x"}, "--retry"},
 		{"too many retries", []string{"--retry", "101", "--", "x"}, "invalid --retry 101"},

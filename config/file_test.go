@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,6 +42,35 @@ func TestParseValid(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if strings.Join(c.Notify, "|") != "/x/hook" || c.NotifyTimeout != DefaultNotifyTimeout || c.NotifyAfter != 1 {
 					t.Errorf("got Notify %q, NotifyTimeout %s, NotifyAfter %d", c.Notify, c.NotifyTimeout, c.NotifyAfter)
+				}
+			},
+		},
+		{
+			name:  "notifiers and notify_repeat",
+			input: "zkhosts: a:1\nprefix: /s\nnotify: /x/mail\nnotify_repeat: 6h\nnotifiers:\n  billing: [/x/slack, /x/mail]\n  one.more: /x/hook\n  quiet: []\n",
+			check: func(t *testing.T, c *Config) {
+				if c.NotifyRepeat != 6*time.Hour || len(c.Notifiers) != 3 {
+					t.Fatalf("NotifyRepeat %s Notifiers %q", c.NotifyRepeat, c.Notifiers)
+				}
+				for name, want := range map[string]string{"": "/x/mail", "billing": "/x/slack|/x/mail", "one.more": "/x/hook", "quiet": ""} {
+					got, err := c.NotifyCommands(name)
+					if err != nil || strings.Join(got, "|") != want {
+						t.Errorf("NotifyCommands(%q) = %q, %v; want %q", name, got, err, want)
+					}
+				}
+				_, err := c.NotifyCommands("billng")
+				var fe *FileError
+				if !errors.As(err, &fe) || !errors.Is(err, ErrNoNotifier) || !strings.Contains(err.Error(), `"notifiers" has no "billng"`) {
+					t.Errorf("NotifyCommands of an undefined name: %v", err)
+				}
+			},
+		},
+		{
+			name:  "notify_repeat default",
+			input: "zkhosts: a:1\nprefix: /s\n",
+			check: func(t *testing.T, c *Config) {
+				if c.NotifyRepeat != DefaultNotifyRepeat {
+					t.Errorf("NotifyRepeat %s", c.NotifyRepeat)
 				}
 			},
 		},
@@ -135,6 +165,10 @@ func TestParseErrors(t *testing.T) {
 		{"empty notify command", "zkhosts: a:1\nprefix: /s\nnotify: [\"\"]\n", []string{"line 3", `"notify"`, "empty"}},
 		{"notify mapping", "zkhosts: a:1\nprefix: /s\nnotify: {a: b}\n", []string{`"notify"`, "list"}},
 		{"notify_after beyond the history", "zkhosts: a:1\nprefix: /s\nhistory_runs: 5\nnotify_after: 6\n", []string{`"notify_after" (6)`, `"history_runs" (5)`}},
+		{"notifiers a list", "zkhosts: a:1\nprefix: /s\nnotifiers: [a]\n", []string{"line 3", `"notifiers"`, "map"}},
+		{"notifier bad name", "zkhosts: a:1\nprefix: /s\nnotifiers: {\"a b\": /x}\n", []string{`"notifiers"`, `"a b"`}},
+		{"notifier empty command", "zkhosts: a:1\nprefix: /s\nnotifiers: {a: [\"\"]}\n", []string{`"notifiers"`, "empty"}},
+		{"negative notify_repeat", "zkhosts: a:1\nprefix: /s\nnotify_repeat: -1h\n", []string{`"notify_repeat"`, "negative"}},
 		{"notify_after zero", "zkhosts: a:1\nprefix: /s\nnotify_after: 0\n", []string{`"notify_after"`, "from 1"}},
 		{"missing zkhosts", "prefix: /s\n", []string{`"zkhosts" is required`}},
 		{"missing prefix", "zkhosts: a:1\n", []string{`"prefix" is required`}},

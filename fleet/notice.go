@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"errors"
+	"path"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -70,7 +71,7 @@ func (s *Store) ClaimNotice(lock string, due func(runs []PastRun, notices []Noti
 		if ok {
 			_, err = s.conn.Set(s.jobPath(lock), b, h.version)
 		} else {
-			err = s.put(s.jobPath(lock), b)
+			err = s.createJobLog(lock, b)
 		}
 		switch {
 		case err == nil:
@@ -91,4 +92,14 @@ func (s *Store) Notices(lock string) ([]Notice, error) {
 		return nil, err
 	}
 	return h.log.Notices, nil
+}
+
+// createJobLog creates the history node of job lock with b; it fails with
+// zk.ErrNodeExists when another write created it first.
+func (s *Store) createJobLog(lock string, b []byte) error {
+	if err := s.ensureNode(path.Dir(s.jobPath(lock))); err != nil {
+		return err
+	}
+	_, err := s.conn.Create(s.jobPath(lock), b, 0)
+	return err
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/fleet"
 )
@@ -75,6 +76,90 @@ func TestDecide(t *testing.T) {
 			t.Parallel()
 			if got := Decide(tt.prior, tt.result, tt.rule); got != tt.want {
 				t.Errorf("Decide(%v, %q, %+v) = %q, want %q", tt.prior, tt.result, tt.rule, got, tt.want)
+			}
+		})
+	}
+}
+
+// told returns runs of results, the i-th starting at minute i and
+// finishing a second later, with ev fired by run at (if at >= 0).
+func told(at int, ev Event, results ...string) []fleet.PastRun {
+	rs := runs(results...)
+	for i := range rs {
+		rs[i].Start = t0.Add(time.Duration(i) * time.Minute)
+		rs[i].Finish = rs[i].Start.Add(time.Second)
+	}
+	if at >= 0 {
+		rs[at].Event = string(ev)
+	}
+	return rs
+}
+
+var t0 = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+
+func TestReminderDue(t *testing.T) {
+	t.Parallel()
+	// Run 1 failed and fired at 00:01:01; runs 2 and 3 failed quietly.
+	failing := told(1, Failed, ok, bad, bad, bad)
+	firedAt := t0.Add(time.Minute + time.Second)
+	tests := []struct {
+		name    string
+		prior   []fleet.PastRun
+		notices []fleet.Notice
+		now     time.Time
+		repeat  time.Duration
+		want    bool
+	}{
+		{"due a period after the failed event", failing, nil, firedAt.Add(time.Hour), time.Hour, true},
+		{"not yet", failing, nil, firedAt.Add(time.Hour - time.Second), time.Hour, false},
+		{"repeat 0 never reminds", failing, nil, firedAt.Add(1000 * time.Hour), 0, false},
+		{"a reminder run restarts the period", told(2, Reminder, ok, bad, bad), nil, t0.Add(2*time.Minute + time.Second + 59*time.Minute), time.Hour, false},
+		{"a check's reminder restarts the period", failing, []fleet.Notice{{Event: "reminder", Time: firedAt.Add(time.Hour)}}, firedAt.Add(90 * time.Minute), time.Hour, false},
+		{"and is due again a period later", failing, []fleet.Notice{{Event: "reminder", Time: firedAt.Add(time.Hour)}}, firedAt.Add(2 * time.Hour), time.Hour, true},
+		{"a reminder before the streak does not count", failing, []fleet.Notice{{Event: "reminder", Time: t0.Add(-time.Hour)}}, firedAt.Add(time.Hour), time.Hour, true},
+		{"other notices do not count", failing, []fleet.Notice{{Event: "overdue", Key: "7", Time: firedAt.Add(30 * time.Minute)}}, firedAt.Add(time.Hour), time.Hour, true},
+		{"recovered: nothing to remind", told(1, Failed, ok, bad, ok), nil, t0.Add(100 * time.Hour), time.Hour, false},
+		{"never told (notify_after not reached)", told(-1, "", ok, bad), nil, t0.Add(100 * time.Hour), time.Hour, false},
+		{"a lost lock was told", told(-1, "", ok, lost, bad), nil, t0.Add(time.Minute + time.Second + time.Hour), time.Hour, true},
+		{"moved and retried runs do not end the streak", retried(told(1, Halted, ok, bad, moved, bad), 3), nil, firedAt.Add(time.Hour), time.Hour, true},
+		{"no history", nil, nil, t0, time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ReminderDue(tt.prior, tt.notices, tt.now, tt.repeat); got != tt.want {
+				t.Errorf("ReminderDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDecideReminder: a failure of a told streak fires Reminder once the
+// period is over, never before the streak's first event, and never in
+// place of another event.
+func TestDecideReminder(t *testing.T) {
+	t.Parallel()
+	failing := told(1, Failed, ok, bad, bad)
+	later := t0.Add(10 * time.Hour)
+	tests := []struct {
+		name   string
+		prior  []fleet.PastRun
+		result string
+		rule   Rule
+		want   Event
+	}{
+		{"due", failing, bad, Rule{Repeat: time.Hour, Now: later}, Reminder},
+		{"not due", failing, bad, Rule{Repeat: 24 * time.Hour, Now: later}, ""},
+		{"never", failing, bad, Rule{Now: later}, ""},
+		{"success recovers instead", failing, ok, Rule{Repeat: time.Hour, Now: later}, Recovered},
+		{"halt instead", failing, bad, Rule{Repeat: time.Hour, Now: later, HaltOnFailure: true}, Halted},
+		{"not told yet: the after-th failure fires failed", told(-1, "", ok, bad), bad, Rule{After: 2, Repeat: time.Hour, Now: later}, Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Decide(tt.prior, tt.result, tt.rule); got != tt.want {
+				t.Errorf("Decide = %q, want %q", got, tt.want)
 			}
 		})
 	}
