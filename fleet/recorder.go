@@ -85,6 +85,8 @@ type Recorder struct {
 	run    *Run // this run's record since its start
 
 	attempt int // the attempt of the command under --retry (see Retry); 0 before the first
+
+	late []LateEvent // found by Flush
 }
 
 // NewRecorder returns the recorder of one run on store s; a nil s is a run

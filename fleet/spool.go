@@ -110,5 +110,40 @@ func (r *Recorder) flushOne(p string) bool {
 		return false
 	}
 	r.log.Info().Str("lock", s.Run.Lock).Bool("written", wrote).Time("finish", s.Run.Finish).Msg("spooled run record delivered")
+	if !wrote {
+		r.findLate(&s.Run)
+	}
 	return true
 }
+
+// LateEvent is an event that a run's finish claimed in the job's history
+// after the run had stopped waiting for the write (finishWait) and spooled
+// its record: that run never sent it. The next run on the host finds it
+// when it flushes the spool (Recorder.LateEvents), and sends it.
+type LateEvent struct {
+	Lock string
+	PastRun
+}
+
+// findLate looks, for a spooled record that was written meanwhile (a
+// finish that committed after finishWait), for the event its finish
+// claimed in the job's history.
+func (r *Recorder) findLate(rec *Run) {
+	runs, err := r.s.RunHistory(rec.Lock)
+	if err != nil {
+		return
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].Host == rec.Host && runs[i].Start.Equal(rec.Start) {
+			if runs[i].Event != "" {
+				r.late = append(r.late, LateEvent{Lock: rec.Lock, PastRun: runs[i]})
+			}
+			return
+		}
+	}
+}
+
+// LateEvents returns the events claimed late by the runs whose spooled
+// records Flush found written (see LateEvent). The spool file of each is
+// gone, so no later run returns it again.
+func (r *Recorder) LateEvents() []LateEvent { return r.late }

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/acme/switchman/fleet"
@@ -49,15 +50,41 @@ func (j *job) decideEvent(rec *fleet.Run) {
 // commands. It runs after the session is closed, so that the lock is free
 // while it waits, and it returns within notify_timeout; a failure is only
 // logged: it never changes the run's exit status.
+//
+// It sends too, at the same time and within the same bound, the events
+// that earlier runs on this host claimed too late to send them (see
+// fleet.LateEvent), which the spool's flush found.
 func (j *job) sendEvent(ctx context.Context) {
-	if j.event == nil {
-		return
+	var out []noticed
+	if j.event != nil {
+		out = append(out, noticed{p: *j.event, commands: j.notify})
 	}
-	err := notify.Deliver(context.WithoutCancel(ctx), *j.event, notify.Options{Commands: j.notify,
-		Timeout: j.cfg.NotifyTimeout, Logger: j.log})
-	if err != nil {
-		// One warning line: cron mails it, so a broken notify command does
-		// not go unnoticed, and the job's own outcome is unchanged.
-		j.log.Warn().Err(err).Str("lock", j.event.Job).Str("event", string(j.event.Event)).Msg("notification not delivered")
+	out = append(out, j.lateEvents()...)
+	var wg sync.WaitGroup
+	for _, e := range out {
+		// deliverNotice logs one warning line for an event not delivered:
+		// cron mails it, so a broken notify command does not go
+		// unnoticed, and the job's own outcome is unchanged.
+		wg.Go(func() { deliverNotice(ctx, j.cfg, j.log, e) })
 	}
+	wg.Wait()
+}
+
+// lateEvents are the events the spool's flush found claimed but never
+// sent, each for the notifier its run named.
+func (j *job) lateEvents() []noticed {
+	if j.rec == nil {
+		return nil
+	}
+	var out []noticed
+	for _, l := range j.rec.LateEvents() {
+		cmds, err := j.cfg.NotifyCommands(l.Notify)
+		if err != nil || len(cmds) == 0 {
+			continue
+		}
+		p := pastPayload(j.cfg, l.Lock, notify.Event(l.Event), l.PastRun, l.Finish)
+		j.log.Info().Str("lock", l.Lock).Str("event", l.Event).Time("finish", l.Finish).Msg("sending an event claimed by a late finish")
+		out = append(out, noticed{p: p, commands: cmds})
+	}
+	return out
 }
