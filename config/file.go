@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -541,6 +543,21 @@ func ValidateNotifierName(name string) error {
 		return fmt.Errorf("notifier name %q: use letters, digits, '-', '_' and '.'", name)
 	}
 	return nil
+}
+
+// AllNotifyCommands returns every notify command the config names: those
+// of notify, then those of each notifier by name, each once.
+func (c *Config) AllNotifyCommands() []string {
+	all := slices.Clone(c.Notify)
+	for _, name := range slices.Sorted(maps.Keys(c.Notifiers)) {
+		all = append(all, c.Notifiers[name]...)
+	}
+	seen := map[string]bool{}
+	return slices.DeleteFunc(all, func(s string) bool {
+		dup := seen[s]
+		seen[s] = true
+		return dup
+	})
 }
 
 // ErrNoNotifier means a job names a notifier (--notify NAME) that the

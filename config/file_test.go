@@ -58,6 +58,9 @@ func TestParseValid(t *testing.T) {
 						t.Errorf("NotifyCommands(%q) = %q, %v; want %q", name, got, err, want)
 					}
 				}
+				if got := strings.Join(c.AllNotifyCommands(), "|"); got != "/x/mail|/x/slack|/x/hook" {
+					t.Errorf("AllNotifyCommands = %q", got)
+				}
 				_, err := c.NotifyCommands("billng")
 				var fe *FileError
 				if !errors.As(err, &fe) || !errors.Is(err, ErrNoNotifier) || !strings.Contains(err.Error(), `"notifiers" has no "billng"`) {

@@ -138,9 +138,9 @@ func (d *doctor) checkConfig() bool {
 // checkNotify checks that each notify command can run here (see
 // notify.Check); it sends nothing: `switchman notify test` does.
 func (d *doctor) checkNotify() {
-	for _, c := range d.cfg.Notify {
+	for _, c := range d.cfg.AllNotifyCommands() {
 		if err := notify.Check(c); err != nil {
-			d.report(checkFail, "notify: "+c+": "+err.Error(), "install it or fix the notify key in "+d.cfg.Path)
+			d.report(checkFail, "notify: "+c+": "+err.Error(), "install it or fix the notify or notifiers key in "+d.cfg.Path)
 			continue
 		}
 		d.report(checkOK, "notify: "+c+" can run", "switchman notify test sends a sample")

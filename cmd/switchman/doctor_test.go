@@ -68,7 +68,8 @@ func TestDoctor(t *testing.T) {
 	nolog := e.configAs("nolog.yaml", func(c *zktest.SwitchmanConfig) { c.Logfile = "/nonexistent/dir/" + c.Logfile })
 	unresolvable := write("unresolvable.yaml", zktest.SwitchmanConfig{
 		Hosts: "no-such-zk1.invalid:2181," + e.addr + ",no-such-zk2.invalid:2181", Prefix: e.prefix})
-	notifying := e.withConfig("notify.yaml", "notify: [true, 'sh /no/such/script.sh x', no-such-notifier-xyz]")
+	notifying := e.withConfig("notify.yaml", "notify: [true, 'sh /no/such/script.sh x', no-such-notifier-xyz]",
+		"notifiers: {oncall: [true, no-such-notifier-abc]}")
 	original := write("switchman.conf", zktest.SwitchmanConfig{JSON: true, Hosts: e.addr, Prefix: e.prefix,
 		TerminationTimeout: "30", Extra: []string{`"comment": "puppet"`}})
 	tests := []struct {
@@ -97,7 +98,8 @@ func TestDoctor(t *testing.T) {
 		{"notify commands", notifying.cfg, exitcode.Failed, [][]string{
 			{"OK", "notify: true can run"},
 			{"FAIL", "notify: sh /no/such/script.sh x: script:", "no such file"},
-			{"FAIL", "notify: no-such-notifier-xyz:", "not found"}}},
+			{"FAIL", "notify: no-such-notifier-xyz:", "not found"},
+			{"FAIL", "notify: no-such-notifier-abc:", "not found"}}},
 		{"config writable by others", open.cfg, exitcode.Failed, [][]string{{"FAIL", "writable by others", "chmod o-w"}}},
 		{"log not writable", nolog.cfg, exitcode.Failed, [][]string{{"FAIL", "log: ", "cannot write /nonexistent/dir/"}}},
 		{"prefix missing", missing, exitcode.Failed, [][]string{{"FAIL", "prefix: /no/such/prefix does not exist"}}},
