@@ -70,6 +70,13 @@ func TestDecide(t *testing.T) {
 		{"failure after retried attempts is the first", retried(runs(ok, bad, bad), 1, 2), bad, Rule{}, Failed},
 		{"after 2: retried attempts do not count", retried(runs(ok, bad, bad, bad), 2, 3), bad, Rule{After: 2}, Failed},
 		{"halt on success fires nothing", runs(ok), ok, Rule{HaltOnFailure: true}, ""},
+		// Run 1 failed and fired at 00:01:01, run 2 failed quietly.
+		{"reminder due", told(1, Failed, ok, bad, bad), bad, Rule{Repeat: time.Hour, Now: t0.Add(10 * time.Hour)}, Reminder},
+		{"reminder not due", told(1, Failed, ok, bad, bad), bad, Rule{Repeat: 24 * time.Hour, Now: t0.Add(10 * time.Hour)}, ""},
+		{"reminder never", told(1, Failed, ok, bad, bad), bad, Rule{Now: t0.Add(10 * time.Hour)}, ""},
+		{"success recovers instead of a reminder", told(1, Failed, ok, bad, bad), ok, Rule{Repeat: time.Hour, Now: t0.Add(10 * time.Hour)}, Recovered},
+		{"halt instead of a reminder", told(1, Failed, ok, bad, bad), bad, Rule{Repeat: time.Hour, Now: t0.Add(10 * time.Hour), HaltOnFailure: true}, Halted},
+		{"not told yet: failed, not a reminder", told(-1, "", ok, bad), bad, Rule{After: 2, Repeat: time.Hour, Now: t0.Add(10 * time.Hour)}, Failed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,37 +136,6 @@ func TestReminderDue(t *testing.T) {
 			t.Parallel()
 			if got := ReminderDue(tt.prior, tt.notices, tt.now, tt.repeat); got != tt.want {
 				t.Errorf("ReminderDue = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-// TestDecideReminder: a failure of a told streak fires Reminder once the
-// period is over, never before the streak's first event, and never in
-// place of another event.
-func TestDecideReminder(t *testing.T) {
-	t.Parallel()
-	failing := told(1, Failed, ok, bad, bad)
-	later := t0.Add(10 * time.Hour)
-	tests := []struct {
-		name   string
-		prior  []fleet.PastRun
-		result string
-		rule   Rule
-		want   Event
-	}{
-		{"due", failing, bad, Rule{Repeat: time.Hour, Now: later}, Reminder},
-		{"not due", failing, bad, Rule{Repeat: 24 * time.Hour, Now: later}, ""},
-		{"never", failing, bad, Rule{Now: later}, ""},
-		{"success recovers instead", failing, ok, Rule{Repeat: time.Hour, Now: later}, Recovered},
-		{"halt instead", failing, bad, Rule{Repeat: time.Hour, Now: later, HaltOnFailure: true}, Halted},
-		{"not told yet: the after-th failure fires failed", told(-1, "", ok, bad), bad, Rule{After: 2, Repeat: time.Hour, Now: later}, Failed},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Decide(tt.prior, tt.result, tt.rule); got != tt.want {
-				t.Errorf("Decide = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,23 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/internal/zktest"
 )
-
-// notices reads the notices claimed for job lock.
-func (e *env) notices(lock string) []fleet.Notice {
-	e.t.Helper()
-	b, _, err := e.admin.Get(e.prefix + "/runs/" + lock)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var log struct{ Notices []fleet.Notice }
-	if err := json.Unmarshal(b, &log); err != nil {
-		e.t.Fatal(err)
-	}
-	return log.Notices
-}
 
 // countEvents counts the notified events named ev.
 func countEvents(t *testing.T, file, ev string) int {
@@ -139,7 +123,7 @@ func TestNotifyOverdue(t *testing.T) {
 				t.Errorf("notified %q, want one overdue about h1", got)
 			}
 			claimer := map[bool]string{true: "h1", false: "checker"}[tt.wrapperNotify]
-			if n := e.notices("slow"); len(n) != 1 || n[0].Event != "overdue" || n[0].Host != claimer {
+			if _, n := e.jobLog("slow"); len(n) != 1 || n[0].Event != "overdue" || n[0].Host != claimer {
 				t.Errorf("notices %+v, want one overdue claimed by %s", n, claimer)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,18 +14,29 @@ import (
 	"github.com/acme/switchman/internal/zktest"
 )
 
-// jobHistory reads the history of job lock.
-func (e *env) jobHistory(lock string) []fleet.PastRun {
+// jobLog reads the history node of job lock: its runs, and the notices
+// claimed outside a finish.
+func (e *env) jobLog(lock string) ([]fleet.PastRun, []fleet.Notice) {
 	e.t.Helper()
 	b, _, err := e.admin.Get(e.prefix + "/runs/" + lock)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var hist struct{ Runs []fleet.PastRun }
-	if err := json.Unmarshal(b, &hist); err != nil {
+	var log struct {
+		Runs    []fleet.PastRun
+		Notices []fleet.Notice
+	}
+	if err := json.Unmarshal(b, &log); err != nil {
 		e.t.Fatal(err)
 	}
-	return hist.Runs
+	return log.Runs, log.Notices
+}
+
+// jobHistory reads the runs of job lock's history.
+func (e *env) jobHistory(lock string) []fleet.PastRun {
+	e.t.Helper()
+	runs, _ := e.jobLog(lock)
+	return runs
 }
 
 // logLines returns the lines of the test's log file that contain msg,
@@ -194,5 +206,34 @@ func TestRetryStopsAtTimeout(t *testing.T) {
 	}
 	if last := runs[len(runs)-1]; last.Retried {
 		t.Errorf("the last attempt is marked retried: %+v", last)
+	}
+}
+
+// TestRetryStopSignalDuringBackoff: a stop signal during the backoff ends
+// the run at once, with 128+N as a shell would report it and one line on
+// stderr; no further attempt starts.
+func TestRetryStopSignalDuringBackoff(t *testing.T) {
+	srv := sharedZK(t)
+	e := newEnv(t, srv, `{}`)
+	count := filepath.Join(e.dir, "count")
+	c := e.start(append([]string{"--lockname", "j", "--retry", "3", "--retry-backoff", "24h"}, sh("echo x >> "+count+"; exit 3")...)...)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(e.logLines("retrying after backoff")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no retry backoff within 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, c, 10*time.Second); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %d, want %d", code, 128+int(syscall.SIGTERM))
+	}
+	if out := c.Stderr.(interface{ String() string }).String(); strings.Count(out, "\n") != 1 || !strings.Contains(out, "during the retry backoff") {
+		t.Errorf("stderr %q, want one line about the backoff", out)
+	}
+	if b, _ := os.ReadFile(count); strings.Count(string(b), "x") != 1 {
+		t.Errorf("the command ran %d times, want once", strings.Count(string(b), "x"))
 	}
 }
