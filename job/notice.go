@@ -65,16 +65,18 @@ func (n Noticer) Check(ctx context.Context, check string, snap *status.Snapshot,
 }
 
 // claim claims event (with key) for job when due says so, from the job's
-// history; the commands are those of the notifier the job's latest run
-// named. It returns nil when nothing was claimed.
-func (n Noticer) claim(job string, event notify.Event, key string, now time.Time, due func([]fleet.PastRun, []fleet.Notice) bool) *noticed {
-	var cmds []string
+// history, to be sent through cmds, or (nil) the commands of the notifier
+// the job's latest run named. It returns nil when nothing was claimed:
+// nothing due, claimed already, or no command to send it through.
+func (n Noticer) claim(job string, event notify.Event, key string, now time.Time, cmds []string, due func([]fleet.PastRun, []fleet.Notice) bool) *noticed {
 	var last fleet.PastRun
 	claimed, _, err := n.Store.ClaimNotice(job, func(runs []fleet.PastRun, notices []fleet.Notice) *fleet.Notice {
 		if len(runs) > 0 {
 			last = runs[len(runs)-1]
 		}
-		cmds, _ = n.Config.NotifyCommands(last.Notify)
+		if cmds == nil {
+			cmds, _ = n.Config.NotifyCommands(last.Notify)
+		}
 		if len(cmds) == 0 || fleet.Claimed(notices, string(event), key) || !due(runs, notices) {
 			return nil
 		}
@@ -97,7 +99,7 @@ func (n Noticer) reminders(snap *status.Snapshot, now time.Time) []noticed {
 		if run.Result == fleet.ResultSuccess || run.Result == "" {
 			continue
 		}
-		e := n.claim(job, notify.Reminder, "", now, func(runs []fleet.PastRun, notices []fleet.Notice) bool {
+		e := n.claim(job, notify.Reminder, "", now, nil, func(runs []fleet.PastRun, notices []fleet.Notice) bool {
 			return notify.ReminderDue(runs, notices, now, n.Config.NotifyRepeat)
 		})
 		if e != nil {
@@ -117,7 +119,7 @@ func (n Noticer) overdue(snap *status.Snapshot, now time.Time) []noticed {
 			continue
 		}
 		always := func([]fleet.PastRun, []fleet.Notice) bool { return true }
-		if e := n.claim(h.Name, notify.Overdue, strconv.FormatInt(h.Token, 10), now, always); e != nil {
+		if e := n.claim(h.Name, notify.Overdue, strconv.FormatInt(h.Token, 10), now, nil, always); e != nil {
 			e.p = runningPayload(n.Config, h.Name, h.Host, h.Start, h.Token, now)
 			out = append(out, *e)
 		}
@@ -132,7 +134,7 @@ func (n Noticer) missed(snap *status.Snapshot, now time.Time) []noticed {
 	var out []noticed
 	for job, at := range late {
 		always := func([]fleet.PastRun, []fleet.Notice) bool { return true }
-		if e := n.claim(job, notify.Missed, slot.Name(at), now, always); e != nil {
+		if e := n.claim(job, notify.Missed, slot.Name(at), now, nil, always); e != nil {
 			e.p = notify.Payload{Job: job, Event: notify.Missed, Slot: at.UTC(), Time: now.UTC(), Result: notify.ResultMissed,
 				ExitStatus: -1, DashboardURL: notify.JobLink(n.Config.DashboardURL, job)}
 			out = append(out, *e)
@@ -188,9 +190,9 @@ func (j *job) watchOverdue(a attempt, start time.Time) (stop func()) {
 		defer close(done)
 		now := time.Now()
 		always := func([]fleet.PastRun, []fleet.Notice) bool { return true }
-		if e := n.claim(j.opts.LockName, notify.Overdue, key, now, always); e != nil {
+		// Through this run's own notifier, whatever the last run named.
+		if e := n.claim(j.opts.LockName, notify.Overdue, key, now, j.notify, always); e != nil {
 			e.p = runningPayload(j.cfg, j.opts.LockName, j.host, start, token, now)
-			e.commands = j.notify // this run's own notifier, whatever the last run named
 			deliverNotice(context.Background(), j.cfg, j.log, *e)
 		}
 	})

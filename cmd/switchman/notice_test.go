@@ -157,9 +157,10 @@ func TestNotifyMissed(t *testing.T) {
 	}
 }
 
-// TestNotifyNamedNotifier: --notify NAME sends the job's events through
-// the config's notifiers NAME, not notify; an undefined NAME is a config
-// error and the command does not start.
+// TestNotifyNamedNotifier: --notify NAME sends the job's events (a
+// failure's, and the running wrapper's overdue) through the config's
+// notifiers NAME, not notify; an undefined NAME is a config error and the
+// command does not start.
 func TestNotifyNamedNotifier(t *testing.T) {
 	srv := sharedZK(t)
 	e := newEnv(t, srv, `{}`)
@@ -173,6 +174,13 @@ func TestNotifyNamedNotifier(t *testing.T) {
 	}
 	if got := notifiedEvents(t, events); len(got) != 1 || got[0] != "failed@h1" {
 		t.Errorf("oncall got %q, want one failed", got)
+	}
+	// The first run of a job: its overdue goes through its own notifier.
+	if r := e.run("--lockname", "d", "--notify", "oncall", "--hostname", "h2", "--expected-duration", "500ms", "--", "/bin/sleep", "2"); r.code != 0 {
+		t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
+	}
+	if got := notifiedEvents(t, events); len(got) != 2 || got[1] != "overdue@h2" {
+		t.Errorf("oncall got %q, want failed then overdue", got)
 	}
 	if r := e.run(append([]string{"--lockname", "b", "--notify", "quiet"}, sh("exit 4")...)...); r.code != 4 {
 		t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
