@@ -139,8 +139,12 @@ type File struct {
 	Path    string
 	Entries []Entry // the blocks it runs; a unit's share its service, one OnCalendar= each
 	kind    fileKind
-	// switchman is the wrapper's path in a unit's ExecStart=.
+	// switchman is the wrapper's path in a unit's ExecStart= and in a
+	// cron.d file's catch-up entry.
 	switchman string
+	// catchUp are the users of a cron.d file's catch-up entry
+	// (catchUpUsers).
+	catchUp []string
 }
 
 // fileKind tells a File's renderer.
