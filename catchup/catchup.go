@@ -207,7 +207,7 @@ func (c *catcher) line(ctx context.Context, w crontab.Wrapper) Outcome {
 	if o.CatchUp <= 0 {
 		return out
 	}
-	at, ok := slot.Missed(sched, o.CatchUp, slot.Grace(o.Standby), reg.Claimed, max(cn.cfg.SlotsKept, 1), c.now())
+	at, ok := slot.Missed(sched, o.CatchUp, slot.Grace(cn.cfg.SlotSkew, o.Standby), reg.Claimed, max(cn.cfg.SlotsKept, 1), c.now())
 	if !ok {
 		return out
 	}

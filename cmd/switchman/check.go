@@ -18,6 +18,7 @@ import (
 // checkOptions are the flags of the `check` plugins.
 type checkOptions struct {
 	MaxAge time.Duration
+	skew   time.Duration // the config's slot_skew
 }
 
 // reportNagios prints a plugin result's status line and returns its
@@ -72,6 +73,7 @@ func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args 
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
 	defer a.close()
+	o.skew = a.cfg.SlotSkew
 	snap, err := status.Read(a.client.Store(), "", f.parts)
 	if err != nil {
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
@@ -96,8 +98,8 @@ var (
 		func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
 			return nagios.Hosts(snap.Data, snap.Runs, snap.Heartbeats, o.MaxAge, time.Now())
 		}}
-	checkMissed = checkFunc{status.Slots, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
-		late, bad := snap.Missed(time.Now())
+	checkMissed = checkFunc{status.Slots, func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
+		late, bad := snap.Missed(time.Now(), o.skew)
 		return nagios.Missed(late, bad, len(snap.Scheduled))
 	}}
 	// checkGroups is the original's check_switchman_groups: every --group
