@@ -84,21 +84,37 @@ func Late(sched *crontab.Schedule, grace time.Duration, claimed []string, since,
 // fails when the record names a schedule, zone or delay that does not
 // parse.
 func (s Schedule) Late(claimed []string, since, now time.Time, skew time.Duration) (time.Time, error) {
+	c, err := s.Compile()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return Late(c.Sched, Grace(skew, c.Standby), claimed, since, now.In(c.Loc)), nil
+}
+
+// Compiled is a schedule record made ready to work out slots with.
+type Compiled struct {
+	Sched   *crontab.Schedule
+	Loc     *time.Location // the zone its times are read in
+	Standby time.Duration
+}
+
+// Compile parses the record's spec, zone and standby delay. It fails when
+// one of them does not parse.
+func (s Schedule) Compile() (Compiled, error) {
 	sched, err := crontab.Compile(s.Spec)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("schedule record: %w", err)
+		return Compiled{}, fmt.Errorf("schedule record: %w", err)
 	}
-	loc := time.Local // "Local": the recording host's zone was unknown
+	c := Compiled{Sched: sched, Loc: time.Local} // "Local": the recording host's zone was unknown
 	if s.Zone != "" && s.Zone != "Local" {
-		if loc, err = time.LoadLocation(s.Zone); err != nil {
-			return time.Time{}, fmt.Errorf("schedule record: zone: %w", err)
+		if c.Loc, err = time.LoadLocation(s.Zone); err != nil {
+			return Compiled{}, fmt.Errorf("schedule record: zone: %w", err)
 		}
 	}
-	var standby time.Duration
 	if s.Standby != "" {
-		if standby, err = time.ParseDuration(s.Standby); err != nil {
-			return time.Time{}, fmt.Errorf("schedule record: standby: %w", err)
+		if c.Standby, err = time.ParseDuration(s.Standby); err != nil {
+			return Compiled{}, fmt.Errorf("schedule record: standby: %w", err)
 		}
 	}
-	return Late(sched, Grace(skew, standby), claimed, since, now.In(loc)), nil
+	return c, nil
 }

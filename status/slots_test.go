@@ -1,0 +1,99 @@
+package status
+
+import (
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/internal/zktest"
+	"github.com/acme/switchman/lock"
+)
+
+func TestSlotStatus(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	daily := []byte(`{"schedule":"30 3 * * *","zone":"UTC"}`)
+	hourly := []byte(`{"schedule":"0 * * * *","zone":"UTC"}`)
+	slot := func(h int) time.Time { return time.Date(2026, 12, 6, h, 30, 0, 0, time.UTC) }
+	next := time.Date(2026, 12, 7, 3, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		job  fleet.Scheduled
+		skew time.Duration
+		want JobSlot
+	}{
+		{"ran where its claim says", fleet.Scheduled{Record: daily, Created: created, Claimed: []string{"20261205T033000Z", "20261206T033000Z"},
+			Newest: []byte(`{"host":"h1","start":"2026-12-06T03:30:01Z"}`)}, time.Minute,
+			JobSlot{Schedule: "30 3 * * *", Last: slot(3), Outcome: Ran, Host: "h1", Next: next}},
+		{"caught up", fleet.Scheduled{Record: daily, Created: created, Claimed: []string{"20261206T033000Z"},
+			Newest: []byte(`{"host":"h2","start":"2026-12-06T05:02:00Z","caught_up":true}`)}, time.Minute,
+			JobSlot{Schedule: "30 3 * * *", Last: slot(3), Outcome: CaughtUp, Host: "h2", Next: next}},
+		{"missed: the last due slot unclaimed", fleet.Scheduled{Record: daily, Created: created, Claimed: []string{"20261205T033000Z"}}, time.Minute,
+			JobSlot{Schedule: "30 3 * * *", Last: slot(3), Outcome: Missed, Next: next}},
+		{"a slot not past its deadline shows the one before", fleet.Scheduled{Record: hourly, Created: created, Claimed: []string{"20261206T080000Z"}},
+			2 * time.Minute, JobSlot{Schedule: "0 * * * *", Last: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC), Outcome: Ran,
+				Next: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}},
+		{"the current slot claimed already", fleet.Scheduled{Record: hourly, Created: created, Claimed: []string{"20261206T090000Z"}},
+			time.Minute, JobSlot{Schedule: "0 * * * *", Last: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Outcome: Ran,
+				Next: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}},
+		{"new job, nothing due yet", fleet.Scheduled{Record: daily, Created: now.Add(-time.Hour)}, time.Minute,
+			JobSlot{Schedule: "30 3 * * *", Outcome: Due, Next: next}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.job.Lock, tt.want.Lock = "j", "j"
+			got := (&Snapshot{Scheduled: []fleet.Scheduled{tt.job}}).SlotStatus(now, tt.skew)
+			if len(got) != 1 || got[0].Err != nil || !got[0].Last.Equal(tt.want.Last) || !got[0].Next.Equal(tt.want.Next) ||
+				got[0].Outcome != tt.want.Outcome || got[0].Host != tt.want.Host || got[0].Schedule != tt.want.Schedule {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	bad := (&Snapshot{Scheduled: []fleet.Scheduled{{Lock: "odd", Record: []byte(`{"schedule":"61 * * * *"}`)}}}).SlotStatus(now, time.Minute)
+	if len(bad) != 1 || bad[0].Err == nil {
+		t.Errorf("a bad record: %+v, want its error", bad)
+	}
+	due := (&Snapshot{Scheduled: []fleet.Scheduled{{Lock: "d", Record: daily, Created: created}, {Lock: "n", Record: daily, Created: now}}}).DueSlots(now, time.Minute)
+	if len(due) != 2 || !due["d"].Equal(slot(3)) || !due["n"].IsZero() {
+		t.Errorf("DueSlots %v, want d at 03:30 and n with none", due)
+	}
+}
+
+// TestReadClaims reads the newest claim of each scheduled job, and implies
+// the registers.
+func TestReadClaims(t *testing.T) {
+	srv := zktest.Start(t)
+	s := seed(t, srv.Addr, "/sw")
+	conn, err := zktest.Connect([]string{srv.Addr}, 2*time.Second, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	acl := zk.WorldACL(zk.PermAll)
+	for _, n := range []struct{ path, data string }{
+		{"/sw/" + lock.SlotsDir, ""},
+		{"/sw/" + lock.SlotsDir + "/j", `{"schedule":"0 * * * *","zone":"UTC"}`},
+		{"/sw/" + lock.SlotsDir + "/j/20261206T080000Z", `{"host":"old"}`},
+		{"/sw/" + lock.SlotsDir + "/j/20261206T090000Z", `{"host":"new"}`},
+		{"/sw/" + lock.SlotsDir + "/never", `{"schedule":"0 * * * *","zone":"UTC"}`},
+	} {
+		if _, err := conn.Create(n.path, []byte(n.data), 0, acl); err != nil && n.data != "" {
+			t.Fatal(err)
+		}
+	}
+	snap, err := Read(s, "", Claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := map[string]string{}
+	for _, j := range snap.Scheduled {
+		newest[j.Lock] = string(j.Newest)
+	}
+	if len(newest) != 2 || newest["j"] != `{"host":"new"}` || newest["never"] != "" {
+		t.Fatalf("newest claims %q, want j's newest and none for never", newest)
+	}
+}
