@@ -56,7 +56,7 @@ func newCheckCmd(app *App) *cobra.Command {
 	}
 	add("overdue", "Warn about running jobs past their expected duration", cobra.NoArgs, 0, checkOverdue)
 	add("failed", "Warn about jobs whose last run failed or that are halted", cobra.NoArgs, 0, checkFailed)
-	add("stale [LOCKNAME...]", "Warn about jobs without a recent success", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
+	add("stale [LOCKNAME...]", "Warn about jobs without a success since their last due slot (a job without a recorded schedule: within --max-age)", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
 	add("hosts", "Warn about groups with no host seen running switchman lately", cobra.NoArgs, 25*time.Hour, checkHosts)
 	add("missed", "Warn about scheduled jobs whose last due slot ran on no host", cobra.NoArgs, 0, checkMissed)
 	add("groups CRONTAB...", "Check that every group the crontabs use exists", cobra.MinimumNArgs(1), 0, checkGroups)
@@ -91,8 +91,8 @@ var (
 	checkFailed = checkFunc{status.Runs | status.Halts, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
 		return nagios.Failed(snap.Runs, snap.Halted)
 	}}
-	checkStale = checkFunc{status.Runs, func(_ *App, snap *status.Snapshot, o *checkOptions, names []string) nagios.Result {
-		return nagios.Stale(snap.Runs, names, o.MaxAge, time.Now())
+	checkStale = checkFunc{status.Runs | status.Slots, func(_ *App, snap *status.Snapshot, o *checkOptions, names []string) nagios.Result {
+		return nagios.Stale(snap.Runs, names, o.MaxAge, time.Now(), snap.DueSlots(time.Now(), o.skew), o.skew)
 	}}
 	checkHosts = checkFunc{status.Groups | status.Runs | status.Heartbeats,
 		func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
