@@ -2,6 +2,7 @@ package status
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 
@@ -140,4 +141,77 @@ func (snap *Snapshot) DueSlots(now time.Time, skew time.Duration) map[string]tim
 		due[j.Lock] = dueSince(c, j, now.In(c.Loc), skew)
 	}
 	return due
+}
+
+// SlotMark is one slot of a job on its timeline: when, what became of it
+// (Ran, CaughtUp or Missed) and where it ran.
+type SlotMark struct {
+	At      time.Time `json:"at"`
+	Outcome Outcome   `json:"outcome"`
+	Host    string    `json:"host,omitempty"`
+}
+
+// maxMarks bounds the marks of one timeline: a minutely job over a long
+// history would otherwise draw thousands of ticks nobody can tell apart.
+const maxMarks = 500
+
+// SlotMarks returns the slots of scheduled job lock from from to to (the
+// span its timeline shows), oldest first, at most maxMarks (the newest):
+// the claimed ones as ran or caught up (its history, read with
+// Histories, tells which and where), the unclaimed ones past their
+// deadline at now, since the job was known, as missed. Slots not due
+// yet, and those of a job without a readable schedule record, are left
+// out.
+func (snap *Snapshot) SlotMarks(lock string, from, to, now time.Time, skew time.Duration) []SlotMark {
+	i := slices.IndexFunc(snap.Scheduled, func(j fleet.Scheduled) bool { return j.Lock == lock })
+	if i < 0 {
+		return nil
+	}
+	j := snap.Scheduled[i]
+	rec, err := slot.ParseSchedule(j.Record)
+	var c slot.Compiled
+	if err == nil {
+		c, err = rec.Compile()
+	}
+	if err != nil {
+		return nil
+	}
+	ran := map[string]fleet.PastRun{}
+	for _, r := range snap.Histories[lock] {
+		if !r.Slot.IsZero() {
+			ran[slot.Name(r.Slot)] = r
+		}
+	}
+	due := dueSince(c, j, now.In(c.Loc), skew)
+	var marks []SlotMark
+	for at := c.Sched.Next(from.In(c.Loc).Add(-time.Second)); !at.IsZero() && !at.After(to); at = c.Sched.Next(at) {
+		if m, ok := mark(at, j.Claimed, ran, due); ok {
+			marks = append(marks, m)
+		}
+	}
+	return marks[max(len(marks)-maxMarks, 0):]
+}
+
+// mark is what became of the slot at: claimed (ran, or caught up as its
+// run's record says), missed (unclaimed, and due: at or before the
+// latest slot past its deadline, and not older than every claim kept),
+// or nothing to show.
+func mark(at time.Time, claimed []string, ran map[string]fleet.PastRun, due time.Time) (SlotMark, bool) {
+	name := slot.Name(at)
+	m := SlotMark{At: at.UTC(), Outcome: Ran}
+	if _, ok := slices.BinarySearch(claimed, name); ok {
+		if r, ok := ran[name]; ok {
+			m.Host = r.Host
+			if r.CaughtUp {
+				m.Outcome = CaughtUp
+			}
+		}
+		return m, true
+	}
+	// Older than every claim kept: it may have been claimed and pruned.
+	if due.IsZero() || at.After(due) || len(claimed) > 0 && name < claimed[0] {
+		return SlotMark{}, false
+	}
+	m.Outcome = Missed
+	return m, true
 }

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -95,5 +96,32 @@ func TestReadClaims(t *testing.T) {
 	}
 	if len(newest) != 2 || newest["j"] != `{"host":"new"}` || newest["never"] != "" {
 		t.Fatalf("newest claims %q, want j's newest and none for never", newest)
+	}
+}
+
+func TestSlotMarks(t *testing.T) {
+	t.Parallel()
+	at := func(m int) time.Time { return time.Date(2026, 12, 6, 9, m, 0, 0, time.UTC) }
+	now := at(10).Add(30 * time.Second)
+	snap := &Snapshot{
+		Scheduled: []fleet.Scheduled{{Lock: "j", Record: []byte(`{"schedule":"*/2 * * * *","zone":"UTC"}`), Created: at(0),
+			Claimed: []string{"20261206T090200Z", "20261206T090600Z", "20261206T091000Z"}}},
+		Histories: map[string][]fleet.PastRun{"j": {
+			{Host: "h1", Start: at(2), Slot: at(2)},
+			{Host: "h2", Start: at(7), Slot: at(6), CaughtUp: true},
+		}},
+	}
+	var got []string
+	for _, m := range snap.SlotMarks("j", at(0), now, now, time.Minute) {
+		got = append(got, m.At.Format("04")+" "+string(m.Outcome)+" "+m.Host)
+	}
+	// 09:00 is older than every claim kept: maybe pruned, not shown;
+	// 09:10 is claimed, its run not in the history yet.
+	want := []string{"02 ran h1", "04 missed ", "06 caught up h2", "08 missed ", "10 ran "}
+	if !slices.Equal(got, want) {
+		t.Errorf("marks %q, want %q", got, want)
+	}
+	if m := snap.SlotMarks("other", at(0), now, now, time.Minute); m != nil {
+		t.Errorf("marks of an unscheduled job: %v", m)
 	}
 }
