@@ -52,6 +52,14 @@ func rowY(i int) float64 { return float64(i*rowHeight + 4) }
 // LabelY is where row i's host name sits (for the template).
 func (t timeline) LabelY(i int) float64 { return rowY(i) + rowHeight*0.65 }
 
+// tickW is a slot tick's width, as the template draws it.
+const tickW = 3
+
+// inPlot moves x left so that a mark w wide starting there ends inside
+// the plot: a short run or a slot at the span's end would otherwise be
+// drawn past the right edge, clipped away.
+func inPlot(x, w float64) float64 { return min(x, labelWidth+plotWidth-w) }
+
 // SlotsLabelY is where the slot row's label sits (for the template).
 func (t timeline) SlotsLabelY() float64 { return t.SlotsY + rowHeight*0.65 }
 
@@ -83,9 +91,10 @@ func newTimeline(runs []fleet.PastRun, marks []status.SlotMark) timeline {
 	span := max(to.Sub(from), time.Second)
 	scale := func(d time.Duration) float64 { return float64(d) / float64(span) * plotWidth }
 	for _, r := range runs {
+		w := max(scale(r.Finish.Sub(r.Start)), minBarW)
 		t.Bars = append(t.Bars, bar{
-			X: labelWidth + scale(r.Start.Sub(from)), Y: rowY(row[r.Host]) + 2,
-			W: max(scale(r.Finish.Sub(r.Start)), minBarW), Fail: r.Result != fleet.ResultSuccess,
+			X: inPlot(labelWidth+scale(r.Start.Sub(from)), w), Y: rowY(row[r.Host]) + 2,
+			W: w, Fail: r.Result != fleet.ResultSuccess,
 			Title: fmt.Sprintf("%s %s: %s in %s", r.Host, r.Start.Local().Format(time.DateTime), r.Result, duration(r.DurationMS)),
 		})
 	}
@@ -95,7 +104,7 @@ func newTimeline(runs []fleet.PastRun, marks []status.SlotMark) timeline {
 		if m.Host != "" {
 			title += " on " + m.Host
 		}
-		t.Ticks = append(t.Ticks, tick{X: labelWidth + scale(m.At.Sub(from)), Class: outcomeClass(m.Outcome), Title: title})
+		t.Ticks = append(t.Ticks, tick{X: inPlot(labelWidth+scale(m.At.Sub(from)), tickW), Class: outcomeClass(m.Outcome), Title: title})
 	}
 	rows := len(t.Hosts)
 	if len(t.Ticks) > 0 {

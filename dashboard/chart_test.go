@@ -46,7 +46,7 @@ func TestTimelineAndDurations(t *testing.T) {
 	marks := []status.SlotMark{{At: t0, Outcome: status.Ran, Host: "b"}, {At: t0.Add(200 * time.Minute), Outcome: status.Missed},
 		{At: t0.Add(50 * time.Minute), Outcome: status.CaughtUp}}
 	tm := newTimeline(runs, marks)
-	if len(tm.Ticks) != 3 || tm.SlotsY != rowY(2) || tm.Height != 3*rowHeight+8 || tm.Ticks[1].X != labelWidth+plotWidth ||
+	if len(tm.Ticks) != 3 || tm.SlotsY != rowY(2) || tm.Height != 3*rowHeight+8 || tm.Ticks[1].X != labelWidth+plotWidth-tickW ||
 		tm.Ticks[2].Class != "caughtup" || tm.Ticks[2].X != labelWidth+plotWidth/4 || !strings.Contains(tm.Ticks[0].Title, "ran on b") {
 		t.Errorf("timeline with slots %+v", tm)
 	}
