@@ -50,7 +50,7 @@ type host struct {
 	// flags are extra switchman flags for the next launches (nil: none),
 	// e.g. --schedule.
 	flags atomic.Pointer[[]string]
-	pause atomic.Bool              // launches suspended (the driver skips ticks)
+	pause atomic.Bool // launches suspended (the driver skips ticks)
 }
 
 func (h *host) setArgs(a ...string) { h.args.Store(&a) }
