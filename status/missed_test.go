@@ -9,9 +9,6 @@ import (
 
 func TestMissed(t *testing.T) {
 	t.Parallel()
-	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	daily := []byte(`{"schedule":"30 3 * * *","zone":"UTC"}`)
 	snap := &Snapshot{Scheduled: []fleet.Scheduled{
 		{Lock: "ran", Record: daily, Created: created, Claimed: []string{"20261206T033000Z"}},
 		{Lock: "missed", Record: daily, Created: created, Claimed: []string{"20261205T033000Z"}},

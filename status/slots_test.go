@@ -5,18 +5,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	"github.com/acme/switchman/fleet"
-	"github.com/acme/switchman/internal/zktest"
-	"github.com/acme/switchman/lock"
+)
+
+// The slot tests' fleet: registers made on December 1st, read at 09:00
+// on the 6th; daily is a schedule record of 03:30 every day.
+var (
+	created = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	now     = time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	daily   = []byte(`{"schedule":"30 3 * * *","zone":"UTC"}`)
 )
 
 func TestSlotStatus(t *testing.T) {
 	t.Parallel()
-	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	daily := []byte(`{"schedule":"30 3 * * *","zone":"UTC"}`)
 	hourly := []byte(`{"schedule":"0 * * * *","zone":"UTC"}`)
 	slot := func(h int) time.Time { return time.Date(2026, 12, 6, h, 30, 0, 0, time.UTC) }
 	next := time.Date(2026, 12, 7, 3, 30, 0, 0, time.UTC)
@@ -61,41 +62,6 @@ func TestSlotStatus(t *testing.T) {
 	due := (&Snapshot{Scheduled: []fleet.Scheduled{{Lock: "d", Record: daily, Created: created}, {Lock: "n", Record: daily, Created: now}}}).DueSlots(now, time.Minute)
 	if len(due) != 2 || !due["d"].Equal(slot(3)) || !due["n"].IsZero() {
 		t.Errorf("DueSlots %v, want d at 03:30 and n with none", due)
-	}
-}
-
-// TestReadClaims reads the newest claim of each scheduled job, and implies
-// the registers.
-func TestReadClaims(t *testing.T) {
-	srv := zktest.Start(t)
-	s := seed(t, srv.Addr, "/sw")
-	conn, err := zktest.Connect([]string{srv.Addr}, 2*time.Second, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	acl := zk.WorldACL(zk.PermAll)
-	for _, n := range []struct{ path, data string }{
-		{"/sw/" + lock.SlotsDir, ""},
-		{"/sw/" + lock.SlotsDir + "/j", `{"schedule":"0 * * * *","zone":"UTC"}`},
-		{"/sw/" + lock.SlotsDir + "/j/20261206T080000Z", `{"host":"old"}`},
-		{"/sw/" + lock.SlotsDir + "/j/20261206T090000Z", `{"host":"new"}`},
-		{"/sw/" + lock.SlotsDir + "/never", `{"schedule":"0 * * * *","zone":"UTC"}`},
-	} {
-		if _, err := conn.Create(n.path, []byte(n.data), 0, acl); err != nil && n.data != "" {
-			t.Fatal(err)
-		}
-	}
-	snap, err := Read(s, "", Claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newest := map[string]string{}
-	for _, j := range snap.Scheduled {
-		newest[j.Lock] = string(j.Newest)
-	}
-	if len(newest) != 2 || newest["j"] != `{"host":"new"}` || newest["never"] != "" {
-		t.Fatalf("newest claims %q, want j's newest and none for never", newest)
 	}
 }
 
