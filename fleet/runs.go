@@ -87,6 +87,9 @@ type Run struct {
 	Expected string `json:"expected_duration,omitempty"`
 	// Slot is the scheduled time the run claimed (--schedule), if any.
 	Slot time.Time `json:"slot,omitzero"`
+	// CaughtUp says that `switchman catch-up` ran the slot after it was
+	// missed.
+	CaughtUp bool `json:"caught_up,omitempty"`
 	// WaitingSince is set, with state waiting, while a run waits in a
 	// queue (--lease, --wait); the other fields are then still the last
 	// run's.

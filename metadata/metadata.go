@@ -62,6 +62,10 @@ type Job struct {
 	// CatchUp is the block's --catch-up, a Go duration: how far back a
 	// missed slot is still run by `switchman catch-up`; "": never.
 	CatchUp string
+	// Standby is the block's --standby, a Go duration: how long each host
+	// of the group waits after the one before it in the group's order
+	// (needs group); "": every host tries at once.
+	Standby string
 
 	Limits           []Limit // --nice, --ionice, ... --tasks-max, in block order
 	LimitsBestEffort bool    // --limits-best-effort
