@@ -31,10 +31,19 @@ import (
 // DefaultDir is where cron reads its cron.d files, and catch-up with it.
 const DefaultDir = "/etc/cron.d"
 
+// ErrNoFile is returned (wrapped, with the name, and matching
+// cmdline.ErrUsage) when a file named in Options.Files is not a cron.d
+// file of the directory.
+var ErrNoFile = errors.New("catchup: no such cron.d file")
+
 // Options say where catch-up looks and how it runs jobs.
 type Options struct {
 	// Dir is the cron.d directory (DefaultDir when empty).
 	Dir string
+	// Files, when set, are the names of the files of Dir to read, the
+	// others left alone: a package's catch-up entry names its own file
+	// (crontabgen), so the files of two packages are not caught up twice.
+	Files []string
 	// User is the user catch-up runs as: a line of another user is not
 	// run, since its command would run as this one (root, typically); ""
 	// (unknown) runs no line that names a user.
@@ -69,19 +78,16 @@ func Run(ctx context.Context, o Options, log zerolog.Logger) ([]Outcome, error) 
 	if dir == "" {
 		dir = DefaultDir
 	}
-	ents, err := os.ReadDir(dir)
+	names, err := cronFiles(dir, o.Files)
 	if err != nil {
-		return nil, fmt.Errorf("read cron.d directory: %w", err)
+		return nil, err
 	}
 	c := &catcher{o: o, log: log, clients: map[string]*conn{}}
 	defer c.close()
 	var outs []Outcome
 	var errs []error
-	for _, e := range ents {
-		if !e.Type().IsRegular() || !crontab.ValidCronDName(e.Name()) {
-			continue
-		}
-		file := filepath.Join(dir, e.Name())
+	for _, name := range names {
+		file := filepath.Join(dir, name)
 		data, err := os.ReadFile(file)
 		if err != nil {
 			errs = append(errs, err)
@@ -100,6 +106,32 @@ func Run(ctx context.Context, o Options, log zerolog.Logger) ([]Outcome, error) 
 		}
 	}
 	return outs, errors.Join(errs...)
+}
+
+// cronFiles lists the files of dir that cron reads, in name order, or
+// checks the names given: each must be such a file of dir.
+func cronFiles(dir string, only []string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read cron.d directory: %w", err)
+	}
+	cron := map[string]bool{}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && crontab.ValidCronDName(e.Name()) {
+			cron[e.Name()] = true
+			names = append(names, e.Name())
+		}
+	}
+	if len(only) == 0 {
+		return names, nil
+	}
+	for _, name := range only {
+		if !cron[name] {
+			return nil, cmdline.Usage(fmt.Errorf("%w: %q is not a file cron reads in %s (a name of A-Z a-z 0-9 _ - there)", ErrNoFile, name, dir))
+		}
+	}
+	return only, nil
 }
 
 // catcher is one catch-up: its options and its sessions, one per config.
@@ -175,7 +207,7 @@ func (c *catcher) line(ctx context.Context, w crontab.Wrapper) Outcome {
 	if o.CatchUp <= 0 {
 		return out
 	}
-	at, ok := slot.Missed(sched, o.CatchUp, slot.Grace(o.Standby), reg.Claimed, max(cn.cfg.SlotsKept, 1), c.now())
+	at, ok := slot.Missed(sched, o.CatchUp, slot.Grace(cn.cfg.SlotSkew, o.Standby), reg.Claimed, max(cn.cfg.SlotsKept, 1), c.now())
 	if !ok {
 		return out
 	}

@@ -21,16 +21,22 @@ func TestRunWithoutZooKeeper(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		files    map[string]string
+		only     []string
 		outcomes int
 		wantErr  error // nil: no error
 	}{
-		{"missing directory", nil, 0, os.ErrNotExist},
-		{"file cron ignores", map[string]string{"jobs.bak": "* * * * * app switchman --schedule '* * * * *' --catch-up 1h -- /bin/true\n"}, 0, nil},
+		{"missing directory", nil, nil, 0, os.ErrNotExist},
+		{"file cron ignores", map[string]string{"jobs.bak": "* * * * * app switchman --schedule '* * * * *' --catch-up 1h -- /bin/true\n"}, nil, 0, nil},
 		{"lines without --schedule or with --no-lock", map[string]string{"jobs": "* * * * * app switchman -- /bin/true\n" +
-			"* * * * * app switchman --no-lock --schedule '* * * * *' -- /bin/true\n"}, 0, nil},
+			"* * * * * app switchman --no-lock --schedule '* * * * *' -- /bin/true\n"}, nil, 0, nil},
 		{"bad --schedule: a usage error, before connecting", map[string]string{"jobs": "* * * * * app switchman --schedule '61 * * * *' -- /bin/true\n"},
-			1, cmdline.ErrUsage},
-		{"scheduled line connects", map[string]string{"jobs": "* * * * * app switchman --schedule '* * * * *' -- /bin/true\n"}, 1, errLoad},
+			nil, 1, cmdline.ErrUsage},
+		{"scheduled line connects", map[string]string{"jobs": "* * * * * app switchman --schedule '* * * * *' -- /bin/true\n"}, nil, 1, errLoad},
+		{"only the files named", map[string]string{"jobs": "* * * * * app switchman --schedule '* * * * *' -- /bin/true\n",
+			"mine": "* * * * * app switchman -- /bin/true\n"}, []string{"mine"}, 0, nil},
+		{"a named file cron does not read: usage", map[string]string{"jobs.bak": ""}, []string{"jobs.bak"}, 0, ErrNoFile},
+		{"a named file that is not there: usage", map[string]string{"jobs": ""}, []string{"gone"}, 0, cmdline.ErrUsage},
+		{"a catch-up line is no wrapper line", map[string]string{"jobs": "*/5 * * * * app switchman catch-up jobs\n"}, []string{"jobs"}, 0, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -45,7 +51,7 @@ func TestRunWithoutZooKeeper(t *testing.T) {
 					}
 				}
 			}
-			o := Options{Dir: dir, Load: func(string) (*config.Config, error) { return nil, errLoad }}
+			o := Options{Dir: dir, Files: tt.only, Load: func(string) (*config.Config, error) { return nil, errLoad }}
 			outs, err := Run(context.Background(), o, zerolog.Nop())
 			if len(outs) != tt.outcomes {
 				t.Errorf("%d outcomes %+v, want %d", len(outs), outs, tt.outcomes)

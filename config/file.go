@@ -46,6 +46,10 @@ const (
 	// keeps: a day of a job run every quarter hour, a hundred days of a
 	// daily one. A claim is about 100 bytes.
 	DefaultSlotsKept = 100
+	// DefaultSlotSkew is how far apart hosts' clocks, and a loaded cron's
+	// firing, may be: NTP keeps clocks within a second, and a cron under
+	// load or a slow connect takes tens of seconds; a minute covers both.
+	DefaultSlotSkew = time.Minute
 	// DefaultNotifyTimeout bounds how long a run's notifications may
 	// delay the wrapper's exit: long enough for a webhook's round trip
 	// and a retry, short next to cron's minute.
@@ -119,6 +123,12 @@ type Config struct {
 	// SlotsKept is how many claimed slots each job with a schedule keeps
 	// (default DefaultSlotsKept); a slot older than all of them never runs.
 	SlotsKept int
+	// SlotSkew is how far apart the hosts' clocks, and a loaded cron's
+	// firing, may be (default DefaultSlotSkew): a slot is missed, for
+	// catch-up, `check missed`, `check stale` and status, only this long
+	// (plus the standby turns) after it, since a host that fires it late
+	// may still claim it until then.
+	SlotSkew time.Duration
 	// FailureOutput is how many bytes of a failing run's output the history
 	// keeps with it (default DefaultFailureOutput); 0 keeps none, and the
 	// child then writes straight to switchman's stdout and stderr.
@@ -248,6 +258,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		FailureOutput:      DefaultFailureOutput,
 		Cgroups:            true,
 		SlotsKept:          DefaultSlotsKept,
+		SlotSkew:           DefaultSlotSkew,
 		NotifyTimeout:      DefaultNotifyTimeout,
 		NotifyAfter:        1,
 		NotifyRepeat:       DefaultNotifyRepeat,
@@ -345,6 +356,7 @@ var keySetters = map[string]setter{
 	"failure_output":         intKey(func(c *Config) *int { return &c.FailureOutput }, 0, maxFailureOutput),
 	"cgroup":                 scalarKey(func(c *Config) *bool { return &c.Cgroups }, parseCgroup),
 	"slots_kept":             intKey(func(c *Config) *int { return &c.SlotsKept }, 1, 10000),
+	"slot_skew":              durationKey(func(c *Config) *time.Duration { return &c.SlotSkew }, time.Second, time.Hour),
 	"splay":                  scalarKey(func(c *Config) *time.Duration { return &c.Splay }, ParseSplay),
 	"notify":                 setNotify,
 	"notify_timeout":         durationKey(func(c *Config) *time.Duration { return &c.NotifyTimeout }, 100*time.Millisecond, 10*time.Minute),

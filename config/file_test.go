@@ -28,6 +28,18 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
+			name:  "slot skew and its default",
+			input: "zkhosts: a:1\nprefix: /s\nslot_skew: 90s\n",
+			check: func(t *testing.T, c *Config) {
+				if c.SlotSkew != 90*time.Second {
+					t.Errorf("SlotSkew = %v, want 1m30s", c.SlotSkew)
+				}
+				if d, _ := Parse("x", []byte("zkhosts: a:1\nprefix: /s\n")); d.SlotSkew != DefaultSlotSkew {
+					t.Errorf("default SlotSkew = %v, want %v", d.SlotSkew, DefaultSlotSkew)
+				}
+			},
+		},
+		{
 			name:  "notify keys",
 			input: "zkhosts: a:1\nprefix: /s\nnotify: [\"sh /x/mail ops@e\", /x/hook]\nnotify_timeout: 3s\nnotify_after: 2\ndashboard_url: https://d:8080\n",
 			check: func(t *testing.T, c *Config) {

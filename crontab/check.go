@@ -179,13 +179,29 @@ func (r *Report) checkCall(file string, num int, c call, opts CheckOptions) *cmd
 			return nil
 		}
 	}
-	for _, msg := range cmdline.Notes(c.args, opts.Original) {
-		r.add(file, num, nagios.Warning, msg)
+	if !catchUpEntry(file, c.args) {
+		for _, msg := range cmdline.Notes(c.args, opts.Original) {
+			r.add(file, num, nagios.Warning, msg)
+		}
 	}
 	if o != nil {
 		r.checkGroup(file, num, c, o.Group, opts.Groups)
 	}
 	return o
+}
+
+// catchUpEntry reports whether args are the catch-up entry `crontab
+// generate` writes into a cron.d file: "catch-up NAME", NAME the file's
+// own name (or NAME.cron.d, debhelper's name for /etc/cron.d/NAME). It
+// gets no note about what the original tool would have run:
+// a program named catch-up given its own crontab's name is no line
+// written for the original.
+func catchUpEntry(file string, args []string) bool {
+	if len(args) != 2 || args[0] != "catch-up" {
+		return false
+	}
+	base := filepath.Base(file)
+	return args[1] == base || args[1]+".cron.d" == base
 }
 
 // checkSchedule compares a wrapper line's --schedule with the line's own

@@ -40,7 +40,11 @@
 // hold anything but A-Z a-z 0-9 _ -, so such a package name is an error.
 // A file has a header, SHELL and PATH when set, then the jobs sorted by
 // source file and line: first the jobs without mailto, then one section per
-// MAILTO value (cron applies a MAILTO line to the lines after it). Output
+// MAILTO value (cron applies a MAILTO line to the lines after it). Before
+// the jobs, a file with a job that has a slot (locked, not @reboot) gets
+// the catch-up entry, `switchman catch-up PACKAGE` at @reboot and at
+// CatchUpSchedule, once per user of its catch_up jobs (else once as the
+// default user): see catchUpUsers. Output
 // depends only on the jobs and options, never on the order of the input
 // or the file system.
 //
@@ -139,8 +143,12 @@ type File struct {
 	Path    string
 	Entries []Entry // the blocks it runs; a unit's share its service, one OnCalendar= each
 	kind    fileKind
-	// switchman is the wrapper's path in a unit's ExecStart=.
+	// switchman is the wrapper's path in a unit's ExecStart= and in a
+	// cron.d file's catch-up entry.
 	switchman string
+	// catchUp are the users of a cron.d file's catch-up entry
+	// (catchUpUsers).
+	catchUp []string
 }
 
 // fileKind tells a File's renderer.

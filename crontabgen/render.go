@@ -39,6 +39,8 @@ func (f *File) cronFile() []byte {
 	if f.Path != "" {
 		fmt.Fprintf(&b, "PATH=%s\n", f.Path)
 	}
+	// Before any MAILTO section: the catch-up mails the file's default.
+	b.WriteString(f.catchUpLines())
 	var mailto *string
 	for i, e := range f.Entries {
 		if i == 0 || !sameMailTo(mailto, e.Job.MailTo) {

@@ -142,7 +142,8 @@ func (b *builder) cronLine(e *Entry) {
 // splay is the fleet-wide splay of blocks without their own. With
 // schedule, the flags end with --schedule TIME: every cron line tells its
 // run its schedule, so that the run claims its slot once fleet-wide, and
-// --catch-up D when the block asks for it (it needs the schedule). A
+// --standby D and --catch-up D when the block asks for them (they need
+// the schedule). A
 // systemd service has none: the blocks that share it share its command,
 // one timer firing it at all their times.
 func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
@@ -197,6 +198,9 @@ func wrapperArgs(e *Entry, schedule bool, splay time.Duration) []string {
 	}
 	if schedule {
 		args = append(args, "--schedule", j.Time)
+		if j.Standby != "" {
+			args = append(args, "--standby", j.Standby)
+		}
 		if j.CatchUp != "" {
 			args = append(args, "--catch-up", j.CatchUp)
 		}
@@ -263,6 +267,8 @@ func (b *builder) files(entries []*Entry) []File {
 	sort.Slice(files, func(i, j int) bool { return files[i].Package < files[j].Package })
 	for i := range files {
 		sortEntries(files[i].Entries)
+		files[i].switchman = b.opts.Switchman
+		files[i].catchUp = catchUpUsers(files[i].Entries, b.opts.User)
 	}
 	return files
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/status"
 )
 
 // Chart geometry, in SVG user units: a label column for host names, then
@@ -26,12 +27,22 @@ type bar struct {
 	Title   string
 }
 
+// tick is one slot in a timeline's slot row.
+type tick struct {
+	X     float64
+	Class string // ran, caughtup or missed (the stylesheet's classes)
+	Title string
+}
+
 // timeline is a job's runs as bars, one row per host, over the time the
-// history covers.
+// history covers, and its slots as ticks in a row below them (SlotsY),
+// each marked ran, caught up or missed.
 type timeline struct {
 	Width, Height int
 	Hosts         []string
 	Bars          []bar
+	Ticks         []tick
+	SlotsY        float64 // the top of the slot row
 	From, To      string
 }
 
@@ -41,8 +52,20 @@ func rowY(i int) float64 { return float64(i*rowHeight + 4) }
 // LabelY is where row i's host name sits (for the template).
 func (t timeline) LabelY(i int) float64 { return rowY(i) + rowHeight*0.65 }
 
-// newTimeline lays out runs (oldest first).
-func newTimeline(runs []fleet.PastRun) timeline {
+// tickW is a slot tick's width, as the template draws it.
+const tickW = 3
+
+// inPlot moves x left so that a mark w wide starting there ends inside
+// the plot: a short run or a slot at the span's end would otherwise be
+// drawn past the right edge, clipped away.
+func inPlot(x, w float64) float64 { return min(x, labelWidth+plotWidth-w) }
+
+// SlotsLabelY is where the slot row's label sits (for the template).
+func (t timeline) SlotsLabelY() float64 { return t.SlotsY + rowHeight*0.65 }
+
+// newTimeline lays out runs (oldest first) and the marks of the job's
+// slots; the span covers both.
+func newTimeline(runs []fleet.PastRun, marks []status.SlotMark) timeline {
 	t := timeline{Width: labelWidth + plotWidth}
 	if len(runs) == 0 {
 		return t
@@ -62,16 +85,32 @@ func newTimeline(runs []fleet.PastRun) timeline {
 	for _, r := range runs {
 		from, to = minTime(from, r.Start), maxTime(to, r.Finish)
 	}
+	for _, m := range marks {
+		from, to = minTime(from, m.At), maxTime(to, m.At)
+	}
 	span := max(to.Sub(from), time.Second)
 	scale := func(d time.Duration) float64 { return float64(d) / float64(span) * plotWidth }
 	for _, r := range runs {
+		w := max(scale(r.Finish.Sub(r.Start)), minBarW)
 		t.Bars = append(t.Bars, bar{
-			X: labelWidth + scale(r.Start.Sub(from)), Y: rowY(row[r.Host]) + 2,
-			W: max(scale(r.Finish.Sub(r.Start)), minBarW), Fail: r.Result != fleet.ResultSuccess,
+			X: inPlot(labelWidth+scale(r.Start.Sub(from)), w), Y: rowY(row[r.Host]) + 2,
+			W: w, Fail: r.Result != fleet.ResultSuccess,
 			Title: fmt.Sprintf("%s %s: %s in %s", r.Host, r.Start.Local().Format(time.DateTime), r.Result, duration(r.DurationMS)),
 		})
 	}
-	t.Height = len(t.Hosts)*rowHeight + 8
+	t.SlotsY = rowY(len(t.Hosts))
+	for _, m := range marks {
+		title := fmt.Sprintf("slot %s: %s", m.At.Local().Format(time.DateTime), m.Outcome)
+		if m.Host != "" {
+			title += " on " + m.Host
+		}
+		t.Ticks = append(t.Ticks, tick{X: inPlot(labelWidth+scale(m.At.Sub(from)), tickW), Class: outcomeClass(m.Outcome), Title: title})
+	}
+	rows := len(t.Hosts)
+	if len(t.Ticks) > 0 {
+		rows++
+	}
+	t.Height = rows*rowHeight + 8
 	t.From, t.To = from.Local().Format(time.DateTime), to.Local().Format(time.DateTime)
 	return t
 }

@@ -1,10 +1,12 @@
 package dashboard
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/status"
 )
 
 func TestTimelineAndDurations(t *testing.T) {
@@ -17,7 +19,7 @@ func TestTimelineAndDurations(t *testing.T) {
 			Outcome: fleet.Outcome{Finish: s.Add(d), Result: result, DurationMS: d.Milliseconds()}}
 	}
 	runs := []fleet.PastRun{run("b", 0, 10, "success"), run("a", 50, 50, "failure")}
-	tl := newTimeline(runs)
+	tl := newTimeline(runs, nil)
 	if len(tl.Hosts) != 2 || tl.Hosts[0] != "a" || len(tl.Bars) != 2 {
 		t.Fatalf("timeline %+v", tl)
 	}
@@ -39,7 +41,16 @@ func TestTimelineAndDurations(t *testing.T) {
 	if want := 4 + chartH - chartH/1.1; d.ExpectedY < want-0.01 || d.ExpectedY > want+0.01 {
 		t.Errorf("expected line at %.2f, want %.2f", d.ExpectedY, want)
 	}
-	if newDurations(nil, "").Line != "" || len(newTimeline(nil).Bars) != 0 {
+	// Slot marks: a row below the hosts, the span stretched to a missed
+	// slot after the last run.
+	marks := []status.SlotMark{{At: t0, Outcome: status.Ran, Host: "b"}, {At: t0.Add(200 * time.Minute), Outcome: status.Missed},
+		{At: t0.Add(50 * time.Minute), Outcome: status.CaughtUp}}
+	tm := newTimeline(runs, marks)
+	if len(tm.Ticks) != 3 || tm.SlotsY != rowY(2) || tm.Height != 3*rowHeight+8 || tm.Ticks[1].X != labelWidth+plotWidth-tickW ||
+		tm.Ticks[2].Class != "caughtup" || tm.Ticks[2].X != labelWidth+plotWidth/4 || !strings.Contains(tm.Ticks[0].Title, "ran on b") {
+		t.Errorf("timeline with slots %+v", tm)
+	}
+	if newDurations(nil, "").Line != "" || len(newTimeline(nil, nil).Bars) != 0 {
 		t.Error("empty history drew something")
 	}
 }

@@ -39,6 +39,9 @@ const refreshEvery = time.Minute
 type Server struct {
 	store *fleet.Store
 	log   zerolog.Logger
+	// SlotSkew is the config's slot_skew, which judges slots missed (0:
+	// slot.DefaultSkew). Set it before Run.
+	SlotSkew time.Duration
 
 	mu      sync.Mutex
 	current *Fleet
@@ -62,7 +65,7 @@ func (s *Server) Run(ctx context.Context) error {
 		wait, err := s.store.Watch(names)
 		var f *Fleet
 		if err == nil {
-			f, err = read(s.store)
+			f, err = read(s.store, s.SlotSkew)
 		}
 		s.publish(f, err)
 		if err != nil {

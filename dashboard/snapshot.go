@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/fleet"
+	"github.com/acme/switchman/slot"
 	"github.com/acme/switchman/status"
 )
 
@@ -16,6 +17,7 @@ type Fleet struct {
 	Jobs     []Job     `json:"jobs"`
 	Failures []Failure `json:"failures"`
 	Hosts    []Host    `json:"hosts"`
+	Groups   []Group   `json:"groups"`
 }
 
 // Job is one job: where it runs now, its last finished run, its markers and
@@ -32,6 +34,21 @@ type Job struct {
 	Halted       *fleet.Halt     `json:"halted,omitempty"`
 	Paused       *fleet.Pause    `json:"paused,omitempty"`
 	Runs         []fleet.PastRun `json:"runs"`
+	// Slot is the job's last slot and its next, for a job with a
+	// recorded schedule; Slots are its slots over the span of Runs,
+	// each ran, caught up or missed (status.SlotMarks).
+	Slot  *Slot             `json:"slot,omitempty"`
+	Slots []status.SlotMark `json:"slots,omitempty"`
+}
+
+// Slot is a scheduled job's last slot, what became of it and where, and
+// its next slot (status.JobSlot).
+type Slot struct {
+	Schedule string         `json:"schedule"`
+	Last     time.Time      `json:"last,omitzero"`
+	Outcome  status.Outcome `json:"outcome"`
+	Host     string         `json:"host,omitempty"`
+	Next     time.Time      `json:"next,omitzero"`
 }
 
 // Failure is a failed run of a job, newest first in Fleet.Failures.
@@ -49,21 +66,23 @@ type Host struct {
 }
 
 // parts are the parts of the fleet the dashboard shows.
-const parts = status.Locks | status.Halts | status.Pauses | status.Runs | status.Heartbeats | status.Histories
+const parts = status.Locks | status.Halts | status.Pauses | status.Runs | status.Heartbeats | status.Histories |
+	status.Groups | status.Claims
 
-// read reads the fleet from the store and lays it out by job and host.
-func read(s *fleet.Store) (*Fleet, error) {
+// read reads the fleet from the store and lays it out by job, host and
+// group, its slots judged with clocks up to skew apart.
+func read(s *fleet.Store, skew time.Duration) (*Fleet, error) {
 	snap, err := status.Read(s, "", parts)
 	if err != nil {
 		return nil, err
 	}
-	return layout(snap), nil
+	return layout(snap, skew), nil
 }
 
-// layout lays a snapshot out by job and by host: every job the snapshot
-// knows, with its markers, holder and history, and every host that ran a
-// job, runs one or wrote a heartbeat.
-func layout(snap *status.Snapshot) *Fleet {
+// layout lays a snapshot out by job, by host and by group: every job the
+// snapshot knows, with its markers, holder, history and slots, every host
+// that ran a job, runs one or wrote a heartbeat, and every group.
+func layout(snap *status.Snapshot, skew time.Duration) *Fleet {
 	jobs := map[string]*Job{}
 	job := func(name string) *Job {
 		if jobs[name] == nil {
@@ -92,10 +111,48 @@ func layout(snap *status.Snapshot) *Fleet {
 		}
 		hosts[l.Info.Host] = append(hosts[l.Info.Host], l.Name)
 	}
+	addSlots(snap, job, skew)
 	f := &Fleet{Prefix: snap.Prefix, Read: snap.Read}
 	f.Jobs, f.Failures = sortedJobs(jobs)
 	f.Hosts = sortedHosts(hosts, snap.Heartbeats)
+	f.Groups = layoutGroups(snap.Data, snap.Heartbeats, groups)
 	return f
+}
+
+// Class is the outcome as the stylesheet's class: ran, caughtup, missed
+// or due.
+func (s Slot) Class() string { return outcomeClass(s.Outcome) }
+
+func outcomeClass(o status.Outcome) string { return strings.ReplaceAll(string(o), " ", "") }
+
+// addSlots gives each scheduled job its last and next slot, and the marks
+// of its slots since its oldest run, run slot or claim kept.
+func addSlots(snap *status.Snapshot, job func(string) *Job, skew time.Duration) {
+	for _, sch := range snap.Scheduled {
+		if len(sch.Claimed) == 0 {
+			continue
+		}
+		if oldest, err := slot.Parse(sch.Claimed[0]); err == nil {
+			j := job(sch.Lock)
+			j.Slots = snap.SlotMarks(sch.Lock, spanOf(j.Runs, oldest), snap.Read, snap.Read, skew)
+		}
+	}
+	for _, s := range snap.SlotStatus(snap.Read, skew) {
+		if s.Err == nil { // check missed reports an unreadable record
+			job(s.Lock).Slot = &Slot{Schedule: s.Schedule, Last: s.Last, Outcome: s.Outcome, Host: s.Host, Next: s.Next}
+		}
+	}
+}
+
+// spanOf is the oldest of from, the runs' starts and their slots.
+func spanOf(runs []fleet.PastRun, from time.Time) time.Time {
+	for _, r := range runs {
+		from = minTime(from, r.Start)
+		if !r.Slot.IsZero() {
+			from = minTime(from, r.Slot)
+		}
+	}
+	return from
 }
 
 // addMarkers adds halts and pauses; a group pause shows on every job that

@@ -1,9 +1,11 @@
 package dashboard
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/config"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
 	"github.com/acme/switchman/status"
@@ -30,7 +32,7 @@ func TestLayout(t *testing.T) {
 		Histories:  map[string][]fleet.PastRun{"a": {ok}, "b": {ok, failed}, "c": {}},
 		Heartbeats: map[string]time.Time{"h5": t0, " ": t0},
 	}
-	f := layout(snap)
+	f := layout(snap, time.Minute)
 	if f.Prefix != "/sw" || !f.Read.Equal(t0) {
 		t.Errorf("prefix %q read %v", f.Prefix, f.Read)
 	}
@@ -73,4 +75,57 @@ func hostNames(f *Fleet) string {
 		s += h.Name
 	}
 	return s
+}
+
+// TestLayoutSlotsAndGroups: a scheduled job gets its last and next slot
+// and its slot marks; groups list their hosts in standby order, nested
+// groups resolved, with heartbeats and the jobs that name them.
+func TestLayoutSlotsAndGroups(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	data, err := config.ParseData("/sw", []byte(`{"groups":{"g":["B.example.com","a.example.com"],"all":["c.example.com","g"],"empty":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := fleet.PastRun{Host: "b.example.com", Start: t0.Add(2 * time.Minute), Slot: t0.Add(2 * time.Minute),
+		Outcome: fleet.Outcome{Finish: t0.Add(3 * time.Minute), Result: fleet.ResultSuccess}}
+	snap := &status.Snapshot{
+		Prefix: "/sw", Read: t0.Add(10*time.Minute + 30*time.Second), Data: data,
+		Runs:       []fleet.Run{{Lock: "j", Host: "b.example.com", Group: "g"}, {Lock: "k", Host: "c.example.com", Group: "all"}, {Lock: "j", Host: "a.example.com", Group: "g"}},
+		Histories:  map[string][]fleet.PastRun{"j": {run}},
+		Heartbeats: map[string]time.Time{"b.example.com.": t0},
+		Scheduled: []fleet.Scheduled{{Lock: "j", Record: []byte(`{"schedule":"*/2 * * * *","zone":"UTC"}`), Created: t0,
+			Claimed: []string{"20261206T090200Z"}, Newest: []byte(`{"host":"b.example.com"}`)}},
+	}
+	f := layout(snap, time.Minute)
+	var j Job
+	for _, x := range f.Jobs {
+		if x.Name == "j" {
+			j = x
+		}
+	}
+	if j.Slot == nil || j.Slot.Outcome != status.Missed || !j.Slot.Last.Equal(t0.Add(8*time.Minute)) || !j.Slot.Next.Equal(t0.Add(12*time.Minute)) {
+		t.Errorf("j's slot %+v, want 09:08 missed, next 09:12", j.Slot)
+	}
+	var marks []string
+	for _, m := range j.Slots {
+		marks = append(marks, m.At.Format("04")+" "+string(m.Outcome))
+	}
+	if strings.Join(marks, ",") != "02 ran,04 missed,06 missed,08 missed" {
+		t.Errorf("j's marks %q", marks)
+	}
+	var groups []string
+	for _, g := range f.Groups {
+		var hosts []string
+		for _, h := range g.Hosts {
+			seen := ""
+			if !h.Seen.IsZero() {
+				seen = "*"
+			}
+			hosts = append(hosts, h.Name+seen)
+		}
+		groups = append(groups, g.Name+"="+strings.Join(hosts, ",")+":"+strings.Join(g.Jobs, ","))
+	}
+	if got := strings.Join(groups, " "); got != "all=c.example.com,b.example.com*,a.example.com:k empty=: g=b.example.com*,a.example.com:j" {
+		t.Errorf("groups %s", got)
+	}
 }

@@ -35,6 +35,8 @@ type PastRun struct {
 	Expected string `json:"expected_duration,omitempty"`
 	// Slot is the scheduled time the run claimed, if any.
 	Slot time.Time `json:"slot,omitzero"`
+	// CaughtUp says that a catch-up ran the slot after it was missed.
+	CaughtUp bool `json:"caught_up,omitempty"`
 	// Output is the tail of what a failing run wrote to stdout and stderr.
 	Output string `json:"output,omitempty"`
 	// OutputCut says that Output is only the end of a longer output.
@@ -103,7 +105,7 @@ func (l *jobLog) appendRun(r *Run, keep int) ([]byte, error) {
 		keep = DefaultHistoryRuns
 	}
 	l.Runs = append(l.Runs, PastRun{Host: r.Host, Start: r.Start, Outcome: r.Outcome, Token: r.Token, Expected: r.Expected,
-		Slot: r.Slot, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event, Notify: r.Notify})
+		Slot: r.Slot, CaughtUp: r.CaughtUp, Output: r.Output, OutputCut: r.OutputCut, Event: r.Event, Notify: r.Notify})
 	if n := len(l.Runs) - keep; n > 0 {
 		l.Runs = l.Runs[n:]
 	}

@@ -19,6 +19,8 @@ type RecorderOptions struct {
 	Expected string
 	// Slot is the slot the run claims (--schedule); zero: none.
 	Slot time.Time
+	// CaughtUp says that a catch-up runs the slot after it was missed.
+	CaughtUp bool
 	// HistoryRuns is how many runs the job's history keeps (0:
 	// DefaultHistoryRuns).
 	HistoryRuns int
@@ -206,7 +208,7 @@ func (r *Recorder) Start(held *lock.Held, pid int) {
 // newRecord is the run record of this run as it starts.
 func (r *Recorder) newRecord() *Run {
 	rec := &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, Start: time.Now().UTC(), Expected: r.o.Expected,
-		Slot: r.o.Slot, SplayMS: r.o.Splay.Milliseconds(), Notify: r.o.Notify}
+		Slot: r.o.Slot, CaughtUp: r.o.CaughtUp, SplayMS: r.o.Splay.Milliseconds(), Notify: r.o.Notify}
 	if r.o.Retry > 0 {
 		rec.Attempt = max(r.attempt, 1)
 	}
@@ -250,7 +252,7 @@ func (r *Recorder) Finish(e End) *Run {
 	rec := r.run
 	if rec == nil {
 		rec = &Run{Lock: r.o.Lock, Host: r.o.Host, Group: r.o.Group, PID: e.PID, Start: time.Now().Add(-e.Wall).UTC(), Slot: r.o.Slot,
-			Notify: r.o.Notify}
+			CaughtUp: r.o.CaughtUp, Notify: r.o.Notify}
 		if r.o.Retry > 0 {
 			rec.Attempt = max(r.attempt, 1)
 		}

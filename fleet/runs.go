@@ -94,6 +94,9 @@ type Run struct {
 	Expected string `json:"expected_duration,omitempty"`
 	// Slot is the scheduled time the run claimed (--schedule), if any.
 	Slot time.Time `json:"slot,omitzero"`
+	// CaughtUp says that `switchman catch-up` ran the slot after it was
+	// missed.
+	CaughtUp bool `json:"caught_up,omitempty"`
 	// Notify is the notifier the run named (--notify), if any: events
 	// noticed later (a reminder, by a check) go through it too.
 	Notify string `json:"notify,omitempty"`

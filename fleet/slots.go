@@ -18,6 +18,9 @@ type Scheduled struct {
 	Created time.Time
 	// Claimed are the names of its claimed slots, sorted.
 	Claimed []string
+	// Newest is the data of its newest claim (SlotClaim), when the reader
+	// read it (status.Claims); nil otherwise.
+	Newest []byte
 }
 
 // Scheduled reads every job's slot register, by lock name: two reads per
@@ -44,4 +47,15 @@ func (s *Store) Scheduled() ([]Scheduled, error) {
 		out = append(out, Scheduled{Lock: name, Record: data, Created: time.UnixMilli(st.Ctime).UTC(), Claimed: claimed})
 	}
 	return out, nil
+}
+
+// SlotClaim reads the data of the claim of slot name in job lockName's
+// register (a slot.Claim's JSON): one read. A claim that is gone
+// (pruned, given back) is nil, with no error.
+func (s *Store) SlotClaim(lockName, name string) ([]byte, error) {
+	data, st, err := s.conn.Read(s.path(lock.SlotsDir, lockName, name))
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return data, nil
 }

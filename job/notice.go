@@ -130,7 +130,7 @@ func (n Noticer) overdue(snap *status.Snapshot, now time.Time) []noticed {
 // missed claims a missed event for each scheduled job whose last due slot
 // ran on no host, once per slot.
 func (n Noticer) missed(snap *status.Snapshot, now time.Time) []noticed {
-	late, _ := snap.Missed(now)
+	late, _ := snap.Missed(now, n.Config.SlotSkew)
 	var out []noticed
 	for job, at := range late {
 		always := func([]fleet.PastRun, []fleet.Notice) bool { return true }

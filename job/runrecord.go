@@ -48,7 +48,7 @@ func (j *job) recorder(c *fleet.Client) *fleet.Recorder {
 		Lock: j.opts.LockName, Host: j.host, Group: j.opts.Group, Expected: durString(j.opts.ExpectedDuration),
 		HistoryRuns: j.cfg.HistoryRuns, HaltOnFailure: j.opts.HaltOnFailure, NoRecord: j.opts.NoLock,
 		StateDir: config.CacheDir(), Servers: j.cfg.ZKHosts, Version: j.env.Version, Logger: j.log,
-		Slot:   j.slotTime(),
+		Slot: j.slotTime(), CaughtUp: j.slot != nil && j.slot.caughtUp, // a catch-up's run: records tell it apart
 		Splay:  j.splayed,
 		Retry:  j.opts.Retry,
 		Notify: j.opts.Notify,

@@ -44,6 +44,7 @@ var keys = map[string]key{
 	"splay":             {set: setSplay},
 	"notify":            {set: setNotify},
 	"catch_up":          {set: func(j *Job, v string) error { return setDuration(&j.CatchUp, v) }},
+	"standby":           {set: func(j *Job, v string) error { return setDuration(&j.Standby, v) }},
 	"user":              {set: setUser},
 	"env":               {repeatable: true, set: setEnv},
 	"mailto":            {set: setMailTo},
@@ -61,7 +62,7 @@ var keys = map[string]key{
 }
 
 const keyNames = "time, package, params, group, lockname, lease, no_lock, timeout, wait, " +
-	"halt_on_failure, expected_duration, min_interval, splay, catch_up, notify, user, env, mailto, comment, " +
+	"halt_on_failure, expected_duration, min_interval, splay, catch_up, standby, notify, user, env, mailto, comment, " +
 	"nice, ionice, oom_score_adj, rlimit, memory_max, cpu_max, tasks_max, limits_best_effort"
 
 // limitKey is the setter of the key of the wrapper's limit flag: the value

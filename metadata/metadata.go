@@ -17,7 +17,8 @@
 // Keys: time (required: five cron fields or an @keyword), package (required
 // here or from the generator's --package), params, group, lockname, lease
 // (repeatable), no_lock, timeout, wait, halt_on_failure, expected_duration,
-// min_interval, splay, catch_up, notify, user, env (KEY=VALUE, repeatable),
+// min_interval, splay, catch_up, standby, notify, user, env (KEY=VALUE,
+// repeatable),
 // mailto, comment,
 // and the resource limits nice, ionice, oom_score_adj, rlimit
 // (repeatable), memory_max, cpu_max, tasks_max and limits_best_effort.
@@ -63,6 +64,10 @@ type Job struct {
 	// CatchUp is the block's --catch-up, a Go duration: how far back a
 	// missed slot is still run by `switchman catch-up`; "": never.
 	CatchUp string
+	// Standby is the block's --standby, a Go duration: how long each host
+	// of the group waits after the one before it in the group's order
+	// (needs group); "": every host tries at once.
+	Standby string
 	// Notify is the block's --notify: the config's notifier that gets the
 	// job's events; "": the config's notify.
 	Notify string

@@ -184,6 +184,10 @@ func (p *parser) finish() {
 		p.errorf(b.job.LineOf("catch_up"), "catch_up and no_lock: a caught-up slot is claimed with the lock, and a job with no_lock takes none")
 		return
 	}
+	if b.job.Standby != "" && (b.job.Group == "" || b.job.NoLock) {
+		p.errorf(b.job.LineOf("standby"), "standby needs group and the lock (no no_lock): it orders the group's hosts on each slot")
+		return
+	}
 	if b.job.NoLock && b.job.HaltOnFailure {
 		p.errorf(b.job.LineOf("halt_on_failure"), "halt_on_failure and no_lock: the halt is kept under the lock's name, and a job with no_lock has none")
 		return

@@ -125,7 +125,42 @@ func TestStale(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := Stale(runs, tt.names, 25*time.Hour, now)
+			r := Stale(runs, tt.names, 25*time.Hour, now, nil, 0)
+			if r.State != tt.state || !strings.Contains(r.Text, tt.text) {
+				t.Errorf("Stale = %v %q, want %v containing %q", r.State, r.Text, tt.state, tt.text)
+			}
+		})
+	}
+}
+
+// TestStaleScheduled: a job with a known schedule is judged by its last
+// due slot, not by the threshold.
+func TestStaleScheduled(t *testing.T) {
+	t.Parallel()
+	slot := ago(2 * time.Hour)
+	runs := []fleet.Run{
+		{Lock: "ok", Start: slot, LastSuccess: slot.Add(time.Minute)},
+		{Lock: "failed", Start: slot, LastSuccess: ago(26 * time.Hour), State: fleet.StateFinished},
+		{Lock: "running", Start: slot, LastSuccess: ago(26 * time.Hour), State: fleet.StateRunning},
+		{Lock: "late-clock", Start: slot.Add(-30 * time.Second), LastSuccess: slot.Add(-20 * time.Second)},
+		{Lock: "unscheduled", Start: ago(time.Hour), LastSuccess: ago(time.Hour)},
+	}
+	due := map[string]time.Time{"ok": slot, "failed": slot, "running": slot, "late-clock": slot, "missed": slot, "new": {}}
+	tests := []struct {
+		name  string
+		names []string
+		state State
+		text  string
+	}{
+		{"every job, scheduled ones too", nil, Critical, "2 of 7 jobs stale: failed no success since its slot " + slot.UTC().Format(time.RFC3339) +
+			", missed no success since its slot"},
+		{"fresh by their slots", []string{"ok", "running", "late-clock", "new", "unscheduled"}, OK,
+			"5 jobs succeeded since their last due slot, or within 25h0m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := Stale(runs, tt.names, 25*time.Hour, now, due, time.Minute)
 			if r.State != tt.state || !strings.Contains(r.Text, tt.text) {
 				t.Errorf("Stale = %v %q, want %v containing %q", r.State, r.Text, tt.state, tt.text)
 			}

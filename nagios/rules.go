@@ -68,10 +68,15 @@ func LatestPerJob(runs []fleet.Run) map[string]fleet.Run {
 	return out
 }
 
-// Stale is CRITICAL when a job (names, or every job with a record) has not
-// succeeded within maxAge: never ran, never succeeded since its first run
-// older than maxAge, or last succeeded longer ago.
-func Stale(runs []fleet.Run, names []string, maxAge time.Duration, now time.Time) Result {
+// Stale is CRITICAL when a job (names, or every job with a record or a
+// schedule) has not succeeded when it should have. A job with a known
+// schedule (in due: its latest slot past its deadline, zero when none is
+// due yet) is stale when no success finished since that slot (less skew,
+// for the hosts' clocks) and no run started since then is still going;
+// any other job when it has not succeeded within maxAge: never ran, never
+// succeeded since its first run older than maxAge, or last succeeded
+// longer ago.
+func Stale(runs []fleet.Run, names []string, maxAge time.Duration, now time.Time, due map[string]time.Time, skew time.Duration) Result {
 	success := map[string]time.Time{}
 	// first is the oldest start known of a job: a job whose first runs
 	// are younger than maxAge is not stale yet.
@@ -85,14 +90,17 @@ func Stale(runs []fleet.Run, names []string, maxAge time.Duration, now time.Time
 		}
 	}
 	if len(names) == 0 {
-		for name := range first {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+		names = staleNames(first, due)
 	}
 	var stale []string
 	for _, name := range names {
 		last, seen := success[name], !first[name].IsZero()
+		if slot, ok := due[name]; ok {
+			if msg := staleSlot(name, slot, skew, last, runs); msg != "" {
+				stale = append(stale, msg)
+			}
+			continue
+		}
 		switch {
 		case !seen:
 			stale = append(stale, name+" never ran")
@@ -108,10 +116,45 @@ func Stale(runs []fleet.Run, names []string, maxAge time.Duration, now time.Time
 		Perf: []string{fmt.Sprintf("stale=%d;;1;0", len(stale)), fmt.Sprintf("jobs=%d;;;0", len(names))}}
 	if len(stale) == 0 {
 		r.Text = fmt.Sprintf("%d jobs succeeded within %s", len(names), maxAge)
+		if len(due) > 0 {
+			r.Text = fmt.Sprintf("%d jobs succeeded since their last due slot, or within %s", len(names), maxAge)
+		}
 		return r
 	}
 	r.State, r.Text = Critical, fmt.Sprintf("%d of %d jobs stale: %s", len(stale), len(names), listing(stale))
 	return r
+}
+
+// staleNames are the jobs Stale looks at when none are named: every job
+// with a run record or a schedule, sorted.
+func staleNames(first, due map[string]time.Time) []string {
+	var names []string
+	for name := range first {
+		names = append(names, name)
+	}
+	for name := range due {
+		if _, ok := first[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// staleSlot says why a scheduled job is stale, or "": no slot due yet, a
+// success finished since its due slot (less skew), or a run started since
+// then still going.
+func staleSlot(name string, slot time.Time, skew time.Duration, success time.Time, runs []fleet.Run) string {
+	since := slot.Add(-skew)
+	if slot.IsZero() || !success.Before(since) {
+		return ""
+	}
+	for _, r := range runs {
+		if r.Lock == name && r.State == fleet.StateRunning && !r.Start.Before(since) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s no success since its slot %s", name, slot.UTC().Format(time.RFC3339))
 }
 
 // Hosts is CRITICAL when a group has no host seen within maxAge: a host

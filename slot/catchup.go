@@ -14,15 +14,20 @@ import (
 // catch-up, which the claim then settles (one of them runs).
 const standbyRoom = 10
 
-// Skew is how far apart hosts' clocks, and a loaded cron's firing, may
-// be: a slot is not missed before this much after it.
-const Skew = time.Minute
+// DefaultSkew is how far apart hosts' clocks, and a loaded cron's firing,
+// may be when the config says nothing (config.DefaultSlotSkew): a slot is
+// not missed before this much after it.
+const DefaultSkew = time.Minute
 
 // Grace is how long after a slot a regular run may still claim it, with
-// --standby d: the skew, and room for a standby chain (standbyRoom turns
-// of d). A slot unclaimed past it is missed.
-func Grace(standby time.Duration) time.Duration {
-	return Skew + standbyRoom*max(standby, 0)
+// clocks up to skew apart (DefaultSkew when not positive) and --standby
+// d: the skew, and room for a standby chain (standbyRoom turns of d). A
+// slot unclaimed past it is missed.
+func Grace(skew, standby time.Duration) time.Duration {
+	if skew <= 0 {
+		skew = DefaultSkew
+	}
+	return skew + standbyRoom*max(standby, 0)
 }
 
 // LastDue returns the latest slot of sched whose deadline (the slot plus
@@ -75,24 +80,41 @@ func Late(sched *crontab.Schedule, grace time.Duration, claimed []string, since,
 }
 
 // Late is the package's Late for the job whose schedule s records: its
-// spec read in its zone, with the grace of its standby delay. It fails
-// when the record names a schedule, zone or delay that does not parse.
-func (s Schedule) Late(claimed []string, since, now time.Time) (time.Time, error) {
+// spec read in its zone, with the grace of skew and its standby delay. It
+// fails when the record names a schedule, zone or delay that does not
+// parse.
+func (s Schedule) Late(claimed []string, since, now time.Time, skew time.Duration) (time.Time, error) {
+	c, err := s.Compile()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return Late(c.Sched, Grace(skew, c.Standby), claimed, since, now.In(c.Loc)), nil
+}
+
+// Compiled is a schedule record made ready to work out slots with.
+type Compiled struct {
+	Sched   *crontab.Schedule
+	Loc     *time.Location // the zone its times are read in
+	Standby time.Duration
+}
+
+// Compile parses the record's spec, zone and standby delay. It fails when
+// one of them does not parse.
+func (s Schedule) Compile() (Compiled, error) {
 	sched, err := crontab.Compile(s.Spec)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("schedule record: %w", err)
+		return Compiled{}, fmt.Errorf("schedule record: %w", err)
 	}
-	loc := time.Local // "Local": the recording host's zone was unknown
+	c := Compiled{Sched: sched, Loc: time.Local} // "Local": the recording host's zone was unknown
 	if s.Zone != "" && s.Zone != "Local" {
-		if loc, err = time.LoadLocation(s.Zone); err != nil {
-			return time.Time{}, fmt.Errorf("schedule record: zone: %w", err)
+		if c.Loc, err = time.LoadLocation(s.Zone); err != nil {
+			return Compiled{}, fmt.Errorf("schedule record: zone: %w", err)
 		}
 	}
-	var standby time.Duration
 	if s.Standby != "" {
-		if standby, err = time.ParseDuration(s.Standby); err != nil {
-			return time.Time{}, fmt.Errorf("schedule record: standby: %w", err)
+		if c.Standby, err = time.ParseDuration(s.Standby); err != nil {
+			return Compiled{}, fmt.Errorf("schedule record: standby: %w", err)
 		}
 	}
-	return Late(sched, Grace(standby), claimed, since, now.In(loc)), nil
+	return c, nil
 }

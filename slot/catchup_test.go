@@ -19,17 +19,19 @@ func utc(t *testing.T, s string) time.Time {
 func TestGrace(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name    string
-		standby time.Duration
-		want    time.Duration
+		name          string
+		skew, standby time.Duration
+		want          time.Duration
 	}{
-		{"no standby: the skew", 0, time.Minute},
-		{"standby 30s: ten turns more", 30 * time.Second, 6 * time.Minute},
-		{"negative is none", -time.Second, time.Minute},
+		{"no standby: the skew", 0, 0, time.Minute},
+		{"standby 30s: ten turns more", 0, 30 * time.Second, 6 * time.Minute},
+		{"negative is none", 0, -time.Second, time.Minute},
+		{"a configured skew", 90 * time.Second, 0, 90 * time.Second},
+		{"a configured skew and standby", 5 * time.Second, time.Second, 15 * time.Second},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Grace(tt.standby); got != tt.want {
-				t.Fatalf("Grace(%s) = %s, want %s", tt.standby, got, tt.want)
+			if got := Grace(tt.skew, tt.standby); got != tt.want {
+				t.Fatalf("Grace(%s, %s) = %s, want %s", tt.skew, tt.standby, got, tt.want)
 			}
 		})
 	}
@@ -67,7 +69,7 @@ func TestMissed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			at, ok := Missed(sched, tt.window, Grace(0), tt.claimed, tt.keep, utc(t, tt.now))
+			at, ok := Missed(sched, tt.window, Grace(0, 0), tt.claimed, tt.keep, utc(t, tt.now))
 			switch {
 			case tt.want == "" && ok:
 				t.Fatalf("Missed = %s, want none", Name(at))
@@ -99,7 +101,7 @@ func TestLate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			at := Late(sched, Grace(0), tt.claimed, utc(t, tt.since), utc(t, tt.now))
+			at := Late(sched, Grace(0, 0), tt.claimed, utc(t, tt.since), utc(t, tt.now))
 			got := ""
 			if !at.IsZero() {
 				got = Name(at)
@@ -134,7 +136,7 @@ func TestScheduleLate(t *testing.T) {
 			s, err := ParseSchedule([]byte(tt.rec))
 			var at time.Time
 			if err == nil {
-				at, err = s.Late(tt.claimed, since, now)
+				at, err = s.Late(tt.claimed, since, now, 0)
 			}
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err %v, want error %v", err, tt.wantErr)

@@ -8,14 +8,15 @@ import (
 
 // Missed returns, for the scheduled jobs read (Slots), the last due slot
 // of each job that ran nowhere at now (slot.Schedule.Late), by lock name,
-// and the jobs whose schedule record could not be read, with why.
-func (snap *Snapshot) Missed(now time.Time) (late map[string]time.Time, bad map[string]error) {
+// and the jobs whose schedule record could not be read, with why. skew is
+// the config's slot_skew.
+func (snap *Snapshot) Missed(now time.Time, skew time.Duration) (late map[string]time.Time, bad map[string]error) {
 	late, bad = map[string]time.Time{}, map[string]error{}
 	for _, j := range snap.Scheduled {
 		s, err := slot.ParseSchedule(j.Record)
 		var at time.Time
 		if err == nil {
-			at, err = s.Late(j.Claimed, j.Created, now)
+			at, err = s.Late(j.Claimed, j.Created, now, skew)
 		}
 		switch {
 		case err != nil:

@@ -9,20 +9,22 @@ import (
 
 func TestMissed(t *testing.T) {
 	t.Parallel()
-	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	daily := []byte(`{"schedule":"30 3 * * *","zone":"UTC"}`)
 	snap := &Snapshot{Scheduled: []fleet.Scheduled{
 		{Lock: "ran", Record: daily, Created: created, Claimed: []string{"20261206T033000Z"}},
 		{Lock: "missed", Record: daily, Created: created, Claimed: []string{"20261205T033000Z"}},
 		{Lock: "new", Record: daily, Created: now.Add(-time.Hour)},
 		{Lock: "odd", Record: []byte(`{"schedule":"30 3 * * *","zone":"Nowhere/Else"}`), Created: created},
 	}}
-	late, bad := snap.Missed(now)
+	late, bad := snap.Missed(now, time.Minute)
 	if len(late) != 1 || !late["missed"].Equal(time.Date(2026, 12, 6, 3, 30, 0, 0, time.UTC)) {
 		t.Errorf("late %v, want only missed at 03:30", late)
 	}
 	if len(bad) != 1 || bad["odd"] == nil {
 		t.Errorf("bad %v, want only odd", bad)
+	}
+	// With a skew longer than the time since the slot, it is not missed
+	// yet: a late host may still claim it.
+	if late, _ := snap.Missed(now, 6*time.Hour); len(late) != 0 {
+		t.Errorf("with 6h of skew: late %v, want none", late)
 	}
 }

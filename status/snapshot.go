@@ -33,6 +33,9 @@ const (
 	Histories                   // Histories
 	Groups                      // Data
 	Slots                       // Scheduled
+	// Claims fills Scheduled[].Newest, the newest claim of each job: one
+	// read per job more than Slots, which it implies.
+	Claims
 
 	// Shown is what `switchman status` shows.
 	Shown = Locks | Queues | Semaphores | Halts | Pauses | Runs
@@ -86,6 +89,9 @@ func Read(s *fleet.Store, job string, parts Part) (*Snapshot, error) {
 	if job != "" {
 		parts &^= Queues | Semaphores
 	}
+	if parts&Claims != 0 {
+		parts |= Slots
+	}
 	for _, r := range readers {
 		if parts&r.part == 0 {
 			continue
@@ -113,6 +119,7 @@ var readers = []struct {
 	{Semaphores, readSemaphores},
 	{Heartbeats, func(s *fleet.Store, snap *Snapshot) (err error) { snap.Heartbeats, err = s.Heartbeats(); return err }},
 	{Slots, func(s *fleet.Store, snap *Snapshot) (err error) { snap.Scheduled, err = s.Scheduled(); return err }},
+	{Claims, readClaims},
 	{Histories, readHistories},
 }
 

@@ -297,3 +297,38 @@ func TestReadErrors(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// TestReadClaims reads the newest claim of each scheduled job, and implies
+// the registers.
+func TestReadClaims(t *testing.T) {
+	srv := zktest.Start(t)
+	s := seed(t, srv.Addr, "/sw")
+	conn, err := zktest.Connect([]string{srv.Addr}, 2*time.Second, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	acl := zk.WorldACL(zk.PermAll)
+	for _, n := range []struct{ path, data string }{
+		{"/sw/" + lock.SlotsDir, ""},
+		{"/sw/" + lock.SlotsDir + "/j", `{"schedule":"0 * * * *","zone":"UTC"}`},
+		{"/sw/" + lock.SlotsDir + "/j/20261206T080000Z", `{"host":"old"}`},
+		{"/sw/" + lock.SlotsDir + "/j/20261206T090000Z", `{"host":"new"}`},
+		{"/sw/" + lock.SlotsDir + "/never", `{"schedule":"0 * * * *","zone":"UTC"}`},
+	} {
+		if _, err := conn.Create(n.path, []byte(n.data), 0, acl); err != nil && n.data != "" {
+			t.Fatal(err)
+		}
+	}
+	snap, err := Read(s, "", Claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := map[string]string{}
+	for _, j := range snap.Scheduled {
+		newest[j.Lock] = string(j.Newest)
+	}
+	if len(newest) != 2 || newest["j"] != `{"host":"new"}` || newest["never"] != "" {
+		t.Fatalf("newest claims %q, want j's newest and none for never", newest)
+	}
+}

@@ -133,6 +133,7 @@ func dashboardFor(ctx context.Context, o *options, log zerolog.Logger) (http.Han
 		return nil, nil, err
 	}
 	srv := dashboard.New(fleet.New(sess, cfg.Prefix), log)
+	srv.SlotSkew = cfg.SlotSkew
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

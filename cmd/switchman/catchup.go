@@ -18,7 +18,7 @@ type catchUpOptions struct {
 func newCatchUpCmd(app *App) *cobra.Command {
 	o := &catchUpOptions{}
 	cmd := &cobra.Command{
-		Use:   "catch-up",
+		Use:   "catch-up [NAME...]",
 		Short: "Run, once, the latest missed slot of each cron.d line with --catch-up",
 		Long: `Reads the switchman lines of the cron.d files and, for each line with
 --catch-up WINDOW, runs the latest slot within WINDOW that no host claimed (the
@@ -26,9 +26,9 @@ host was down, cron dead, ZooKeeper unreachable) through the normal run path:
 group, lock, slot claim, leases, records. Only the latest missed slot runs,
 never a backlog. It also records the schedule of every line with --schedule,
 for 'switchman check missed'. Lines of another user than the one running
-catch-up are not run.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+catch-up are not run. With NAMEs, only those files of the directory are read
+(the entry 'crontab generate' writes names its own file).`,
+		RunE: func(c *cobra.Command, names []string) error {
 			cfg, err := loadConfig(app, app.Config)
 			if err != nil {
 				return err
@@ -38,7 +38,7 @@ catch-up are not run.`,
 				return err
 			}
 			defer closeLog()
-			opts := catchup.Options{Dir: o.CronDir, User: currentUser(),
+			opts := catchup.Options{Dir: o.CronDir, Files: names, User: currentUser(),
 				Load: func(path string) (*config.Config, error) { return loadConfig(app, path) },
 				Env:  job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version}}
 			_, err = catchup.Run(c.Context(), opts, log)

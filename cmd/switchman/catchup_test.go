@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -117,6 +118,22 @@ func TestCatchUpRunsTheLatestMissedSlot(t *testing.T) {
 	r := e.run("check", "missed")
 	if r.code != 2 || strings.Contains(r.stdout, "daily") || !strings.Contains(r.stdout, "nocatch missed") || strings.Contains(r.stdout, "elsewhere") {
 		t.Fatalf("check missed after catch-up: exit %d, %q; want CRITICAL naming nocatch only", r.code, r.stdout)
+	}
+	// status shows each job's last slot, what became of it and where.
+	r = e.run("status")
+	for _, re := range []string{`(?m)^daily +` + regexp.QuoteMeta(sched) + ` +\S+ \S+ +caught up +h1\.example\.com +\S+ \S+$`,
+		`(?m)^nocatch +` + regexp.QuoteMeta(sched) + ` +\S+ \S+ +missed +- +\S+ \S+$`} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("status lacks a line matching %s:\n%s", re, r.stdout)
+		}
+	}
+	// check stale judges them by their schedules: the caught-up slot
+	// succeeded, nocatch has had no success since its missed slot.
+	if r := e.run("check", "stale", "daily"); r.code != 0 {
+		t.Errorf("check stale daily: exit %d, %q; want OK", r.code, r.stdout)
+	}
+	if r := e.run("check", "stale", "nocatch"); r.code != 2 || !strings.Contains(r.stdout, "nocatch no success since its slot") {
+		t.Errorf("check stale nocatch: exit %d, %q; want CRITICAL since its slot", r.code, r.stdout)
 	}
 }
 

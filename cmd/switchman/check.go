@@ -19,6 +19,7 @@ import (
 // checkOptions are the flags of the `check` plugins.
 type checkOptions struct {
 	MaxAge time.Duration
+	skew   time.Duration // the config's slot_skew
 }
 
 // reportNagios prints a plugin result's status line and returns its
@@ -56,7 +57,7 @@ func newCheckCmd(app *App) *cobra.Command {
 	}
 	add("overdue", "Warn about running jobs past their expected duration", cobra.NoArgs, 0, checkOverdue)
 	add("failed", "Warn about jobs whose last run failed or that are halted", cobra.NoArgs, 0, checkFailed)
-	add("stale [LOCKNAME...]", "Warn about jobs without a recent success", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
+	add("stale [LOCKNAME...]", "Warn about jobs without a success since their last due slot (a job without a recorded schedule: within --max-age)", cobra.ArbitraryArgs, 25*time.Hour, checkStale)
 	add("hosts", "Warn about groups with no host seen running switchman lately", cobra.NoArgs, 25*time.Hour, checkHosts)
 	add("missed", "Warn about scheduled jobs whose last due slot ran on no host", cobra.NoArgs, 0, checkMissed)
 	add("groups CRONTAB...", "Check that every group the crontabs use exists", cobra.MinimumNArgs(1), 0, checkGroups)
@@ -73,6 +74,7 @@ func runCheck(ctx context.Context, app *App, o *checkOptions, name string, args 
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
 	}
 	defer a.close()
+	o.skew = a.cfg.SlotSkew
 	snap, err := status.Read(a.client.Store(), "", f.parts)
 	if err != nil {
 		return reportNagios(app, nagios.UnknownResult(checkService(name), err))
@@ -94,15 +96,15 @@ var (
 	checkFailed = checkFunc{status.Runs | status.Halts, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
 		return nagios.Failed(snap.Runs, snap.Halted)
 	}}
-	checkStale = checkFunc{status.Runs, func(_ *App, snap *status.Snapshot, o *checkOptions, names []string) nagios.Result {
-		return nagios.Stale(snap.Runs, names, o.MaxAge, time.Now())
+	checkStale = checkFunc{status.Runs | status.Slots, func(_ *App, snap *status.Snapshot, o *checkOptions, names []string) nagios.Result {
+		return nagios.Stale(snap.Runs, names, o.MaxAge, time.Now(), snap.DueSlots(time.Now(), o.skew), o.skew)
 	}}
 	checkHosts = checkFunc{status.Groups | status.Runs | status.Heartbeats,
 		func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
 			return nagios.Hosts(snap.Data, snap.Runs, snap.Heartbeats, o.MaxAge, time.Now())
 		}}
-	checkMissed = checkFunc{status.Slots, func(_ *App, snap *status.Snapshot, _ *checkOptions, _ []string) nagios.Result {
-		late, bad := snap.Missed(time.Now())
+	checkMissed = checkFunc{status.Slots, func(_ *App, snap *status.Snapshot, o *checkOptions, _ []string) nagios.Result {
+		late, bad := snap.Missed(time.Now(), o.skew)
 		return nagios.Missed(late, bad, len(snap.Scheduled))
 	}}
 	// checkGroups is the original's check_switchman_groups: every --group

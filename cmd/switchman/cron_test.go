@@ -72,12 +72,24 @@ func cronScript(user, marks string) string {
 		"\n# </crontab>\necho \"$(id -un) $(date -u +%Y%m%dT%H%M)\" >>" + marks + "/" + user + "\n"
 }
 
+// cronDailyScript is a daily job with catch_up in group "cron": its slot
+// of today (00:00) passed before cron started, so the generated catch-up
+// entry's @reboot line runs it, once, as it starts. It writes the slot it
+// was given.
+func cronDailyScript(marks string) string {
+	return "#!/bin/sh\n# <crontab>\n#   time: 0 0 * * *\n#   package: switchman-cron-test\n#   group: cron\n#   catch_up: 48h\n" +
+		"# </crontab>\necho \"$(id -un) $SWITCHMAN_SLOT\" >>" + marks + "/daily\n"
+}
+
 // TestCronRunsPackageJobs is the end-to-end test with Debian's cron: the
 // package's default config and log directory, a cron.d file generated from
 // scripts with METADATA, one job as root and one as nobody, both run
-// through switchman at the next minute boundary and recorded in `switchman
-// status`; then the group moves to another host and the next minute's
-// runs skip without a word (nothing mailed, no run, no new record).
+// through switchman (each line with its --schedule) at the next minute
+// boundary and recorded in `switchman status`; the catch-up entry's
+// @reboot line, as cron starts, runs the missed slot of a daily job with
+// catch_up once; then the group moves to another host and the next
+// minute's runs skip without a word (nothing mailed, no run, no new
+// record).
 //
 // It needs one to three of cron's minutes. The set-up runs in order with
 // the other tests, and cron and the group move then proceed on their own
@@ -90,7 +102,8 @@ func TestCronRunsPackageJobs(t *testing.T) {
 	e := newEnv(t, srv, `{"groups":{"cron":["`+cronHost+`"]}}`)
 	root, statusCfg, marks, mailbox := cronWorld(t, deb, srv.Addr, e)
 	bin := filepath.Join(root, "usr/bin/switchman")
-	scripts := writeScripts(t, map[string]string{"root-job": cronScript("root", marks), "nobody-job": cronScript("nobody", marks)})
+	scripts := writeScripts(t, map[string]string{"root-job": cronScript("root", marks), "nobody-job": cronScript("nobody", marks),
+		"daily-job": cronDailyScript(marks)})
 	crond := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -99,6 +112,9 @@ func TestCronRunsPackageJobs(t *testing.T) {
 	for _, want := range []string{
 		"* * * * * root /usr/bin/switchman --group cron --lockname root-job --schedule '* * * * *' -- " + cronInstalled + "/root-job\n",
 		"* * * * * nobody /usr/bin/switchman --group cron --lockname nobody-job --schedule '* * * * *' -- " + cronInstalled + "/nobody-job\n",
+		"0 0 * * * root /usr/bin/switchman --group cron --lockname daily-job --schedule '0 0 * * *' --catch-up 48h -- " + cronInstalled + "/daily-job\n",
+		"@reboot root /usr/bin/switchman catch-up switchman-cron-test\n",
+		"2-59/5 * * * * root /usr/bin/switchman catch-up switchman-cron-test\n",
 	} {
 		if !strings.Contains(table, want) {
 			t.Fatalf("generated cron.d file lacks %q:\n%s", want, table)
@@ -136,6 +152,8 @@ func TestCronRunsPackageJobs(t *testing.T) {
 		}
 	}
 
+	cronCaughtUp(t, e, marks)
+
 	// The group moved to another host: the next minute's runs skip, quietly.
 	for _, user := range []string{"root", "nobody"} {
 		skipped := waitLogLine(t, c, filepath.Join(logs, user+".log"), user+"-job", cronSkipMsg, 150*time.Second)
@@ -150,6 +168,34 @@ func TestCronRunsPackageJobs(t *testing.T) {
 	waitCronIdle(t, c, 60*time.Second)
 	if mail := readFile(t, mailbox); mail != "" {
 		t.Errorf("cron mailed output (a run or a skip printed something):\n%s", mail)
+	}
+}
+
+// cronCaughtUp checks that the catch-up entry ran the daily job's missed
+// slot once, as root, claimed as caught up: by the time the other jobs
+// have run a minute's slot, cron's @reboot catch-up has long finished.
+func cronCaughtUp(t *testing.T, e *env, marks string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(marks, "daily"))), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l] {
+			t.Errorf("the daily job ran one slot twice:\n%s", strings.Join(lines, "\n"))
+		}
+		seen[l] = true
+	}
+	user, at, _ := strings.Cut(lines[0], " ")
+	when, err := time.Parse(time.RFC3339, at)
+	if user != "root" || err != nil {
+		t.Fatalf("daily job: marker %q, want root and its slot (%v)", lines[0], err)
+	}
+	b, _, err := e.admin.Get(e.prefix + "/slots/daily-job/" + when.UTC().Format("20060102T150405Z"))
+	var claim struct {
+		Host     string
+		CaughtUp bool `json:"caught_up"`
+	}
+	if err != nil || json.Unmarshal(b, &claim) != nil || claim.Host != cronHost || !claim.CaughtUp {
+		t.Errorf("claim of the daily job's slot %s: %s (%v), want one by %s, caught up", at, b, err, cronHost)
 	}
 }
 

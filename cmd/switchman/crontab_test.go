@@ -82,14 +82,17 @@ func TestCrontabGenerateWritesWhatTheCheckerAccepts(t *testing.T) {
 		"MAILTO=ops@example.com\n",
 		"30 4 * * mon-fri root /usr/bin/switchman --lockname report.sh --timeout 2h --wait=5m --schedule '30 4 * * mon-fri' -- /usr/lib/scripts2/report.sh --format \\%Y-\\%m-\\%d\n",
 		"SHELL=/bin/sh\n",
+		"@reboot root /usr/bin/switchman catch-up scripts2\n",
+		"2-59/5 * * * * root /usr/bin/switchman catch-up scripts2\n",
 	} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, data)
 		}
 	}
-	// Every generated line parses with the wrapper's own flag parser.
+	// Every generated line parses with the wrapper's own flag parser; the
+	// catch-up entry (two lines) draws no note.
 	code, stdout, _ = runCrontab(t, "check", "-v", file)
-	if code != 0 || !strings.HasPrefix(stdout, "CRONTAB OK - 4 switchman lines in 1 files |") {
+	if code != 0 || !strings.HasPrefix(stdout, "CRONTAB OK - 6 switchman lines in 1 files |") {
 		t.Fatalf("check of generated file: exit %d, %q", code, stdout)
 	}
 }

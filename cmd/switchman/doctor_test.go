@@ -160,37 +160,6 @@ func TestDoctorProtectedPrefix(t *testing.T) {
 	}
 }
 
-func TestFindProcess(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		procs map[string]string // pid -> comm
-		want  string
-	}{
-		{"cron among others", map[string]string{"1": "systemd", "42": "cron", "self": "x"}, "cron"},
-		{"crond", map[string]string{"7": "crond"}, "crond"},
-		{"none", map[string]string{"1": "init", "2": "crontab"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			for pid, comm := range tt.procs {
-				if err := os.MkdirAll(filepath.Join(dir, pid), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, pid, "comm"), []byte(comm+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			name, _, ok := findProcess(dir, cronDaemons)
-			if name != tt.want || ok != (tt.want != "") {
-				t.Errorf("findProcess = %q, %v; want %q", name, ok, tt.want)
-			}
-		})
-	}
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

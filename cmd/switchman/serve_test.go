@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/acme/switchman/dashboard"
 	"github.com/acme/switchman/fleet"
 	"github.com/acme/switchman/lock"
+	"github.com/acme/switchman/status"
 )
 
 // fleetScenario makes a small fleet's history with real runs: job alpha
@@ -64,6 +66,64 @@ func fleetScenario(t *testing.T, e *env) (stop func()) {
 	return func() {
 		_ = sleeper.Process.Signal(syscall.SIGTERM)
 		waitExit(t, sleeper, 20*time.Second)
+	}
+}
+
+// slotScenario adds scheduled jobs to fleetScenario's fleet (group g on
+// h2): minutely, whose register was made five minutes ago and whose
+// slots since then ran nowhere until one run now, and daily, whose slot
+// ten minutes ago is run by catch-up.
+func slotScenario(t *testing.T, e *env) {
+	t.Helper()
+	now := time.Now().UTC()
+	e.lastRan("minutely", "* * * * *", now.Add(-5*time.Minute).Truncate(time.Minute))
+	if r := e.run(append([]string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "minutely", "--schedule", "* * * * *"},
+		sh("true")...)...); r.code != 0 {
+		t.Fatalf("minutely: exit %d: %s", r.code, r.stderr)
+	}
+	due := now.Add(-10 * time.Minute).Truncate(time.Minute)
+	sched := fmt.Sprintf("%d %d * * *", due.Minute(), due.Hour())
+	e.lastRan("daily", sched, due.AddDate(0, 0, -1))
+	dir := e.cronDir(e.cronLine(sched, fmt.Sprintf("-g g --hostname h2.example.com --lockname daily --schedule '%s' --catch-up 26h -- /bin/true", sched)))
+	if err := e.catchUp(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkSlotsAndGroups checks the dashboard's slots and groups in its
+// API: minutely ran its last slot and missed the ones before, daily was
+// caught up; group all lists h3, then g's host h2.
+func checkSlotsAndGroups(t *testing.T, url string) {
+	t.Helper()
+	f := getFleet(t, url, func(f *dashboard.Fleet) bool { return len(f.Jobs) == 5 })
+	marks := map[string][]string{}
+	for _, j := range f.Jobs {
+		for _, m := range j.Slots {
+			marks[j.Name] = append(marks[j.Name], string(m.Outcome))
+		}
+		switch {
+		case j.Name == "minutely" && (j.Slot == nil || j.Slot.Outcome != status.Ran || j.Slot.Host != "h2.example.com"):
+			t.Errorf("minutely's last slot %+v, want ran on h2", j.Slot)
+		case j.Name == "daily" && (j.Slot == nil || j.Slot.Outcome != status.CaughtUp || j.Slot.Next.IsZero()):
+			t.Errorf("daily's last slot %+v, want caught up", j.Slot)
+		}
+	}
+	if m := strings.Join(marks["minutely"], ","); !strings.HasPrefix(m, "ran,missed,missed") || !strings.HasSuffix(m, "ran") {
+		t.Errorf("minutely's slot marks %s, want ran, missed..., ran", m)
+	}
+	if m := strings.Join(marks["daily"], ","); m != "ran,caught up" {
+		t.Errorf("daily's slot marks %s, want ran,caught up", m)
+	}
+	var groups []string
+	for _, g := range f.Groups {
+		var hosts []string
+		for _, h := range g.Hosts {
+			hosts = append(hosts, h.Name)
+		}
+		groups = append(groups, g.Name+"="+strings.Join(hosts, ",")+":"+strings.Join(g.Jobs, ","))
+	}
+	if got := strings.Join(groups, " "); got != "all=h3.example.com,h2.example.com: g=h2.example.com:alpha,daily,minutely" {
+		t.Errorf("groups %s", got)
 	}
 }
 
@@ -196,18 +256,24 @@ func TestServeBrowser(t *testing.T) {
 		}
 		t.Skip("chromium is not installed (make deps installs it)")
 	}
-	e := newEnv(t, sharedZK(t), `{"groups":{"g":["h1.example.com"]}}`)
+	e := newEnv(t, sharedZK(t), `{"groups":{"g":["h1.example.com"],"all":["h3.example.com","g"]}}`)
 	stop := fleetScenario(t, e)
 	defer stop()
+	slotScenario(t, e)
 	url := startServe(t, e)
+	checkSlotsAndGroups(t, url)
 
 	dom := runChromium(t, chromium, "--dump-dom", url)
 	for _, want := range []string{`data-job="alpha"`, `data-job="beta"`, `data-job="sleeper"`,
 		`data-host="h1.example.com"`, `data-host="h2.example.com"`, `data-host="h3.example.com"`,
-		"beta broke: ünïcode", `<svg class="timeline"`, `<svg class="durations"`, `class="halted"`, `class="paused"`} {
+		"beta broke: ünïcode", `<svg class="timeline"`, `<svg class="durations"`, `class="halted"`, `class="paused"`,
+		`class="tick ran"`, `class="tick missed"`, `class="tick caughtup"`, `class="slot caughtup"`, `class="slot ran"`, `data-group="all"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`(?s)data-group="all".*?data-host="h3.example.com".*?data-host="h2.example.com".*?</tr>`).MatchString(dom) {
+		t.Error("group all does not list h3, then h2 (g's host), in standby order")
 	}
 	if t.Failed() {
 		t.Logf("DOM:\n%s", dom)

@@ -37,11 +37,34 @@ func newStatusCmd(app *App) *cobra.Command {
 // runStatus prints the fleet's state (name narrows it to one lock) in
 // format: table or json.
 func runStatus(ctx context.Context, app *App, name, format string) error {
-	st, err := readFleet(ctx, app, app.Config, dialFleet, name, status.Shown)
+	var skew time.Duration
+	st, err := readWith(ctx, app, app.Config, dialFleet, func(a *admin) (*status.Snapshot, error) {
+		skew = a.cfg.SlotSkew
+		return status.Read(a.client.Store(), name, status.Shown|status.Claims)
+	})
 	if err != nil {
 		return err
 	}
-	return app.report(format, st, func(tw *tabwriter.Writer) error { printStatus(tw, st); return nil })
+	return app.report(format, st, func(tw *tabwriter.Writer) error {
+		printStatus(tw, st)
+		printSlots(tw, st.SlotStatus(time.Now(), skew))
+		return nil
+	})
+}
+
+// printSlots shows each scheduled job's last slot, what became of it and
+// where, and its next slot.
+func printSlots(tw *tabwriter.Writer, jobs []status.JobSlot) {
+	if len(jobs) > 0 {
+		fmt.Fprintln(tw, "\nSCHEDULED\tSCHEDULE\tLAST SLOT\tOUTCOME\tHOST\tNEXT SLOT")
+	}
+	for _, j := range jobs {
+		if j.Err != nil {
+			fmt.Fprintf(tw, "%s\t(%v)\n", j.Lock, j.Err)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Lock, j.Schedule, fmtTime(j.Last), j.Outcome, orDash(j.Host), fmtTime(j.Next))
+	}
 }
 
 func printStatus(tw *tabwriter.Writer, st *status.Snapshot) {

@@ -86,6 +86,7 @@ func check(h *harness, o *outcome, hung int) result {
 	res.runs = len(runs)
 	checkOverlaps(runs, o, &res)
 	checkTokens(runs, o)
+	checkSlots(runs, o)
 	checkProcesses(runs, o)
 	checkExits(h, o, &res)
 	if hung > 0 {
@@ -146,6 +147,25 @@ func checkTokens(runs []history.Run, o *outcome) {
 				o.violatef("fencing token did not grow: %s (%d) after %s (%d)", r, tok, prevRun, prev)
 			}
 			prev, prevRun = tok, r
+		}
+	}
+}
+
+// checkSlots: per lock, each slot (--schedule, recorded from the child's
+// SWITCHMAN_SLOT) ran at most once, whatever the fault.
+func checkSlots(runs []history.Run, o *outcome) {
+	for lock, rs := range history.ByLock(runs) {
+		first := map[string]history.Run{}
+		for _, r := range rs {
+			s := r.Extra["slot"]
+			if s == "" {
+				continue
+			}
+			if prev, ok := first[s]; ok {
+				o.violatef("slot %s of %s ran twice: %s and %s", s, lock, prev, r)
+				continue
+			}
+			first[s] = r
 		}
 	}
 }

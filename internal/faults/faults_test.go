@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/switchman/internal/history"
 	"github.com/acme/switchman/internal/zktest"
 )
 
@@ -51,5 +52,27 @@ func TestExitSummary(t *testing.T) {
 	}
 	if !strings.Contains(report(nil, "cmd", time.Now(), time.Second), "What cannot be guaranteed") {
 		t.Error("report lacks the section on what cannot be guaranteed")
+	}
+}
+
+// TestCheckSlots: two runs of one slot of a lock are a violation; the
+// same slot of two locks, and runs without a slot, are not.
+func TestCheckSlots(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	run := func(lock, host string, pid int, slot string) history.Run {
+		r := history.Run{Lock: lock, Host: host, PID: pid, Start: t0.Add(time.Duration(pid) * time.Second), Extra: map[string]string{}}
+		if slot != "" {
+			r.Extra["slot"] = slot
+		}
+		return r
+	}
+	o := &outcome{}
+	checkSlots([]history.Run{run("job", "h1", 1, "s1"), run("other", "h2", 2, "s1"), run("job", "h2", 3, ""), run("job", "h3", 4, "")}, o)
+	if len(o.violations) != 0 {
+		t.Errorf("violations %q, want none", o.violations)
+	}
+	checkSlots([]history.Run{run("job", "h1", 1, "s1"), run("job", "h2", 2, "s1")}, o)
+	if len(o.violations) != 1 || !strings.Contains(o.violations[0], "slot s1 of job ran twice") {
+		t.Errorf("violations %q, want slot s1 ran twice", o.violations)
 	}
 }

@@ -47,7 +47,10 @@ type host struct {
 	proxy *faultproxy.Proxy
 	cfg   string
 	args  atomic.Pointer[[]string] // histchild arguments for the next launches
-	pause atomic.Bool              // launches suspended (the driver skips ticks)
+	// flags are extra switchman flags for the next launches (nil: none),
+	// e.g. --schedule.
+	flags atomic.Pointer[[]string]
+	pause atomic.Bool // launches suspended (the driver skips ticks)
 }
 
 func (h *host) setArgs(a ...string) { h.args.Store(&a) }
@@ -166,8 +169,11 @@ func (h *harness) start(hs *host) {
 	l := &launch{host: hs.name, seq: h.seq, done: make(chan struct{})}
 	h.mu.Unlock()
 	l.log = filepath.Join(h.dir, fmt.Sprintf("run-%05d.hist", l.seq))
-	args := []string{"-c", hs.cfg, "-g", groupName, "--hostname", hs.name, "--lockname", lockName,
-		"--", filepath.Join(h.bin, "histchild"), "-log", l.log}
+	args := []string{"-c", hs.cfg, "-g", groupName, "--hostname", hs.name, "--lockname", lockName}
+	if f := hs.flags.Load(); f != nil {
+		args = append(args, *f...)
+	}
+	args = append(args, "--", filepath.Join(h.bin, "histchild"), "-log", l.log)
 	args = append(args, *hs.args.Load()...)
 	l.cmd = exec.Command(filepath.Join(h.bin, "switchman"), args...)
 	l.cmd.Stderr = &l.stderr

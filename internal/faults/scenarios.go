@@ -65,6 +65,8 @@ func scenarios() []scenario {
 		{name: "quorum lost: 2 of 3 servers stopped 6s", servers: 3, fault: quorumLost},
 		{name: "restart a follower (SIGKILL, start)", servers: 3, fault: restartFollower},
 		{name: "SIGSTOP one switchman 6s (> S)", servers: 3, setup: longOn(0), fault: pauseSwitchman},
+		{name: "slot: partition its holder 6s (> S) mid-run", servers: 3, setup: slotSetup(longChild...), fault: slotPartitioned},
+		{name: "slot: SIGKILL its holder's switchman mid-run", servers: 3, short: true, setup: slotSetup(longChild...), fault: slotKilled},
 		{name: "single server: none (baseline)", servers: 1, fault: idle},
 		{name: "single server: SIGSTOP 1.2s (< S/3)", servers: 1, setup: longOn(0), fault: pauseSingleShort},
 		{name: "single server: restart (SIGKILL, start)", servers: 1, fault: restartFollower},
@@ -633,4 +635,104 @@ func checkHigherToken(h *harness, r history.Run, o *outcome) error {
 		o.violatef("next holder's fencing token %d is not higher than the frozen holder's %d", xt, tok)
 	}
 	return nil
+}
+
+// everyMinute is the schedule of the slot scenarios: the current minute's
+// slot is the one the fault hits, and every host fires it many times (the
+// drivers launch every tick) after the holder is gone.
+const everyMinute = "* * * * *"
+
+// slotSetup makes every host run the job with --schedule (one slot a
+// minute) and host 1 alone launch until it holds the lock (holder lets
+// the others go), with child arguments args.
+func slotSetup(args ...string) func(h *harness) {
+	return func(h *harness) {
+		for i, hs := range h.hosts {
+			hs.flags.Store(&[]string{"--schedule", everyMinute})
+			hs.pause.Store(i != 0)
+		}
+		h.hosts[0].setArgs(args...)
+	}
+}
+
+// slotHolder waits for host 1 to run a slot and returns its run, its
+// launch and its slot.
+func slotHolder(h *harness) (history.Run, *launch, string, error) {
+	r, l, err := holder(h, 0)
+	if err != nil {
+		return r, l, "", err
+	}
+	s := r.Extra["slot"]
+	if s == "" {
+		return r, l, "", errors.New("the holder's child got no SWITCHMAN_SLOT")
+	}
+	return r, l, s, nil
+}
+
+// slotPartitioned blackholes the holder of a slot past S: its child is
+// fenced and its lock freed, and the other hosts, launching every tick,
+// find the slot claimed (checkSlots: it never runs twice).
+func slotPartitioned(h *harness, o *outcome) error {
+	r, l, s, err := slotHolder(h)
+	if err != nil {
+		return err
+	}
+	hs := h.hosts[0]
+	t0 := time.Now()
+	hs.proxy.SetMode(faultproxy.Blackhole)
+	time.Sleep(longFault)
+	hs.proxy.SetMode(faultproxy.Pass)
+	<-l.done
+	if end := runEnd(h, r); !end.IsZero() {
+		o.reactions = append(o.reactions, end.Sub(t0))
+	}
+	return slotAfter(h, o, r, s, "partitioned")
+}
+
+// slotKilled SIGKILLs the wrapper of a slot's holder: its session expires
+// after S and frees the lock, but not the slot's claim.
+func slotKilled(h *harness, o *outcome) error {
+	r, l, s, err := slotHolder(h)
+	if err != nil {
+		return err
+	}
+	if err := l.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-l.done
+	time.Sleep(sessionTimeout) // the dead session expires; the lock is free
+	return slotAfter(h, o, r, s, "killed")
+}
+
+// slotAfter lets the other hosts fire for two more seconds with the lock
+// free, then notes how many launches there were since the holder's run
+// began and which slots ran after it: never its own again (checkSlots).
+func slotAfter(h *harness, o *outcome, r history.Run, s, how string) error {
+	time.Sleep(2 * time.Second)
+	runs, err := h.history()
+	if err != nil {
+		return err
+	}
+	launches := 0
+	for _, l := range h.snapshot() {
+		if l.started.After(r.Start) && l.host != r.Host {
+			launches++
+		}
+	}
+	var later []string
+	for _, x := range runs {
+		if x.Start.After(r.Start) && x.PID != r.PID {
+			later = append(later, x.Extra["slot"]+" on "+x.Host)
+		}
+	}
+	o.notef("slot %s: its %s holder ran it; %d launches on other hosts since, runs after it: %s",
+		s, how, launches, orNone(later))
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

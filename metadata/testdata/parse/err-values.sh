@@ -57,3 +57,12 @@
 #   time: @hourly
 #   catch_up: later
 # </crontab>
+# <crontab>
+#   time: @hourly
+#   standby: 30s
+# </crontab>
+# <crontab>
+#   time: @hourly
+#   group: g
+#   standby: -1s
+# </crontab>

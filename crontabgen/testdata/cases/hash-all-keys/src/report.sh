@@ -22,6 +22,7 @@
 #   limits_best_effort: yes
 #   splay: 45s
 #   catch_up: 26h
+#   standby: 2m
 #   user: reporter
 #   env: TZ=UTC
 #   env: GREETING=hello, world 100%
