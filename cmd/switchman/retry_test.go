@@ -54,6 +54,19 @@ func (e *env) logLines(msg string) []map[string]any {
 	return out
 }
 
+// waitLog waits until the test's log file has a line with message msg,
+// bounded.
+func (e *env) waitLog(msg string, within time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for len(e.logLines(msg)) == 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no %q in the log within %s", msg, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // flaky is a job that fails (exit 3) until its count file in dir has n
 // lines, then succeeds: each attempt appends one.
 func flaky(dir string, n int) []string {
@@ -158,13 +171,7 @@ func TestRetryStopsWhenGroupMoved(t *testing.T) {
 	// about ten thousand runs.
 	c := e.start(append([]string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "j", "--retry", "3", "--retry-backoff", "24h"},
 		sh("echo x >> "+count+"; exit 3")...)...)
-	deadline := time.Now().Add(20 * time.Second)
-	for len(e.logLines("retrying after backoff")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no retry backoff within 20s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	e.waitLog("retrying after backoff", 20*time.Second)
 	moved := time.Now()
 	if _, err := e.admin.Set(e.prefix, []byte(`{"groups":{"g":["h2.example.com"]}}`), -1); err != nil {
 		t.Fatal(err)
@@ -217,13 +224,7 @@ func TestRetryStopSignalDuringBackoff(t *testing.T) {
 	e := newEnv(t, srv, `{}`)
 	count := filepath.Join(e.dir, "count")
 	c := e.start(append([]string{"--lockname", "j", "--retry", "3", "--retry-backoff", "24h"}, sh("echo x >> "+count+"; exit 3")...)...)
-	deadline := time.Now().Add(20 * time.Second)
-	for len(e.logLines("retrying after backoff")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no retry backoff within 20s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	e.waitLog("retrying after backoff", 20*time.Second)
 	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
