@@ -38,10 +38,11 @@ func newLogger(app *App, cfg *config.Config) (zerolog.Logger, func(), error) {
 		}
 		f, err := logfile.Open(logfile.Path(cfg.LogFile))
 		if err == nil {
-			closeFn = func() { f.Close() }
-			var w io.Writer = f
+			c := logfile.NewClosing(f)
+			closeFn = func() { c.Close() }
+			var w io.Writer = c
 			if cfg.LogFormat == config.LogText {
-				w = logfile.Text(f)
+				w = logfile.Text(c)
 			}
 			writers = append(writers, logfile.Filter(w, lvl))
 			lowest = min(lowest, lvl)
