@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -15,6 +16,8 @@ type report struct {
 	Fraction float64
 	Child    string
 	Setups   []setupResult
+	// Burst is the refused burst (nil without -burst).
+	Burst *setupResult
 }
 
 // write renders the report as markdown.
@@ -23,6 +26,8 @@ func (r *report) write(w io.Writer) error {
 	r.writeHeader(&b)
 	r.writeCheck(&b)
 	r.writeTicks(&b)
+	r.writeSplayed(&b)
+	r.writeBurst(&b)
 	r.writeKinds(&b)
 	r.writeModel(&b)
 	_, err := io.WriteString(w, b.String())
@@ -135,14 +140,7 @@ func (t tickResult) row(setup string, p perRun, ok bool) string {
 	if n := k[kindOtherSkip]; n > 0 {
 		kinds += fmt.Sprintf(" (+%d other skips)", n)
 	}
-	failed := "0"
-	if st := t.Tally.failedStatuses(); len(st) > 0 {
-		parts := make([]string, len(st))
-		for i, s := range st {
-			parts[i] = fmt.Sprintf("%s: %d", mdEscape(s), t.Tally.Failed[s])
-		}
-		failed = "**" + strings.Join(parts, "; ") + "**"
-	}
+	failed := t.failedCell()
 	l := t.Tally.Latency
 	measured, priced := math.NaN(), math.NaN()
 	if t.Tally.Runs > 0 {
@@ -249,9 +247,13 @@ func (r *report) writeServerCost(b *strings.Builder) {
 // progress is one setup's result in a line per tick, for the terminal.
 func (s setupResult) progress() string {
 	var b strings.Builder
-	for _, t := range s.Ticks {
+	for _, t := range slices.Concat(s.Ticks, s.Splayed) {
 		l := t.Tally.Latency
-		fmt.Fprintf(&b, "%s %s: %d runs, %d decided, %d failed, p50 %s p99 %s max %s, %d transactions\n", s.Setup.name(), t.Spec,
+		name := s.Setup.name()
+		if t.Options.Splay > 0 {
+			name += ", --splay " + t.Options.Splay.String()
+		}
+		fmt.Fprintf(&b, "%s %s: %d runs, %d decided, %d failed, p50 %s p99 %s max %s, %d transactions\n", name, t.Spec,
 			t.Tally.Runs, t.Tally.Decided, t.Tally.Runs-t.Tally.Decided, dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), t.Server.Zxid)
 	}
 	return b.String()
@@ -290,4 +292,73 @@ func percent(f float64) string { return num(100*f) + "%" }
 // mdEscape keeps a value inside its table cell.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func (r *report) writeSplayed(b *strings.Builder) {
+	var rows []string
+	for _, s := range r.Setups {
+		for _, t := range s.Splayed {
+			rows = append(rows, t.splayedRow(s.Setup.name()))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Splayed tick\n\n")
+	fmt.Fprintf(b, "Each setup's largest fleet once more, after its measured ticks, with `--splay` on every line: each run waits its own offset in [0, splay), fixed by its lock name and host (`job.SplayOffset`), before it connects, and the tick's runs spread over the window. ")
+	fmt.Fprintf(b, "Times are from the tick plus the run's own offset to its decision, which is what the spread leaves of the top of the minute (target: p99 under 250 ms). ")
+	fmt.Fprintf(b, "The window is longer than the child's run, so a run late in its group's window can find the lock free and win too (see the capacity model).\n\n")
+	fmt.Fprintf(b, "| sessions | hosts × jobs | splay | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, row := range rows {
+		b.WriteString(row)
+	}
+}
+
+// splayedRow renders one splayed tick.
+func (t tickResult) splayedRow(setup string) string {
+	k, c, l := t.Tally.Kinds, t.Server.Counters, t.Tally.Latency
+	return fmt.Sprintf("| %s | %s | %s | %d | %d | %d / %d / %d | %s | %s | %s | %s | %s | %d | %s | %d | %d | %d / %d |\n",
+		setup, t.Spec, t.Options.Splay, t.Tally.Runs, t.Tally.Decided, k[kindWin], k[kindBusy], k[kindNotInGroup], t.failedCell(),
+		dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(t.Wall, 1), t.Server.Zxid, dur(t.Server.CPU, 1),
+		t.Peaks.Outstanding, t.Peaks.Connections, c["zk_connection_rejected"], c["zk_connection_drop_count"])
+}
+
+// failedCell lists the failed runs by exit status, "0" for none.
+func (t tickResult) failedCell() string {
+	st := t.Tally.failedStatuses()
+	if len(st) == 0 {
+		return "0"
+	}
+	parts := make([]string, len(st))
+	for i, s := range st {
+		parts[i] = fmt.Sprintf("%s: %d", mdEscape(s), t.Tally.Failed[s])
+	}
+	return "**" + strings.Join(parts, "; ") + "**"
+}
+
+func (r *report) writeBurst(b *strings.Builder) {
+	if r.Burst == nil || len(r.Burst.Ticks) == 0 {
+		return
+	}
+	s := r.Burst.Setup
+	t := r.Burst.Ticks[len(r.Burst.Ticks)-1]
+	st := burstOf(t.Outcomes)
+	l, c := t.Tally.Latency, t.Server.Counters
+	fmt.Fprintf(b, "\n## A refused burst\n\n")
+	fmt.Fprintf(b, "A fleet of %s fired at once at a 3-node ensemble with local sessions whose servers each take at most %d client connections (`maxClientCnxns=%d`; every run connects from 127.0.0.1, so that is the whole fleet's share of a server, %d on the ensemble). ", t.Spec, s.MaxCnxns, s.MaxCnxns, voters*s.MaxCnxns)
+	fmt.Fprintf(b, "A refused run tries the other servers, then waits a backoff with full jitter before the next round (exponential from 200 ms, at most 4 s), up to its start deadline. ")
+	fmt.Fprintf(b, "Each run's connection attempts are traced (the session's debug line per attempt, through the logger hook); one warm-up tick comes first. ")
+	fmt.Fprintf(b, "The sampler's `mntr` connections count against the same limit.\n\n")
+	fmt.Fprintf(b, "| setup | runs | decided | failed (exit status: runs) | connection attempts | runs retried | most attempts by one run | refused connections (mntr) | p50 | p99 | max | last run ended |\n")
+	fmt.Fprintf(b, "|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| %s | %d | %d | %s | %d | %d | %d | %d | %s | %s | %s | %s |\n\n", s.name(), t.Tally.Runs, t.Tally.Decided, t.failedCell(),
+		st.Attempts, st.Retried, st.MaxPerRun, c["zk_connection_rejected"], dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(t.Wall, 1))
+	peak, mean := st.waves()
+	fmt.Fprintf(b, "Connection attempts and decided runs per %s from the tick (\"attempts / decided\"). ", burstBucket)
+	if mean > 0 {
+		fmt.Fprintf(b, "After the first second the busiest %s held %d attempts against a mean of %s: ", burstBucket, peak, num(mean))
+	}
+	fmt.Fprintf(b, "a retry that came back in waves would show the refused runs of one bucket again in one bucket a fixed delay later, every second.\n\n")
+	b.WriteString(st.histogram())
 }

@@ -138,7 +138,7 @@ func runBinary(ctx context.Context, bin string, args []string) error {
 
 // runInProcess runs the same line through job.Run in this process.
 func runInProcess(ctx context.Context, args []string) error {
-	if o := runOne(ctx, time.Now(), args); o.Kind == kindFailed || o.Status != "0" {
+	if o := runOne(ctx, time.Now(), 0, args, false); o.Kind == kindFailed || o.Status != "0" {
 		return fmt.Errorf("in-process %v: exit %s: %s", args, o.Status, o.Err)
 	}
 	return nil

@@ -37,7 +37,8 @@ func workerMain(args []string) (bool, int) {
 	return true, 0
 }
 
-// tickWorker fires one tick: HOSTS JOBS FRACTION CONFIG CHILD REPORT.
+// tickWorker fires one tick: HOSTS JOBS FRACTION CONFIG CHILD REPORT
+// SPLAY TRACE (see tickOptions).
 //
 // Each tick runs in a fresh process, with the collector off, as each
 // cron run of the binary does (job.PauseGC), for the same reason: the
@@ -47,19 +48,21 @@ func workerMain(args []string) (bool, int) {
 // which the runtime must clear first: gigabytes of page faults a real
 // fleet, one process per run, never pays, on the CPUs the servers need.
 func tickWorker(args []string) error {
-	if len(args) != 6 {
-		return fmt.Errorf("want HOSTS JOBS FRACTION CONFIG CHILD REPORT, got %q", args)
+	if len(args) != 8 {
+		return fmt.Errorf("want HOSTS JOBS FRACTION CONFIG CHILD REPORT SPLAY TRACE, got %q", args)
 	}
 	h, herr := strconv.Atoi(args[0])
 	j, jerr := strconv.Atoi(args[1])
 	f, ferr := strconv.ParseFloat(args[2], 64)
-	if herr != nil || jerr != nil || ferr != nil {
-		return fmt.Errorf("bad size %q", args[:3])
+	splay, serr := time.ParseDuration(args[6])
+	trace, terr := strconv.ParseBool(args[7])
+	if herr != nil || jerr != nil || ferr != nil || serr != nil || terr != nil {
+		return fmt.Errorf("bad tick %q", args)
 	}
 	debug.SetGCPercent(-1)
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	outs, wall := fire(ctx, spec{Hosts: h, Jobs: j, Fraction: f}, args[3], args[4])
+	outs, wall := fire(ctx, spec{Hosts: h, Jobs: j, Fraction: f}, args[3], args[4], tickOptions{Splay: splay, Trace: trace})
 	b, err := json.Marshal(tickReport{Outcomes: outs, Wall: wall})
 	if err != nil {
 		return err
@@ -69,14 +72,14 @@ func tickWorker(args []string) error {
 
 // fireWorker fires fleet s's tick in a worker process (see tickWorker).
 // The report goes through a file in dir.
-func fireWorker(ctx context.Context, s spec, cfgPath, child, dir string) (tickReport, error) {
+func fireWorker(ctx context.Context, s spec, cfgPath, child, dir string, to tickOptions) (tickReport, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return tickReport{}, err
 	}
 	out := filepath.Join(dir, "tick.json")
 	cmd := exec.CommandContext(ctx, self, workerArg, strconv.Itoa(s.Hosts), strconv.Itoa(s.Jobs),
-		strconv.FormatFloat(s.Fraction, 'g', -1, 64), cfgPath, child, out)
+		strconv.FormatFloat(s.Fraction, 'g', -1, 64), cfgPath, child, out, to.Splay.String(), strconv.FormatBool(to.Trace))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
