@@ -75,7 +75,7 @@ func burstOf(outs []outcome) burstStats {
 			add(&b.Buckets, a)
 		}
 		if o.Kind != kindFailed {
-			add(&b.Decisions, o.Latency+o.Offset)
+			add(&b.Decisions, o.Latency+o.Waited+o.Offset)
 		}
 	}
 	n := max(len(b.Buckets), len(b.Decisions))

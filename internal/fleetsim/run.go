@@ -61,8 +61,12 @@ func kindOf(msg string) (kind, bool) {
 }
 
 // msgAttempt is the session's debug line of each connection it tries
-// (lock.Session's dial), which a traced run counts.
-const msgAttempt = "connecting to zookeeper"
+// (lock.Session's dial), which a traced run counts; msgSplay, the run's
+// debug line as it starts to wait its splay offset.
+const (
+	msgAttempt = "connecting to zookeeper"
+	msgSplay   = "waiting the splay offset before connecting"
+)
 
 // decision is a zerolog hook that keeps the first decision a run logs and
 // when it was logged, and when the logger passes debug lines, when each
@@ -72,14 +76,21 @@ type decision struct {
 	kind     kind
 	at       time.Time
 	attempts []time.Time
+	splayAt  time.Time
 }
 
 // Run implements zerolog.Hook.
 func (d *decision) Run(_ *zerolog.Event, _ zerolog.Level, msg string) {
 	now := time.Now()
-	if msg == msgAttempt {
+	switch msg {
+	case msgAttempt:
 		d.mu.Lock()
 		d.attempts = append(d.attempts, now)
+		d.mu.Unlock()
+		return
+	case msgSplay:
+		d.mu.Lock()
+		d.splayAt = now
 		d.mu.Unlock()
 		return
 	}
@@ -100,8 +111,14 @@ type outcome struct {
 	// Latency is from the tick, plus the run's splay offset, to the
 	// decision (undecided runs: to the return of job.Run).
 	Latency time.Duration
-	// Offset is the run's splay offset (job.SplayOffset).
+	// Offset is the run's splay offset (job.SplayOffset); Waited, when
+	// the run began to wait it, from the tick. The latency of a splayed
+	// run counts from the end of that wait: before it, the run parsed its
+	// line and config, which here every run of the tick does at once on
+	// the simulator's CPUs, and which on a fleet each host does for its
+	// own jobs only.
 	Offset time.Duration `json:",omitempty"`
+	Waited time.Duration `json:",omitempty"`
 	// Attempts are the connections a traced run tried, each as the time
 	// since the tick.
 	Attempts []time.Duration `json:",omitempty"`
@@ -132,12 +149,13 @@ func runArgs(cfgPath, host, jobName, child string, splay time.Duration) []string
 // runOne runs one wrapper line in this process the way the binary's
 // wrapper command does (cmdline.Parse, config.Find and Load, job.Run),
 // with a logger that keeps its decision and discards its lines. Its
-// latency counts from the tick plus offset, the run's splay offset.
+// latency counts from the tick, or with a splay offset, from the end of
+// the run's wait (see outcome.Offset).
 func runOne(ctx context.Context, tick time.Time, offset time.Duration, args []string, trace bool) outcome {
 	d := &decision{}
 	level := zerolog.InfoLevel
-	if trace {
-		level = zerolog.DebugLevel
+	if trace || offset > 0 {
+		level = zerolog.DebugLevel // the hook sees msgAttempt and msgSplay
 	}
 	log := zerolog.New(io.Discard).Level(level).Hook(d)
 	err := runLine(ctx, args, log)
@@ -149,6 +167,10 @@ func runOne(ctx context.Context, tick time.Time, offset time.Duration, args []st
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	from := tick.Add(offset)
+	if !d.splayAt.IsZero() {
+		o.Waited = d.splayAt.Sub(tick)
+		from = d.splayAt.Add(offset)
+	}
 	switch {
 	case d.kind == "":
 		o.Kind, o.Latency = kindFailed, end.Sub(from)

@@ -39,12 +39,16 @@ type tally struct {
 	Failed map[string]int
 	// Latency covers the decided runs.
 	Latency latency
+	// FromOffset covers them from the tick plus their splay offset, the
+	// start of their wait included; Waited, from the tick to the start
+	// of their wait (both splayed runs only).
+	FromOffset, Waited latency
 }
 
 // tallyOf adds up outcomes.
 func tallyOf(outs []outcome) tally {
 	t := tally{Runs: len(outs), Kinds: map[kind]int{}, Failed: map[string]int{}}
-	var ds []time.Duration
+	var ds, from, waited []time.Duration
 	for _, o := range outs {
 		t.Kinds[o.Kind]++
 		if o.Kind == kindFailed {
@@ -53,8 +57,11 @@ func tallyOf(outs []outcome) tally {
 		}
 		t.Decided++
 		ds = append(ds, o.Latency)
+		if o.Offset > 0 {
+			from, waited = append(from, o.Waited+o.Latency), append(waited, o.Waited)
+		}
 	}
-	t.Latency = latencyOf(ds)
+	t.Latency, t.FromOffset, t.Waited = latencyOf(ds), latencyOf(from), latencyOf(waited)
 	return t
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"time"
 )
@@ -17,6 +18,25 @@ import (
 // write its outcomes as JSON to a file (see tickWorker): not to stdout,
 // which the runs' children share.
 const workerArg = "__fleetsim_tick__"
+
+// profileEnv, when set in fleetsim's environment, names a file each tick
+// worker writes its CPU profile to (for go tool pprof; each tick
+// overwrites the last's).
+const profileEnv = "FLEETSIM_CPUPROFILE"
+
+// startProfile starts a CPU profile into path; the returned function
+// ends it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 // tickReport is what a worker reports.
 type tickReport struct {
@@ -60,6 +80,13 @@ func tickWorker(args []string) error {
 		return fmt.Errorf("bad tick %q", args)
 	}
 	debug.SetGCPercent(-1)
+	if p := os.Getenv(profileEnv); p != "" {
+		stop, err := startProfile(p)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	outs, wall := fire(ctx, spec{Hosts: h, Jobs: j, Fraction: f}, args[3], args[4], tickOptions{Splay: splay, Trace: trace})
