@@ -105,14 +105,14 @@ func (r *report) writeTicks(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Ticks\n\n")
 	fmt.Fprintf(b, "One measured tick per row, after one warm-up tick per fleet; the rows of one fleet show how much the shared machine moves the figures from tick to tick. Times are from the tick to the decision, over the decided runs. ")
 	fmt.Fprintf(b, "Server figures cover the tick until its last run ended plus a session timeout and two seconds (a session whose client gave up on a slow handshake expires then): transactions by the leader's zxid; CPU of every server JVM; ")
-	fmt.Fprintf(b, "outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
+	fmt.Fprintf(b, "requests received by `mntr` (zk_packets_received, summed over the servers; the sampler's own four-letter words, a few per 100 ms, included); client CPU, that of the process that ran the tick's runs (the wrapper's code, the ZooKeeper client, the shims' forks); outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
 	fmt.Fprintf(b, "\"Per run, by kind\" is what the tick's runs would cost at the same-path check's price per kind, where each run is alone. ")
 	fmt.Fprintf(b, "A tick costs more when the members of a group race: they all read the lock free before the first create commits, so each loser pays a create that fails, ")
 	fmt.Fprintf(b, "and with local sessions also the upgrade of its session to a global one and that session's close, where a busy run that reads the lock held pays nothing. ")
 	fmt.Fprintf(b, "The second table counts each tick's transactions by type, from the leader's transaction log (read with ZooKeeper's TxnLogToolkit): a session create is a global session's or a local one's upgrade; a failed multi is a lock create that met the winner's node. ")
 	fmt.Fprintf(b, "A winner whose child has ended before a slower member of its group looks lets that member win too, so a job can have more than one winner per tick.\n\n")
-	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
-	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | requests per run | client CPU | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Setups {
 		p, ok := perRunOf(s.Check)
 		for _, t := range s.Ticks {
@@ -142,9 +142,10 @@ func (t tickResult) row(setup string, p perRun, ok bool) string {
 	}
 	failed := t.failedCell()
 	l := t.Tally.Latency
-	measured, priced := math.NaN(), math.NaN()
+	measured, priced, requests := math.NaN(), math.NaN(), math.NaN()
 	if t.Tally.Runs > 0 {
 		measured = float64(t.Server.Zxid) / float64(t.Tally.Runs)
+		requests = float64(c["zk_packets_received"]) / float64(t.Tally.Runs)
 		if ok {
 			priced = 0
 			for kd, n := range k {
@@ -153,9 +154,9 @@ func (t tickResult) row(setup string, p perRun, ok bool) string {
 			priced /= float64(t.Tally.Runs)
 		}
 	}
-	return fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %d | %d | %d / %d |\n",
+	return fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %d | %d | %d / %d |\n",
 		setup, t.Spec, t.Tally.Runs, t.Tally.Decided, kinds, failed, dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(t.Wall, 1),
-		t.Server.Zxid, num(measured), num(priced), dur(t.Server.CPU, 1), t.Peaks.Outstanding, t.Peaks.Connections,
+		t.Server.Zxid, num(measured), num(priced), num(requests), dur(t.ClientCPU, 1), dur(t.Server.CPU, 1), t.Peaks.Outstanding, t.Peaks.Connections,
 		c["zk_connection_rejected"], c["zk_connection_drop_count"])
 }
 

@@ -112,6 +112,8 @@ type tickResult struct {
 	Peaks  peaks
 	// Wall is from the tick to the end of the last run.
 	Wall time.Duration
+	// ClientCPU is the CPU time of the process that ran the tick's runs.
+	ClientCPU time.Duration
 	// Txns counts the tick's transactions by type (txnType).
 	Txns map[string]int
 	// Options are how the tick's runs were fired.
@@ -233,7 +235,7 @@ func measureTick(ctx context.Context, c *cluster, f spec, cfg string, o options,
 	if err != nil {
 		return res, err
 	}
-	res.Wall = tr.Wall
+	res.Wall, res.ClientCPU = tr.Wall, tr.CPU
 	time.Sleep(o.Settle)
 	after, err := c.read()
 	if err != nil {

@@ -42,6 +42,10 @@ func startProfile(path string) (func(), error) {
 type tickReport struct {
 	Outcomes []outcome
 	Wall     time.Duration
+	// CPU is the worker's user and system time: every run's client work
+	// (the wrapper's code, the ZooKeeper client, the shims' forks), the
+	// process's start and its report included.
+	CPU time.Duration `json:"-"`
 }
 
 // workerMain runs the worker when args ask for it; it reports whether
@@ -120,5 +124,6 @@ func fireWorker(ctx context.Context, s spec, cfgPath, child, dir string, to tick
 	if err := json.Unmarshal(b, &r); err != nil {
 		return tickReport{}, fmt.Errorf("tick worker's report: %w", err)
 	}
+	r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return r, nil
 }
