@@ -36,8 +36,8 @@ type options struct {
 	Child     string
 	Modes     string
 	Repeat    int
-	// Splay, when positive, fires each setup's largest fleet once more
-	// with this --splay on every line.
+	// Splay, when positive, fires the largest fleet once more on the
+	// local-sessions setup with this --splay on every line.
 	Splay time.Duration
 	// Burst, when not empty, is a fleet (HOSTSxJOBS) fired at an ensemble
 	// of its own whose servers each take at most BurstCnxns connections,
@@ -79,7 +79,7 @@ func parseFlags() options {
 	flag.StringVar(&o.Child, "child", "/bin/true", "the job every run starts")
 	flag.StringVar(&o.Modes, "sessions", "global,local", "session kinds to fire with: global, local, or both")
 	flag.IntVar(&o.Repeat, "repeat", 1, "measured ticks per fleet (after one warm-up tick)")
-	flag.DurationVar(&o.Splay, "splay", 0, "also fire each setup's largest fleet with this --splay on every line (0: not)")
+	flag.DurationVar(&o.Splay, "splay", 0, "also fire the largest fleet at the local-sessions ensemble with this --splay on every line (0: not)")
 	flag.StringVar(&o.Burst, "burst", "", "also fire this fleet, HOSTSxJOBS, at an ensemble refusing connections past -burst-cnxns (\"\": not)")
 	flag.IntVar(&o.BurstCnxns, "burst-cnxns", 3, "the burst ensemble's maxClientCnxns (per server; every run connects from 127.0.0.1)")
 	o.Settle = config.DefaultSessionTimeout + 2*time.Second

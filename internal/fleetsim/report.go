@@ -306,7 +306,7 @@ func (r *report) writeSplayed(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\n## Splayed tick\n\n")
-	fmt.Fprintf(b, "Each setup's largest fleet once more, after its measured ticks, with `--splay` on every line: each run waits its own offset in [0, splay), fixed by its lock name and host (`job.SplayOffset`), before it connects, and the tick's runs spread over the window. ")
+	fmt.Fprintf(b, "The largest fleet once more on the local-sessions ensemble, after its measured ticks, with `--splay` on every line: each run waits its own offset in [0, splay), fixed by its lock name and host (`job.SplayOffset`), before it connects, and the tick's runs spread over the window. ")
 	fmt.Fprintf(b, "Times are from the end of the run's own wait to its decision, which is what the spread leaves of the top of the minute (target: p99 under 250 ms). ")
 	fmt.Fprintf(b, "The wait starts once the run has parsed its line and config; here every run of the tick does that at once on the simulator's CPUs, a fleet's host for its own jobs only, so the start of the wait after the tick is shown apart (\"wait started\"), and so is the p99 from the tick plus the offset, which includes it. ")
 	fmt.Fprintf(b, "The window is longer than the child's run, so a run late in its group's window can find the lock free and win too (see the capacity model).\n\n")

@@ -145,8 +145,10 @@ func simulate(ctx context.Context, s setup, fleets []spec, o options, dir string
 	for i, f := range fleets {
 		to := tickOptions{Trace: s.MaxCnxns > 0}
 		var splay time.Duration
-		if i == len(fleets)-1 {
-			splay = o.Splay // the largest fleet's tick, spread
+		if i == len(fleets)-1 && s.Local && s.Observers == 0 && s.MaxCnxns == 0 {
+			// The largest fleet's tick, spread, on the setup the README
+			// recommends: one such tick lasts the whole splay.
+			splay = o.Splay
 		}
 		ts, err := fireFleet(ctx, c, f, o, dir, to, splay)
 		for _, t := range ts {
