@@ -308,10 +308,10 @@ func (r *report) writeSplayed(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Splayed tick\n\n")
 	fmt.Fprintf(b, "The largest fleet once more on the local-sessions ensemble, after its measured ticks, with `--splay` on every line: each run waits its own offset in [0, splay), fixed by its lock name and host (`job.SplayOffset`), before it connects, and the tick's runs spread over the window. ")
 	fmt.Fprintf(b, "Times are from the end of the run's own wait to its decision, which is what the spread leaves of the top of the minute (target: p99 under 250 ms). ")
-	fmt.Fprintf(b, "The wait starts once the run has parsed its line and config; here every run of the tick does that at once on the simulator's CPUs, a fleet's host for its own jobs only, so the start of the wait after the tick is shown apart (\"wait started\"), and so is the p99 from the tick plus the offset, which includes it. ")
+	fmt.Fprintf(b, "The wait starts once the run has parsed its line and config; here every run of the tick does that at once on the simulator's CPUs, a fleet's host for its own jobs only, so the start of the wait after the tick is shown apart (\"wait started\"), and so is the p99 from the tick plus the offset, which includes it. \"After the burst\" covers the runs whose wait ended after the last run had started its own: what a fleet's runs see, whose hosts do not share one another's start. ")
 	fmt.Fprintf(b, "The window is longer than the child's run, so a run late in its group's window can find the lock free and win too (see the capacity model).\n\n")
-	fmt.Fprintf(b, "| sessions | hosts × jobs | splay | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | wait started: p50 / max | p99 from tick + offset | last run ended | transactions | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
-	fmt.Fprintf(b, "|---|---|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| sessions | hosts × jobs | splay | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | wait started: p50 / max | p99 from tick + offset | after the burst: runs, p99, max | last run ended | transactions | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, row := range rows {
 		b.WriteString(row)
 	}
@@ -320,10 +320,11 @@ func (r *report) writeSplayed(b *strings.Builder) {
 // splayedRow renders one splayed tick.
 func (t tickResult) splayedRow(setup string) string {
 	k, c, l := t.Tally.Kinds, t.Server.Counters, t.Tally.Latency
-	w, f := t.Tally.Waited, t.Tally.FromOffset
-	return fmt.Sprintf("| %s | %s | %s | %d | %d | %d / %d / %d | %s | %s | %s | %s | %s / %s | %s | %s | %d | %s | %d | %d | %d / %d |\n",
+	w, f, st := t.Tally.Waited, t.Tally.FromOffset, t.Tally.Settled
+	return fmt.Sprintf("| %s | %s | %s | %d | %d | %d / %d / %d | %s | %s | %s | %s | %s / %s | %s | %d, %s, %s | %s | %d | %s | %d | %d | %d / %d |\n",
 		setup, t.Spec, t.Options.Splay, t.Tally.Runs, t.Tally.Decided, k[kindWin], k[kindBusy], k[kindNotInGroup], t.failedCell(),
-		dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(w.P50, w.N), dur(w.Max, w.N), dur(f.P99, f.N), dur(t.Wall, 1), t.Server.Zxid, dur(t.Server.CPU, 1),
+		dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(w.P50, w.N), dur(w.Max, w.N), dur(f.P99, f.N),
+		st.N, dur(st.P99, st.N), dur(st.Max, st.N), dur(t.Wall, 1), t.Server.Zxid, dur(t.Server.CPU, 1),
 		t.Peaks.Outstanding, t.Peaks.Connections, c["zk_connection_rejected"], c["zk_connection_drop_count"])
 }
 

@@ -42,7 +42,8 @@ func sampleReport() *report {
 				Tally: tally{Runs: 100, Decided: 100, Kinds: map[kind]int{kindWin: 9, kindBusy: 1, kindNotInGroup: 90},
 					Latency:    latency{N: 100, P50: 40 * time.Millisecond, P99: 120 * time.Millisecond, Max: 130 * time.Millisecond},
 					Waited:     latency{N: 100, P50: 200 * time.Millisecond, Max: 400 * time.Millisecond},
-					FromOffset: latency{N: 100, P99: 450 * time.Millisecond}},
+					FromOffset: latency{N: 100, P99: 450 * time.Millisecond},
+					Settled:    latency{N: 98, P99: 60 * time.Millisecond, Max: 70 * time.Millisecond}},
 				Server: totals{Zxid: 36, CPU: 2 * time.Second, Counters: map[string]int64{}},
 				Wall:   30 * time.Second,
 			}},
@@ -80,7 +81,7 @@ func TestReport(t *testing.T) {
 		{"model row beyond the measured", "| 200 × 10 | 2000 | 40 | 14000 |"},
 		{"extrapolation said", "Where it is an extrapolation"},
 		{"server CPU per run", "| local sessions | 20 × 5 | 6 ms | 167 |"},
-		{"splayed tick", "| local sessions | 20 × 5 | 30s | 100 | 100 | 9 / 1 / 90 | 0 | 40 ms | 120 ms | 130 ms | 200 ms / 400 ms | 450 ms | 30.0 s | 36 | 2000 ms |"},
+		{"splayed tick", "| local sessions | 20 × 5 | 30s | 100 | 100 | 9 / 1 / 90 | 0 | 40 ms | 120 ms | 130 ms | 200 ms / 400 ms | 450 ms | 98, 60 ms, 70 ms | 30.0 s | 36 | 2000 ms |"},
 		{"burst", "| local sessions, maxClientCnxns=3 | 2 | 2 | 0 | 2 | 1 | 2 | 5 |"},
 		{"burst histogram", "| 0 | 1 / 2 | 1 / 0 |"},
 	} {

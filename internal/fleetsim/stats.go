@@ -41,14 +41,24 @@ type tally struct {
 	Latency latency
 	// FromOffset covers them from the tick plus their splay offset, the
 	// start of their wait included; Waited, from the tick to the start
-	// of their wait (both splayed runs only).
-	FromOffset, Waited latency
+	// of their wait; Settled, their Latency for the runs whose wait ended
+	// after every run had started its own (the tick's parse-and-load
+	// burst, which a fleet's hosts do not share, was over). Splayed runs
+	// only.
+	FromOffset, Waited, Settled latency
 }
 
 // tallyOf adds up outcomes.
 func tallyOf(outs []outcome) tally {
 	t := tally{Runs: len(outs), Kinds: map[kind]int{}, Failed: map[string]int{}}
 	var ds, from, waited []time.Duration
+	var lastWait time.Duration
+	for _, o := range outs {
+		if o.Offset > 0 {
+			lastWait = max(lastWait, o.Waited)
+		}
+	}
+	var settled []time.Duration
 	for _, o := range outs {
 		t.Kinds[o.Kind]++
 		if o.Kind == kindFailed {
@@ -59,9 +69,12 @@ func tallyOf(outs []outcome) tally {
 		ds = append(ds, o.Latency)
 		if o.Offset > 0 {
 			from, waited = append(from, o.Waited+o.Latency), append(waited, o.Waited)
+			if o.Waited+o.Offset > lastWait {
+				settled = append(settled, o.Latency)
+			}
 		}
 	}
-	t.Latency, t.FromOffset, t.Waited = latencyOf(ds), latencyOf(from), latencyOf(waited)
+	t.Latency, t.FromOffset, t.Waited, t.Settled = latencyOf(ds), latencyOf(from), latencyOf(waited), latencyOf(settled)
 	return t
 }
 
