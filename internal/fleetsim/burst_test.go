@@ -7,14 +7,16 @@ import (
 	"time"
 )
 
-func TestBurstOf(t *testing.T) {
-	ms := func(ns ...int) []time.Duration {
-		out := make([]time.Duration, len(ns))
-		for i, n := range ns {
-			out[i] = time.Duration(n) * time.Millisecond
-		}
-		return out
+// ms returns the durations of ns milliseconds.
+func ms(ns ...int) []time.Duration {
+	out := make([]time.Duration, len(ns))
+	for i, n := range ns {
+		out[i] = time.Duration(n) * time.Millisecond
 	}
+	return out
+}
+
+func TestBurstOf(t *testing.T) {
 	outs := []outcome{
 		{Kind: kindWin, Latency: 50 * time.Millisecond, Attempts: ms(10)},
 		{Kind: kindBusy, Latency: 1150 * time.Millisecond, Attempts: ms(20, 30, 1120)},
