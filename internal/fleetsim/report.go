@@ -44,7 +44,7 @@ func (r *report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "each with its own ZooKeeper session and its own `--hostname`, running `-g job-N --lockname job-N -- %s` (the child through switchman-shim). ", r.Child)
 	fmt.Fprintf(b, "Each job's group holds %s of the hosts, so per job and tick one run wins, the rest of its group finds the lock busy and every other host is not in the group. ", percent(r.Fraction))
 	fmt.Fprintf(b, "The time to decision is from the tick to the run's `START` log line (its child has started) or its skip line (`lock busy; not running`, `host not in group; not running`), observed through a logger hook. ")
-	fmt.Fprintf(b, "A warm-up tick comes before each measured one: a host's first run writes its heartbeat and a lock name's first run creates its record nodes, which a fleet's every minute does not.\n\n")
+	fmt.Fprintf(b, "A warm-up tick comes before each measured one: a host's first run writes its heartbeat, a lock name's first run creates its record nodes, and a host's first run outside a group remembers it (the run then leaves out the reads only a member needs), which a fleet's every minute does not.\n\n")
 	fmt.Fprintf(b, "## Machine\n\n")
 	fmt.Fprintf(b, "%d CPUs (%s), Linux %s, %s. ", m.CPUs, m.CPUModel, m.Kernel, m.GoVersion)
 	fmt.Fprintf(b, "Load average (1, 5, 15 min) before: %s; after: %s. ", m.LoadBefore, m.LoadAfter)

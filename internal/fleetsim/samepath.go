@@ -71,8 +71,8 @@ func checkArgs(cfgPath string) map[kind][]string {
 // samePath runs each kind of run with the binary bin and in this process,
 // checkRounds times each, alternating, and returns what each run cost.
 // A first run of each way and kind is not counted: it writes the host's
-// heartbeat and creates the lock name's record nodes, which later runs do
-// not.
+// heartbeat, creates the lock name's record nodes and remembers a host
+// outside the group, which later runs do not.
 func samePath(ctx context.Context, c *cluster, bin, cfgPath string) ([]kindCost, error) {
 	// The longest session the servers grant: its pings, every third of
 	// it, are the only requests the harness sends during a round.
