@@ -57,9 +57,11 @@ bench: deps build
 # run the wrapper's own code with its own session and host name) at real
 # 3-node ensembles, with global sessions, local sessions and observers;
 # checks the runs against the built binary; and writes the table and the
-# capacity model to docs/SCALE.md. Several minutes.
+# capacity model to docs/SCALE.md; then the largest fleet spread by a 30 s
+# --splay, and a burst at an ensemble refusing connections past 3 per
+# server. Several minutes.
 fleet: deps build
-	$(GO) run ./internal/fleetsim -bin bin/switchman -observers 2 -repeat 2 -out docs/SCALE.md
+	$(GO) run ./internal/fleetsim -bin bin/switchman -observers 2 -repeat 2 -splay 30s -burst 20x10 -burst-cnxns 3 -out docs/SCALE.md
 
 # fuzz runs every Fuzz target of the module for FUZZTIME each (one at a
 # time: go test -fuzz takes a single target and package).

@@ -240,6 +240,9 @@ type preflight struct {
 	busy     *lock.BusyError
 	slots    *lock.Register // the slot register, for a run that claims a slot
 	slotsErr error
+	// lockUnread: the run rides, but the lock node and the last record
+	// were left out for a host remembered outside the group (outsideMemo).
+	lockUnread bool
 }
 
 // readPreflight sends the reads the checks need at once, with the host's
@@ -268,7 +271,8 @@ func (j *job) readPreflight(c *fleet.Client) *preflight {
 	if j.claims() {
 		wg.Go(func() { pf.slots, pf.slotsErr = lock.NewSlots(c.Session(), j.cfg.Prefix, j.opts.LockName).Read() })
 	}
-	if j.rides() {
+	pf.lockUnread = j.rides() && j.outside().exists()
+	if j.rides() && !pf.lockUnread {
 		wg.Go(func() { pf.busy = lock.NewMutex(c.Session(), j.cfg.Prefix, j.opts.LockName).Peek() })
 		wg.Go(j.rec.ReadLast)
 	}
@@ -292,19 +296,31 @@ func (j *job) checkGroup(pf *preflight) (*membership, error) {
 	if pf.groupErr != nil {
 		return nil, pf.groupErr
 	}
-	d, err := config.ParseData(j.cfg.Prefix, pf.group.Data)
-	if err != nil {
-		return nil, err
+	memo := j.outside()
+	known := memo.matches(pf.group.Data) // the same bytes said: outside
+	var d *config.Data
+	m := config.NotMember
+	if !known {
+		var err error
+		if d, err = config.ParseData(j.cfg.Prefix, pf.group.Data); err != nil {
+			return nil, err
+		}
+		if m, err = d.Membership(j.opts.Group, j.host); m == config.GroupUnknown {
+			// At the start, a group the data does not define is an error
+			// (a typo in --group), never a quiet skip.
+			return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
+		}
 	}
-	switch m, err := d.Membership(j.opts.Group, j.host); m {
-	case config.GroupUnknown:
-		// At the start, a group the data does not define is an error
-		// (a typo in --group), never a quiet skip.
-		return nil, fmt.Errorf("%s: %w", j.cfg.Prefix, err)
-	case config.NotMember:
+	switch {
+	case m == config.NotMember:
+		if !known {
+			memo.remember(pf.group.Data)
+		}
 		j.log.Info().Str("lock", j.opts.LockName).Str("group", j.opts.Group).Str("host", j.host).
 			Strs("command", j.opts.Command).Msg("host not in group; not running")
 		return nil, errSkip
+	case pf.lockUnread:
+		memo.forget()
 	}
 	return &membership{watched: pf.group, data: d}, nil
 }
@@ -330,6 +346,9 @@ func (j *job) takeLock(ctx context.Context, c *fleet.Client, pf *preflight) (*lo
 	}
 	if j.opts.WaitForced {
 		return j.waitForLock(ctx, c)
+	}
+	if pf.lockUnread {
+		j.readLockState(c, pf)
 	}
 	var held *lock.Held
 	var err error

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,10 +49,12 @@ func TestRunRoundTrips(t *testing.T) {
 		{"locked", []string{"--lockname", "rt"}, 10},
 		// The same plus the group data read (pipelined with the pauses).
 		{"locked in a group", []string{"-g", "g", "--hostname", "h1.example.com", "--lockname", "rtg"}, 11},
-		// Not a member: connect; group data, pauses, lock node, run record
-		// and history (one round trip: the last three are read before the
-		// group check decides); close.
-		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 7},
+		// Not a member, counted on its second run: connect; group data
+		// and pauses (one round trip); close. The first run read the lock
+		// node, run record and history with them, before the group check
+		// decided, and remembered the host outside the group (the memo in
+		// its cache directory), so the second leaves those three out.
+		{"not a member", []string{"-g", "g", "--hostname", "h2.example.com", "--lockname", "rtn"}, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A first run creates the record's node; count the second.
@@ -66,6 +70,40 @@ func TestRunRoundTrips(t *testing.T) {
 			}
 		})
 	}
+	// The host remembered outside the group joins it: its next run reads
+	// the lock node, record and history after the group check (one round
+	// trip later) and runs the command, with no request more than the
+	// same first run of a member that was never remembered outside.
+	t.Run("joined the group", func(t *testing.T) {
+		admin, err := zktest.Connect([]string{srv.Addr}, 10*time.Second, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = admin.Set(e.prefix, []byte(`{"groups":{"g":["h1.example.com","h2.example.com","h3.example.com"]}}`), -1)
+		admin.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := func(host, lockname, ran string) int64 {
+			t.Helper()
+			before := packets()
+			if r := e.run("-g", "g", "--hostname", host, "--lockname", lockname, "--", "touch", ran); r.code != 0 {
+				t.Fatalf("exit %d %s", r.code, r.stderr)
+			}
+			if _, err := os.Stat(ran); err != nil {
+				t.Errorf("%s: the command did not run: %v", host, err)
+			}
+			return packets() - before - probe
+		}
+		dir := t.TempDir()
+		if r := e.run("--hostname", "h3.example.com", "--lockname", "warm", "--", "true"); r.code != 0 { // h3's heartbeat
+			t.Fatalf("exit %d %s", r.code, r.stderr)
+		}
+		member := count("h3.example.com", "rtm", filepath.Join(dir, "h3"))
+		if got := count("h2.example.com", "rtn", filepath.Join(dir, "h2")); got != member {
+			t.Errorf("%d requests, want %d as a member's", got, member)
+		}
+	})
 	// A run with a slot: the same plus the slot register's data and
 	// children, read with the others (no round trip more); the claim
 	// travels in the lock's multi. Today's slot of a daily schedule,

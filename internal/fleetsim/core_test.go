@@ -122,13 +122,6 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestLatencyOf(t *testing.T) {
-	ms := func(ns ...int) []time.Duration {
-		out := make([]time.Duration, len(ns))
-		for i, n := range ns {
-			out[i] = time.Duration(n) * time.Millisecond
-		}
-		return out
-	}
 	hundred := make([]int, 100)
 	for i := range hundred {
 		hundred[i] = 100 - i // 100..1, unsorted

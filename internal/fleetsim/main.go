@@ -36,6 +36,14 @@ type options struct {
 	Child     string
 	Modes     string
 	Repeat    int
+	// Splay, when positive, fires the largest fleet once more on the
+	// local-sessions setup with this --splay on every line.
+	Splay time.Duration
+	// Burst, when not empty, is a fleet (HOSTSxJOBS) fired at an ensemble
+	// of its own whose servers each take at most BurstCnxns connections,
+	// with every run's connection attempts traced.
+	Burst      string
+	BurstCnxns int
 	// Settle is how long a tick's count goes on after its last run: until
 	// what the tick started has reached the servers, every close, and the
 	// expiry of every session whose client gave up on a slow handshake
@@ -65,12 +73,15 @@ func parseFlags() options {
 	var o options
 	flag.StringVar(&o.Bin, "bin", "bin/switchman", "switchman binary the in-process runs are checked against (\"\": no check)")
 	flag.StringVar(&o.Out, "out", "", "also write the markdown report to this file")
-	flag.StringVar(&o.Sizes, "sizes", "20x10,100x10,200x10", "fleets to fire, HOSTSxJOBS, comma-separated")
+	flag.StringVar(&o.Sizes, "sizes", "20x10,100x10,200x10", "fleets to fire, HOSTSxJOBS, comma-separated (\"\": none, e.g. for -burst alone)")
 	flag.Float64Var(&o.Fraction, "fraction", 0.1, "share of the hosts in each job's group")
 	flag.IntVar(&o.Observers, "observers", 0, "also fire every fleet at the ensemble plus this many observers (local sessions)")
 	flag.StringVar(&o.Child, "child", "/bin/true", "the job every run starts")
 	flag.StringVar(&o.Modes, "sessions", "global,local", "session kinds to fire with: global, local, or both")
 	flag.IntVar(&o.Repeat, "repeat", 1, "measured ticks per fleet (after one warm-up tick)")
+	flag.DurationVar(&o.Splay, "splay", 0, "also fire the largest fleet at the local-sessions ensemble with this --splay on every line (0: not)")
+	flag.StringVar(&o.Burst, "burst", "", "also fire this fleet, HOSTSxJOBS, at an ensemble refusing connections past -burst-cnxns (\"\": not)")
+	flag.IntVar(&o.BurstCnxns, "burst-cnxns", 3, "the burst ensemble's maxClientCnxns (per server; every run connects from 127.0.0.1)")
 	o.Settle = config.DefaultSessionTimeout + 2*time.Second
 	flag.Parse()
 	return o
@@ -79,8 +90,14 @@ func parseFlags() options {
 // run starts each ensemble in turn, checks the code path, fires every
 // fleet at it and publishes the report.
 func run(ctx context.Context, o options) error {
-	fleets, err := parseSizes(o.Sizes, o.Fraction)
-	if err != nil {
+	var fleets []spec
+	var err error
+	if o.Sizes != "" { // "": only the burst
+		if fleets, err = parseSizes(o.Sizes, o.Fraction); err != nil {
+			return err
+		}
+	}
+	if err := checkBurst(o); err != nil {
 		return err
 	}
 	if o.Repeat < 1 {
@@ -108,12 +125,21 @@ func run(ctx context.Context, o options) error {
 	}
 	rep := &report{Machine: describeMachine(), Command: reproduce(o), Fraction: o.Fraction, Child: o.Child}
 	for _, s := range setups {
+		if len(fleets) == 0 {
+			break
+		}
 		res, err := simulate(ctx, s, fleets, o, dir)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name(), err)
 		}
 		rep.Setups = append(rep.Setups, res)
 		fmt.Fprint(os.Stderr, res.progress())
+	}
+	if o.Burst != "" {
+		if rep.Burst, err = fireBurst(ctx, o, dir); err != nil {
+			return fmt.Errorf("burst: %w", err)
+		}
+		fmt.Fprint(os.Stderr, rep.Burst.progress())
 	}
 	rep.Machine.LoadAfter = loadavg()
 	return publish(rep, o.Out)
@@ -138,6 +164,12 @@ func isolate(dir, bin string) error {
 func reproduce(o options) string {
 	args := []string{"go run ./internal/fleetsim", "-sizes " + o.Sizes, fmt.Sprintf("-fraction %g", o.Fraction),
 		"-sessions " + o.Modes, fmt.Sprintf("-observers %d", o.Observers), fmt.Sprintf("-repeat %d", o.Repeat), "-child " + o.Child}
+	if o.Splay > 0 {
+		args = append(args, "-splay "+o.Splay.String())
+	}
+	if o.Burst != "" {
+		args = append(args, "-burst "+o.Burst, fmt.Sprintf("-burst-cnxns %d", o.BurstCnxns))
+	}
 	if o.Bin != "" {
 		args = append(args, "-bin bin/switchman")
 	}

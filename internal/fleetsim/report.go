@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -15,6 +16,8 @@ type report struct {
 	Fraction float64
 	Child    string
 	Setups   []setupResult
+	// Burst is the refused burst (nil without -burst).
+	Burst *setupResult
 }
 
 // write renders the report as markdown.
@@ -23,6 +26,8 @@ func (r *report) write(w io.Writer) error {
 	r.writeHeader(&b)
 	r.writeCheck(&b)
 	r.writeTicks(&b)
+	r.writeSplayed(&b)
+	r.writeBurst(&b)
 	r.writeKinds(&b)
 	r.writeModel(&b)
 	_, err := io.WriteString(w, b.String())
@@ -39,7 +44,7 @@ func (r *report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "each with its own ZooKeeper session and its own `--hostname`, running `-g job-N --lockname job-N -- %s` (the child through switchman-shim). ", r.Child)
 	fmt.Fprintf(b, "Each job's group holds %s of the hosts, so per job and tick one run wins, the rest of its group finds the lock busy and every other host is not in the group. ", percent(r.Fraction))
 	fmt.Fprintf(b, "The time to decision is from the tick to the run's `START` log line (its child has started) or its skip line (`lock busy; not running`, `host not in group; not running`), observed through a logger hook. ")
-	fmt.Fprintf(b, "A warm-up tick comes before each measured one: a host's first run writes its heartbeat and a lock name's first run creates its record nodes, which a fleet's every minute does not.\n\n")
+	fmt.Fprintf(b, "A warm-up tick comes before each measured one: a host's first run writes its heartbeat, a lock name's first run creates its record nodes, and a host's first run outside a group remembers it (the run then leaves out the reads only a member needs), which a fleet's every minute does not.\n\n")
 	fmt.Fprintf(b, "## Machine\n\n")
 	fmt.Fprintf(b, "%d CPUs (%s), Linux %s, %s. ", m.CPUs, m.CPUModel, m.Kernel, m.GoVersion)
 	fmt.Fprintf(b, "Load average (1, 5, 15 min) before: %s; after: %s. ", m.LoadBefore, m.LoadAfter)
@@ -100,14 +105,14 @@ func (r *report) writeTicks(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Ticks\n\n")
 	fmt.Fprintf(b, "One measured tick per row, after one warm-up tick per fleet; the rows of one fleet show how much the shared machine moves the figures from tick to tick. Times are from the tick to the decision, over the decided runs. ")
 	fmt.Fprintf(b, "Server figures cover the tick until its last run ended plus a session timeout and two seconds (a session whose client gave up on a slow handshake expires then): transactions by the leader's zxid; CPU of every server JVM; ")
-	fmt.Fprintf(b, "outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
+	fmt.Fprintf(b, "requests received by `mntr` (zk_packets_received, summed over the servers; the sampler's own four-letter words, a few per 100 ms, included); client CPU, that of the process that ran the tick's runs (the wrapper's code, the ZooKeeper client, the shims' forks); outstanding requests and open connections sampled by `mntr` every %s (the most on one server; the most on all); refused and dropped connections by `mntr` (zk_connection_rejected, zk_connection_drop_count, summed over the servers).\n\n", sampleEvery)
 	fmt.Fprintf(b, "\"Per run, by kind\" is what the tick's runs would cost at the same-path check's price per kind, where each run is alone. ")
 	fmt.Fprintf(b, "A tick costs more when the members of a group race: they all read the lock free before the first create commits, so each loser pays a create that fails, ")
 	fmt.Fprintf(b, "and with local sessions also the upgrade of its session to a global one and that session's close, where a busy run that reads the lock held pays nothing. ")
 	fmt.Fprintf(b, "The second table counts each tick's transactions by type, from the leader's transaction log (read with ZooKeeper's TxnLogToolkit): a session create is a global session's or a local one's upgrade; a failed multi is a lock create that met the winner's node. ")
 	fmt.Fprintf(b, "A winner whose child has ended before a slower member of its group looks lets that member win too, so a job can have more than one winner per tick.\n\n")
-	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
-	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| sessions | hosts × jobs | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | last run ended | transactions | per run | per run, by kind | requests per run | client CPU | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Setups {
 		p, ok := perRunOf(s.Check)
 		for _, t := range s.Ticks {
@@ -135,18 +140,12 @@ func (t tickResult) row(setup string, p perRun, ok bool) string {
 	if n := k[kindOtherSkip]; n > 0 {
 		kinds += fmt.Sprintf(" (+%d other skips)", n)
 	}
-	failed := "0"
-	if st := t.Tally.failedStatuses(); len(st) > 0 {
-		parts := make([]string, len(st))
-		for i, s := range st {
-			parts[i] = fmt.Sprintf("%s: %d", mdEscape(s), t.Tally.Failed[s])
-		}
-		failed = "**" + strings.Join(parts, "; ") + "**"
-	}
+	failed := t.failedCell()
 	l := t.Tally.Latency
-	measured, priced := math.NaN(), math.NaN()
+	measured, priced, requests := math.NaN(), math.NaN(), math.NaN()
 	if t.Tally.Runs > 0 {
 		measured = float64(t.Server.Zxid) / float64(t.Tally.Runs)
+		requests = float64(c["zk_packets_received"]) / float64(t.Tally.Runs)
 		if ok {
 			priced = 0
 			for kd, n := range k {
@@ -155,9 +154,9 @@ func (t tickResult) row(setup string, p perRun, ok bool) string {
 			priced /= float64(t.Tally.Runs)
 		}
 	}
-	return fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %d | %d | %d / %d |\n",
+	return fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %d | %d | %d / %d |\n",
 		setup, t.Spec, t.Tally.Runs, t.Tally.Decided, kinds, failed, dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(t.Wall, 1),
-		t.Server.Zxid, num(measured), num(priced), dur(t.Server.CPU, 1), t.Peaks.Outstanding, t.Peaks.Connections,
+		t.Server.Zxid, num(measured), num(priced), num(requests), dur(t.ClientCPU, 1), dur(t.Server.CPU, 1), t.Peaks.Outstanding, t.Peaks.Connections,
 		c["zk_connection_rejected"], c["zk_connection_drop_count"])
 }
 
@@ -249,9 +248,13 @@ func (r *report) writeServerCost(b *strings.Builder) {
 // progress is one setup's result in a line per tick, for the terminal.
 func (s setupResult) progress() string {
 	var b strings.Builder
-	for _, t := range s.Ticks {
+	for _, t := range slices.Concat(s.Ticks, s.Splayed) {
 		l := t.Tally.Latency
-		fmt.Fprintf(&b, "%s %s: %d runs, %d decided, %d failed, p50 %s p99 %s max %s, %d transactions\n", s.Setup.name(), t.Spec,
+		name := s.Setup.name()
+		if t.Options.Splay > 0 {
+			name += ", --splay " + t.Options.Splay.String()
+		}
+		fmt.Fprintf(&b, "%s %s: %d runs, %d decided, %d failed, p50 %s p99 %s max %s, %d transactions\n", name, t.Spec,
 			t.Tally.Runs, t.Tally.Decided, t.Tally.Runs-t.Tally.Decided, dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), t.Server.Zxid)
 	}
 	return b.String()
@@ -290,4 +293,76 @@ func percent(f float64) string { return num(100*f) + "%" }
 // mdEscape keeps a value inside its table cell.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func (r *report) writeSplayed(b *strings.Builder) {
+	var rows []string
+	for _, s := range r.Setups {
+		for _, t := range s.Splayed {
+			rows = append(rows, t.splayedRow(s.Setup.name()))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Splayed tick\n\n")
+	fmt.Fprintf(b, "The largest fleet once more on the local-sessions ensemble, after its measured ticks, with `--splay` on every line: each run waits its own offset in [0, splay), fixed by its lock name and host (`job.SplayOffset`), before it connects, and the tick's runs spread over the window. ")
+	fmt.Fprintf(b, "Times are from the end of the run's own wait to its decision, which is what the spread leaves of the top of the minute (target: p99 under 250 ms). ")
+	fmt.Fprintf(b, "The wait starts once the run has parsed its line and config; here every run of the tick does that at once on the simulator's CPUs, a fleet's host for its own jobs only, so the start of the wait after the tick is shown apart (\"wait started\"), and so is the p99 from the tick plus the offset, which includes it. \"After the burst\" covers the runs whose wait ended after the last run had started its own: what a fleet's runs see, whose hosts do not share one another's start. ")
+	fmt.Fprintf(b, "The window is longer than the child's run, so a run late in its group's window can find the lock free and win too (see the capacity model).\n\n")
+	fmt.Fprintf(b, "| sessions | hosts × jobs | splay | runs | decided | winning / busy / not in group | failed (exit status: runs) | p50 | p99 | max | wait started: p50 / max | p99 from tick + offset | after the burst: runs, p99, max | last run ended | transactions | server CPU | max outstanding | peak connections | refused / dropped connections |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, row := range rows {
+		b.WriteString(row)
+	}
+}
+
+// splayedRow renders one splayed tick.
+func (t tickResult) splayedRow(setup string) string {
+	k, c, l := t.Tally.Kinds, t.Server.Counters, t.Tally.Latency
+	w, f, st := t.Tally.Waited, t.Tally.FromOffset, t.Tally.Settled
+	return fmt.Sprintf("| %s | %s | %s | %d | %d | %d / %d / %d | %s | %s | %s | %s | %s / %s | %s | %d, %s, %s | %s | %d | %s | %d | %d | %d / %d |\n",
+		setup, t.Spec, t.Options.Splay, t.Tally.Runs, t.Tally.Decided, k[kindWin], k[kindBusy], k[kindNotInGroup], t.failedCell(),
+		dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(w.P50, w.N), dur(w.Max, w.N), dur(f.P99, f.N),
+		st.N, dur(st.P99, st.N), dur(st.Max, st.N), dur(t.Wall, 1), t.Server.Zxid, dur(t.Server.CPU, 1),
+		t.Peaks.Outstanding, t.Peaks.Connections, c["zk_connection_rejected"], c["zk_connection_drop_count"])
+}
+
+// failedCell lists the failed runs by exit status, "0" for none.
+func (t tickResult) failedCell() string {
+	st := t.Tally.failedStatuses()
+	if len(st) == 0 {
+		return "0"
+	}
+	parts := make([]string, len(st))
+	for i, s := range st {
+		parts[i] = fmt.Sprintf("%s: %d", mdEscape(s), t.Tally.Failed[s])
+	}
+	return "**" + strings.Join(parts, "; ") + "**"
+}
+
+func (r *report) writeBurst(b *strings.Builder) {
+	if r.Burst == nil || len(r.Burst.Ticks) == 0 {
+		return
+	}
+	s := r.Burst.Setup
+	t := r.Burst.Ticks[len(r.Burst.Ticks)-1]
+	st := burstOf(t.Outcomes)
+	l, c := t.Tally.Latency, t.Server.Counters
+	fmt.Fprintf(b, "\n## A refused burst\n\n")
+	fmt.Fprintf(b, "A fleet of %s fired at once at a 3-node ensemble with local sessions whose servers each take at most %d client connections (`maxClientCnxns=%d`; every run connects from 127.0.0.1, so that is the whole fleet's share of a server, %d on the ensemble). ", t.Spec, s.MaxCnxns, s.MaxCnxns, voters*s.MaxCnxns)
+	fmt.Fprintf(b, "A refused run tries the other servers, then waits a backoff with full jitter before the next round (exponential from 200 ms, at most 4 s), up to its start deadline. ")
+	fmt.Fprintf(b, "Each run's connection attempts are traced (the session's debug line per attempt, through the logger hook); one warm-up tick comes first. ")
+	fmt.Fprintf(b, "The sampler's `mntr` connections count against the same limit.\n\n")
+	fmt.Fprintf(b, "| setup | runs | decided | failed (exit status: runs) | connection attempts | runs retried | most attempts by one run | refused connections (mntr) | p50 | p99 | max | last run ended |\n")
+	fmt.Fprintf(b, "|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| %s | %d | %d | %s | %d | %d | %d | %d | %s | %s | %s | %s |\n\n", s.name(), t.Tally.Runs, t.Tally.Decided, t.failedCell(),
+		st.Attempts, st.Retried, st.MaxPerRun, c["zk_connection_rejected"], dur(l.P50, l.N), dur(l.P99, l.N), dur(l.Max, l.N), dur(t.Wall, 1))
+	peak, mean := st.waves()
+	fmt.Fprintf(b, "Connection attempts and decided runs per %s from the tick (\"attempts / decided\"). ", burstBucket)
+	if mean > 0 {
+		fmt.Fprintf(b, "After the first second the busiest %s held %d attempts against a mean of %s: ", burstBucket, peak, num(mean))
+	}
+	fmt.Fprintf(b, "a retry that came back in waves would show the refused runs of one bucket again in one bucket a fixed delay later, every second.\n\n")
+	b.WriteString(st.histogram())
 }

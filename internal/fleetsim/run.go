@@ -60,21 +60,44 @@ func kindOf(msg string) (kind, bool) {
 	return "", false
 }
 
+// msgAttempt is the session's debug line of each connection it tries
+// (lock.Session's dial), which a traced run counts; msgSplay, the run's
+// debug line as it starts to wait its splay offset.
+const (
+	msgAttempt = "connecting to zookeeper"
+	msgSplay   = "waiting the splay offset before connecting"
+)
+
 // decision is a zerolog hook that keeps the first decision a run logs and
-// when it was logged.
+// when it was logged, and when the logger passes debug lines, when each
+// connection attempt was made.
 type decision struct {
-	mu   sync.Mutex
-	kind kind
-	at   time.Time
+	mu       sync.Mutex
+	kind     kind
+	at       time.Time
+	attempts []time.Time
+	splayAt  time.Time
 }
 
 // Run implements zerolog.Hook.
 func (d *decision) Run(_ *zerolog.Event, _ zerolog.Level, msg string) {
+	now := time.Now()
+	switch msg {
+	case msgAttempt:
+		d.mu.Lock()
+		d.attempts = append(d.attempts, now)
+		d.mu.Unlock()
+		return
+	case msgSplay:
+		d.mu.Lock()
+		d.splayAt = now
+		d.mu.Unlock()
+		return
+	}
 	k, ok := kindOf(msg)
 	if !ok {
 		return
 	}
-	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.kind == "" {
@@ -85,39 +108,77 @@ func (d *decision) Run(_ *zerolog.Event, _ zerolog.Level, msg string) {
 // outcome is what one simulated run did.
 type outcome struct {
 	Kind kind
-	// Latency is from the tick to the decision (undecided runs: to the
-	// return of job.Run).
+	// Latency is from the tick, plus the run's splay offset, to the
+	// decision (undecided runs: to the return of job.Run).
 	Latency time.Duration
+	// Offset is the run's splay offset (job.SplayOffset); Waited, when
+	// the run began to wait it, from the tick. The latency of a splayed
+	// run counts from the end of that wait: before it, the run parsed its
+	// line and config, which here every run of the tick does at once on
+	// the simulator's CPUs, and which on a fleet each host does for its
+	// own jobs only.
+	Offset time.Duration `json:",omitempty"`
+	Waited time.Duration `json:",omitempty"`
+	// Attempts are the connections a traced run tried, each as the time
+	// since the tick.
+	Attempts []time.Duration `json:",omitempty"`
 	// Status is the exit status the binary would give the run's error
 	// ("0" for none); Err the error's text.
 	Status string
 	Err    string
 }
 
+// tickOptions are how a tick's runs are fired.
+type tickOptions struct {
+	// Splay is each wrapper line's --splay (0: none).
+	Splay time.Duration
+	// Trace records each run's connection attempts (Outcome.Attempts),
+	// at the price of a logger that passes debug lines to the hook.
+	Trace bool
+}
+
 // runArgs is the wrapper line of host h running job j.
-func runArgs(cfgPath, host, jobName, child string) []string {
-	return []string{"-c", cfgPath, "--hostname", host, "-g", jobName, "--lockname", jobName, "--", child}
+func runArgs(cfgPath, host, jobName, child string, splay time.Duration) []string {
+	args := []string{"-c", cfgPath, "--hostname", host, "-g", jobName, "--lockname", jobName}
+	if splay > 0 {
+		args = append(args, "--splay", splay.String())
+	}
+	return append(args, "--", child)
 }
 
 // runOne runs one wrapper line in this process the way the binary's
 // wrapper command does (cmdline.Parse, config.Find and Load, job.Run),
-// with a logger that keeps its decision and discards its lines.
-func runOne(ctx context.Context, tick time.Time, args []string) outcome {
+// with a logger that keeps its decision and discards its lines. Its
+// latency counts from the tick, or with a splay offset, from the end of
+// the run's wait (see outcome.Offset).
+func runOne(ctx context.Context, tick time.Time, offset time.Duration, args []string, trace bool) outcome {
 	d := &decision{}
-	log := zerolog.New(io.Discard).Level(zerolog.InfoLevel).Hook(d)
+	level := zerolog.InfoLevel
+	if trace || offset > 0 {
+		level = zerolog.DebugLevel // the hook sees msgAttempt and msgSplay
+	}
+	log := zerolog.New(io.Discard).Level(level).Hook(d)
 	err := runLine(ctx, args, log)
 	end := time.Now()
-	o := outcome{Status: statusOf(err)}
+	o := outcome{Status: statusOf(err), Offset: offset}
 	if err != nil {
 		o.Err = err.Error()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	from := tick.Add(offset)
+	if !d.splayAt.IsZero() {
+		o.Waited = d.splayAt.Sub(tick)
+		from = d.splayAt.Add(offset)
+	}
 	switch {
 	case d.kind == "":
-		o.Kind, o.Latency = kindFailed, end.Sub(tick)
+		o.Kind, o.Latency = kindFailed, end.Sub(from)
 	default:
-		o.Kind, o.Latency = d.kind, d.at.Sub(tick)
+		o.Kind, o.Latency = d.kind, d.at.Sub(from)
+	}
+	for _, a := range d.attempts {
+		o.Attempts = append(o.Attempts, a.Sub(tick))
 	}
 	return o
 }
@@ -167,21 +228,23 @@ func firstWords(s string, n int) string {
 	return strings.Join(w, " ")
 }
 
-// fire runs every host's line of every job at one instant, the tick, and
+// fire runs every host's line of every job at one instant, the tick (each
+// run then waits its own splay offset, if any, as the binary does), and
 // returns every outcome and the time from the tick to the end of the last
 // run. The runs are goroutines that wait at a barrier;
 // the tick is when it opens. Each run has its own session and identity.
-func fire(ctx context.Context, s spec, cfgPath, child string) ([]outcome, time.Duration) {
+func fire(ctx context.Context, s spec, cfgPath, child string, to tickOptions) ([]outcome, time.Duration) {
 	out := make([]outcome, s.Runs())
 	gate := make(chan struct{})
 	var tick time.Time
 	var wg sync.WaitGroup
 	for h := range s.Hosts {
 		for j := range s.Jobs {
-			args := runArgs(cfgPath, hostName(h), jobName(j), child)
+			args := runArgs(cfgPath, hostName(h), jobName(j), child, to.Splay)
+			off := job.SplayOffset(jobName(j), hostName(h), to.Splay)
 			wg.Go(func() {
 				<-gate
-				out[h*s.Jobs+j] = runOne(ctx, tick, args)
+				out[h*s.Jobs+j] = runOne(ctx, tick, off, args, to.Trace)
 			})
 		}
 	}

@@ -71,8 +71,8 @@ func checkArgs(cfgPath string) map[kind][]string {
 // samePath runs each kind of run with the binary bin and in this process,
 // checkRounds times each, alternating, and returns what each run cost.
 // A first run of each way and kind is not counted: it writes the host's
-// heartbeat and creates the lock name's record nodes, which later runs do
-// not.
+// heartbeat, creates the lock name's record nodes and remembers a host
+// outside the group, which later runs do not.
 func samePath(ctx context.Context, c *cluster, bin, cfgPath string) ([]kindCost, error) {
 	// The longest session the servers grant: its pings, every third of
 	// it, are the only requests the harness sends during a round.
@@ -138,7 +138,7 @@ func runBinary(ctx context.Context, bin string, args []string) error {
 
 // runInProcess runs the same line through job.Run in this process.
 func runInProcess(ctx context.Context, args []string) error {
-	if o := runOne(ctx, time.Now(), args); o.Kind == kindFailed || o.Status != "0" {
+	if o := runOne(ctx, time.Now(), 0, args, false); o.Kind == kindFailed || o.Status != "0" {
 		return fmt.Errorf("in-process %v: exit %s: %s", args, o.Status, o.Err)
 	}
 	return nil

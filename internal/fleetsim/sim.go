@@ -35,6 +35,9 @@ var localSessionLines = []string{"localSessionsEnabled=true", "localSessionsUpgr
 type setup struct {
 	Local     bool
 	Observers int
+	// MaxCnxns, when positive, is each server's maxClientCnxns: the
+	// refused burst's ensemble (see burstSetup).
+	MaxCnxns int
 }
 
 // name says what the setup is, for the tables.
@@ -46,7 +49,25 @@ func (s setup) name() string {
 	if s.Observers > 0 {
 		n += fmt.Sprintf(", %d observers", s.Observers)
 	}
+	if s.MaxCnxns > 0 {
+		n += fmt.Sprintf(", maxClientCnxns=%d", s.MaxCnxns)
+	}
 	return n
+}
+
+// zkOptions are the servers' settings for s.
+func (s setup) zkOptions() zktest.Options {
+	zo := zktest.Options{}
+	if s.Local {
+		zo.ExtraConfig = append(zo.ExtraConfig, localSessionLines...)
+	}
+	if s.MaxCnxns > 0 {
+		// The last value of a key wins: this replaces zktest's
+		// maxClientCnxns=0. Every run connects from 127.0.0.1, so this is
+		// each server's limit for the whole fleet.
+		zo.ExtraConfig = append(zo.ExtraConfig, fmt.Sprintf("maxClientCnxns=%d", s.MaxCnxns))
+	}
+	return zo
 }
 
 // setupsOf reads -sessions and -observers: one setup per session kind,
@@ -79,6 +100,8 @@ type setupResult struct {
 	// Check is the same-path check (nil without a binary).
 	Check []kindCost
 	Ticks []tickResult
+	// Splayed is the largest fleet's tick with -splay (none without).
+	Splayed []tickResult
 }
 
 // tickResult is one fleet's measured tick.
@@ -89,19 +112,21 @@ type tickResult struct {
 	Peaks  peaks
 	// Wall is from the tick to the end of the last run.
 	Wall time.Duration
+	// ClientCPU is the CPU time of the process that ran the tick's runs.
+	ClientCPU time.Duration
 	// Txns counts the tick's transactions by type (txnType).
 	Txns map[string]int
+	// Options are how the tick's runs were fired.
+	Options tickOptions
+	// Outcomes are the runs' outcomes, kept for a traced tick only.
+	Outcomes []outcome
 }
 
 // simulate starts the setup's ensemble, runs the same-path check and
 // fires every fleet at it.
 func simulate(ctx context.Context, s setup, fleets []spec, o options, dir string) (setupResult, error) {
 	res := setupResult{Setup: s}
-	zo := zktest.Options{}
-	if s.Local {
-		zo.ExtraConfig = localSessionLines
-	}
-	e, err := zktest.StartEnsembleWithObservers(voters, s.Observers, zo)
+	e, err := zktest.StartEnsembleWithObservers(voters, s.Observers, s.zkOptions())
 	if err != nil {
 		return res, err
 	}
@@ -117,9 +142,22 @@ func simulate(ctx context.Context, s setup, fleets []spec, o options, dir string
 			return res, fmt.Errorf("same-path check: %w", err)
 		}
 	}
-	for _, f := range fleets {
-		ts, err := fireFleet(ctx, c, f, o, dir)
-		res.Ticks = append(res.Ticks, ts...)
+	for i, f := range fleets {
+		to := tickOptions{Trace: s.MaxCnxns > 0}
+		var splay time.Duration
+		if i == len(fleets)-1 && s.Local && s.Observers == 0 && s.MaxCnxns == 0 {
+			// The largest fleet's tick, spread, on the setup the README
+			// recommends: one such tick lasts the whole splay.
+			splay = o.Splay
+		}
+		ts, err := fireFleet(ctx, c, f, o, dir, to, splay)
+		for _, t := range ts {
+			if t.Options.Splay > 0 {
+				res.Splayed = append(res.Splayed, t)
+			} else {
+				res.Ticks = append(res.Ticks, t)
+			}
+		}
 		if err != nil {
 			return res, fmt.Errorf("fleet %s: %w", f, err)
 		}
@@ -152,8 +190,9 @@ func writeConfig(dir string, c *cluster, prefix string) (string, error) {
 // fireFleet prepares fleet f under a prefix of its own, fires one
 // warm-up tick (each host's first run writes its heartbeat and each lock
 // name's first run creates its record nodes, which a fleet's every
-// minute does not) and then repeat measured ticks.
-func fireFleet(ctx context.Context, c *cluster, f spec, o options, dir string) ([]tickResult, error) {
+// minute does not) and then repeat measured ticks fired with to; then,
+// when splay is positive, one more with every line's --splay.
+func fireFleet(ctx context.Context, c *cluster, f spec, o options, dir string, to tickOptions, splay time.Duration) ([]tickResult, error) {
 	prefix := fmt.Sprintf("/fleet-%dx%d", f.Hosts, f.Jobs)
 	if err := createPrefix(c, prefix, f); err != nil {
 		return nil, err
@@ -162,13 +201,20 @@ func fireFleet(ctx context.Context, c *cluster, f spec, o options, dir string) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fireWorker(ctx, f, cfg, o.Child, dir); err != nil {
+	if _, err := fireWorker(ctx, f, cfg, o.Child, dir, to); err != nil {
 		return nil, err
 	}
 	time.Sleep(o.Settle)
+	ticks := make([]tickOptions, o.Repeat, o.Repeat+1)
+	for i := range ticks {
+		ticks[i] = to
+	}
+	if splay > 0 {
+		ticks = append(ticks, tickOptions{Splay: splay, Trace: to.Trace})
+	}
 	var out []tickResult
-	for range o.Repeat {
-		t, err := measureTick(ctx, c, f, cfg, o, dir)
+	for _, tt := range ticks {
+		t, err := measureTick(ctx, c, f, cfg, o, dir, tt)
 		if err != nil {
 			return out, err
 		}
@@ -179,25 +225,28 @@ func fireFleet(ctx context.Context, c *cluster, f spec, o options, dir string) (
 
 // measureTick fires one tick of fleet f between two readings of the
 // ensemble.
-func measureTick(ctx context.Context, c *cluster, f spec, cfg string, o options, dir string) (tickResult, error) {
-	res := tickResult{Spec: f}
+func measureTick(ctx context.Context, c *cluster, f spec, cfg string, o options, dir string, to tickOptions) (tickResult, error) {
+	res := tickResult{Spec: f, Options: to}
 	before, err := c.read()
 	if err != nil {
 		return res, err
 	}
 	stop := c.watch(sampleEvery)
-	tr, err := fireWorker(ctx, f, cfg, o.Child, dir)
+	tr, err := fireWorker(ctx, f, cfg, o.Child, dir, to)
 	res.Peaks = stop()
 	if err != nil {
 		return res, err
 	}
-	res.Wall = tr.Wall
+	res.Wall, res.ClientCPU = tr.Wall, tr.CPU
 	time.Sleep(o.Settle)
 	after, err := c.read()
 	if err != nil {
 		return res, err
 	}
 	res.Server, res.Tally = after.since(before), tallyOf(tr.Outcomes)
+	if to.Trace {
+		res.Outcomes = tr.Outcomes
+	}
 	res.Txns, err = c.txnsBetween(before.Zxid, after.Zxid)
 	return res, err
 }

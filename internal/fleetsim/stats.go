@@ -39,12 +39,26 @@ type tally struct {
 	Failed map[string]int
 	// Latency covers the decided runs.
 	Latency latency
+	// FromOffset covers them from the tick plus their splay offset, the
+	// start of their wait included; Waited, from the tick to the start
+	// of their wait; Settled, their Latency for the runs whose wait ended
+	// after every run had started its own (the tick's parse-and-load
+	// burst, which a fleet's hosts do not share, was over). Splayed runs
+	// only.
+	FromOffset, Waited, Settled latency
 }
 
 // tallyOf adds up outcomes.
 func tallyOf(outs []outcome) tally {
 	t := tally{Runs: len(outs), Kinds: map[kind]int{}, Failed: map[string]int{}}
-	var ds []time.Duration
+	var ds, from, waited []time.Duration
+	var lastWait time.Duration
+	for _, o := range outs {
+		if o.Offset > 0 {
+			lastWait = max(lastWait, o.Waited)
+		}
+	}
+	var settled []time.Duration
 	for _, o := range outs {
 		t.Kinds[o.Kind]++
 		if o.Kind == kindFailed {
@@ -53,8 +67,14 @@ func tallyOf(outs []outcome) tally {
 		}
 		t.Decided++
 		ds = append(ds, o.Latency)
+		if o.Offset > 0 {
+			from, waited = append(from, o.Waited+o.Latency), append(waited, o.Waited)
+			if o.Waited+o.Offset > lastWait {
+				settled = append(settled, o.Latency)
+			}
+		}
 	}
-	t.Latency = latencyOf(ds)
+	t.Latency, t.FromOffset, t.Waited, t.Settled = latencyOf(ds), latencyOf(from), latencyOf(waited), latencyOf(settled)
 	return t
 }
 
