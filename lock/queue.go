@@ -295,6 +295,9 @@ func (w *waiter) find(dir, base, token string) (string, error) {
 		kids, _, err = w.s.conn.Children(dir)
 		return err
 	})
+	if errors.Is(err, zk.ErrNoNode) {
+		return "", nil // the directory is a container, deleted once empty: our create did not happen
+	}
 	if err != nil {
 		return "", fmt.Errorf("look for our node in %s: %w", dir, err)
 	}

@@ -13,8 +13,8 @@
 //
 // Lock and host come from SWITCHMAN_LOCK and SWITCHMAN_HOST, exported by the
 // wrapper (lock "-" and os.Hostname() when unset); SWITCHMAN_FENCING_TOKEN,
-// SWITCHMAN_GROUP and SWITCHMAN_LEASES are recorded as the extra fields token,
-// group and leases. Every flag can also be given in the environment
+// SWITCHMAN_GROUP, SWITCHMAN_LEASES and SWITCHMAN_SLOT are recorded as the extra fields token,
+// group, leases and slot. Every flag can also be given in the environment
 // (HISTCHILD_LOG, HISTCHILD_MIN, ...), which is handy in a cron line; a flag
 // wins over the environment.
 //
@@ -157,7 +157,7 @@ func startRun(cfg config, start time.Time, getenv func(string) string) (history.
 	if r.Host == "" {
 		r.Host, _ = os.Hostname()
 	}
-	for key, env := range map[string]string{"token": "SWITCHMAN_FENCING_TOKEN", "group": "SWITCHMAN_GROUP", "leases": "SWITCHMAN_LEASES"} {
+	for key, env := range map[string]string{"token": "SWITCHMAN_FENCING_TOKEN", "group": "SWITCHMAN_GROUP", "leases": "SWITCHMAN_LEASES", "slot": "SWITCHMAN_SLOT"} {
 		if v := getenv(env); v != "" {
 			r.Extra[key] = v
 		}
