@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/switchman/internal/history"
 	"github.com/acme/switchman/internal/mdsection"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
@@ -237,7 +238,7 @@ func (e *env) runScenario(i int, sc scenario) result {
 // killPid SIGKILLs a histchild the checker found left behind, so that one
 // failed scenario does not leak processes into the next.
 func killPid(pid int) error {
-	if !alive(pid) {
+	if !history.Alive(pid) {
 		return nil
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)

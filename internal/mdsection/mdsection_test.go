@@ -36,3 +36,21 @@ func TestExtract(t *testing.T) {
 		})
 	}
 }
+
+func TestTally(t *testing.T) {
+	tests := []struct {
+		name string
+		m    map[string]int
+		want string
+	}{
+		{"none", nil, ""},
+		{"sorted", map[string]int{"71": 1, "0": 12, "killed": 2}, "0×12 71×1 killed×2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Tally(tt.m); got != tt.want {
+				t.Errorf("Tally(%v) = %q, want %q", tt.m, got, tt.want)
+			}
+		})
+	}
+}

@@ -179,7 +179,7 @@ func (f *fleet) checkProcesses(res *result) {
 // waitGone polls until pid is dead, bounded; false if it still lives.
 func waitGone(pid int, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
-	for alive(pid) {
+	for history.Alive(pid) {
 		if time.Now().After(deadline) {
 			return false
 		}

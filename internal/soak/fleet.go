@@ -66,8 +66,9 @@ type fleet struct {
 	calm     bool // set before the quiesce sweep: children that just succeed
 }
 
-// zkOptions: local sessions, as the README's production zoo.cfg has them.
-var zkOptions = zktest.Options{LocalSessions: true}
+// zkOptions: local sessions, as the README's production zoo.cfg has them;
+// a restarted JVM gets two minutes to serve on a box the fleet loads.
+var zkOptions = zktest.Options{LocalSessions: true, StartTimeout: 2 * time.Minute}
 
 // newFleet builds the binaries (and the original, from buildScript when it
 // is not empty), starts the ensemble and writes every host's config.

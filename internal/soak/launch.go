@@ -32,23 +32,23 @@ type shape struct {
 var shapes = []shape{
 	{name: "plain", every: 1, min: 100 * time.Millisecond, max: 900 * time.Millisecond, failPct: 10,
 		flags: func(*host, int) []string { return []string{"-g", "all", "--lockname", "plain"} }},
-	{name: "nested", every: 2, min: 300 * time.Millisecond, max: 2 * time.Second, failPct: 10,
+	{name: "nested", every: 3, min: 300 * time.Millisecond, max: 2 * time.Second, failPct: 10,
 		flags: func(*host, int) []string { return []string{"-g", "outer", "--lockname", "nested"} }},
-	{name: "lease", every: 3, min: 300 * time.Millisecond, max: 1500 * time.Millisecond, failPct: 5,
+	{name: "lease", every: 4, min: 300 * time.Millisecond, max: 1500 * time.Millisecond, failPct: 5,
 		flags: func(h *host, _ int) []string {
 			return []string{"-g", "all", "--lockname", "lease-" + strings.TrimSuffix(h.name, ".test"), "--lease", "db=1:2", "--wait=5s"}
 		}},
-	{name: "wait", every: 3, min: 200 * time.Millisecond, max: time.Second, failPct: 5,
+	{name: "wait", every: 4, min: 200 * time.Millisecond, max: time.Second, failPct: 5,
 		flags: func(_ *host, tick int) []string {
 			return []string{"-g", "all", "--lockname", fmt.Sprintf("wait-%d", tick/7%6), "--wait=3s"}
 		}},
-	{name: "min-interval", every: 2, min: 100 * time.Millisecond, max: 300 * time.Millisecond, failPct: 5,
+	{name: "min-interval", every: 3, min: 100 * time.Millisecond, max: 300 * time.Millisecond, failPct: 5,
 		flags: func(*host, int) []string {
 			return []string{"-g", "all", "--lockname", "minint", "--min-interval", "5s"}
 		}},
-	{name: "timeout", every: 4, min: 500 * time.Millisecond, max: 2 * time.Second, failPct: 5,
+	{name: "timeout", every: 6, min: 500 * time.Millisecond, max: 2 * time.Second, failPct: 5,
 		flags: func(*host, int) []string { return []string{"-g", "all", "--lockname", "tmo", "--timeout", "1s"} }},
-	{name: "halt", every: 4, min: 100 * time.Millisecond, max: 500 * time.Millisecond, failPct: 30,
+	{name: "halt", every: 6, min: 100 * time.Millisecond, max: 500 * time.Millisecond, failPct: 30,
 		flags: func(*host, int) []string { return []string{"-g", "all", "--lockname", "halty", "--halt-on-failure"} }},
 	{name: "slot", every: 5, min: 200 * time.Millisecond, max: 500 * time.Millisecond, failPct: 5,
 		flags: func(*host, int) []string {
@@ -188,13 +188,13 @@ func (l *launch) watchChild(exited <-chan struct{}) time.Time {
 		default:
 		}
 		if l.pid == 0 {
-			l.pid = startedPID(l.log)
+			l.pid = history.StartedPID(l.log)
 		}
 		switch {
-		case l.pid != 0 && !alive(l.pid):
+		case l.pid != 0 && !history.Alive(l.pid):
 			return time.Now()
 		case l.pid == 0 && !exitedAt.IsZero():
-			if l.pid = startedPID(l.log); l.pid == 0 {
+			if l.pid = history.StartedPID(l.log); l.pid == 0 {
 				return time.Time{} // the child never started
 			}
 		case !exitedAt.IsZero() && time.Since(exitedAt) > 5*time.Second:
@@ -202,31 +202,6 @@ func (l *launch) watchChild(exited <-chan struct{}) time.Time {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// startedPID returns the pid of the child recorded in log, or 0.
-func startedPID(log string) int {
-	runs, err := history.ParseFile(log)
-	if err != nil || len(runs) == 0 {
-		return 0
-	}
-	return runs[0].PID
-}
-
-// alive reports whether pid is a live (not zombie) histchild: the name
-// check guards against pid reuse.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if lp < 0 || rp < 0 || rp+2 >= len(s) || s[lp+1:rp] != "histchild" {
-		return false
-	}
-	state := s[rp+2]
-	return state != 'Z' && state != 'X'
 }
 
 // drive launches every host's jobs every tick until ctx ends.
