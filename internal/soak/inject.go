@@ -72,7 +72,8 @@ func (f *fleet) inject(ctx context.Context) {
 		if a.err != nil {
 			status = "error: " + firstLine(a.err.Error())
 		}
-		fmt.Fprintf(os.Stderr, "soak seed %d: %s %s %s\n", f.seed, ft, a.note, status)
+		fmt.Fprintf(os.Stderr, "soak seed %d: %s %s (played t+%s..t+%s) %s\n", f.seed, ft, a.note,
+			f.elapsed(a.from).Round(time.Millisecond), f.elapsed(a.to).Round(time.Millisecond), status)
 	}
 }
 

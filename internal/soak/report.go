@@ -55,7 +55,14 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 		w("| %s | %d | %d | %d |", k, planned[k], played[k], errs[k])
 	}
 	w("")
-	w("Clock jumps are not part of the mix: no hook moves one run's clock.")
+	w("A fault is played at its planned time or, when the one before it ran late (an operator command or a")
+	w("restart on a loaded box), right after it; the faults left when the time is up are not played.")
+	w("Checked over the whole run: no two holders of one lock and at most TOTAL leases (except while a wrapper was")
+	w("frozen past the session, listed below with evidence); no child outliving its wrapper by more than %s, and", killLatency)
+	w("no child or grandchild left at the end; no switchman exit 70 and no death by a signal the injector did not")
+	w("send; every run record final after the quiesce (one calm run of every job on every host); nothing left")
+	w("under locks/, queues/ or semaphores/; no slot run twice; no notification sent twice. Clock jumps are not")
+	w("part of the mix: no hook moves one run's clock.")
 	section := func(title string, fs []finding) {
 		if len(fs) == 0 {
 			return
