@@ -22,7 +22,7 @@
 //
 // Usage:
 //
-//	go run ./internal/soak [-seed N] [-duration D] [-out docs/RELIABILITY.md] [-original build.sh]
+//	go run ./internal/soak [-seed N] [-duration D] [-out docs/RELIABILITY.md] [-original build.sh] [-plan]
 //
 // The last line of its output is "N violations (seed S)". The exit status
 // is 1 when there was a violation or the soak could not run.
@@ -46,7 +46,14 @@ func main() {
 	out := flag.String("out", "", "splice the report into this markdown file (between its soak markers)")
 	orig := flag.String("original", filepath.Join("..", "shared", "perl-switchman", "build.sh"),
 		`build script of the original Perl switchman ("" runs without it)`)
+	plan := flag.Bool("plan", false, "print the fault schedule of -seed and -duration and exit")
 	flag.Parse()
+	if *plan {
+		for _, f := range Plan(*seed, *d, sessionTimeout) {
+			fmt.Println(f)
+		}
+		return
+	}
 	os.Exit(run(*seed, *d, *out, *orig))
 }
 
