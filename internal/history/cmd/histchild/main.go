@@ -13,8 +13,8 @@
 //
 // Lock and host come from SWITCHMAN_LOCK and SWITCHMAN_HOST, exported by the
 // wrapper (lock "-" and os.Hostname() when unset); SWITCHMAN_FENCING_TOKEN,
-// SWITCHMAN_GROUP, SWITCHMAN_LEASES and SWITCHMAN_SLOT are recorded as the extra fields token,
-// group, leases and slot. Every flag can also be given in the environment
+// SWITCHMAN_GROUP, SWITCHMAN_LEASES and SWITCHMAN_SLOT are recorded as the
+// extra fields token, group, leases and slot. Every flag can also be given in the environment
 // (HISTCHILD_LOG, HISTCHILD_MIN, ...), which is handy in a cron line; a flag
 // wins over the environment.
 //
