@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -118,9 +119,12 @@ func (f *fleet) startRun(h *host, sh shape, tick int) *launch {
 	f.mu.Unlock()
 	l.log = filepath.Join(f.dir, "runs", fmt.Sprintf("%06d.hist", l.seq))
 	var child []string
-	if f.calm {
+	switch {
+	case f.calm:
 		child = []string{filepath.Join(f.bin, "histchild"), "-log", l.log, "-min", "10ms", "-max", "50ms"}
-	} else {
+	case sh.name == "burst": // started from many goroutines: no draw from h.rng
+		child = []string{filepath.Join(f.bin, "histchild"), "-log", l.log, "-min", sh.min.String(), "-max", sh.max.String()}
+	default:
 		child = childArgs(f, h.rng, sh, l.log)
 	}
 	bin := filepath.Join(f.bin, "switchman")
@@ -234,14 +238,18 @@ func (f *fleet) drive(ctx context.Context) {
 	}
 }
 
-// burst starts n runs of the lock "burst" at once, spread over the hosts.
+// burst starts n runs of the lock "burst" at once, spread over the hosts:
+// one goroutine per run, since starting 200 processes one after the other
+// takes tens of seconds on a loaded box.
 func (f *fleet) burst(n int) {
 	sh := shape{name: "burst", min: 50 * time.Millisecond, max: 200 * time.Millisecond,
 		flags: func(*host, int) []string { return []string{"-g", "all", "--lockname", "burst"} }}
+	var wg sync.WaitGroup
 	for i := range n {
-		h := f.hosts[i%nHosts]
-		f.startRun(h, sh, 0)
+		h := f.goHosts()[i%nHosts]
+		wg.Go(func() { f.startRun(h, sh, 0) })
 	}
+	wg.Wait()
 }
 
 func (f *fleet) snapshot() []*launch {
