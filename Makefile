@@ -55,8 +55,8 @@ demo: deps
 faults: deps
 	$(GO) run ./internal/faults -out docs/RELIABILITY.md
 
-# soak runs DURATION of randomized chaos (seed SEED: the same seed plays the
-# same fault schedule) on a real 3-server ensemble behind fault proxies,
+# soak runs DURATION of randomized chaos (seed SEED: the same SEED and DURATION
+# play the same fault schedule) on a real 3-server ensemble behind fault proxies,
 # with six simulated hosts and one running the original Perl switchman,
 # checks the whole history and writes its section of docs/RELIABILITY.md.
 # The last line says "N violations (seed S)". The release run is

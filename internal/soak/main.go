@@ -9,7 +9,7 @@
 // of servers, leader kills, full ensemble restarts, SIGKILL and SIGSTOP of
 // wrappers, operator actions (group moves, deletes and re-adds, kills,
 // pauses and resumes, the catch-up sweep) and a burst of 200 runs on one
-// lock. The same seed gives the same schedule.
+// lock. The same seed and duration give the same schedule (-plan prints it).
 //
 // After the run it quiesces (every wrapper exits, one calm run per job and
 // host) and checks the whole history: no two holders of one lock and no
