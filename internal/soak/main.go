@@ -33,11 +33,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/acme/switchman/internal/history"
 )
 
 func main() {
@@ -81,6 +84,7 @@ func run(seed uint64, d time.Duration, out, orig string) int {
 		return 1
 	}
 	defer f.close()
+	go f.closeOnSignal()
 	f.plan = Plan(seed, d, sessionTimeout)
 	fmt.Fprintf(os.Stderr, "soak seed %d: %d faults planned over %s\n", seed, len(f.plan), d)
 	hung := f.chaos(d)
@@ -157,4 +161,32 @@ func (f *fleet) sweep() {
 			_ = l.cmd.Process.Signal(syscall.SIGCONT)
 		}
 	}
+}
+
+// closeOnSignal ends an interrupted soak: it kills the wrappers and
+// children still running and removes the scratch directories.
+func (f *fleet) closeOnSignal() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	sig := <-sigs
+	fmt.Fprintf(os.Stderr, "soak: %s: stopping (seed %d)\n", sig, f.seed)
+	for _, l := range f.snapshot() {
+		if !isDone(l) {
+			_ = l.cmd.Process.Kill()
+		}
+		if pid := history.StartedPID(l.log); pid != 0 && history.Alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	for _, h := range f.hosts {
+		h.proxy.Close()
+	}
+	// Not f.close: a server restart in progress holds the server for up to
+	// its start timeout. The JVMs die with this process (zktest starts
+	// them with a parent-death signal); their directories go here.
+	os.RemoveAll(f.dir)
+	if len(f.ens.Servers) > 0 {
+		os.RemoveAll(filepath.Dir(f.ens.Servers[0].Dir))
+	}
+	os.Exit(1)
 }
