@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --long --dirty --match 'v[0-9]*' 2>/dev/n
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/switchman
 
-.PHONY: all build test demo deps bench fleet fuzz faults vet clean deb
+.PHONY: all build test demo deps bench fleet fuzz faults soak vet clean deb
 
 all: build
 
@@ -33,10 +33,18 @@ deps:
 
 # test runs the whole suite, with the race detector, against real ZooKeeper
 # servers it starts itself on 127.0.0.1.
+# A 3-minute soak (seed TESTSEED) runs in the background meanwhile, so that
+# CI plays the fault mix on every submission without waiting for it; its
+# log is bin/soak-test.log, and its failure fails the target.
+TESTSEED ?= 1
 test: deps
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 30m ./...
-	cd internal/debpkg && $(GO) vet ./... && $(GO) test -count=1 ./...
+	@mkdir -p bin; \
+	$(GO) run ./internal/soak -seed $(TESTSEED) -duration 3m >bin/soak-test.log 2>&1 & soak=$$!; \
+	st=0; \
+	{ $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./... && \
+	  (cd internal/debpkg && $(GO) vet ./... && $(GO) test -count=1 ./...); } || st=1; \
+	if ! wait $$soak; then st=1; grep -E '^(VIOLATION|soak:)' bin/soak-test.log | head -50; fi; \
+	tail -n 1 bin/soak-test.log; exit $$st
 
 # demo runs the main job end to end on a throwaway local ZooKeeper.
 demo: deps
@@ -46,6 +54,17 @@ demo: deps
 # writes the table to docs/RELIABILITY.md.
 faults: deps
 	$(GO) run ./internal/faults -out docs/RELIABILITY.md
+
+# soak runs DURATION of randomized chaos (seed SEED: the same SEED and DURATION
+# play the same fault schedule) on a real 3-server ensemble behind fault proxies,
+# with six simulated hosts and one running the original Perl switchman,
+# checks the whole history and writes its section of docs/RELIABILITY.md.
+# The last line says "N violations (seed S)". The release run is
+# make soak DURATION=1h.
+SEED     ?= 1
+DURATION ?= 3m
+soak: deps
+	$(GO) run ./internal/soak -seed $(SEED) -duration $(DURATION) -out docs/RELIABILITY.md
 
 # bench measures the built binary against its floors (bare exec, flock,
 # ZooKeeper's session timeout) on a private local ZooKeeper, prints the

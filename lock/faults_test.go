@@ -189,3 +189,42 @@ func TestHandshakeBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimStartReplyLost drops the reply to the start claim's first write,
+// as a restarting server or a loaded ensemble shedding connections does: the
+// soak (seed 7) saw `switchman --min-interval` exit 70 on it. The claim must
+// run again once the session is back and decide, not fail the run.
+func TestClaimStartReplyLost(t *testing.T) {
+	p, s, other := proxied(t)
+	if _, _, err := NewStartClaim(other, "/sw", "job").Claim(0); err != nil {
+		t.Fatal(err) // creates starts/job: the next claim's first request is its rewrite
+	}
+	if _, err := other.conn.Set("/sw/starts/job", nil, -1); err != nil {
+		t.Fatal(err) // never started
+	}
+	p.DropNextReplyTo(faultproxy.OpSetData)
+	ok, _, err := NewStartClaim(s, "/sw", "job").Claim(time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("claim after a lost reply: ok=%v err=%v, want a won claim", ok, err)
+	}
+	if p.Stats().RepliesDropped != 1 {
+		t.Fatalf("the fault did not fire: %+v", p.Stats())
+	}
+	if ok, _, err := NewStartClaim(other, "/sw", "job").Claim(time.Hour); ok || err != nil {
+		t.Fatalf("second claim within the interval: ok=%v err=%v, want skipped", ok, err)
+	}
+}
+
+// TestFindInVanishedQueue: after a connection loss a waiter looks for the
+// queue node it may have created; queue directories are containers, which
+// the server deletes once empty, so a missing directory means the create
+// did not happen (the soak, seed 7, saw the lookup's ErrNoNode exit 70).
+func TestFindInVanishedQueue(t *testing.T) {
+	_, s, _ := proxied(t)
+	w := s.newWaiter(context.Background(), time.Time{}, s.log)
+	defer w.close()
+	p, err := w.find("/sw/queues/gone", "job-", "token")
+	if p != "" || err != nil {
+		t.Fatalf("find in a missing directory = %q, %v; want \"\", nil", p, err)
+	}
+}

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -36,7 +37,24 @@ func NewStartClaim(s *Session, prefix, name string) *StartClaim {
 // last start when that is under interval, or when another host claimed a
 // start concurrently (compare-and-set). Three requests once the node
 // exists.
+//
+// A connection lost under it (a server restart, a loaded ensemble shedding
+// connections) runs the claim again from the read once the session is
+// back: a first rewrite that happened only moved the version, and a claim
+// whose reply was lost reads as a start just now, so the run is skipped:
+// the conservative outcome. A connection that stays lost is
+// znode.ErrUnreachable.
 func (c *StartClaim) Claim(interval time.Duration) (bool, time.Duration, error) {
+	var ok bool
+	var since time.Duration
+	err := c.s.conn.Retry(context.Background(), func() (err error) {
+		ok, since, err = c.claimOnce(interval)
+		return err
+	})
+	return ok, since, err
+}
+
+func (c *StartClaim) claimOnce(interval time.Duration) (bool, time.Duration, error) {
 	s, p, prefix := c.s, c.path, c.prefix
 	for attempt := 0; ; attempt++ {
 		b, st, err := s.conn.Get(p)

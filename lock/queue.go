@@ -214,21 +214,37 @@ func (w *waiter) busy() error {
 // prefix. It returns an error wrapping ErrNoPrefix when prefix itself is
 // missing: switchman never invents the znode holding the fleet's data.
 func (w *waiter) ensure(prefix, p string) error {
+	return w.ensureDir(prefix, p, true)
+}
+
+// ensureDir creates p, as a container node when container is set, and its
+// missing parents as plain nodes. Queue and semaphore directories are
+// containers: the server deletes each once its last waiter or holder is
+// gone, so that nothing accumulates per lock or resource name. Their
+// parents (PREFIX/queues, PREFIX/semaphores) are plain and stay. A
+// container deleted between this call and the create of its child makes
+// that create fail with ErrNoNode, and create ensures it again.
+func (w *waiter) ensureDir(prefix, p string, container bool) error {
 	if p == prefix {
 		return znode.NoPrefix(prefix)
 	}
 	err := w.do(func() error {
-		_, err := w.s.conn.Create(p, nil, 0)
+		var err error
+		if container {
+			_, err = w.s.conn.CreateContainer(p, nil)
+		} else {
+			_, err = w.s.conn.Create(p, nil, 0)
+		}
 		return err
 	})
 	switch {
 	case err == nil || errors.Is(err, zk.ErrNodeExists):
 		return nil
 	case errors.Is(err, zk.ErrNoNode):
-		if err := w.ensure(prefix, path.Dir(p)); err != nil {
+		if err := w.ensureDir(prefix, path.Dir(p), false); err != nil {
 			return err
 		}
-		return w.ensure(prefix, p)
+		return w.ensureDir(prefix, p, container)
 	}
 	return fmt.Errorf("create %s: %w", p, err)
 }
@@ -279,6 +295,9 @@ func (w *waiter) find(dir, base, token string) (string, error) {
 		kids, _, err = w.s.conn.Children(dir)
 		return err
 	})
+	if errors.Is(err, zk.ErrNoNode) {
+		return "", nil // the directory is a container, deleted once empty: our create did not happen
+	}
 	if err != nil {
 		return "", fmt.Errorf("look for our node in %s: %w", dir, err)
 	}

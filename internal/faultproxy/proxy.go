@@ -82,6 +82,7 @@ const (
 	OpCreate  int32 = 1
 	OpExists  int32 = 3
 	OpGetData int32 = 4
+	OpSetData int32 = 5
 	OpMulti   int32 = 14
 	OpCreate2 int32 = 15
 )

@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/acme/switchman/internal/history"
+	"github.com/acme/switchman/internal/mdsection"
 )
 
 // exitLost is switchman's status when it stopped the child because
@@ -216,15 +216,4 @@ func firstLine(s string) string {
 }
 
 // exitSummary renders the exit-code tally: "0×12 71×1".
-func exitSummary(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
-}
+func exitSummary(m map[string]int) string { return mdsection.Tally(m) }

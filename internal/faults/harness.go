@@ -228,10 +228,10 @@ func (l *launch) watchChild(exited <-chan struct{}) map[int]time.Time {
 		default:
 		}
 		if pid == 0 {
-			pid = startedPID(l.log)
+			pid = history.StartedPID(l.log)
 		}
 		switch {
-		case pid != 0 && !alive(pid):
+		case pid != 0 && !history.Alive(pid):
 			dead[pid] = time.Now()
 			return dead
 		case pid == 0 && !exitedAt.IsZero():
@@ -243,40 +243,11 @@ func (l *launch) watchChild(exited <-chan struct{}) map[int]time.Time {
 	}
 }
 
-// startedPID returns the pid of the child recorded in log, or 0.
-func startedPID(log string) int {
-	runs, err := history.ParseFile(log)
-	if err != nil || len(runs) == 0 {
-		return 0
-	}
-	return runs[0].PID
-}
-
-// alive reports whether pid is a live (not zombie) histchild: the name check
-// guards against pid reuse, the state check against an unreaped zombie (a
-// container's init may not reap).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if lp < 0 || rp < 0 || rp+2 >= len(s) {
-		return false
-	}
-	if s[lp+1:rp] != "histchild" {
-		return false
-	}
-	state := s[rp+2]
-	return state != 'Z' && state != 'X'
-}
-
 // waitGone polls until pid is dead (bounded) and returns when it was seen
 // dead; at the bound it returns the zero time (the checker reports it).
 func waitGone(pid int, timeout time.Duration) time.Time {
 	deadline := time.Now().Add(timeout)
-	for alive(pid) {
+	for history.Alive(pid) {
 		if time.Now().After(deadline) {
 			return time.Time{}
 		}

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/switchman/internal/history"
+	"github.com/acme/switchman/internal/mdsection"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
 )
@@ -57,6 +59,11 @@ func mainErr(short bool, out, run string) int {
 	rep := report(results, cmd, start, time.Since(start))
 	fmt.Print(rep)
 	if out != "" {
+		// make soak's section of the same file stays, after the table.
+		old, _ := os.ReadFile(out)
+		if soak := mdsection.Soak.Extract(string(old)); soak != "" {
+			rep += "\n" + soak
+		}
 		if err := os.WriteFile(out, []byte(rep), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "faults: %v\n", err)
 			return 1
@@ -231,7 +238,7 @@ func (e *env) runScenario(i int, sc scenario) result {
 // killPid SIGKILLs a histchild the checker found left behind, so that one
 // failed scenario does not leak processes into the next.
 func killPid(pid int) error {
-	if !alive(pid) {
+	if !history.Alive(pid) {
 		return nil
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)

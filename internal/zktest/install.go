@@ -144,6 +144,11 @@ func jvmArgs(cfgPath string) []string {
 		// ZooKeeper would otherwise register log4j MBeans and warn that log4j
 		// has no appenders: we do not use log4j.
 		"-Dzookeeper.jmx.log4j.disable=true",
+		// The container manager deletes empty container nodes (the queue
+		// directories of package lock) every minute by default; tests check
+		// that they go, so look every second. A Java system property: zoo.cfg
+		// cannot set it (its unknown keys get a "zookeeper." prefix).
+		"-Dznode.container.checkIntervalMs=1000",
 		"-cp", classpath(),
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath,
 	}

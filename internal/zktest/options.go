@@ -43,6 +43,10 @@ type Options struct {
 	// (standaloneEnabled=false, one server.1 line, a myid): it reports
 	// "leader", not "standalone".
 	LocalSessions bool
+	// StartTimeout, if set, replaces the 30s bound of Server.Start on a
+	// restart: a harness that loads the machine heavily (the soak) gives a
+	// JVM longer before it counts as failed and is killed.
+	StartTimeout time.Duration
 	// Stdout, if set, also receives the JVM's stdout and stderr. The output
 	// always goes to zk.log in the server directory too, so that a failed start
 	// can report the log's tail.

@@ -206,7 +206,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	return s.awaitServing(p, logOff, startTimeout)
+	timeout := startTimeout
+	if s.opts.StartTimeout > 0 {
+		timeout = s.opts.StartTimeout
+	}
+	return s.awaitServing(p, logOff, timeout)
 }
 
 // launch starts the JVM without waiting for it to serve. It returns the

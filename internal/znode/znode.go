@@ -117,6 +117,15 @@ func (c *Client) Create(p string, data []byte, flags int32) (string, error) {
 	return c.conn.Create(p, data, flags, c.acl)
 }
 
+// CreateContainer creates p as a container node holding data, with the
+// Client's ACL: the server deletes a container once its last child is
+// gone (ZooKeeper 3.5.3+, on the container manager's interval), so a
+// directory of short-lived children does not outlive them.
+func (c *Client) CreateContainer(p string, data []byte) (string, error) {
+	c.count()
+	return c.conn.CreateContainer(p, data, zk.FlagContainer, c.acl)
+}
+
 // Delete deletes p if its version is version (-1: any).
 func (c *Client) Delete(p string, version int32) error {
 	c.count()
