@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/acme/switchman/internal/zktest"
@@ -46,5 +48,59 @@ func TestLateEvent(t *testing.T) {
 	last.Flush()
 	if late := last.LateEvents(); len(late) != 0 {
 		t.Errorf("late events %+v of a run that fired none", late)
+	}
+}
+
+// TestLateEventOnceAmongConcurrentFlushes: runs of one host start
+// together and flush the same spool at once; the late event is found by
+// exactly one of them. A record claimed by a run that died is taken back
+// by the next flush.
+func TestLateEventOnceAmongConcurrentFlushes(t *testing.T) {
+	srv := zktest.Start(t)
+	s := store(t, srv.Addr, "/sw", `{"groups":{}}`)
+	dir := t.TempDir()
+	rule := func([]PastRun, []Notice, string) string { return "failed" }
+	r := recorder(s, "late", dir, RecorderOptions{Event: rule})
+	r.Start(nil, 1)
+	r.spool(r.Finish(End{PID: 1, Result: ResultFailure, ExitCode: 3}), false)
+	const n = 8
+	flushers := make([]*Recorder, n)
+	for i := range flushers {
+		flushers[i] = recorder(s, "other", dir, RecorderOptions{})
+	}
+	var wg sync.WaitGroup
+	for _, f := range flushers {
+		wg.Go(f.Flush)
+	}
+	wg.Wait()
+	found := 0
+	for _, f := range flushers {
+		found += len(f.LateEvents())
+	}
+	if found != 1 {
+		t.Errorf("%d concurrent flushes found the late event %d times, want once", n, found)
+	}
+
+	// A run that claimed a record and died (its pid gone) leaves it
+	// claimed; the next flush takes it back and writes it.
+	dead := recorder(s, "dead", dir, RecorderOptions{Event: rule})
+	dead.Start(nil, 2)
+	dead.spool(dead.Finish(End{PID: 2, Result: ResultFailure, ExitCode: 4}), false)
+	spool := dead.stateFile("spool")
+	entries, err := os.ReadDir(spool)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("spool holds %v (%v), want one record", entries, err)
+	}
+	p := filepath.Join(spool, entries[0].Name())
+	if err := os.Rename(p, p+flushingMark+"999999999"); err != nil {
+		t.Fatal(err)
+	}
+	next := recorder(s, "other", dir, RecorderOptions{})
+	next.Flush()
+	if late := next.LateEvents(); len(late) != 1 || late[0].ExitCode != 4 {
+		t.Errorf("after a dead claimer, late events %+v, want the one of exit 4", late)
+	}
+	if entries, _ := os.ReadDir(spool); len(entries) != 0 {
+		t.Errorf("spool still holds %d files", len(entries))
 	}
 }

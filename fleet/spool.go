@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -83,14 +85,42 @@ func (r *Recorder) Flush() {
 		return
 	}
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
+		name := e.Name()
+		if i := strings.LastIndex(name, flushingMark); i > 0 {
+			reclaimStale(dir, name, name[:i], name[i+len(flushingMark):])
+			name = name[:i]
+		}
+		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		if r.flushOne(p) {
-			_ = os.Remove(p)
+		// Runs of one host start together and flush together: the one
+		// whose rename succeeds owns the record, so a late event is found
+		// and sent once, however slow the write is.
+		p := filepath.Join(dir, name)
+		mine := p + flushingMark + strconv.Itoa(os.Getpid())
+		if os.Rename(p, mine) != nil {
+			continue // another run has it, or had it
+		}
+		if r.flushOne(mine) {
+			_ = os.Remove(mine)
+		} else {
+			_ = os.Rename(mine, p)
 		}
 	}
+}
+
+// flushingMark and a pid end the name of a spooled record that the run
+// with that pid is writing (see Flush).
+const flushingMark = ".flushing-"
+
+// reclaimStale puts back the spooled record name, claimed by a run (pid)
+// that died while it wrote it, for this flush to claim in turn.
+func reclaimStale(dir, name, orig, pid string) {
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 || syscall.Kill(n, 0) != syscall.ESRCH {
+		return
+	}
+	_ = os.Rename(filepath.Join(dir, name), filepath.Join(dir, orig))
 }
 
 // flushOne writes one spooled record; it reports whether the file is done
