@@ -291,10 +291,17 @@ func (c *Client) Remove(p string) (bool, error) {
 }
 
 // EnsureNode creates the persistent node p with no data if it is missing.
-// A missing parent is an error wrapping zk.ErrNoNode.
+// A missing parent is an error wrapping zk.ErrNoNode; a dropped connection
+// is retried as Retry does.
 func (c *Client) EnsureNode(p string) error {
-	_, err := c.Create(p, nil, 0)
-	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+	err := c.Retry(context.Background(), func() error {
+		_, err := c.Create(p, nil, 0)
+		if errors.Is(err, zk.ErrNodeExists) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create %s: %w", p, AuthErr(err))
 	}
 	return nil
