@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/internal/zktest"
 )
@@ -101,6 +102,49 @@ func TestLateEventOnceAmongConcurrentFlushes(t *testing.T) {
 		t.Errorf("after a dead claimer, late events %+v, want the one of exit 4", late)
 	}
 	if entries, _ := os.ReadDir(spool); len(entries) != 0 {
+		t.Errorf("spool still holds %d files", len(entries))
+	}
+}
+
+// TestSpooledRestore: a run that waited and could not undo its waiting
+// record (its session gone) spools the undoing; the next run on the host
+// that reaches ZooKeeper writes the previous record back, or deletes a
+// record the wait created, so that no record says "waiting" for a run
+// long gone.
+func TestSpooledRestore(t *testing.T) {
+	srv := zktest.Start(t)
+	live := store(t, srv.Addr, "/sw", `{"groups":{}}`)
+	prev := &Run{Lock: "had", Host: "h1", Start: time.Now().Add(-time.Hour)}
+	if err := live.RecordStart(prev); err != nil {
+		t.Fatal(err)
+	}
+	prev.Result, prev.Finish = ResultFailure, time.Now().Add(-time.Minute)
+	if err := live.RecordFinish(prev, 0); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, job := range []string{"had", "new"} {
+		sess := dial(t, srv.Addr)
+		r := recorder(New(sess, "/sw"), job, dir, RecorderOptions{})
+		r.Waiting()
+		if got := lastRecord(t, live, job); got == nil || got.State != StateWaiting {
+			t.Fatalf("%s: record %+v, want waiting", job, got)
+		}
+		sess.Close()
+		r.Restore() // fails: the session is closed
+		if got := lastRecord(t, live, job); got == nil || got.State != StateWaiting {
+			t.Fatalf("%s: record %+v after a failed restore, want still waiting", job, got)
+		}
+	}
+	next := recorder(live, "other", dir, RecorderOptions{})
+	next.Flush()
+	if got := lastRecord(t, live, "had"); got == nil || got.State != StateFinished || got.Result != ResultFailure {
+		t.Errorf("record of had %+v, want the previous finished one back", got)
+	}
+	if got := lastRecord(t, live, "new"); got != nil {
+		t.Errorf("record of new %+v, want none (the wait created it)", got)
+	}
+	if entries, _ := os.ReadDir(next.stateFile("spool")); len(entries) != 0 {
 		t.Errorf("spool still holds %d files", len(entries))
 	}
 }

@@ -139,7 +139,8 @@ func (r *Recorder) Restore() {
 		return
 	}
 	if err := r.s.RestoreRecord(r.o.Lock, r.o.Host, r.replaced); err != nil {
-		r.log.Warn().Err(err).Msg("could not restore the run record after the wait")
+		r.log.Info().Err(err).Msg("could not restore the run record after the wait")
+		r.spoolRestore(r.replaced)
 	}
 }
 

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // The host-local state of a Recorder lives in RecorderOptions.StateDir,
@@ -18,6 +21,8 @@ import (
 //	heartbeat-KEY        the stamp whose mtime spaces the heartbeats
 //	spool-KEY/LOCK@HOST-STARTNANOS.json
 //	                     finish records ZooKeeper could not take (spooled)
+//	spool-KEY/LOCK@HOST-restore-NANOS.json
+//	                     waiting records it could not undo (spoolRestore)
 
 // spoolMaxAge is how long a spooled record is kept for a later run to
 // write; past it, the stored record has long been replaced or shown as
@@ -28,6 +33,13 @@ const spoolMaxAge = 7 * 24 * time.Hour
 type spooled struct {
 	Run  Run  `json:"run"`
 	Halt bool `json:"halt,omitempty"`
+	// Restore marks the undoing of a waiting record that ZooKeeper could
+	// not take (see Recorder.Restore): Run then names the lock and host,
+	// Prev is what goes back (nil: the record is deleted) and Spooled
+	// when.
+	Restore bool      `json:"restore,omitempty"`
+	Prev    *Run      `json:"prev,omitempty"`
+	Spooled time.Time `json:"spooled,omitzero"`
 }
 
 // stateFile returns the path of the host-local state file or directory
@@ -51,8 +63,36 @@ func (r *Recorder) spool(rec *Run, halt bool) {
 		r.log.Warn().Msg("run's finish not recorded: ZooKeeper unreachable and no cache directory to spool it")
 		return
 	}
-	b, _ := json.Marshal(spooled{Run: *rec, Halt: halt})
 	name := fmt.Sprintf("%s@%s-%d.json", rec.Lock, rec.Host, rec.Start.UnixNano())
+	if err := writeSpooled(dir, name, spooled{Run: *rec, Halt: halt}); err != nil {
+		r.log.Warn().Err(err).Msg("run's finish not recorded: ZooKeeper unreachable and the spool not writable")
+		return
+	}
+	r.log.Info().Str("lock", rec.Lock).Str("spool", dir).Msg("ZooKeeper unreachable at finish; run record spooled for the next run")
+}
+
+// spoolRestore keeps the undoing of this run's waiting record (prev goes
+// back) for the next run on this host that reaches ZooKeeper, so that the
+// record does not say "waiting" for a run long gone.
+func (r *Recorder) spoolRestore(prev *Run) {
+	dir := r.stateFile("spool")
+	if dir == "" {
+		return
+	}
+	now := time.Now().UTC()
+	name := fmt.Sprintf("%s@%s-restore-%d.json", r.o.Lock, r.o.Host, now.UnixNano())
+	sp := spooled{Run: Run{Lock: r.o.Lock, Host: r.o.Host}, Restore: true, Prev: prev, Spooled: now}
+	if err := writeSpooled(dir, name, sp); err != nil {
+		r.log.Warn().Err(err).Msg("run record left waiting: ZooKeeper unreachable and the spool not writable")
+		return
+	}
+	r.log.Info().Str("lock", r.o.Lock).Str("spool", dir).Msg("ZooKeeper unreachable after the wait; the record's undoing spooled for the next run")
+}
+
+// writeSpooled writes sp as dir/name: whole, then renamed, so that a
+// reader never sees half of it.
+func writeSpooled(dir, name string, sp spooled) error {
+	b, _ := json.Marshal(sp)
 	err := os.MkdirAll(dir, 0o700)
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, name+".tmp"), b, 0o600)
@@ -60,11 +100,7 @@ func (r *Recorder) spool(rec *Run, halt bool) {
 	if err == nil {
 		err = os.Rename(filepath.Join(dir, name+".tmp"), filepath.Join(dir, name))
 	}
-	if err != nil {
-		r.log.Warn().Err(err).Msg("run's finish not recorded: ZooKeeper unreachable and the spool not writable")
-		return
-	}
-	r.log.Info().Str("lock", rec.Lock).Str("spool", dir).Msg("ZooKeeper unreachable at finish; run record spooled for the next run")
+	return err
 }
 
 // Flush writes the finish records that earlier runs on this host spooled
@@ -130,6 +166,17 @@ func (r *Recorder) flushOne(p string) bool {
 	var s spooled
 	if err != nil || json.Unmarshal(b, &s) != nil {
 		return true // unreadable: nothing to deliver
+	}
+	if s.Restore {
+		if time.Since(s.Spooled) > spoolMaxAge {
+			return true
+		}
+		if err := r.s.RestoreRecord(s.Run.Lock, s.Run.Host, s.Prev); err != nil && !errors.Is(err, zk.ErrNoNode) {
+			r.log.Debug().Err(err).Str("file", p).Msg("spooled restore not written yet")
+			return false
+		}
+		r.log.Info().Str("lock", s.Run.Lock).Msg("spooled restore of a waiting record delivered")
+		return true
 	}
 	if time.Since(s.Run.Finish) > spoolMaxAge {
 		return true
