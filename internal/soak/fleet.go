@@ -22,17 +22,21 @@ import (
 
 // Timing of the fleet. S is short so that a fault plays out in seconds; the
 // grace is below switchman's cap on the self-fencing path (0.18 S). The tick
-// is cron's minute shrunk to a second.
+// (-tick, default a second) is cron's minute shrunk.
 const (
 	sessionTimeout = 4 * time.Second
 	graceTimeout   = 500 * time.Millisecond
-	tick           = time.Second
 	prefix         = "/soak"
 	nHosts         = 6
 	// adminSession outlives every fault (the longest stops the ensemble
 	// for a restart), so the harness's view never disappears.
 	adminSession = 30 * time.Second
 )
+
+// tick is how often every host launches its jobs (-tick): a second for
+// the release run; CI, which shares its two cores with the test suite,
+// launches half as often.
+var tick = time.Second
 
 // host is one simulated machine: a name, a fault proxy in front of the
 // ensemble, its config file and the random source of its job shapes.

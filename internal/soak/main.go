@@ -50,7 +50,12 @@ func main() {
 	orig := flag.String("original", filepath.Join("..", "shared", "perl-switchman", "build.sh"),
 		`build script of the original Perl switchman ("" runs without it)`)
 	plan := flag.Bool("plan", false, "print the fault schedule of -seed and -duration and exit")
+	flag.DurationVar(&tick, "tick", tick, "how often every host launches its jobs (cron's minute, shrunk)")
 	flag.Parse()
+	if tick < 100*time.Millisecond || tick > 10*time.Second {
+		fmt.Fprintf(os.Stderr, "soak: -tick %s: want 100ms to 10s\n", tick)
+		os.Exit(2)
+	}
 	if *plan {
 		for _, f := range Plan(*seed, *d, sessionTimeout) {
 			fmt.Println(f)

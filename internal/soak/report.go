@@ -32,8 +32,8 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 	w("## Soak")
 	w("")
 	w("`%s`: seed %d, %s of chaos (%s with set-up, quiesce and checks), %s.", cmd, f.seed, d, took.Round(time.Second), time.Now().UTC().Format("2006-01-02"))
-	w("A real 3-server ZooKeeper ensemble (local sessions), %d simulated hosts each behind its own fault proxy launching real `switchman` processes every second (jobs: %s)%s. S = %s, grace %s.",
-		nHosts, shapeNames(), f.origText(), sessionTimeout, graceTimeout)
+	w("A real 3-server ZooKeeper ensemble (local sessions), %d simulated hosts each behind its own fault proxy launching real `switchman` processes every %s (jobs: %s)%s. S = %s, grace %s.",
+		nHosts, tick, shapeNames(), f.origText(), sessionTimeout, graceTimeout)
 	w("")
 	launches := f.snapshot()
 	w("- wrapper runs: %d; child runs recorded: %d; slots run: %d; bytes printed by children: %d", len(launches), len(res.runs), res.slots, res.printed)
