@@ -59,7 +59,7 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 	w("restart on a loaded box), right after it; the faults left when the time is up are not played.")
 	w("Checked over the whole run: no two holders of one lock and at most TOTAL leases (except while a wrapper was")
 	w("frozen past the session, listed below with evidence); no child outliving its wrapper by more than %s, and", killLatency)
-	w("no child or grandchild left at the end; no switchman exit 70 and no death by a signal the injector did not")
+	w("no child or grandchild of this tool's runs left at the end (the original stops only its command's pid, so a grandchild it leaves is listed as a window); no switchman exit 70 and no death by a signal the injector did not")
 	w("send; every run record final after the quiesce (one calm run of every job on every host); nothing left")
 	w("under locks/, queues/ or semaphores/; no slot run twice; no notification sent twice. Clock jumps are not")
 	w("part of the mix: no hook moves one run's clock.")
@@ -79,7 +79,7 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 		}
 	}
 	section("Violations", res.violations)
-	section("Unpreventable windows (a wrapper frozen longer than the session, or SIGKILLed), with evidence", res.windows)
+	section("Unpreventable windows (a wrapper frozen longer than the session, or SIGKILLed; a grandchild the original left), with evidence", res.windows)
 	return b.String()
 }
 
