@@ -196,51 +196,13 @@ func (h *harness) start(hs *host) {
 // with SIGKILL (no end line) is dated by when it died, not by when its
 // wrapper exited.
 func (l *launch) wait() {
-	exited := make(chan struct{})
-	deaths := make(chan map[int]time.Time, 1)
-	go func() { deaths <- l.watchChild(exited) }()
-	err := l.cmd.Wait()
-	l.exited = time.Now()
-	close(exited)
-	l.code = l.cmd.ProcessState.ExitCode()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			l.signal = ws.Signal().String()
-		}
+	r := history.WaitWrapper(l.cmd, l.log, 2*time.Millisecond)
+	l.exited, l.code, l.signal = r.Exited, r.Code, r.Signal
+	l.deadAt = map[int]time.Time{}
+	if r.PID != 0 && !r.Dead.IsZero() {
+		l.deadAt[r.PID] = r.Dead
 	}
-	l.deadAt = <-deaths
 	close(l.done)
-}
-
-// watchChild finds the child's pid in the run's log and polls it until it
-// is dead (2 ms resolution); it gives up 5 s after switchman exited.
-func (l *launch) watchChild(exited <-chan struct{}) map[int]time.Time {
-	dead := map[int]time.Time{}
-	pid := 0
-	var exitedAt time.Time
-	for {
-		select {
-		case <-exited:
-			if exitedAt.IsZero() {
-				exitedAt = time.Now()
-			}
-		default:
-		}
-		if pid == 0 {
-			pid = history.StartedPID(l.log)
-		}
-		switch {
-		case pid != 0 && !history.Alive(pid):
-			dead[pid] = time.Now()
-			return dead
-		case pid == 0 && !exitedAt.IsZero():
-			return dead // the child never started
-		case !exitedAt.IsZero() && time.Since(exitedAt) > 5*time.Second:
-			return dead // left running: the checker reports it
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // waitGone polls until pid is dead (bounded) and returns when it was seen

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -161,51 +160,9 @@ func (f *fleet) startRun(h *host, sh shape, tick int) *launch {
 // wait reaps switchman while watching its child, so that a child killed
 // with SIGKILL (no end line) is dated by when it died.
 func (l *launch) wait() {
-	exited := make(chan struct{})
-	dead := make(chan time.Time, 1)
-	go func() { dead <- l.watchChild(exited) }()
-	err := l.cmd.Wait()
-	l.exited = time.Now()
-	close(exited)
-	l.code = l.cmd.ProcessState.ExitCode()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			l.signal = ws.Signal().String()
-		}
-	}
-	l.deadAt = <-dead
+	r := history.WaitWrapper(l.cmd, l.log, 10*time.Millisecond)
+	l.exited, l.code, l.signal, l.pid, l.deadAt = r.Exited, r.Code, r.Signal, r.PID, r.Dead
 	close(l.done)
-}
-
-// watchChild finds the child's pid in the run's log and polls it until it
-// is dead (10 ms resolution, light enough for dozens of runs at once); it
-// gives up 5 s after switchman exited.
-func (l *launch) watchChild(exited <-chan struct{}) time.Time {
-	var exitedAt time.Time
-	for {
-		select {
-		case <-exited:
-			if exitedAt.IsZero() {
-				exitedAt = time.Now()
-			}
-		default:
-		}
-		if l.pid == 0 {
-			l.pid = history.StartedPID(l.log)
-		}
-		switch {
-		case l.pid != 0 && !history.Alive(l.pid):
-			return time.Now()
-		case l.pid == 0 && !exitedAt.IsZero():
-			if l.pid = history.StartedPID(l.log); l.pid == 0 {
-				return time.Time{} // the child never started
-			}
-		case !exitedAt.IsZero() && time.Since(exitedAt) > 5*time.Second:
-			return time.Time{} // left running: the checker reports it
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // drive launches every host's jobs every tick until ctx ends.

@@ -251,3 +251,42 @@ func TestEnvConfig(t *testing.T) {
 		t.Fatalf("runs %+v, err %v: want one ended run of lock l", runs, err)
 	}
 }
+
+// TestWaitWrapper runs history.WaitWrapper over real processes: a wrapper
+// that exits 3 while its histchild still runs (the child's pid is learnt
+// from the log and its death dated after the wrapper's exit), and one that
+// a signal kills before any child starts.
+func TestWaitWrapper(t *testing.T) {
+	// Alive knows a child by its process name: run this binary as
+	// "histchild".
+	named := filepath.Join(t.TempDir(), "histchild")
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(named, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "history.log")
+	wrapper := exec.Command("/bin/sh", "-c", `"$0" "$@" & while [ ! -s "$LOGF" ]; do sleep 0.01; done; exit 3`,
+		named, "-log", log, "-min", "400ms", "-max", "400ms")
+	wrapper.Env = append(os.Environ(), asMainEnv+"=1", "LOGF="+log,
+		"SWITCHMAN_LOCK=nightly", "SWITCHMAN_HOST=host-a", "SWITCHMAN_FENCING_TOKEN=42")
+	if err := wrapper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := history.WaitWrapper(wrapper, log, 5*time.Millisecond)
+	if r.Code != 3 || r.Signal != "" || r.PID == 0 || r.PID != history.StartedPID(log) ||
+		r.Dead.IsZero() || !r.Dead.After(r.Exited) {
+		t.Errorf("WaitWrapper = %+v; want exit 3, the child's pid %d, seen dead after the wrapper", r, history.StartedPID(log))
+	}
+
+	killed := exec.Command("/bin/sh", "-c", `kill -TERM $$`)
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r = history.WaitWrapper(killed, filepath.Join(t.TempDir(), "none.log"), 5*time.Millisecond)
+	if r.Signal != syscall.SIGTERM.String() || r.PID != 0 || !r.Dead.IsZero() {
+		t.Errorf("WaitWrapper of a killed wrapper = %+v; want SIGTERM, no child", r)
+	}
+}
