@@ -144,6 +144,13 @@ func runOnce(ctx context.Context, command string, body []byte, env []string) (st
 	// stop reading it shortly after the kill.
 	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+		// The command exited 0: it delivered. Only the capture of its
+		// output was cut (something it started holds the pipe, or the
+		// reading goroutine ran late on a loaded host); running it again
+		// would deliver the event twice.
+		err = nil
+	}
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (notify_timeout)", ctx.Err())
 	}

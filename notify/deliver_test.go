@@ -60,6 +60,7 @@ func TestDeliverFailures(t *testing.T) {
 		{"exit 1 is retried then given up", "echo x >> %s; echo boom; exit 1", 5 * time.Second, true, 5 * time.Second, attempts, "boom"},
 		{"a hang is killed at the timeout", "echo x >> %s; sleep 30", 500 * time.Millisecond, true, 900 * time.Millisecond, 1, "notify_timeout"},
 		{"a grandchild holding the pipe is killed too", "echo x >> %s; (sleep 30; echo late) & wait", 300 * time.Millisecond, true, 700 * time.Millisecond, 1, "notify_timeout"},
+		{"an exit 0 while a grandchild holds the pipe is delivered once", "echo x >> %s; (sleep 1) &", 5 * time.Second, false, 5 * time.Second, 1, "notified"},
 		{"a second try succeeds", "echo x >> %s; test $(wc -l < %[1]s) -ge 2", 5 * time.Second, false, 5 * time.Second, 2, "notified"},
 	}
 	for _, tt := range tests {

@@ -176,18 +176,12 @@ func checkProcesses(runs []history.Run, o *outcome) {
 		if r.End.IsZero() {
 			o.violatef("child never seen dead: %s", r)
 		}
-		pids := []int{r.PID}
-		for _, s := range strings.Split(r.Extra["grandchildren"], ",") {
-			if pid, err := strconv.Atoi(s); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-		for _, pid := range pids {
-			if !waitGone(pid, 2*time.Second).IsZero() {
+		for _, p := range r.Procs() {
+			if !p.WaitGone(2 * time.Second).IsZero() {
 				continue
 			}
-			o.violatef("process %d of %s left running", pid, r)
-			_ = killPid(pid)
+			o.violatef("process %d of %s left running", p.PID, r)
+			_ = p.Kill()
 		}
 	}
 }

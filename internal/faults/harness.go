@@ -205,19 +205,6 @@ func (l *launch) wait() {
 	close(l.done)
 }
 
-// waitGone polls until pid is dead (bounded) and returns when it was seen
-// dead; at the bound it returns the zero time (the checker reports it).
-func waitGone(pid int, timeout time.Duration) time.Time {
-	deadline := time.Now().Add(timeout)
-	for history.Alive(pid) {
-		if time.Now().After(deadline) {
-			return time.Time{}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return time.Now()
-}
-
 // stop ends the drivers, then waits for every switchman; stragglers get
 // SIGTERM (forwarded to their child) after a while, then SIGKILL. It
 // returns the number that needed SIGKILL from the harness (a hung wrapper).

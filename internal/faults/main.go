@@ -23,10 +23,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/acme/switchman/internal/history"
 	"github.com/acme/switchman/internal/mdsection"
 	"github.com/acme/switchman/internal/testenv"
 	"github.com/acme/switchman/internal/zktest"
@@ -233,13 +231,4 @@ func (e *env) runScenario(i int, sc scenario) result {
 	r := check(h, o, hung)
 	r.name, r.servers, r.elapsed = sc.name, sc.servers, time.Since(start)
 	return r
-}
-
-// killPid SIGKILLs a histchild the checker found left behind, so that one
-// failed scenario does not leak processes into the next.
-func killPid(pid int) error {
-	if !history.Alive(pid) {
-		return nil
-	}
-	return syscall.Kill(pid, syscall.SIGKILL)
 }

@@ -430,12 +430,11 @@ func killSwitchman(h *harness, o *outcome) error {
 		o.reactions = append(o.reactions, d.Sub(t0))
 	}
 	gc := 0
-	for _, s := range splitComma(r.Extra["grandchildren"]) {
-		pid, _ := strconv.Atoi(s)
+	for _, p := range r.Procs()[1:] {
 		gc++
-		if dead := waitGone(pid, 2*time.Second); dead.IsZero() {
-			o.violatef("grandchild %d alive 2s after switchman was killed", pid)
-			_ = killPid(pid)
+		if dead := p.WaitGone(2 * time.Second); dead.IsZero() {
+			o.violatef("grandchild %d alive 2s after switchman was killed", p.PID)
+			_ = p.Kill()
 		} else {
 			o.reactions = append(o.reactions, dead.Sub(t0))
 		}
@@ -451,16 +450,6 @@ func killSwitchman(h *harness, o *outcome) error {
 		o.notef("next holder started %s after the SIGKILL (dead session expires after S = %s)", next.Sub(t0).Round(time.Millisecond), sessionTimeout)
 	}
 	return nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // nextStart waits (bounded) for a child to start after t0.

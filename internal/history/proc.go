@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -13,30 +14,118 @@ import (
 // StartedPID returns the pid of the first child recorded in the log at
 // path, or 0 when the log is missing, unreadable or has no run yet: a
 // harness polls it to learn the pid of the child its wrapper started.
-func StartedPID(path string) int {
+func StartedPID(path string) int { return StartedProc(path).PID }
+
+// StartedProc is StartedPID with the start time the child recorded.
+func StartedProc(path string) Proc {
 	runs, err := ParseFile(path)
 	if err != nil || len(runs) == 0 {
-		return 0
+		return Proc{}
 	}
-	return runs[0].PID
+	return runs[0].Procs()[0]
 }
 
-// Alive reports whether pid is a live (not zombie) process named
-// histchild: the name check guards against pid reuse, the state check
-// against an unreaped zombie (a container's init may not reap). Linux only
-// (/proc).
-func Alive(pid int) bool {
+// Proc names one process of a run for later checks: its pid and its start
+// time in clock ticks since boot (/proc/PID/stat field 22). A pid is
+// reused within minutes on a busy host (pid_max is often 32768); the start
+// time tells the run's process from a later one with the same pid. Ticks 0
+// means unknown: any live histchild with that pid counts.
+type Proc struct {
+	PID   int
+	Ticks uint64
+}
+
+// ProcOf names the process pid is now (Ticks 0 when it is gone).
+func ProcOf(pid int) Proc {
+	st, _ := readStat(pid)
+	return Proc{PID: pid, Ticks: st.ticks}
+}
+
+// Alive reports whether p is a live (not zombie) process named histchild
+// (histchild.test under go test) that started at p.Ticks: the name and the start time guard against pid
+// reuse, the state check against an unreaped zombie (a container's init
+// may not reap). Linux only (/proc).
+func (p Proc) Alive() bool {
+	st, ok := readStat(p.PID)
+	return ok && strings.HasPrefix(st.comm, "histchild") && st.state != 'Z' && st.state != 'X' && (p.Ticks == 0 || st.ticks == p.Ticks)
+}
+
+// Kill sends SIGKILL to p if it is still alive, and never to a process
+// that reused its pid.
+func (p Proc) Kill() error {
+	if !p.Alive() {
+		return nil
+	}
+	return syscall.Kill(p.PID, syscall.SIGKILL)
+}
+
+// WaitGone polls p until it is dead, at most timeout, and returns when it
+// was seen dead; at the bound it returns the zero time.
+func (p Proc) WaitGone(timeout time.Duration) time.Time {
+	deadline := time.Now().Add(timeout)
+	for p.Alive() {
+		if time.Now().After(deadline) {
+			return time.Time{}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Now()
+}
+
+// Alive reports whether pid is a live histchild, whenever it started
+// (Proc.Alive): for a pid learnt moments ago.
+func Alive(pid int) bool { return Proc{PID: pid}.Alive() }
+
+// stat is what Proc reads of /proc/PID/stat.
+type stat struct {
+	comm  string
+	state byte
+	ticks uint64
+}
+
+func readStat(pid int) (stat, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return stat{}, false
 	}
-	s := string(b)
+	return parseStat(string(b))
+}
+
+// parseStat reads the command name, the state and the start time of a
+// /proc/PID/stat line. The name is in parentheses and may hold spaces and
+// parentheses itself, so the fields are counted from the last ')'.
+func parseStat(s string) (stat, bool) {
 	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if lp < 0 || rp < 0 || rp+2 >= len(s) || s[lp+1:rp] != "histchild" {
-		return false
+	if lp < 0 || rp < lp || rp+2 >= len(s) {
+		return stat{}, false
 	}
-	state := s[rp+2]
-	return state != 'Z' && state != 'X'
+	st := stat{comm: s[lp+1 : rp], state: s[rp+2]}
+	// After ") " come field 3 (state) onwards; starttime is field 22.
+	if f := strings.Fields(s[rp+2:]); len(f) > 19 {
+		st.ticks, _ = strconv.ParseUint(f[19], 10, 64)
+	}
+	return st, true
+}
+
+// Procs returns the run's child and the grandchildren it recorded, each
+// with the start time the child recorded for it (0 when the log predates
+// it).
+func (r Run) Procs() []Proc {
+	ticks := func(s string) uint64 { t, _ := strconv.ParseUint(s, 10, 64); return t }
+	out := []Proc{{PID: r.PID, Ticks: ticks(r.Extra["ticks"])}}
+	gt := strings.Split(r.Extra["grandchildren_ticks"], ",")
+	for i, s := range strings.Split(r.Extra["grandchildren"], ",") {
+		pid, err := strconv.Atoi(s)
+		if err != nil {
+			continue
+		}
+		p := Proc{PID: pid}
+		if i < len(gt) {
+			p.Ticks = ticks(gt[i])
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // Reaped is what WaitWrapper saw of one wrapper run and its child.
@@ -83,7 +172,7 @@ func WaitWrapper(cmd *exec.Cmd, path string, poll time.Duration) Reaped {
 // watchChild polls the child of the run logged at path until it is dead,
 // and gives up 5 s after its wrapper exited (exited closed).
 func watchChild(path string, exited <-chan struct{}, poll time.Duration) (int, time.Time) {
-	pid := 0
+	var p Proc
 	var exitedAt time.Time
 	for {
 		select {
@@ -93,18 +182,18 @@ func watchChild(path string, exited <-chan struct{}, poll time.Duration) (int, t
 			}
 		default:
 		}
-		if pid == 0 {
-			pid = StartedPID(path)
+		if p.PID == 0 {
+			p = StartedProc(path)
 		}
 		switch {
-		case pid != 0 && !Alive(pid):
-			return pid, time.Now()
-		case pid == 0 && !exitedAt.IsZero():
-			if pid = StartedPID(path); pid == 0 {
+		case p.PID != 0 && !p.Alive():
+			return p.PID, time.Now()
+		case p.PID == 0 && !exitedAt.IsZero():
+			if p = StartedProc(path); p.PID == 0 {
 				return 0, time.Time{} // the child never started
 			}
 		case !exitedAt.IsZero() && time.Since(exitedAt) > 5*time.Second:
-			return pid, time.Time{} // left running: the checker reports it
+			return p.PID, time.Time{} // left running: the checker reports it
 		}
 		time.Sleep(poll)
 	}

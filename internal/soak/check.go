@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -160,40 +159,22 @@ func (f *fleet) checkProcesses(res *result) {
 		} else if l != nil && r.End.After(l.exited.Add(killLatency)) {
 			res.violate(r.End, "child %s outlived its wrapper (exit %d %s) by %s", r, l.code, l.signal, r.End.Sub(l.exited).Round(time.Millisecond))
 		}
-		pids := []int{r.PID}
-		for _, s := range strings.Split(r.Extra["grandchildren"], ",") {
-			if pid, err := strconv.Atoi(s); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-		for _, pid := range pids {
-			if waitGone(pid, 2*time.Second) {
+		for _, p := range r.Procs() {
+			if !p.WaitGone(2 * time.Second).IsZero() {
 				continue
 			}
-			if l != nil && l.host.perl && pid != r.PID {
+			if l != nil && l.host.perl && p.PID != r.PID {
 				// The original signals its command's pid, not its process
 				// group (README, "Differences from the original"): its
 				// command's children outlive a stopped command.
 				res.windows = append(res.windows, finding{r.Start, fmt.Sprintf(
-					"grandchild %d of the original's run %s left running (the original stops only its command's pid)", pid, r)})
+					"grandchild %d of the original's run %s left running (the original stops only its command's pid)", p.PID, r)})
 			} else {
-				res.violate(r.Start, "process %d of %s left running after its wrapper exited", pid, r)
+				res.violate(r.Start, "process %d of %s left running after its wrapper exited", p.PID, r)
 			}
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			_ = p.Kill()
 		}
 	}
-}
-
-// waitGone polls until pid is dead, bounded; false if it still lives.
-func waitGone(pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for history.Alive(pid) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
 }
 
 // checkExits tallies exit statuses; an internal error, a failed start or a

@@ -203,10 +203,19 @@ func (f *fleet) operatorAction(ft Fault) (string, error) {
 			_, err = f.operator("groups", "move", grp, "--from", "h5.test", "--to", from)
 		}
 	case GroupDelete:
-		what = "inner-b deleted, re-added"
-		if _, err = f.operator("groups", "delete", "inner-b"); err == nil {
+		// As an operator must: a group that another names is taken out of
+		// it first (the tool refuses to delete it otherwise).
+		what = "inner-b taken out of outer and deleted, re-added"
+		outerNoB := []string{"groups", "set", "outer", "inner-a", "h6.test"}
+		if _, err = f.operator(outerNoB...); err == nil {
+			_, err = f.operator("groups", "delete", "inner-b")
+		}
+		if err == nil {
 			time.Sleep(ft.Dur)
 			_, err = f.operator(append([]string{"groups", "set", "inner-b"}, innerB...)...)
+		}
+		if err == nil {
+			_, err = f.operator("groups", "set", "outer", "inner-a", "inner-b", "h6.test")
 		}
 	case GroupSet:
 		m := []string{innerA[ft.Target%2], innerA[1-ft.Target%2]}

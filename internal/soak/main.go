@@ -179,8 +179,8 @@ func (f *fleet) closeOnSignal() {
 		if !isDone(l) {
 			_ = l.cmd.Process.Kill()
 		}
-		if pid := history.StartedPID(l.log); pid != 0 && history.Alive(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+		if p := history.StartedProc(l.log); p.PID != 0 {
+			_ = p.Kill()
 		}
 	}
 	for _, h := range f.hosts {

@@ -162,9 +162,18 @@ func startRun(cfg config, start time.Time, getenv func(string) string) (history.
 			r.Extra[key] = v
 		}
 	}
+	// Start times, so that a checker tells these processes from later
+	// ones that reuse their pids (history.Proc).
+	r.Extra["ticks"] = strconv.FormatUint(history.ProcOf(r.PID).Ticks, 10)
 	pids, err := forkGrandchildren(cfg)
 	if len(pids) > 0 {
+		ticks := make([]string, len(pids))
+		for i, s := range pids {
+			pid, _ := strconv.Atoi(s)
+			ticks[i] = strconv.FormatUint(history.ProcOf(pid).Ticks, 10)
+		}
 		r.Extra["grandchildren"] = strings.Join(pids, ",")
+		r.Extra["grandchildren_ticks"] = strings.Join(ticks, ",")
 	}
 	if err != nil {
 		return r, err

@@ -196,20 +196,41 @@ func TestForkGrandchildren(t *testing.T) {
 		if pgid != c.cmd.Process.Pid {
 			t.Errorf("grandchild %d in process group %d, want the child's %d", pid, pgid, c.cmd.Process.Pid)
 		}
-		// They ignore TERM like their parent: only the group KILL stops them.
+		// They ignore TERM like their parent: only the group KILL stops
+		// them. (Once they have set it up: a TERM before that kills.)
+		waitIgnoresTerm(t, pid)
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	}
 	time.Sleep(200 * time.Millisecond)
 	for _, p := range pids {
 		pid, _ := strconv.Atoi(p)
-		if _, err := syscall.Getpgid(pid); err != nil {
+		if !history.Alive(pid) {
 			t.Errorf("grandchild %d died of SIGTERM under -ignore-term", pid)
+		}
+	}
+	// The recorded start times name these very processes: a process
+	// with the same pid that started at another time is not them.
+	procs := r.Procs()
+	if len(procs) != 3 || procs[0].PID != c.cmd.Process.Pid {
+		t.Fatalf("Procs() = %v: want the child and two grandchildren", procs)
+	}
+	for _, p := range procs {
+		if p.Ticks == 0 || !p.Alive() {
+			t.Errorf("%+v: want a recorded start time and alive", p)
+		}
+		if other := (history.Proc{PID: p.PID, Ticks: p.Ticks + 1}); other.Alive() {
+			t.Errorf("%+v counts as alive with another start time", other)
 		}
 	}
 	if err := syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.wait(t)
+	for _, p := range procs {
+		if p.WaitGone(5 * time.Second).IsZero() {
+			t.Errorf("%+v still alive 5s after the group's SIGKILL", p)
+		}
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -289,4 +310,23 @@ func TestWaitWrapper(t *testing.T) {
 	if r.Signal != syscall.SIGTERM.String() || r.PID != 0 || !r.Dead.IsZero() {
 		t.Errorf("WaitWrapper of a killed wrapper = %+v; want SIGTERM, no child", r)
 	}
+}
+
+// waitIgnoresTerm waits (at most 5s) until pid ignores SIGTERM, as its
+// /proc status shows (SigIgn, bit 15).
+func waitIgnoresTerm(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		for _, line := range strings.Split(string(b), "\n") {
+			if hex, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err == nil && m&(1<<(syscall.SIGTERM-1)) != 0 {
+					return
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d does not ignore SIGTERM after 5s", pid)
 }
