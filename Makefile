@@ -44,6 +44,7 @@ test: deps
 	$(GO) run ./internal/soak -seed $(TESTSEED) -duration 3m -tick 2s >bin/soak-test.log 2>&1 & soak=$$!; \
 	st=0; \
 	{ $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./... && \
+	  $(GO) vet -tags soakclock ./internal/skewclock ./cmd/switchman && $(GO) test -count=1 -tags soakclock ./internal/skewclock && \
 	  (cd internal/debpkg && $(GO) vet ./... && $(GO) test -count=1 ./...); } || st=1; \
 	if ! wait $$soak; then st=1; grep -E '^(VIOLATION|soak:)' bin/soak-test.log | head -50; fi; \
 	tail -n 1 bin/soak-test.log; exit $$st

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acme/switchman/catchup"
 	"github.com/acme/switchman/config"
+	"github.com/acme/switchman/internal/skewclock"
 	"github.com/acme/switchman/job"
 )
 
@@ -38,9 +39,10 @@ catch-up are not run. With NAMEs, only those files of the directory are read
 				return err
 			}
 			defer closeLog()
-			opts := catchup.Options{Dir: o.CronDir, Files: names, User: currentUser(),
+			now := skewclock.Now(app.Getenv) // nil but in the soak's build
+			opts := catchup.Options{Dir: o.CronDir, Files: names, User: currentUser(), Now: now,
 				Load: func(path string) (*config.Config, error) { return loadConfig(app, path) },
-				Env:  job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version}}
+				Env:  job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version, Now: now}}
 			_, err = catchup.Run(c.Context(), opts, log)
 			return err
 		},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/switchman/cmdline"
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/internal/skewclock"
 	"github.com/acme/switchman/job"
 	"github.com/acme/switchman/lock"
 )
@@ -232,5 +233,5 @@ func runWrapper(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	return job.Run(ctx, job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version}, cfg, log, o)
+	return job.Run(ctx, job.Env{Stderr: app.Stderr, Getenv: app.Getenv, Version: version, Now: skewclock.Now(app.Getenv)}, cfg, log, o)
 }

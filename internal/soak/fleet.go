@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -46,6 +47,9 @@ type host struct {
 	cfg   string
 	rng   *rand.Rand // used by this host's driver only
 	perl  bool       // runs the original Perl switchman
+	// clock is how far off this host's slot clock is (a clock jump), as a
+	// time.Duration; its runs get it in skewclock.EnvVar.
+	clock atomic.Int64
 }
 
 // fleet is everything one soak run owns.
@@ -135,13 +139,15 @@ func (f *fleet) setup(buildScript string) error {
 	return nil
 }
 
-// build compiles switchman and histchild from this module.
+// build compiles switchman and histchild from this module, switchman with
+// the soakclock tag (internal/skewclock).
 func (f *fleet) build() error {
 	for pkg, name := range map[string]string{
 		"github.com/acme/switchman/cmd/switchman":                  "switchman",
 		"github.com/acme/switchman/internal/history/cmd/histchild": "histchild",
 	} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(f.bin, name), pkg)
+		// The soakclock tag lets a run's slot clock be moved (clock jumps).
+		cmd := exec.Command("go", "build", "-tags", "soakclock", "-o", filepath.Join(f.bin, name), pkg)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/internal/faultproxy"
+	"github.com/acme/switchman/internal/zktest"
 )
 
 // applied is one fault of the schedule as it was played.
@@ -110,8 +111,33 @@ func (f *fleet) apply(ft Fault) (string, error) {
 	case Burst:
 		f.burst(200)
 		return "lock burst", nil
+	case ClockJump:
+		h := f.goHosts()[ft.Target%nHosts]
+		off := ClockOffset(ft.Target)
+		h.clock.Store(int64(off))
+		switch {
+		case off > 0:
+			return fmt.Sprintf("%s clock %s ahead", h.name, off), nil
+		case off < 0:
+			return fmt.Sprintf("%s clock %s behind", h.name, -off), nil
+		}
+		return h.name + " clock true again", nil
 	}
 	return f.operatorAction(ft)
+}
+
+// leader returns the ensemble's leader, waiting up to 15 s while none or
+// two claim it: a leader that was frozen or cut off says "leader" until it
+// notices that it lost its quorum.
+func (f *fleet) leader() (*zktest.Server, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, err := f.ens.Leader()
+		if err == nil || time.Now().After(deadline) {
+			return s, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func (f *fleet) serverFault(ft Fault) (string, error) {
@@ -124,7 +150,7 @@ func (f *fleet) serverFault(ft Fault) (string, error) {
 		time.Sleep(ft.Dur)
 		return fmt.Sprintf("server %d", s.ID), s.Resume()
 	case ServerKill, LeaderKill:
-		s, err := f.ens.Leader()
+		s, err := f.leader()
 		if ft.Kind == ServerKill {
 			fs := f.ens.Followers()
 			if len(fs) == 0 {

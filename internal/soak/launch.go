@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/acme/switchman/internal/history"
+	"github.com/acme/switchman/internal/skewclock"
 )
 
 // shape is one kind of job every host runs: its switchman flags, how often
@@ -136,6 +137,9 @@ func (f *fleet) startRun(h *host, sh shape, tick int) *launch {
 		args = append(append(args, "--"), child...)
 	}
 	l.cmd = exec.Command(bin, args...)
+	if off := time.Duration(h.clock.Load()); off != 0 && !h.perl {
+		l.cmd.Env = append(os.Environ(), skewclock.EnvVar+"="+off.String())
+	}
 	if h.perl {
 		// The original exports nothing: the child learns its lock and host here.
 		l.cmd.Env = append(os.Environ(), "SWITCHMAN_LOCK="+prefix+"/locks/plain", "SWITCHMAN_HOST="+h.name)

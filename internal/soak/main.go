@@ -142,6 +142,9 @@ func (f *fleet) sweep() {
 	_, _ = f.operator("resume", "halty")
 	time.Sleep(6 * time.Second)
 	f.calm = true
+	for _, h := range f.hosts {
+		h.clock.Store(0)
+	}
 	var wg sync.WaitGroup
 	for _, h := range f.goHosts() {
 		wg.Go(func() {

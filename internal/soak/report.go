@@ -61,8 +61,10 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 	w("frozen past the session, listed below with evidence); no child outliving its wrapper by more than %s, and", killLatency)
 	w("no child or grandchild of this tool's runs left at the end (the original stops only its command's pid, so a grandchild it leaves is listed as a window); no switchman exit 70 and no death by a signal the injector did not")
 	w("send; every run record final after the quiesce (one calm run of every job on every host); nothing left")
-	w("under locks/, queues/ or semaphores/; no slot run twice; no notification sent twice. Clock jumps are not")
-	w("part of the mix: no hook moves one run's clock.")
+	w("under locks/, queues/ or semaphores/; no slot run twice; no notification sent twice. A clock jump sets one")
+	w("host's slot clock 5 to 45 s off (within slot_skew, 60 s) until its next jump: the soak builds switchman with")
+	w("the soakclock tag, whose runs read the offset from the environment (internal/skewclock); a production build")
+	w("ignores it.")
 	section := func(title string, fs []finding) {
 		if len(fs) == 0 {
 			return

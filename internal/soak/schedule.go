@@ -31,6 +31,7 @@ const (
 	OpPause         Kind = "switchman pause/resume"  // pause a job, resume it later
 	OpResumeHalt    Kind = "switchman resume (halt)" // resume the halted job
 	OpCatchUp       Kind = "switchman catch-up"      // run the catch-up sweep
+	ClockJump       Kind = "clock jump ≤45s"         // set one host's slot clock off (0 in 3 draws: back to true)
 	Burst           Kind = "burst of 200 runs"       // 200 runs of one lock at once
 )
 
@@ -45,6 +46,7 @@ var weighted = []struct {
 	{WrapperKill, 5}, {WrapperStop, 3}, {WrapperFreeze, 2},
 	{GroupMove, 4}, {GroupDelete, 2}, {GroupSet, 2}, {DirectWrite, 2},
 	{OpKill, 4}, {OpPause, 3}, {OpResumeHalt, 3}, {OpCatchUp, 2},
+	{ClockJump, 3},
 }
 
 // Fault is one entry of the schedule: what, when (offset from the start of
@@ -132,6 +134,21 @@ func duration(k Kind, s time.Duration, rng *rand.Rand) time.Duration {
 		return frac(0.5, 1.5) // how long until the operator undoes it
 	}
 	return 0
+}
+
+// ClockOffset is what a clock jump with target t sets its host's clock
+// to: back to the true time in one draw of three, else 5 to 45 s ahead or
+// behind, within the documented skew (slot_skew, 60 s). The host keeps it
+// until its next jump, as a host keeps a drifted clock until NTP steps it.
+func ClockOffset(t int) time.Duration {
+	if t%3 == 0 {
+		return 0
+	}
+	d := time.Duration(5+(t/3)%41) * time.Second
+	if (t/128)%2 == 1 {
+		d = -d
+	}
+	return d
 }
 
 // Counts tallies the schedule per kind, in the weighted order (Burst last).

@@ -75,3 +75,26 @@ func TestDurations(t *testing.T) {
 		})
 	}
 }
+
+// TestClockOffset: a jump stays within slot_skew's default (60 s), goes
+// both ways, and one draw in three sets the clock back to true.
+func TestClockOffset(t *testing.T) {
+	counts := map[string]int{}
+	for target := range 1 << 16 {
+		d := ClockOffset(target)
+		switch {
+		case d == 0:
+			counts["true"]++
+		case d > 0:
+			counts["ahead"]++
+		default:
+			counts["behind"]++
+		}
+		if a := max(d, -d); a != 0 && (a < 5*time.Second || a > 45*time.Second) {
+			t.Fatalf("ClockOffset(%d) = %s, want 0 or 5 to 45 s either way", target, d)
+		}
+	}
+	if counts["ahead"] == 0 || counts["behind"] == 0 || counts["true"] < (1<<16)/4 {
+		t.Errorf("offsets over every target: %v; want some ahead, some behind and a third true", counts)
+	}
+}
