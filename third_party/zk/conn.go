@@ -35,7 +35,15 @@ var ErrInvalidPath = errors.New("zk: invalid path")
 var DefaultLogger Logger = defaultLogger{}
 
 const (
-	bufferSize      = 1536 * 1024
+	bufferSize = 1536 * 1024
+	// initialBufferSize is what the send and receive buffers start at;
+	// each grows to the first packet that does not fit, the send buffer
+	// up to its limit (bufferSize or WithMaxConnBufferSize), the receive
+	// buffer up to WithMaxBufferSize when set (switchman's patch: two
+	// buffers of bufferSize per connection cost every short-lived client
+	// 3 MB, see PATCHED.md).
+	initialBufferSize = 16 * 1024
+
 	eventChanSize   = 6
 	sendChanSize    = 16
 	protectedPrefix = "_c_"
@@ -89,6 +97,7 @@ type Conn struct {
 	recvTimeout    time.Duration
 	connectTimeout time.Duration
 	maxBufferSize  int
+	sendLimit      int // how far buf may grow (switchman's patch)
 	// retryDelay, when set, gives the wait after a pass over every server
 	// without a session, instead of a fixed second (switchman's patch:
 	// clients refused together came back together, see PATCHED.md).
@@ -207,7 +216,7 @@ func Connect(servers []string, sessionTimeout time.Duration, options ...connOpti
 		passwd:         emptyPassword,
 		logger:         DefaultLogger,
 		logInfo:        true, // default is true for backwards compatability
-		buf:            make([]byte, bufferSize),
+		sendLimit:      bufferSize,
 		resendZkAuthFn: resendZkAuth,
 	}
 
@@ -215,6 +224,7 @@ func Connect(servers []string, sessionTimeout time.Duration, options ...connOpti
 	for _, option := range options {
 		option(conn)
 	}
+	conn.buf = make([]byte, minInt(initialBufferSize, conn.sendLimit))
 
 	if err := conn.hostProvider.Init(srvs); err != nil {
 		return nil, nil, err
@@ -320,7 +330,7 @@ func WithRetryDelay(f func() time.Duration) connOption {
 // where znode is bigger than default 1mb.
 func WithMaxConnBufferSize(maxBufferSize int) connOption {
 	return func(c *Conn) {
-		c.buf = make([]byte, maxBufferSize)
+		c.sendLimit = maxBufferSize
 	}
 }
 
@@ -738,19 +748,11 @@ func (c *Conn) authenticate() error {
 
 func (c *Conn) sendData(req *request) error {
 	header := &requestHeader{req.xid, req.opcode}
-	n, err := encodePacket(c.buf[4:], header)
+	n, err := c.encodeRequest(header, req.pkt)
 	if err != nil {
 		req.recvChan <- response{-1, err}
 		return nil
 	}
-
-	n2, err := encodePacket(c.buf[4+n:], req.pkt)
-	if err != nil {
-		req.recvChan <- response{-1, err}
-		return nil
-	}
-
-	n += n2
 
 	binary.BigEndian.PutUint32(c.buf[:4], uint32(n))
 
@@ -775,6 +777,31 @@ func (c *Conn) sendData(req *request) error {
 	}
 
 	return nil
+}
+
+// encodeRequest encodes header and pkt into c.buf after its 4 length
+// bytes, growing c.buf (doubling, up to c.sendLimit) while they do not fit
+// (switchman's patch, see initialBufferSize).
+func (c *Conn) encodeRequest(header *requestHeader, pkt interface{}) (int, error) {
+	for {
+		n, err := encodePacket(c.buf[4:], header)
+		if err == nil {
+			var n2 int
+			n2, err = encodePacket(c.buf[4+n:], pkt)
+			n += n2
+		}
+		if err != ErrShortBuffer || len(c.buf) >= c.sendLimit {
+			return n, err
+		}
+		c.buf = make([]byte, minInt(2*len(c.buf), c.sendLimit))
+	}
+}
+
+func minInt(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
 }
 
 func (c *Conn) sendLoop() error {
@@ -809,7 +836,7 @@ func (c *Conn) sendLoop() error {
 }
 
 func (c *Conn) recvLoop(conn net.Conn) error {
-	sz := bufferSize
+	sz := initialBufferSize
 	if c.maxBufferSize > 0 && sz > c.maxBufferSize {
 		sz = c.maxBufferSize
 	}
