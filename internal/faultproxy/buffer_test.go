@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,10 @@ func TestSmallSessionAllocatesLittle(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 1<<20 {
 		t.Errorf("a short session allocated %d KB, want under 1 MB", per>>10)
+	}
+	// The patched client sends the read-only flag of every client since
+	// 3.4, so the server does not log a warning per session.
+	if tail := srv.LogTail(500); strings.Contains(tail, "old client") || !strings.Contains(tail, "session") {
+		t.Errorf("server log: want session lines and no \"old client\" warning:\n%s", tail)
 	}
 }

@@ -150,6 +150,11 @@ type connectRequest struct {
 	TimeOut         int32
 	SessionID       int64
 	Passwd          []byte
+	// ReadOnly is the flag every client since ZooKeeper 3.4 sends (false:
+	// this client wants a read-write server). Without it a server takes us
+	// for a pre-3.4 client and logs a warning for every session
+	// (switchman's patch, see PATCHED.md).
+	ReadOnly bool
 }
 
 type connectResponse struct {
