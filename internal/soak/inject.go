@@ -179,29 +179,40 @@ func (f *fleet) serverFault(ft Fault) (string, error) {
 
 // wrapperFault signals a running switchman chosen by the target index.
 func (f *fleet) wrapperFault(ft Fault) (string, error) {
-	rs := f.running()
-	if len(rs) == 0 {
-		return "", errors.New("no wrapper running")
-	}
-	l := rs[ft.Target%len(rs)]
-	p := l.cmd.Process
-	what := fmt.Sprintf("%s run %d (%s) pid %d", l.host.name, l.seq, l.job, p.Pid)
+	sig := syscall.SIGSTOP
 	if ft.Kind == WrapperKill {
-		t := time.Now()
-		if err := p.Signal(syscall.SIGKILL); err != nil {
+		sig = syscall.SIGKILL
+	}
+	var l *launch
+	var what string
+	var t time.Time // when the signal went
+	// The wrapper picked may exit before the signal reaches it: the next
+	// running one takes its place, a few times.
+	for try := 0; ; try++ {
+		rs := f.running()
+		if len(rs) == 0 {
+			return "", errors.New("no wrapper running")
+		}
+		l = rs[(ft.Target+try)%len(rs)]
+		what = fmt.Sprintf("%s run %d (%s) pid %d", l.host.name, l.seq, l.job, l.cmd.Process.Pid)
+		t = time.Now()
+		err := l.cmd.Process.Signal(sig)
+		if errors.Is(err, os.ErrProcessDone) && try < 5 {
+			continue
+		}
+		if err != nil {
 			return what, err
 		}
-		f.ev.mu.Lock()
-		f.ev.killed[l] = t
-		f.ev.mu.Unlock()
-		return what, nil
-	}
-	t := time.Now()
-	if err := p.Signal(syscall.SIGSTOP); err != nil {
-		return what, err
+		if ft.Kind == WrapperKill {
+			f.ev.mu.Lock()
+			f.ev.killed[l] = t
+			f.ev.mu.Unlock()
+			return what, nil
+		}
+		break
 	}
 	time.Sleep(ft.Dur)
-	err := p.Signal(syscall.SIGCONT)
+	err := l.cmd.Process.Signal(syscall.SIGCONT)
 	f.ev.mu.Lock()
 	if ft.Kind == WrapperFreeze {
 		f.ev.freezes = append(f.ev.freezes, freeze{l: l, from: t, to: time.Now()})
