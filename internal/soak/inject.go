@@ -213,6 +213,9 @@ func (f *fleet) wrapperFault(ft Fault) (string, error) {
 	}
 	time.Sleep(ft.Dur)
 	err := l.cmd.Process.Signal(syscall.SIGCONT)
+	if errors.Is(err, os.ErrProcessDone) {
+		err = nil // the STOP met it exiting: it was reaped meanwhile
+	}
 	f.ev.mu.Lock()
 	if ft.Kind == WrapperFreeze {
 		f.ev.freezes = append(f.ev.freezes, freeze{l: l, from: t, to: time.Now()})
