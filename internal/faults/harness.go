@@ -69,8 +69,10 @@ type launch struct {
 	exited time.Time
 	code   int    // exit status, -1 when killed by a signal
 	signal string // the signal that killed switchman, if any
-	// deadAt is when each child pid without an end line was seen dead.
-	deadAt map[int]time.Time
+	// pid is the child's, 0 if it never started; deadAt is when it was
+	// seen dead (zero if it outlived the watch).
+	pid    int
+	deadAt time.Time
 }
 
 // harness runs one scenario: hosts, drivers and the record of every launch.
@@ -197,11 +199,7 @@ func (h *harness) start(hs *host) {
 // wrapper exited.
 func (l *launch) wait() {
 	r := history.WaitWrapper(l.cmd, l.log, 2*time.Millisecond)
-	l.exited, l.code, l.signal = r.Exited, r.Code, r.Signal
-	l.deadAt = map[int]time.Time{}
-	if r.PID != 0 && !r.Dead.IsZero() {
-		l.deadAt[r.PID] = r.Dead
-	}
+	l.exited, l.code, l.signal, l.pid, l.deadAt = r.Exited, r.Code, r.Signal, r.PID, r.Dead
 	close(l.done)
 }
 
@@ -293,11 +291,13 @@ func (h *harness) history() ([]history.Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		var dead map[int]time.Time // read only once wait has finished writing it
-		if isDone(l) {
-			dead = l.deadAt
-		}
-		runs = history.CloseUnended(runs, func(r history.Run) time.Time { return dead[r.PID] })
+		done := isDone(l) // the fields are read only once wait has written them
+		runs = history.CloseUnended(runs, func(r history.Run) time.Time {
+			if done && r.PID == l.pid {
+				return l.deadAt
+			}
+			return time.Time{}
+		})
 		all = append(all, runs...)
 	}
 	return all, nil

@@ -426,8 +426,8 @@ func killSwitchman(h *harness, o *outcome) error {
 		return err
 	}
 	<-l.done
-	if d := l.deadAt[r.PID]; !d.IsZero() {
-		o.reactions = append(o.reactions, d.Sub(t0))
+	if r.PID == l.pid && !l.deadAt.IsZero() {
+		o.reactions = append(o.reactions, l.deadAt.Sub(t0))
 	}
 	gc := 0
 	for _, p := range r.Procs()[1:] {

@@ -42,9 +42,9 @@ func ProcOf(pid int) Proc {
 }
 
 // Alive reports whether p is a live (not zombie) process named histchild
-// (histchild.test under go test) that started at p.Ticks: the name and the start time guard against pid
-// reuse, the state check against an unreaped zombie (a container's init
-// may not reap). Linux only (/proc).
+// (histchild.test under go test) that started at p.Ticks: the name and
+// the start time guard against pid reuse, the state check against an
+// unreaped zombie (a container's init may not reap). Linux only (/proc).
 func (p Proc) Alive() bool {
 	st, ok := readStat(p.PID)
 	return ok && strings.HasPrefix(st.comm, "histchild") && st.state != 'Z' && st.state != 'X' && (p.Ticks == 0 || st.ticks == p.Ticks)
