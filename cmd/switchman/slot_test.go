@@ -2,11 +2,14 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/switchman/exitcode"
+	"github.com/acme/switchman/internal/skewclock"
 )
 
 // TestScheduleSlotOnce runs the binary: a daily slot run by one host is
@@ -39,5 +42,41 @@ func TestScheduleSlotOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(marks + ".bad"); err == nil {
 		t.Fatal("child started despite a bad --schedule")
+	}
+}
+
+// TestSoakClockShiftsSlots: a switchman built with the soakclock tag (the
+// soak's clock jumps) takes its slot from the wall clock shifted by
+// SWITCHMAN_SOAK_CLOCK_OFFSET; the binary everyone else runs ignores the
+// variable.
+func TestSoakClockShiftsSlots(t *testing.T) {
+	srv := sharedZK(t)
+	bin := filepath.Join(filepath.Dir(binPath), "switchman-soakclock")
+	if out, err := exec.Command("go", "build", "-tags", "soakclock", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build with the soakclock tag: %v\n%s", err, out)
+	}
+	e := newEnv(t, srv, `{}`)
+	t.Setenv(skewclock.EnvVar, "-48h")
+	tests := []struct {
+		name, bin string
+		daysBack  int
+	}{
+		{"soakclock build", bin, 2},
+		{"production build", binPath, 0},
+	}
+	for _, tt := range tests {
+		marks := filepath.Join(e.dir, "slot-"+strings.ReplaceAll(tt.name, " ", "-"))
+		before := time.Now()
+		r := e.runWith(tt.bin, append([]string{"--lockname", "shift-" + strings.Fields(tt.name)[0], "--schedule", "0 0 * * *"},
+			sh(`echo "$SWITCHMAN_SLOT" > `+marks)...)...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d, stderr %q", tt.name, r.code, r.stderr)
+		}
+		b, _ := os.ReadFile(marks)
+		got, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+		y, m, d := before.AddDate(0, 0, -tt.daysBack).Date()
+		if want := time.Date(y, m, d, 0, 0, 0, 0, time.Local); err != nil || !got.Equal(want) {
+			t.Errorf("%s: SWITCHMAN_SLOT %q (%v), want %s", tt.name, b, err, want.Format(time.RFC3339))
+		}
 	}
 }

@@ -44,6 +44,7 @@ type result struct {
 	exits      map[string]int
 	events     map[string]int // notifications per event
 	slots      int
+	shifted    int // slot runs launched on a shifted clock, their slot checked
 	printed    int64
 }
 
@@ -212,8 +213,30 @@ func (f *fleet) checkSlots(res *result) {
 			continue
 		}
 		seen[s] = r
+		f.checkShiftedSlot(res, r, s)
 	}
 	res.slots = len(seen)
+}
+
+// checkShiftedSlot: a slot run launched while its host's clock was off
+// took its slot from the shifted clock: the wrapper read that clock
+// somewhere between its launch and its exit.
+func (f *fleet) checkShiftedSlot(res *result, r history.Run, s string) {
+	l := res.byRun[runKey(r)]
+	if l == nil || l.clock == 0 {
+		return
+	}
+	slot, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		res.violate(r.Start, "slot %q of %s is not RFC 3339: %v", s, r, err)
+		return
+	}
+	res.shifted++
+	lo, hi := l.started.Add(l.clock).Truncate(time.Minute), l.exited.Add(l.clock).Truncate(time.Minute)
+	if slot.Before(lo) || slot.After(hi) {
+		res.violate(r.Start, "slot %s of %s, launched with its clock %s off: want a slot of the shifted clock, %s to %s",
+			s, r, l.clock, lo.Format(time.RFC3339), hi.Format(time.RFC3339))
+	}
 }
 
 // checkNotifications: every event was sent once. The notify command wrote

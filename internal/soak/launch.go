@@ -72,6 +72,7 @@ type launch struct {
 	log     string // this run's history log
 	cmd     *exec.Cmd
 	started time.Time
+	clock   time.Duration // its host's clock offset at launch (skewclock)
 	stderr  bytes.Buffer
 	printed atomic.Int64
 	done    chan struct{}
@@ -137,8 +138,8 @@ func (f *fleet) startRun(h *host, sh shape, tick int) *launch {
 		args = append(append(args, "--"), child...)
 	}
 	l.cmd = exec.Command(bin, args...)
-	if off := time.Duration(h.clock.Load()); off != 0 && !h.perl {
-		l.cmd.Env = append(os.Environ(), skewclock.EnvVar+"="+off.String())
+	if l.clock = time.Duration(h.clock.Load()); l.clock != 0 && !h.perl {
+		l.cmd.Env = append(os.Environ(), skewclock.EnvVar+"="+l.clock.String())
 	}
 	if h.perl {
 		// The original exports nothing: the child learns its lock and host here.

@@ -36,7 +36,8 @@ func (f *fleet) report(res *result, cmd string, d, took time.Duration) string {
 		nHosts, tick, shapeNames(), f.origText(), sessionTimeout, graceTimeout)
 	w("")
 	launches := f.snapshot()
-	w("- wrapper runs: %d; child runs recorded: %d; slots run: %d; bytes printed by children: %d", len(launches), len(res.runs), res.slots, res.printed)
+	w("- wrapper runs: %d; child runs recorded: %d; slots run: %d (%d launched on a shifted clock, each on its shifted slot); bytes printed by children: %d",
+		len(launches), len(res.runs), res.slots, res.shifted, res.printed)
 	w("- exit statuses: %s", tally(res.exits))
 	w("- notifications sent: %s", tally(res.events))
 	w("- **violations: %d**; unpreventable windows listed: %d", len(res.violations), len(res.windows))
