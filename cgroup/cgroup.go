@@ -71,8 +71,14 @@ func New(parent string) (*Group, error) {
 	for range 1000 {
 		dir := prefix + strconv.FormatInt(seq.Add(1), 10)
 		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, os.ErrExist) && syscall.Rmdir(dir) == nil {
+			// Left behind by a dead process that had our pid (killed
+			// between its mkdir and its shim's start): empty, so its
+			// name is taken back and the leftover does not stay.
+			err = os.Mkdir(dir, 0o755)
+		}
 		if errors.Is(err, os.ErrExist) {
-			continue // left behind by a dead process that had our pid
+			continue // left behind with processes still in it
 		}
 		if err != nil {
 			return nil, unavailable("cannot create a cgroup below "+parent, pathErrno(err), createHint(err))

@@ -291,3 +291,55 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("got %q", err)
 	}
 }
+
+// TestNewReclaimsLeftover: an empty cgroup under the name New picks next,
+// left by a dead process that had this pid, is taken back instead of
+// staying behind; one with a process in it is left alone.
+func TestNewReclaimsLeftover(t *testing.T) {
+	first := newGroup(t) // skips where the host gives no cgroup
+	parent := parentDir(first.Dir)
+	prefix := parent + "/" + namePrefix + strconv.Itoa(os.Getpid()) + "-"
+	empty := prefix + strconv.FormatInt(seq.Load()+1, 10)
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Rmdir(empty) })
+	g, err := New(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Remove() })
+	if g.Dir != empty {
+		t.Errorf("New made %s, want the empty leftover %s taken back", g.Dir, empty)
+	}
+
+	// A leftover with a process in it keeps its name and its process.
+	busy := Open(prefix + strconv.FormatInt(seq.Load()+1, 10))
+	if err := os.Mkdir(busy.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = busy.Kill()
+		_ = busy.WaitEmpty(testWait)
+		_ = busy.Remove()
+	})
+	startIn(t, busy, "/bin/sleep", "300")
+	deadline := time.Now().Add(testWait)
+	for populated, _ := busy.Populated(); !populated; populated, _ = busy.Populated() {
+		if time.Now().After(deadline) {
+			t.Fatal("the process never joined")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g2, err := New(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g2.Remove() })
+	if g2.Dir == busy.Dir {
+		t.Errorf("New took %s, which holds a process", busy.Dir)
+	}
+	if populated, _ := busy.Populated(); !populated {
+		t.Errorf("the process in %s is gone", busy.Dir)
+	}
+}

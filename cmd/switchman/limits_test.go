@@ -113,26 +113,37 @@ func runCgroups(t *testing.T) cgroup.Info {
 	return info
 }
 
-// runCgroupDir returns the directory of the one cgroup that switchman
-// (pid sw, started by this process) made for its run, failing unless
-// every pid in pids is in it (its cgroup.procs).
+// runCgroupDir returns the directory of the cgroup that switchman (pid
+// sw, started by this process) made for its run, failing unless every pid
+// in pids is in it (its cgroup.procs). Cgroups are named by the pid of the
+// switchman that made them, and pids are reused: one left by an earlier
+// switchman with the same pid (the soak beside the suite starts
+// thousands) may still be there, so the run's is the one holding its job.
 func runCgroupDir(t *testing.T, info cgroup.Info, sw int, pids []int) string {
 	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(info.Parent, "switchman-"+strconv.Itoa(sw)+"-*"))
-	if len(dirs) != 1 {
-		t.Fatalf("switchman %d made cgroups %q, want one", sw, dirs)
+	var held []string
+	for _, d := range dirs {
+		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		in := strings.Fields(string(b))
+		if slices.ContainsFunc(pids, func(pid int) bool { return slices.Contains(in, strconv.Itoa(pid)) }) {
+			held = append(held, d)
+		}
 	}
-	b, err := os.ReadFile(filepath.Join(dirs[0], "cgroup.procs"))
+	if len(held) != 1 {
+		t.Fatalf("switchman %d made cgroups %q, of which %q hold its job's processes %v; want exactly one", sw, dirs, held, pids)
+	}
+	b, err := os.ReadFile(filepath.Join(held[0], "cgroup.procs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := strings.Fields(string(b))
 	for _, pid := range pids {
 		if !slices.Contains(in, strconv.Itoa(pid)) {
-			t.Fatalf("process %d is not in the run's cgroup %s (which holds %q)", pid, dirs[0], in)
+			t.Fatalf("process %d is not in the run's cgroup %s (which holds %q)", pid, held[0], in)
 		}
 	}
-	return dirs[0]
+	return held[0]
 }
 
 // waitRemoved waits, bounded, until the cgroup dir is gone.
