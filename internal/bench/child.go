@@ -15,7 +15,7 @@ import (
 // far more precisely than a shell trap, and needs no separate build step.
 // The environment variables below select and parameterise that mode.
 const (
-	envChild   = "SWITCHMAN_BENCH_CHILD"   // mode: "wait" or "herd"
+	envChild   = "SWITCHMAN_BENCH_CHILD"   // mode: "wait", "herd" or "burst"
 	envReady   = "SWITCHMAN_BENCH_READY"   // file written once the TERM handler is installed
 	envTerm    = "SWITCHMAN_BENCH_TERM"    // file receiving the UnixNano of SIGTERM's arrival
 	envRan     = "SWITCHMAN_BENCH_RAN"     // herd: file each child that ran appends a line to
@@ -37,8 +37,10 @@ func childMain() (bool, int) {
 	switch mode {
 	case "wait":
 		err = waitChild()
-	case "herd":
-		err = herdChild()
+	case childHerd:
+		err = herdChild(true)
+	case childBurst:
+		err = herdChild(false)
 	default:
 		err = fmt.Errorf("unknown child mode %q", mode)
 	}
@@ -68,10 +70,16 @@ func waitChild() error {
 	}
 }
 
-// herdChild records that it ran, then holds the lock (by staying alive)
-// until the bench releases it, so that every other process of the herd
-// meets a busy lock.
-func herdChild() error {
+// Child modes of a herd's processes.
+const (
+	childHerd  = "herd"  // hold the lock until released: the others meet it busy
+	childBurst = "burst" // exit at once: each process of a burst has a lock of its own
+)
+
+// herdChild records that it ran; with hold, it then holds the lock (by
+// staying alive) until the bench releases it, so that every other process
+// of the herd meets a busy lock.
+func herdChild(hold bool) error {
 	f, err := os.OpenFile(os.Getenv(envRan), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -80,7 +88,7 @@ func herdChild() error {
 	// children (if the lock ever failed) would each leave a whole line.
 	_, err = fmt.Fprintf(f, "%d %s\n", os.Getpid(), os.Getenv("SWITCHMAN_FENCING_TOKEN"))
 	f.Close()
-	if err != nil {
+	if err != nil || !hold {
 		return err
 	}
 	term := make(chan os.Signal, 1)

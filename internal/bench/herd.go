@@ -35,13 +35,14 @@ type herdRound struct {
 }
 
 // herdKind is what the processes of a herd run: a name for its
-// directories and errors, and the command line each barrier shell execs in
-// a given round. The command must exit 0 both when it runs its child (this
-// program in herd mode, which holds on until released) and when it finds
-// the lock busy.
+// directories and errors, and the command line the barrier shell of
+// process i execs in a given round. The command must exit 0 both when it
+// runs its child (this program in herd mode, which holds on until
+// released; in burst mode, which exits at once) and when it finds the
+// lock busy.
 type herdKind struct {
 	name string
-	argv func(round int) []string
+	argv func(round, i int) []string
 }
 
 // Names of the herd kinds: switchman, and the yardsticks it is compared
@@ -57,7 +58,7 @@ const (
 // errs under the kind's name.
 func (f *fixture) herdKinds() (kinds []herdKind, errs map[string]error) {
 	errs = map[string]error{}
-	kinds = []herdKind{{herdSwitchman, func(int) []string {
+	kinds = []herdKind{{herdSwitchman, func(int, int) []string {
 		return []string{f.bin, "-c", f.cfg, "--lockname", "herd", "--", f.self}
 	}}}
 	// Generous: a build takes seconds; this only stops a hung one.
@@ -69,14 +70,14 @@ func (f *fixture) herdKinds() (kinds []herdKind, errs map[string]error) {
 		// A node per round: a winner whose close did not reach ZooKeeper
 		// leaves its node until its session expires, and the next round
 		// must not meet it.
-		kinds = append(kinds, herdKind{herdFloor, func(round int) []string {
+		kinds = append(kinds, herdKind{herdFloor, func(round, _ int) []string {
 			return []string{zkFloor, f.srv.Addr, fmt.Sprintf("%s/herd-floor-%d", prefix, round), f.self}
 		}})
 	}
 	if empty, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc); err != nil {
 		errs[herdEmpty] = err
 	} else {
-		kinds = append(kinds, herdKind{herdEmpty, func(int) []string { return []string{empty} }})
+		kinds = append(kinds, herdKind{herdEmpty, func(int, int) []string { return []string{empty} }})
 	}
 	return kinds, errs
 }
@@ -95,7 +96,7 @@ const barrierScript = `printf x >&3; exec 3>&-; : <"$0"; exec "$@"`
 // each round, so that a change in the machine's load falls on all of them.
 // A kind whose herd fails runs no more rounds; its error is in errs, keyed
 // by name, beside the rounds it completed.
-func measureHerd(f *fixture, kinds []herdKind, n, rounds int) (out map[string][]herdRound, errs map[string]error) {
+func measureHerd(f *fixture, kinds []herdKind, mode string, n, rounds int) (out map[string][]herdRound, errs map[string]error) {
 	out, errs = map[string][]herdRound{}, map[string]error{}
 	for i := range rounds {
 		for j := range kinds {
@@ -103,7 +104,7 @@ func measureHerd(f *fixture, kinds []herdKind, n, rounds int) (out map[string][]
 			if errs[k.name] != nil {
 				continue
 			}
-			r, err := f.herdOnce(k, n, i)
+			r, err := f.herdOnce(k, mode, n, i)
 			if err != nil {
 				errs[k.name] = fmt.Errorf("herd round %d: %w", i, err)
 				continue
@@ -120,11 +121,12 @@ type herdProc struct {
 	code int
 }
 
-// herdOnce runs one herd of kind k in its own directory and checks that
-// every process exited 0 (run, or skipped on the busy lock).
-func (f *fixture) herdOnce(k herdKind, n, round int) (herdRound, error) {
+// herdOnce runs one herd of kind k in its own directory, its children in
+// mode (childHerd or childBurst), and checks that every process exited 0
+// (run, or skipped on the busy lock).
+func (f *fixture) herdOnce(k herdKind, mode string, n, round int) (herdRound, error) {
 	r := herdRound{N: n}
-	dir := filepath.Join(f.dir, fmt.Sprintf("herd-%s-%d", k.name, round))
+	dir := filepath.Join(f.dir, fmt.Sprintf("%s-%s-%d", mode, k.name, round))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return r, err
 	}
@@ -132,7 +134,7 @@ func (f *fixture) herdOnce(k herdKind, n, round int) (herdRound, error) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return r, fmt.Errorf("mkfifo: %w", err)
 	}
-	procs, err := startHerd(n, k.argv(round), fifo, ran, release, dir)
+	procs, err := startHerd(n, func(i int) []string { return k.argv(round, i) }, mode, fifo, ran, release, dir)
 	if err != nil {
 		return r, err
 	}
@@ -186,9 +188,10 @@ func (f *fixture) herdOnce(k herdKind, n, round int) (herdRound, error) {
 	return r, nil
 }
 
-// startHerd starts n barrier shells, each to exec argv, and returns once
-// all of them are about to block on the FIFO.
-func startHerd(n int, argv []string, fifo, ran, release, dir string) ([]*herdProc, error) {
+// startHerd starts n barrier shells, shell i to exec argv(i) with its
+// child in mode, and returns once all of them are about to block on the
+// FIFO.
+func startHerd(n int, argv func(i int) []string, mode, fifo, ran, release, dir string) ([]*herdProc, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -200,11 +203,10 @@ func startHerd(n int, argv []string, fifo, ran, release, dir string) ([]*herdPro
 		return nil, err
 	}
 	defer errFile.Close()
-	env := append(os.Environ(), envChild+"=herd", envRan+"="+ran, envRelease+"="+release)
-	shArgs := append([]string{"-c", barrierScript, fifo}, argv...)
+	env := append(os.Environ(), envChild+"="+mode, envRan+"="+ran, envRelease+"="+release)
 	var procs []*herdProc
-	for range n {
-		cmd := exec.Command("/bin/sh", shArgs...)
+	for i := range n {
+		cmd := exec.Command("/bin/sh", append([]string{"-c", barrierScript, fifo}, argv(i)...)...)
 		cmd.Env = env
 		cmd.Stderr = errFile
 		cmd.ExtraFiles = []*os.File{pw}

@@ -30,6 +30,7 @@ type options struct {
 	FenceTrials int
 	Herd        int
 	HerdRounds  int
+	Burst       int
 	Scripts     int
 	Jobs        int
 	LeaseRounds int
@@ -63,6 +64,7 @@ func parseFlags() options {
 	flag.IntVar(&o.FenceTrials, "fence-trials", 5, "self-fencing: ZooKeeper freezes")
 	flag.IntVar(&o.Herd, "herd", 200, "herd: switchman processes started at once")
 	flag.IntVar(&o.HerdRounds, "herd-rounds", 3, "herd: rounds")
+	flag.IntVar(&o.Burst, "burst", 100, "burst: different jobs of one host started at once (rounds: -herd-rounds)")
 	flag.IntVar(&o.Scripts, "scripts", 10000, "crontab generation: scripts scanned")
 	flag.IntVar(&o.Jobs, "jobs", 1000, "status: jobs with a run record (a tenth of them running)")
 	flag.IntVar(&o.LeaseRounds, "lease-rounds", 2, "lease benchmark: rounds")
@@ -81,6 +83,7 @@ func (o options) validate() error {
 	}{
 		{"rounds", o.Rounds, 1}, {"trials", o.Trials, 1}, {"memory-runs", o.MemoryRuns, 1},
 		{"fence-trials", o.FenceTrials, 1}, {"herd", o.Herd, 2}, {"herd-rounds", o.HerdRounds, 1},
+		{"burst", o.Burst, 1},
 		{"scripts", o.Scripts, 1}, {"jobs", o.Jobs, 1}, {"lease-rounds", o.LeaseRounds, 1},
 	} {
 		if c.val < c.min {
@@ -137,6 +140,7 @@ func runPhases(f *fixture, o options, rep *report, only map[string]bool) {
 		"reaction":     func() []section { return []section{reactionSection(f, o)} },
 		"self-fencing": func() []section { return []section{fenceSection(f, o)} },
 		"herd":         func() []section { return []section{herdSection(f, o, rep)} },
+		"burst":        func() []section { return []section{burstSection(f, o, rep)} },
 		"other":        func() []section { return []section{otherSection(f, o)} },
 	}
 	for _, name := range phaseNames {
@@ -176,7 +180,7 @@ func reproduce(o options) string {
 }
 
 // phaseNames are the phases in the order they run, as -only names them.
-var phaseNames = []string{"overhead", "startup", "writes", "breakdown", "memory", "reaction", "self-fencing", "herd", "other"}
+var phaseNames = []string{"overhead", "startup", "writes", "breakdown", "memory", "reaction", "self-fencing", "herd", "burst", "other"}
 
 // selectPhases parses -only into the set of phases to run.
 func selectPhases(list string) (map[string]bool, error) {

@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"github.com/acme/switchman/supervise"
 )
 
 // Variant keys of the overhead measurement. The first three are what the
@@ -21,6 +24,7 @@ const (
 	vVersion = "version" // switchman --version: this binary's start-up alone
 	vNoLock  = "nolock"  // switchman --no-lock -- /bin/true: config and supervision, no ZooKeeper
 	vNoCg    = "nocg"    // the same with cgroup: off: what a run's cgroup costs is vNoLock's time less this
+	vShim    = "shim"    // switchman-shim running /bin/true, as switchman starts it: the shim's part of a run
 	vBase    = "base"    // -baseline BIN -- /bin/true: another build, for before/after comparisons
 )
 
@@ -75,6 +79,9 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 		{vVersion, []string{f.bin, "--version"}},
 		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
 		{vNoCg, []string{f.bin, "-c", f.noCgroupCfg, "--no-lock", "--", "/bin/true"}},
+	}
+	if shim := filepath.Join(filepath.Dir(f.bin), "switchman-shim"); fileExists(shim) {
+		variants = append(variants, variant{vShim, []string{shim, supervise.ShimArg, strconv.Itoa(os.Getpid()), "/bin/true", "true"}})
 	}
 	if baseline != "" {
 		variants = append(variants, variant{vBase, []string{baseline, "-c", f.cfg, "--", "/bin/true"}})
@@ -239,4 +246,10 @@ func ratios(a, b []time.Duration) []float64 {
 		out[i] = float64(a[i]) / float64(b[i])
 	}
 	return out
+}
+
+// fileExists reports whether path names a file that can be stat'ed.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

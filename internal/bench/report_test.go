@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNum(t *testing.T) {
@@ -163,7 +165,7 @@ func TestSelectPhases(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	good := options{Rounds: 1, Trials: 1, MemoryRuns: 1, FenceTrials: 1, Herd: 2, HerdRounds: 1, Scripts: 1, Jobs: 1, LeaseRounds: 1}
+	good := options{Rounds: 1, Trials: 1, MemoryRuns: 1, FenceTrials: 1, Herd: 2, HerdRounds: 1, Burst: 1, Scripts: 1, Jobs: 1, LeaseRounds: 1}
 	if err := good.validate(); err != nil {
 		t.Fatalf("minimal options refused: %v", err)
 	}
@@ -172,5 +174,61 @@ func TestOptionsValidate(t *testing.T) {
 	err := bad.validate()
 	if err == nil || !strings.Contains(err.Error(), "-herd 1") {
 		t.Errorf("a herd of one: error %v, want one naming -herd 1", err)
+	}
+}
+
+func TestBurstRows(t *testing.T) {
+	round := func(ran int, all time.Duration) herdRound { return herdRound{N: 10, Ran: ran, All: all} }
+	tests := []struct {
+		name      string
+		switchman []herdRound
+		wantEvery bool
+		wantRatio float64
+	}{
+		{"every job ran", []herdRound{round(10, 400*time.Millisecond), round(10, 400*time.Millisecond)}, true, 3},
+		{"one round short of a job", []herdRound{round(10, 400*time.Millisecond), round(9, 400*time.Millisecond)}, false, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rounds := map[string][]herdRound{
+				herdSwitchman: tt.switchman,
+				herdFloor:     {round(10, 200*time.Millisecond)},
+				burstBare:     {round(10, 100*time.Millisecond)},
+			}
+			rows := burstRows(10, rounds, map[string]error{})
+			var every, ratio *row
+			for i := range rows {
+				switch {
+				case rows[i].Name == "switchman: jobs run per burst":
+					every = &rows[i]
+				case strings.HasPrefix(rows[i].Name, "(switchman burst − bare burst)"):
+					ratio = &rows[i]
+				}
+			}
+			if every == nil || ratio == nil {
+				t.Fatalf("rows lack the check or the ratio: %+v", rows)
+			}
+			if *every.Met != tt.wantEvery || !every.Hard {
+				t.Errorf("jobs run: met %v hard %v, want met %v and hard", *every.Met, every.Hard, tt.wantEvery)
+			}
+			if ratio.S.Median != tt.wantRatio || *ratio.Met {
+				t.Errorf("ratio %v (met %v), want %v, not met", ratio.S.Median, *ratio.Met, tt.wantRatio)
+			}
+		})
+	}
+	// Without the floor, its failure is a row of its own and no ratio is made up.
+	rows := burstRows(10, map[string][]herdRound{herdSwitchman: {round(10, time.Second)}, burstBare: {round(10, time.Second)}},
+		map[string]error{herdFloor: errors.New("no build")})
+	failed := 0
+	for _, r := range rows {
+		if strings.HasPrefix(r.Name, "(switchman burst") {
+			t.Errorf("a ratio without the floor: %+v", r)
+		}
+		if strings.Contains(r.Name, "floor program") && r.Hard && r.Met != nil && !*r.Met {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("the floor's failure is in %d rows, want 1: %+v", failed, rows)
 	}
 }

@@ -119,6 +119,12 @@ func renderConfig(o Options, dataDir string, self member, peers []member) string
 		"admin.enableServer=false",
 		"4lw.commands.whitelist=*",
 		"maxClientCnxns=0",
+		// The production setting (README): the JVM's default listen backlog
+		// is 50, and a herd or a burst of more connects than that at one
+		// instant overflows it; the kernel then drops the overflow, and
+		// each of those clients waits a whole second for its retransmit.
+		// Herds, bursts and fleets would measure that second, not us.
+		"clientPortListenBacklog=4096",
 		// Keep disk use low: preallocate 1MB txn-log chunks (the value is in KB),
 		// snapshot (and roll the log) every 10000 transactions.
 		"preAllocSize=1024",

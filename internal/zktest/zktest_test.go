@@ -62,7 +62,7 @@ func TestRenderConfig(t *testing.T) {
 			want: []string{
 				"tickTime=500", "minSessionTimeout=1000", "maxSessionTimeout=60000", "initLimit=10", "syncLimit=5",
 				"dataDir=/d/data", "clientPort=2181", "clientPortAddress=127.0.0.1", "admin.enableServer=false",
-				"4lw.commands.whitelist=*", "maxClientCnxns=0", "preAllocSize=1024", "forceSync=no",
+				"4lw.commands.whitelist=*", "maxClientCnxns=0", "clientPortListenBacklog=4096", "preAllocSize=1024", "forceSync=no",
 				"secureClientPort=7777",
 			},
 			wantNot: []string{"server.", "standaloneEnabled", "localSessions"},
