@@ -3,6 +3,7 @@ package fleet
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -82,8 +83,9 @@ func TestLateEventOnceAmongConcurrentFlushes(t *testing.T) {
 		t.Errorf("%d concurrent flushes found the late event %d times, want once", n, found)
 	}
 
-	// A run that claimed a record and died (its pid gone) leaves it
-	// claimed; the next flush takes it back and writes it.
+	// A run that claimed a record and died leaves it claimed; the next
+	// flush takes it back and writes it, even when another process (this
+	// test's) has the dead run's pid by then.
 	dead := recorder(s, "dead", dir, RecorderOptions{Event: rule})
 	dead.Start(nil, 2)
 	dead.spool(dead.Finish(End{PID: 2, Result: ResultFailure, ExitCode: 4}), false)
@@ -93,7 +95,7 @@ func TestLateEventOnceAmongConcurrentFlushes(t *testing.T) {
 		t.Fatalf("spool holds %v (%v), want one record", entries, err)
 	}
 	p := filepath.Join(spool, entries[0].Name())
-	if err := os.Rename(p, p+flushingMark+"999999999"); err != nil {
+	if err := os.Rename(p, p+flushingMark+strconv.Itoa(os.Getpid())+"-1"); err != nil {
 		t.Fatal(err)
 	}
 	next := recorder(s, "other", dir, RecorderOptions{})

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/acme/switchman/internal/procstat"
 )
 
 // The host-local state of a Recorder lives in RecorderOptions.StateDir,
@@ -133,7 +135,7 @@ func (r *Recorder) Flush() {
 		// whose rename succeeds owns the record, so a late event is found
 		// and sent once, however slow the write is.
 		p := filepath.Join(dir, name)
-		mine := p + flushingMark + strconv.Itoa(os.Getpid())
+		mine := p + flushingMark + claimant()
 		if os.Rename(p, mine) != nil {
 			continue // another run has it, or had it
 		}
@@ -145,18 +147,47 @@ func (r *Recorder) Flush() {
 	}
 }
 
-// flushingMark and a pid end the name of a spooled record that the run
-// with that pid is writing (see Flush).
+// flushingMark and the claimant end the name of a spooled record that
+// the run named by the claimant is writing (see Flush).
 const flushingMark = ".flushing-"
 
-// reclaimStale puts back the spooled record name, claimed by a run (pid)
-// that died while it wrote it, for this flush to claim in turn.
-func reclaimStale(dir, name, orig, pid string) {
-	n, err := strconv.Atoi(pid)
-	if err != nil || n <= 0 || syscall.Kill(n, 0) != syscall.ESRCH {
-		return
+// claimant names this process in a claimed record's name: "PID-START",
+// its pid and start time (package procstat), which no later process
+// that reuses the pid shares; or "PID" alone where /proc cannot say.
+func claimant() string {
+	self, err := procstat.Self()
+	if err != nil {
+		return strconv.Itoa(os.Getpid())
 	}
-	_ = os.Rename(filepath.Join(dir, name), filepath.Join(dir, orig))
+	return strconv.Itoa(self.PID) + "-" + strconv.FormatUint(self.Start, 10)
+}
+
+// claimGone reports whether the run that a claimant names has ended. A
+// claimant without a start time (written where /proc could not say, or
+// by an older switchman) is gone when no process has its pid; a reused
+// pid then holds the record back until that process ends too.
+func claimGone(claim string) bool {
+	pid, start, timed := strings.Cut(claim, "-")
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	if !timed {
+		return syscall.Kill(n, 0) == syscall.ESRCH
+	}
+	t, err := strconv.ParseUint(start, 10, 64)
+	if err != nil {
+		return false
+	}
+	return procstat.Proc{PID: n, Start: t}.Gone()
+}
+
+// reclaimStale puts back the spooled record name, claimed by a run that
+// died while it wrote it, for this flush to claim in turn.
+func reclaimStale(dir, name, orig, claim string) {
+	if claimGone(claim) {
+		_ = os.Rename(filepath.Join(dir, name), filepath.Join(dir, orig))
+	}
 }
 
 // flushOne writes one spooled record; it reports whether the file is done

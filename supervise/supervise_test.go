@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/acme/switchman/internal/procstat"
 	"github.com/acme/switchman/internal/testenv"
 )
 
@@ -142,17 +143,17 @@ func waitBounded(t *testing.T, c *Child, ctx context.Context) Result {
 func assertGone(t *testing.T, pid int) {
 	t.Helper()
 	if err := unix.Kill(pid, 0); !errors.Is(err, unix.ESRCH) {
-		st, _ := readStat(pid)
-		t.Errorf("process %d still exists (kill 0: %v, state %q)", pid, err, st.state)
+		st, _ := procstat.Read(pid)
+		t.Errorf("process %d still exists (kill 0: %v, state %q)", pid, err, st.State)
 	}
 }
 
 // assertAlive fails unless pid exists and has not exited.
-func assertAlive(t *testing.T, pid int) procStat {
+func assertAlive(t *testing.T, pid int) procstat.Stat {
 	t.Helper()
-	st, err := readStat(pid)
-	if err != nil || st.state == 'Z' {
-		t.Fatalf("process %d is not running (state %q, err %v)", pid, st.state, err)
+	st, err := procstat.Read(pid)
+	if err != nil || st.Zombie() {
+		t.Fatalf("process %d is not running (state %q, err %v)", pid, st.State, err)
 	}
 	return st
 }
@@ -410,8 +411,8 @@ func TestGroupLeftoversDie(t *testing.T) {
 			pids := []int{out.expectPID(t), out.expectPID(t)}
 			for _, pid := range pids {
 				out.expect(t, "ready")
-				if st := assertAlive(t, pid); st.pgid != c.PID() {
-					t.Fatalf("grandchild %d in group %d, want the child's group %d", pid, st.pgid, c.PID())
+				if st := assertAlive(t, pid); st.PGID != c.PID() {
+					t.Fatalf("grandchild %d in group %d, want the child's group %d", pid, st.PGID, c.PID())
 				}
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -456,8 +457,8 @@ func TestEscapedDescendantsDie(t *testing.T) {
 			grandchild := out.expectPID(t)
 			greatGrandchild := out.expectPID(t)
 			out.expect(t, "ready")
-			if st := assertAlive(t, grandchild); st.pgid != grandchild {
-				t.Fatalf("grandchild %d in group %d: it did not escape the child's group", grandchild, st.pgid)
+			if st := assertAlive(t, grandchild); st.PGID != grandchild {
+				t.Fatalf("grandchild %d in group %d: it did not escape the child's group", grandchild, st.PGID)
 			}
 			assertAlive(t, greatGrandchild)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -598,44 +599,6 @@ func TestWaitTwice(t *testing.T) {
 	if first.ExitCode != 7 || second != first {
 		t.Errorf("first Wait %+v, second %+v; want the same, exit 7", first, second)
 	}
-}
-
-func TestParseStat(t *testing.T) {
-	t.Parallel()
-	// Fields 10 to 21 (minflt to itrealvalue), then starttime and more.
-	tail := " 0 0 0 0 0 0 0 0 20 0 1 0 4242 1000 100"
-	tests := []struct {
-		name string
-		line string
-		want procStat
-		ok   bool
-	}{
-		{"plain", "12 (sleep) S 7 12 7 0 -1 4194560" + tail, procStat{ppid: 7, pgid: 12, state: 'S', start: 4242}, true},
-		{"comm with spaces and parens", "12 (a) b (c) Z 1 5 5 0 -1 4194560" + tail, procStat{ppid: 1, pgid: 5, state: 'Z', start: 4242}, true},
-		{"truncated", "12 (sleep) S 7 12", procStat{}, false},
-		{"no comm", "12 sleep S 7 12 7 0 -1 4194560" + tail, procStat{}, false},
-		{"bad ppid", "12 (sleep) S x 12 7 0 -1 4194560" + tail, procStat{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseStat([]byte(tt.line))
-			if (err == nil) != tt.ok || got != tt.want {
-				t.Errorf("parseStat(%q) = %+v, %v; want %+v, ok %v", tt.line, got, err, tt.want, tt.ok)
-			}
-		})
-	}
-	t.Run("this process", func(t *testing.T) {
-		t.Parallel()
-		st, err := readStat(os.Getpid())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.pid != os.Getpid() || st.ppid != os.Getppid() || st.pgid != syscall.Getpgrp() || st.start == 0 {
-			t.Errorf("readStat(self) = %+v; want pid %d ppid %d pgid %d and a start time",
-				st, os.Getpid(), os.Getppid(), syscall.Getpgrp())
-		}
-	})
 }
 
 // startWrapper runs the "wrapper" helper, which plays switchman around a

@@ -1,7 +1,6 @@
 package supervise
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/acme/switchman/internal/procstat"
 )
 
 // live records the processes started by Start whose trees are not cleaned
@@ -151,13 +152,13 @@ func (c *Child) sweepOrphans(kill bool) int {
 			continue
 		}
 		found++
-		if kill && k.state != 'Z' {
-			_ = unix.Kill(k.pid, syscall.SIGKILL)
+		if kill && !k.Zombie() {
+			_ = unix.Kill(k.PID, syscall.SIGKILL)
 		}
 		var ws unix.WaitStatus
 		// WNOHANG: a process in uninterruptible sleep must not block us;
 		// the next round reaps it.
-		_, _ = unix.Wait4(k.pid, &ws, unix.WNOHANG, nil)
+		_, _ = unix.Wait4(k.PID, &ws, unix.WNOHANG, nil)
 	}
 	return found
 }
@@ -174,34 +175,27 @@ func hasChildren() bool {
 
 // ownsLocked reports whether p, a child of this process, counts as part of
 // c's tree. live must be locked.
-func (c *Child) ownsLocked(p procStat) bool {
+func (c *Child) ownsLocked(p procstat.Stat) bool {
 	switch {
-	case live.pids[p.pid]:
+	case live.pids[p.PID]:
 		return false // a direct child of some Child: its own goroutine reaps it
-	case p.start < c.startTicks:
+	case p.Start < c.startTicks:
 		return false // older than our child, so not its descendant
-	case p.pgid != c.pid && live.groups[p.pgid]:
+	case p.PGID != c.pid && live.groups[p.PGID]:
 		return false // in the group of another Child, which clears it
 	default:
 		return true
 	}
 }
 
-// procStat holds the fields of /proc/pid/stat that we use.
-type procStat struct {
-	pid, ppid, pgid int
-	state           byte
-	start           uint64 // clock ticks after boot
-}
-
 // startTicks returns a process's start time in clock ticks since boot.
 func startTicks(pid int) (uint64, error) {
-	st, err := readStat(pid)
-	return st.start, err
+	st, err := procstat.Read(pid)
+	return st.Start, err
 }
 
 // childrenOf scans /proc for the processes whose parent is ppid.
-func childrenOf(ppid int) ([]procStat, error) {
+func childrenOf(ppid int) ([]procstat.Stat, error) {
 	// /proc/PID/task/TID/children lists just this process's children: a
 	// few reads instead of one per process on the box (a full scan cost
 	// about 20 ms of CPU per run on a busy host). Kernels built without
@@ -218,17 +212,17 @@ func childrenOf(ppid int) ([]procStat, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read /proc: %w", err)
 	}
-	var kids []procStat
+	var kids []procstat.Stat
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue // not a process directory
 		}
-		st, err := readStat(pid)
+		st, err := procstat.Read(pid)
 		if err != nil {
 			continue // gone since the listing
 		}
-		if st.ppid == ppid {
+		if st.PPID == ppid {
 			kids = append(kids, st)
 		}
 	}
@@ -237,7 +231,7 @@ func childrenOf(ppid int) ([]procStat, error) {
 
 // childrenFromTasks reads the children of ppid from its tasks' children
 // files; ok is false when the kernel does not provide them.
-func childrenFromTasks(ppid int) (kids []procStat, ok bool) {
+func childrenFromTasks(ppid int) (kids []procstat.Stat, ok bool) {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", ppid))
 	if err != nil || len(tasks) == 0 {
 		return nil, false
@@ -258,49 +252,10 @@ func childrenFromTasks(ppid int) (kids []procStat, ok bool) {
 			if err != nil {
 				continue
 			}
-			if st, err := readStat(pid); err == nil && st.ppid == ppid {
+			if st, err := procstat.Read(pid); err == nil && st.PPID == ppid {
 				kids = append(kids, st)
 			}
 		}
 	}
 	return kids, true
-}
-
-// readStat reads /proc/pid/stat.
-func readStat(pid int) (procStat, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procStat{}, err
-	}
-	st, err := parseStat(b)
-	if err != nil {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-	}
-	st.pid = pid
-	return st, nil
-}
-
-var errStat = errors.New("malformed stat line")
-
-// parseStat parses a /proc/pid/stat line: "pid (comm) state ppid pgrp
-// session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime
-// cstime priority nice threads itrealvalue starttime ...". comm may hold
-// spaces and parentheses, so fields are counted after the last ')'.
-func parseStat(b []byte) (procStat, error) {
-	end := bytes.LastIndexByte(b, ')')
-	if end < 0 {
-		return procStat{}, errStat
-	}
-	f := bytes.Fields(b[end+1:])
-	const startField = 22 - 3 // field 22, counted from state (field 3)
-	if len(f) <= startField || len(f[0]) != 1 {
-		return procStat{}, errStat
-	}
-	ppid, err1 := strconv.Atoi(string(f[1]))
-	pgid, err2 := strconv.Atoi(string(f[2]))
-	start, err3 := strconv.ParseUint(string(f[startField]), 10, 64)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return procStat{}, fmt.Errorf("%w: %w", errStat, err)
-	}
-	return procStat{ppid: ppid, pgid: pgid, state: f[0][0], start: start}, nil
 }

@@ -2,13 +2,13 @@ package history
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/acme/switchman/internal/procstat"
 )
 
 // StartedPID returns the pid of the first child recorded in the log at
@@ -37,8 +37,8 @@ type Proc struct {
 
 // ProcOf names the process pid is now (Ticks 0 when it is gone).
 func ProcOf(pid int) Proc {
-	st, _ := readStat(pid)
-	return Proc{PID: pid, Ticks: st.ticks}
+	st, _ := procstat.Read(pid)
+	return Proc{PID: pid, Ticks: st.Start}
 }
 
 // Alive reports whether p is a live (not zombie) process named histchild
@@ -46,8 +46,8 @@ func ProcOf(pid int) Proc {
 // the start time guard against pid reuse, the state check against an
 // unreaped zombie (a container's init may not reap). Linux only (/proc).
 func (p Proc) Alive() bool {
-	st, ok := readStat(p.PID)
-	return ok && strings.HasPrefix(st.comm, "histchild") && st.state != 'Z' && st.state != 'X' && (p.Ticks == 0 || st.ticks == p.Ticks)
+	st, err := procstat.Read(p.PID)
+	return err == nil && strings.HasPrefix(st.Comm, "histchild") && !st.Zombie() && (p.Ticks == 0 || st.Start == p.Ticks)
 }
 
 // Kill sends SIGKILL to p if it is still alive, and never to a process
@@ -75,37 +75,6 @@ func (p Proc) WaitGone(timeout time.Duration) time.Time {
 // Alive reports whether pid is a live histchild, whenever it started
 // (Proc.Alive): for a pid learnt moments ago.
 func Alive(pid int) bool { return Proc{PID: pid}.Alive() }
-
-// stat is what Proc reads of /proc/PID/stat.
-type stat struct {
-	comm  string
-	state byte
-	ticks uint64
-}
-
-func readStat(pid int) (stat, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return stat{}, false
-	}
-	return parseStat(string(b))
-}
-
-// parseStat reads the command name, the state and the start time of a
-// /proc/PID/stat line. The name is in parentheses and may hold spaces and
-// parentheses itself, so the fields are counted from the last ')'.
-func parseStat(s string) (stat, bool) {
-	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if lp < 0 || rp < lp || rp+2 >= len(s) {
-		return stat{}, false
-	}
-	st := stat{comm: s[lp+1 : rp], state: s[rp+2]}
-	// After ") " come field 3 (state) onwards; starttime is field 22.
-	if f := strings.Fields(s[rp+2:]); len(f) > 19 {
-		st.ticks, _ = strconv.ParseUint(f[19], 10, 64)
-	}
-	return st, true
-}
 
 // Procs returns the run's child and the grandchildren it recorded, each
 // with the start time the child recorded for it (0 when the log predates

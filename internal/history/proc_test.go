@@ -5,33 +5,6 @@ import (
 	"time"
 )
 
-func TestParseStat(t *testing.T) {
-	t.Parallel()
-	tail := " 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 20 21"
-	tests := []struct {
-		name string
-		line string
-		want stat
-		ok   bool
-	}{
-		{"plain", "42 (histchild) S" + tail, stat{"histchild", 'S', 777}, true},
-		{"a name with spaces and parentheses", "42 (a (b) c) R" + tail, stat{"a (b) c", 'R', 777}, true},
-		{"zombie", "42 (histchild) Z" + tail, stat{"histchild", 'Z', 777}, true},
-		{"cut before the start time", "42 (histchild) S 1 2", stat{"histchild", 'S', 0}, true},
-		{"no parentheses", "42 histchild S", stat{}, false},
-		{"nothing after the name", "42 (histchild)", stat{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, ok := parseStat(tt.line)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("parseStat(%q) = %+v, %v; want %+v, %v", tt.line, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 func TestRunProcs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
