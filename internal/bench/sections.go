@@ -16,6 +16,7 @@ const (
 	targetRSSMB      = 12.0
 	targetFloorRatio = 1.5    // wall above bare, and CPU, of a locked run ÷ the ZooKeeper-locked floor's
 	targetHerdMs     = 2000.0 // the busy ones of a herd all exited after the release
+	targetHerdRatio  = 1.25   // the herd against the same herd of the floor program
 	targetReactionMs = 50.0   // p99
 )
 
@@ -321,8 +322,9 @@ func floorHerdRows(n int, rounds map[string][]herdRound, errs map[string]error) 
 	}
 	if errs[herdSwitchman] == nil && errs[herdFloor] == nil {
 		sw, fl := herdColumnsOf(rounds[herdSwitchman]), herdColumnsOf(rounds[herdFloor])
-		rows = append(rows,
-			medianRatio("switchman herd ÷ floor herd: until every other process exited, of the medians", sw.losers, fl.losers),
+		herd := medianRatio("switchman herd ÷ floor herd: until every other process exited, of the medians", sw.losers, fl.losers)
+		herd.Target, herd.Met = fmt.Sprintf("≤ %g", targetHerdRatio), met(herd.S.Median <= targetHerdRatio)
+		rows = append(rows, herd,
 			medianRatio("switchman herd ÷ floor herd: CPU per process, of the medians", sw.cpu, fl.cpu),
 		)
 	}
