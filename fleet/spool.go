@@ -122,6 +122,7 @@ func (r *Recorder) Flush() {
 	if err != nil {
 		return
 	}
+	me := claimant()
 	for _, e := range entries {
 		name := e.Name()
 		if i := strings.LastIndex(name, flushingMark); i > 0 {
@@ -135,7 +136,7 @@ func (r *Recorder) Flush() {
 		// whose rename succeeds owns the record, so a late event is found
 		// and sent once, however slow the write is.
 		p := filepath.Join(dir, name)
-		mine := p + flushingMark + claimant()
+		mine := p + flushingMark + me
 		if os.Rename(p, mine) != nil {
 			continue // another run has it, or had it
 		}
