@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/acme/switchman/internal/faultproxy"
 	"github.com/acme/switchman/internal/zktest"
-	"github.com/acme/switchman/supervise"
 )
 
 // breakdownRuns is how many runs of each kind the breakdown times.
@@ -230,10 +228,6 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		addCounts(kinds, requestKinds(a.events), i)
 		addCounts(kindsGrouped, requestKinds(b.events), i)
 	}
-	shim, err := f.shimCost()
-	if err != nil {
-		return nil, err
-	}
 	pick := func(get func(phases) time.Duration) summary {
 		var d []time.Duration
 		for _, p := range ph {
@@ -247,7 +241,6 @@ func (f *fixture) breakdownRows() ([]row, error) {
 		{Name: "*phase:* session to the lock's create (the pipelined checks: pause and halt markers, lock peek, last record, history)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.checks })},
 		{Name: "*phase:* lock create, the run record's start riding in it", Unit: "ms", S: pick(func(p phases) time.Duration { return p.lock })},
 		{Name: "*phase:* lock taken to the finish record (guard, shim, `/bin/true`, reaping, the record)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.job })},
-		{Name: "*of which:* the shim alone: fork+exec+wait of switchman-shim running `/bin/true`, less bare `/bin/true`", Unit: "ms", S: summarize(ms(shim))},
 		{Name: "*phase:* finish record write", Unit: "ms", S: pick(func(p phases) time.Duration { return p.finish })},
 		{Name: "*phase:* session close (releases the lock: it is ephemeral)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.closing })},
 		{Name: "*phase:* close to the process reaped (exit)", Unit: "ms", S: pick(func(p phases) time.Duration { return p.exit })},
@@ -282,37 +275,4 @@ func kindRows(what string, kinds map[string][]float64) []row {
 		rows = append(rows, row{Name: what + ": " + k, Unit: "ops", S: summarize(kinds[k])})
 	}
 	return rows
-}
-
-// shimCost times switchman-shim running /bin/true against bare /bin/true,
-// alternating, and returns the differences: what the shim's protection
-// costs a run.
-func (f *fixture) shimCost() ([]time.Duration, error) {
-	shim := filepath.Join(filepath.Dir(f.bin), "switchman-shim")
-	if _, err := os.Stat(shim); err != nil {
-		return nil, fmt.Errorf("the shim beside switchman: %w (run `make build`)", err)
-	}
-	pid := strconv.Itoa(os.Getpid())
-	time1 := func(argv ...string) (time.Duration, error) {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("%v: %w: %q", argv, err, out)
-		}
-		return time.Since(start), nil
-	}
-	var d []time.Duration
-	for range breakdownRuns {
-		s, err := time1(shim, supervise.ShimArg, pid, "/bin/true", "true")
-		if err != nil {
-			return nil, err
-		}
-		b, err := time1("/bin/true")
-		if err != nil {
-			return nil, err
-		}
-		d = append(d, s-b)
-	}
-	return d, nil
 }

@@ -25,7 +25,7 @@ func (f *fixture) burstKinds() (kinds []herdKind, errs map[string]error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	zkFloor, err := buildZKFloor(ctx, f.dir)
+	zkFloor, err := f.zkFloor(ctx)
 	if err != nil {
 		errs[herdFloor] = err
 		return kinds, errs

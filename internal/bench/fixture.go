@@ -57,6 +57,35 @@ type fixture struct {
 	// cgroup of their own, whatever the host allows.
 	noCgroupCfg string
 	seq         atomic.Int64
+	// built holds the programs built for comparison, by name: each is
+	// built once however many phases run it.
+	built map[string]string
+}
+
+// program returns the program name, built by build the first time.
+func (f *fixture) program(name string, build func() (string, error)) (string, error) {
+	if bin, ok := f.built[name]; ok {
+		return bin, nil
+	}
+	bin, err := build()
+	if err != nil {
+		return "", err
+	}
+	if f.built == nil {
+		f.built = map[string]string{}
+	}
+	f.built[name] = bin
+	return bin, nil
+}
+
+// goProgram is buildGo's program name from src, built once.
+func (f *fixture) goProgram(ctx context.Context, name, src string) (string, error) {
+	return f.program(name, func() (string, error) { return buildGo(ctx, f.dir, name, src) })
+}
+
+// zkFloor is internal/bench/zkfloor, built once.
+func (f *fixture) zkFloor(ctx context.Context) (string, error) {
+	return f.program("zkfloor", func() (string, error) { return buildZKFloor(ctx, f.dir) })
 }
 
 // newFixture starts ZooKeeper and prepares everything a switchman run

@@ -64,7 +64,7 @@ func (f *fixture) herdKinds() (kinds []herdKind, errs map[string]error) {
 	// Generous: a build takes seconds; this only stops a hung one.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if zkFloor, err := buildZKFloor(ctx, f.dir); err != nil {
+	if zkFloor, err := f.zkFloor(ctx); err != nil {
 		errs[herdFloor] = err
 	} else {
 		// A node per round: a winner whose close did not reach ZooKeeper
@@ -74,7 +74,7 @@ func (f *fixture) herdKinds() (kinds []herdKind, errs map[string]error) {
 			return []string{zkFloor, f.srv.Addr, fmt.Sprintf("%s/herd-floor-%d", prefix, round), f.self}
 		}})
 	}
-	if empty, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc); err != nil {
+	if empty, err := f.goProgram(ctx, "gofloor", goFloorSrc); err != nil {
 		errs[herdEmpty] = err
 	} else {
 		kinds = append(kinds, herdKind{herdEmpty, func(int, int) []string { return []string{empty} }})

@@ -57,17 +57,21 @@ type variant struct {
 // follows another.
 func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline string) (overheadResult, error) {
 	r := overheadResult{Times: map[string][]time.Duration{}, CPU: map[string][]time.Duration{}}
-	goFloor, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc)
+	goFloor, err := f.goProgram(ctx, "gofloor", goFloorSrc)
 	if err != nil {
 		return r, err
 	}
-	goExec, err := buildGo(ctx, f.dir, "goexec", goExecSrc)
+	goExec, err := f.goProgram(ctx, "goexec", goExecSrc)
 	if err != nil {
 		return r, err
 	}
-	zkFloor, err := buildZKFloor(ctx, f.dir)
+	zkFloor, err := f.zkFloor(ctx)
 	if err != nil {
 		return r, err
+	}
+	shim := filepath.Join(filepath.Dir(f.bin), "switchman-shim")
+	if _, err := os.Stat(shim); err != nil {
+		return r, fmt.Errorf("the shim beside switchman: %w (run `make build`)", err)
 	}
 	variants := []variant{
 		{vBare, []string{"/bin/true"}},
@@ -79,9 +83,7 @@ func measureOverhead(ctx context.Context, f *fixture, rounds int, baseline strin
 		{vVersion, []string{f.bin, "--version"}},
 		{vNoLock, []string{f.bin, "-c", f.cfg, "--no-lock", "--", "/bin/true"}},
 		{vNoCg, []string{f.bin, "-c", f.noCgroupCfg, "--no-lock", "--", "/bin/true"}},
-	}
-	if shim := filepath.Join(filepath.Dir(f.bin), "switchman-shim"); fileExists(shim) {
-		variants = append(variants, variant{vShim, []string{shim, supervise.ShimArg, strconv.Itoa(os.Getpid()), "/bin/true", "true"}})
+		{vShim, []string{shim, supervise.ShimArg, strconv.Itoa(os.Getpid()), "/bin/true", "true"}},
 	}
 	if baseline != "" {
 		variants = append(variants, variant{vBase, []string{baseline, "-c", f.cfg, "--", "/bin/true"}})
@@ -246,10 +248,4 @@ func ratios(a, b []time.Duration) []float64 {
 		out[i] = float64(a[i]) / float64(b[i])
 	}
 	return out
-}
-
-// fileExists reports whether path names a file that can be stat'ed.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

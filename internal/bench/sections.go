@@ -61,7 +61,7 @@ func overheadRows(r overheadResult, o options) []row {
 		wantLocked *= 2
 	}
 	over := summarize(ms(minus(t[vLocked], t[vBare])))
-	rows := []row{
+	return []row{
 		{Name: "`/bin/true` (bare exec)", Unit: "ms", S: summarize(ms(t[vBare]))},
 		{Name: "`flock FILE /bin/true`", Unit: "ms", S: summarize(ms(t[vFlock]))},
 		{Name: "`switchman -c CFG -- /bin/true` (lock taken and released)", Unit: "ms", S: summarize(ms(t[vLocked]))},
@@ -82,20 +82,14 @@ func overheadRows(r overheadResult, o options) []row {
 			summarize(ms(r.CPU[vLocked])).Median, summarize(ms(r.CPU[vZKFloor])).Median),
 		shimBound("wall above bare", med(t[vZKFloor])-med(t[vBare]), med(t[vGoExec])-med(t[vBare])),
 		shimBound("CPU", med(r.CPU[vZKFloor]), med(r.CPU[vGoExec])-med(r.CPU[vBare])),
-	}
-	if len(t[vShim]) > 0 {
-		rows = append(rows,
-			row{Name: "switchman-shim running `/bin/true` − bare: the shim's part of a run", Unit: "ms", S: summarize(ms(minus(t[vShim], t[vBare])))},
-			row{Name: "bound: the shim's start wholly overlapped with the rest of the run (the issue's route, at its best): " +
-				"(switchman − shim running `/bin/true`) ÷ (minimal ZooKeeper-locked Go wrapper − bare), of the medians", Unit: "×",
-				S: summarize([]float64{med(minus(t[vLocked], t[vShim])) / (med(t[vZKFloor]) - med(t[vBare]))})},
-		)
-	}
-	return append(rows, []row{
+		{Name: "switchman-shim running `/bin/true` − bare: the shim's part of a run", Unit: "ms", S: summarize(ms(minus(t[vShim], t[vBare])))},
+		{Name: "bound: the shim's start wholly overlapped with the rest of the run (the issue's route, at its best): " +
+			"(switchman − shim running `/bin/true`) ÷ (minimal ZooKeeper-locked Go wrapper − bare), of the medians", Unit: "×",
+			S: summarize([]float64{med(minus(t[vLocked], t[vShim])) / (med(t[vZKFloor]) - med(t[vBare]))})},
 		{Name: "runs that created and deleted the lock node", Unit: "runs", S: summarize([]float64{float64(r.Locked)}),
 			Target: fmt.Sprintf("all %d", wantLocked), Met: met(r.Locked == wantLocked), Hard: true},
 		{Name: "ZooKeeper requests per run", Unit: "req", S: summarize([]float64{r.PacketsPerRun})},
-	}...)
+	}
 }
 
 // floorRatio is a row of a÷b against the floor-ratio target.

@@ -41,7 +41,7 @@ func startupSection(f *fixture) section {
 func (f *fixture) startupRows() ([]row, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	empty, err := buildGo(ctx, f.dir, "gofloor", goFloorSrc)
+	empty, err := f.goProgram(ctx, "gofloor", goFloorSrc)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (f *fixture) writesRows() ([]row, error) {
 		return nil, fmt.Errorf("create %s: %w", busy, err)
 	}
 	defer f.zk.Delete(busy, -1)
-	zkFloor, err := buildZKFloor(context.Background(), f.dir)
+	zkFloor, err := f.zkFloor(context.Background())
 	if err != nil {
 		return nil, err
 	}
