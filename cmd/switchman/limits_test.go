@@ -123,21 +123,17 @@ func runCgroupDir(t *testing.T, info cgroup.Info, sw int, pids []int) string {
 	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(info.Parent, "switchman-"+strconv.Itoa(sw)+"-*"))
 	var held []string
+	var in []string // the processes of the last cgroup in held
 	for _, d := range dirs {
 		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
-		in := strings.Fields(string(b))
-		if slices.ContainsFunc(pids, func(pid int) bool { return slices.Contains(in, strconv.Itoa(pid)) }) {
-			held = append(held, d)
+		procs := strings.Fields(string(b))
+		if slices.ContainsFunc(pids, func(pid int) bool { return slices.Contains(procs, strconv.Itoa(pid)) }) {
+			held, in = append(held, d), procs
 		}
 	}
 	if len(held) != 1 {
 		t.Fatalf("switchman %d made cgroups %q, of which %q hold its job's processes %v; want exactly one", sw, dirs, held, pids)
 	}
-	b, err := os.ReadFile(filepath.Join(held[0], "cgroup.procs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := strings.Fields(string(b))
 	for _, pid := range pids {
 		if !slices.Contains(in, strconv.Itoa(pid)) {
 			t.Fatalf("process %d is not in the run's cgroup %s (which holds %q)", pid, held[0], in)

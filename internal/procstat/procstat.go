@@ -89,14 +89,6 @@ func Self() (Proc, error) {
 	return Proc{PID: st.PID, Start: st.Start}, err
 }
 
-// Running reports whether p still runs: a process with p's pid exists,
-// started at p.Start, and is not a zombie. A later process that reused
-// the pid is not p.
-func (p Proc) Running() bool {
-	st, err := Read(p.PID)
-	return err == nil && st.Start == p.Start && !st.Zombie()
-}
-
 // Gone reports whether p has certainly ended: no process has its pid, or
 // the one that has started at another time. An error reading /proc other
 // than the process's absence (no /proc mounted, say) is not proof: Gone

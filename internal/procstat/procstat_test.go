@@ -59,12 +59,12 @@ func TestProc(t *testing.T) {
 	if st, err := Read(os.Getpid()); err != nil || st.PPID != os.Getppid() || st.PGID != syscall.Getpgrp() || st.Start != self.Start {
 		t.Errorf("Read(self) = %+v, %v; want ppid %d, pgid %d, start %d", st, err, os.Getppid(), syscall.Getpgrp(), self.Start)
 	}
-	if !self.Running() || self.Gone() {
-		t.Errorf("this process: running %v, gone %v", self.Running(), self.Gone())
+	if self.Gone() {
+		t.Error("this process is gone")
 	}
 	reused := Proc{PID: self.PID, Start: self.Start + 1}
-	if reused.Running() || !reused.Gone() {
-		t.Errorf("a Proc with this pid and another start: running %v, gone %v", reused.Running(), reused.Gone())
+	if !reused.Gone() {
+		t.Error("a Proc with this pid and another start time is not gone")
 	}
 
 	cmd := exec.Command("sleep", "60")
@@ -79,19 +79,19 @@ func TestProc(t *testing.T) {
 		t.Errorf("the child's stat: %+v", st)
 	}
 	child := Proc{PID: st.PID, Start: st.Start}
-	if !child.Running() || child.Gone() {
-		t.Errorf("a sleeping child: running %v, gone %v", child.Running(), child.Gone())
+	if child.Gone() {
+		t.Error("a sleeping child is gone")
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// Unreaped, it is a zombie: ended, so gone, though its pid is taken.
 	deadline := time.Now().Add(10 * time.Second)
-	for child.Running() && time.Now().Before(deadline) {
+	for !child.Gone() && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if child.Running() || !child.Gone() {
-		t.Errorf("a killed, unreaped child: running %v, gone %v", child.Running(), child.Gone())
+	if st, err := Read(child.PID); err != nil || !st.Zombie() || !child.Gone() {
+		t.Errorf("a killed, unreaped child: %+v, %v; want a zombie, gone", st, err)
 	}
 	_ = cmd.Wait()
 	if _, err := Read(child.PID); !errors.Is(err, os.ErrNotExist) {
